@@ -1,0 +1,39 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { LocalpropError } from '../util/errors.js';
+
+/**
+ * Writes `data` to `path` through a temporary file in the same folder and a
+ * rename, so a reader never sees half a file and a crash leaves the old one.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new LocalpropError(`cannot create folder ${dir} (${(e as Error).message}); choose another path`);
+  }
+  const temp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temp, data);
+    renameSync(temp, path);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new LocalpropError(`cannot write ${path} (${(e as Error).message}); check the path and its permissions`);
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Reads a file the user named, with an error that says which option named it. */
+export function readUserFile(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
+    throw new LocalpropError(`${option} ${path}: cannot read it (${why}); check the path`);
+  }
+}

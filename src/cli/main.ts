@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { useBackend } from '../engine/backend.js';
+import { listDatasets } from '../data/registry.js';
+import { summarize } from '../experiment/summary.js';
+import { encodeCheckpoint } from '../io/checkpoint.js';
+import { formatModelSpec } from '../model/spec.js';
+import { getSchedule } from '../schedules/registry.js';
+import { LocalpropError, check } from '../util/errors.js';
+import { readUserFile, writeFileAtomic } from './files.js';
+import { addOptions, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
+import { resultsObject } from './report.js';
+import { runExperiment } from './run-experiment.js';
+import { allScheduleNames, experimentFrom, parseJson } from './setup.js';
+import { formatSummary, formatTable } from './table.js';
+
+const VERSION = '0.1.0';
+
+function options(name: CommandName, cli: OptionValues): OptionValues {
+  return resolveOptions(name, cli, (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`));
+}
+
+async function compare(cli: OptionValues): Promise<void> {
+  const o = options('compare', cli);
+  await useBackend((o.backend as string | undefined) ?? 'wasm');
+  const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
+  const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5));
+  if (!o.json && !o.quiet) {
+    process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}\n`);
+  }
+  const results = await runExperiment(config, { out: o.out as string | undefined, quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION } });
+  if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
+  else process.stdout.write(formatSummary(summarize(results)) + '\n');
+}
+
+async function train(cli: OptionValues): Promise<void> {
+  const o = options('train', cli);
+  check(o.schedule !== undefined, `name the schedule to train with --schedule (one of: ${allScheduleNames().join(', ')})`);
+  const schedule = getSchedule(o.schedule as string);
+  await useBackend((o.backend as string | undefined) ?? 'wasm');
+  const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0]);
+  check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
+  const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, config.spec.layers.length - 1);
+  const every = (o.logEvery as number | undefined) ?? Math.max(1, Math.round(total / 20));
+  const rows: string[][] = [];
+  const printRow = (cells: string[]) => {
+    if (!o.json) process.stdout.write(cells.join('  ') + '\n');
+  };
+  const header = ['epoch', 'block', 'train loss', 'test loss', 'test acc', 'seconds'];
+  const results = await runExperiment(config, {
+    out: o.out as string | undefined,
+    quiet: true,
+    configExtra: { command: 'train', backend: o.backend ?? 'wasm', version: VERSION },
+    onEvent: (event) => {
+      if (event.type === 'start') printRow(header.map((h) => h.padStart(10)));
+      if (event.type === 'epoch' && (event.epoch % every === 0 || event.epoch === 1 || event.epoch === event.epochs)) {
+        const cells = [String(event.epoch), event.block === null ? 'all' : String(event.block), event.trainLoss.toFixed(5), event.testLoss.toFixed(5), event.testAccuracy.toFixed(4), event.seconds.toFixed(2)];
+        rows.push(cells);
+        printRow(cells.map((c) => c.padStart(10)));
+      }
+    },
+    onRunEnd: (run, end) => {
+      if (o.save !== undefined) {
+        const bytes = encodeCheckpoint(run.network.toParameters(), {
+          spec: config.spec,
+          extra: { schedule: end.schedule, seed: String(end.seed), decoders: end.decoders, options: JSON.stringify(run.options) },
+        });
+        writeFileAtomic(o.save as string, bytes);
+      }
+    },
+  });
+  if (o.json) {
+    process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
+    return;
+  }
+  const r = results[0];
+  process.stdout.write(
+    `\n${formatTable(['schedule', 'seed', 'decoders', 'test accuracy', 'test loss', 'train loss', 'seconds'], [
+      [r.schedule, String(r.seed), r.decoders, r.testAccuracy.toFixed(4), r.testLoss.toFixed(5), r.trainLoss.toFixed(5), r.seconds.toFixed(2)],
+    ])}\n`,
+  );
+  if (o.save !== undefined) process.stdout.write(`saved ${o.save}\n`);
+}
+
+function datasets(): void {
+  for (const d of listDatasets()) process.stdout.write(`${d.name}  (${d.inputSize} → ${d.outputSize})\n  ${d.description}\n`);
+}
+
+function program(): Command {
+  const p = new Command('localprop')
+    .description('Train neural networks with local propagation: every block learns from its own linear decoder.')
+    .version(VERSION)
+    .exitOverride()
+    .showSuggestionAfterError();
+  addOptions(p.command('compare').description('train every schedule from the same start, over seeds, and print a table'), 'compare').action(async (_opts, cmd: Command) => compare(cmd.opts()));
+  addOptions(p.command('train').description('train one schedule, printing per-epoch progress'), 'train').action(async (_opts, cmd: Command) => train(cmd.opts()));
+  p.command('datasets').description('list the registered datasets and their tasks').action(datasets);
+  for (const c of p.commands) c.exitOverride();
+  return p;
+}
+
+/** Runs the CLI; resolves to the exit status (0 ok, 2 a user error, 1 a bug). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has already printed its message (unknown option, missing value, help).
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    }
+    if (e instanceof LocalpropError) {
+      process.stderr.write(`localprop: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`localprop: internal error, please report it: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '');
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,151 @@
+import type { Command } from 'commander';
+import { LocalpropError, check } from '../util/errors.js';
+
+/**
+ * Every option the commands share, in one table: its flag, its help, and how
+ * a value from the command line (a string) or from --config (any JSON value)
+ * becomes a checked value. Keeping them in one table is what lets --config
+ * supply any option under the same name.
+ */
+interface OptionDef {
+  key: string;
+  flags: string;
+  help: string;
+  parse: (value: unknown, label: string) => unknown;
+}
+
+const text = (v: unknown, label: string): string => {
+  check(typeof v === 'string' && v.length > 0, `${label} needs a value`);
+  return v;
+};
+const number = (v: unknown, label: string): number => {
+  const n = typeof v === 'number' ? v : Number(text(v, label));
+  check(Number.isFinite(n), `${label} must be a number, got "${String(v)}"`);
+  return n;
+};
+const positiveInt = (v: unknown, label: string): number => {
+  const n = number(v, label);
+  check(Number.isInteger(n) && n >= 1, `${label} must be a whole number ≥ 1, got ${String(v)}`);
+  return n;
+};
+const nonNegative = (v: unknown, label: string): number => {
+  const n = number(v, label);
+  check(n >= 0, `${label} must be ≥ 0, got ${n}`);
+  return n;
+};
+const list = (v: unknown, label: string): string[] => {
+  const items = Array.isArray(v) ? v.map(String) : text(v, label).split(',');
+  const trimmed = items.map((s) => s.trim()).filter(Boolean);
+  check(trimmed.length > 0, `${label} needs at least one name`);
+  return trimmed;
+};
+const pair = (v: unknown, label: string): [number, number] => {
+  const items = Array.isArray(v) ? v : text(v, label).split(',');
+  check(items.length === 2, `${label} takes two numbers separated by a comma, like 0.5,1.2`);
+  return [nonNegative(items[0], label), nonNegative(items[1], label)];
+};
+const flag = (v: unknown): boolean => v === true || v === 'true';
+const oneOf =
+  (...allowed: string[]) =>
+  (v: unknown, label: string): string => {
+    const s = text(v, label);
+    check(allowed.includes(s), `${label} must be one of ${allowed.join(', ')}, got "${s}"`);
+    return s;
+  };
+
+/** `--seeds 5` means seeds 0-4; `--seeds 0,3,7` a list. */
+export function parseSeeds(v: unknown, label = '--seeds'): number[] {
+  if (typeof v === 'number' || (typeof v === 'string' && !v.includes(','))) {
+    const n = positiveInt(v, label);
+    return Array.from({ length: n }, (_, i) => i);
+  }
+  const seeds = list(v, label).map((s) => number(s, label));
+  check(seeds.every((s) => Number.isInteger(s) && s >= 0), `${label}: seeds must be whole numbers ≥ 0, got ${String(v)}`);
+  check(new Set(seeds).size === seeds.length, `${label}: a seed is listed twice in ${String(v)}`);
+  return seeds;
+}
+
+const COMMON: OptionDef[] = [
+  { key: 'dataset', flags: '--dataset <name>', help: 'registered dataset (see `localprop datasets`); default signed_xor', parse: text },
+  { key: 'noise', flags: '--noise <std>', help: 'Gaussian noise added to 2-D inputs after labelling', parse: nonNegative },
+  { key: 'train', flags: '--train <file.csv>', help: 'your own training set (numeric CSV, targets in the last column(s))', parse: text },
+  { key: 'test', flags: '--test <file.csv>', help: 'your own test set, same columns as --train', parse: text },
+  { key: 'targets', flags: '--targets <k>', help: 'number of target columns at the end of each CSV row (default 1)', parse: positiveInt },
+  { key: 'model', flags: '--model <spec>', help: 'model spec, e.g. "2-100-100-10-1 hidden=mish,normalize out=sigmoid", JSON, or a .json file', parse: text },
+  { key: 'decoders', flags: '--decoders <modes>', help: 'fixed, learned, or fixed,learned (default learned)', parse: list },
+  { key: 'epochs', flags: '--epochs <n>', help: "epochs for every schedule (per block for local-sequential); default each schedule's own", parse: positiveInt },
+  { key: 'step', flags: '--step <mode>', help: 'epoch: one step per epoch on the summed batch losses (the seed); batch: one per mini-batch', parse: oneOf('epoch', 'batch') },
+  { key: 'batchSize', flags: '--batch-size <n>', help: 'mini-batch size (default 100)', parse: positiveInt },
+  { key: 'optimizer', flags: '--optimizer <name>', help: 'rprop (default with --step epoch), adam (default with --step batch), rmsprop, sgd', parse: oneOf('rprop', 'adam', 'rmsprop', 'sgd') },
+  { key: 'lr', flags: '--lr <rate>', help: 'learning rate (rprop: initial step size); defaults: rprop 0.01, adam 0.001, rmsprop 0.01, sgd 0.01', parse: nonNegative },
+  { key: 'etas', flags: '--etas <minus,plus>', help: 'rprop step factors (default 0.5,1.2)', parse: pair },
+  { key: 'stepSizes', flags: '--step-sizes <min,max>', help: 'rprop step size bounds (default 1e-6,50)', parse: pair },
+  { key: 'betas', flags: '--betas <b1,b2>', help: 'adam moment decays (default 0.9,0.999)', parse: pair },
+  { key: 'eps', flags: '--eps <e>', help: 'adam/rmsprop epsilon (default 1e-8)', parse: nonNegative },
+  { key: 'alpha', flags: '--alpha <a>', help: 'rmsprop smoothing (default 0.99)', parse: nonNegative },
+  { key: 'momentum', flags: '--momentum <m>', help: 'sgd/rmsprop momentum (default 0)', parse: nonNegative },
+  { key: 'dampening', flags: '--dampening <d>', help: 'sgd momentum dampening (default 0)', parse: nonNegative },
+  { key: 'nesterov', flags: '--nesterov', help: 'sgd: Nesterov momentum', parse: flag },
+  { key: 'weightDecay', flags: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative },
+  { key: 'hiddenLoss', flags: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', parse: oneOf('mse', 'ce', 'bce') },
+  { key: 'backend', flags: '--backend <name>', help: 'TF.js backend: wasm (default) or cpu', parse: text },
+  { key: 'init', flags: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text },
+  { key: 'json', flags: '--json', help: 'print one JSON object on stdout instead of tables', parse: flag },
+  { key: 'out', flags: '--out <dir>', help: 'write config.json, results.json and one history file per run into this folder', parse: text },
+  { key: 'quiet', flags: '--quiet', help: 'no progress bar', parse: flag },
+  { key: 'config', flags: '--config <file.json>', help: 'read any of these options from a JSON file; flags on the command line win', parse: text },
+];
+
+const COMPARE: OptionDef[] = [
+  { key: 'schedules', flags: '--schedules <names>', help: 'comma-separated schedules (default: all)', parse: list },
+  { key: 'seeds', flags: '--seeds <n|list>', help: '5 means seeds 0-4; 0,3,7 a list (default 5)', parse: (v, l) => parseSeeds(v, l) },
+];
+
+const TRAIN: OptionDef[] = [
+  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (default local-parallel)', parse: text },
+  { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} must be a whole number ≥ 0`); return n; } },
+  { key: 'save', flags: '--save <file.safetensors>', help: 'save the trained parameters', parse: text },
+  { key: 'logEvery', flags: '--log-every <n>', help: 'print every n-th epoch (default: about 20 lines)', parse: positiveInt },
+];
+
+export type CommandName = 'compare' | 'train';
+const DEFS: Record<CommandName, OptionDef[]> = { compare: [...COMMON, ...COMPARE], train: [...COMMON, ...TRAIN] };
+
+/** Adds the command's options to a commander command. */
+export function addOptions(command: Command, name: CommandName): Command {
+  for (const def of DEFS[name]) command.option(def.flags, def.help);
+  return command;
+}
+
+/** Parsed option values by key; absent keys were not given anywhere. */
+export type OptionValues = Record<string, unknown>;
+
+/**
+ * Merges --config (if any) under the flags given on the command line and
+ * parses every value. Unknown keys in the config file are errors, so a typo
+ * does not silently run the default.
+ */
+export function resolveOptions(name: CommandName, cli: OptionValues, readConfig: (path: string) => unknown): OptionValues {
+  const defs = DEFS[name];
+  const byKey = new Map(defs.map((d) => [d.key, d]));
+  const merged: OptionValues = {};
+  if (cli.config !== undefined) {
+    const path = text(cli.config, '--config');
+    const file = readConfig(path);
+    check(typeof file === 'object' && file !== null && !Array.isArray(file), `--config ${path} must hold a JSON object of options, like {"epochs": 50}`);
+    for (const [rawKey, value] of Object.entries(file as Record<string, unknown>)) {
+      const key = rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const def = byKey.get(key);
+      if (!def || key === 'config') {
+        throw new LocalpropError(`--config ${path}: unknown option "${rawKey}" for \`localprop ${name}\`; known: ${defs.filter((d) => d.key !== 'config').map((d) => d.key).join(', ')}`);
+      }
+      merged[key] = def.parse(value, `"${rawKey}" in ${path}`);
+    }
+  }
+  for (const [key, value] of Object.entries(cli)) {
+    if (value === undefined || key === 'config') continue;
+    const def = byKey.get(key);
+    if (def) merged[key] = def.parse(value, def.flags.split(' ')[0]);
+  }
+  return merged;
+}

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { dataName, type ExperimentConfig } from '../experiment/experiment.js';
+import { summarize } from '../experiment/summary.js';
+import { formatModelSpec } from '../model/spec.js';
+import type { EpochEvent, RunEndEvent } from '../schedules/events.js';
+import type { ResolvedRunOptions } from '../schedules/run.js';
+import { writeJsonAtomic } from './files.js';
+
+/** The object `--json` prints and `results.json` holds. */
+export function resultsObject(config: ExperimentConfig, results: RunEndEvent[]) {
+  return {
+    dataset: dataName(config.data),
+    model: formatModelSpec(config.spec),
+    results: results.map((r) => ({
+      schedule: r.schedule,
+      seed: r.seed,
+      decoders: r.decoders,
+      testAccuracy: r.testAccuracy,
+      testLoss: r.testLoss,
+      trainLoss: r.trainLoss,
+      trainAccuracy: r.trainAccuracy,
+      epochs: r.epochs,
+      seconds: r.seconds,
+    })),
+    summary: summarize(results),
+  };
+}
+
+/**
+ * The --out folder: config.json at the start, one history file as each run
+ * ends (so a crash later keeps the finished runs), results.json at the end.
+ * History files are `<schedule>-seed<k>.history.json`, with the decoder mode
+ * inserted (`<schedule>-<decoders>-seed<k>`) when both modes are compared.
+ */
+export class OutFolder {
+  constructor(
+    readonly dir: string,
+    private readonly config: ExperimentConfig,
+  ) {}
+
+  writeConfig(extra: Record<string, unknown>): void {
+    const c = this.config;
+    writeJsonAtomic(join(this.dir, 'config.json'), {
+      dataset: dataName(c.data),
+      datasetOptions: 'dataset' in c.data ? (c.data.options ?? {}) : {},
+      model: formatModelSpec(c.spec),
+      modelJson: c.spec,
+      schedules: c.schedules,
+      seeds: c.seeds,
+      decoders: c.decoders,
+      training: c.training,
+      ...extra,
+    });
+  }
+
+  writeHistory(options: ResolvedRunOptions, epochs: EpochEvent[], end: RunEndEvent): void {
+    const mode = this.config.decoders.length > 1 ? `-${end.decoders}` : '';
+    writeJsonAtomic(join(this.dir, `${end.schedule}${mode}-seed${end.seed}.history.json`), {
+      schedule: end.schedule,
+      seed: end.seed,
+      decoders: end.decoders,
+      dataset: dataName(this.config.data),
+      model: formatModelSpec(this.config.spec),
+      options,
+      epochs: epochs.map(({ epoch, block, trainLoss, testLoss, testAccuracy, blockLosses, seconds }) => ({
+        epoch,
+        block,
+        trainLoss,
+        testLoss,
+        testAccuracy,
+        blockLosses,
+        seconds,
+      })),
+      final: {
+        trainLoss: end.trainLoss,
+        trainAccuracy: end.trainAccuracy,
+        testLoss: end.testLoss,
+        testAccuracy: end.testAccuracy,
+        seconds: end.seconds,
+      },
+    });
+  }
+
+  writeResults(results: RunEndEvent[]): void {
+    writeJsonAtomic(join(this.dir, 'results.json'), resultsObject(this.config, results));
+  }
+}

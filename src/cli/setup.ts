@@ -1,0 +1,116 @@
+import { csvDatasets } from '../data/csv.js';
+import { getDataset } from '../data/registry.js';
+import type { DataSource, ExperimentConfig } from '../experiment/experiment.js';
+import { decodeCheckpoint } from '../io/checkpoint.js';
+import type { ParameterMap } from '../model/parameters.js';
+import { modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec, type LossName } from '../model/spec.js';
+import type { OptimizerConfig, OptimizerName } from '../optim/index.js';
+import type { DecoderMode } from '../schedules/events.js';
+import { listSchedules } from '../schedules/registry.js';
+import type { StepMode } from '../schedules/session.js';
+import { LocalpropError, check } from '../util/errors.js';
+import { readUserFile } from './files.js';
+import type { OptionValues } from './options.js';
+
+export const DEFAULT_DATASET = 'signed_xor';
+
+/** The data the options name: a registered dataset, or --train/--test CSV files. */
+export function dataSourceFrom(o: OptionValues): DataSource {
+  const hasTrain = o.train !== undefined;
+  const hasTest = o.test !== undefined;
+  check(hasTrain === hasTest, `give both --train FILE.csv and --test FILE.csv (got only ${hasTrain ? '--train' : '--test'})`);
+  if (hasTrain) {
+    check(o.dataset === undefined, '--dataset and --train/--test both name the data; give one or the other');
+    const train = o.train as string;
+    const test = o.test as string;
+    const sets = csvDatasets(readUserFile(train, '--train').toString('utf8'), readUserFile(test, '--test').toString('utf8'), {
+      targets: o.targets as number | undefined,
+      trainSource: train,
+      testSource: test,
+    });
+    return { name: `${train} / ${test}`, train: sets.train, test: sets.test };
+  }
+  check(o.targets === undefined, '--targets only applies to --train/--test CSV files');
+  const name = (o.dataset as string | undefined) ?? DEFAULT_DATASET;
+  getDataset(name);
+  return { dataset: name, options: o.noise === undefined ? {} : { noise: o.noise as number } };
+}
+
+/**
+ * The model spec: --model (a spec string, JSON, or a .json file), else the
+ * spec a --init checkpoint records, else the seed's network fitted to the
+ * data's input and output sizes.
+ */
+export function modelSpecOf(o: OptionValues, data: DataSource, checkpointSpec: ModelSpec | undefined): ModelSpec {
+  const raw = o.model as string | undefined;
+  if (raw !== undefined) {
+    if (raw.trim().startsWith('{')) return modelSpecFrom(parseJson(raw, '--model'));
+    if (raw.endsWith('.json')) return modelSpecFrom(parseJson(readUserFile(raw, '--model').toString('utf8'), `--model ${raw}`));
+    return parseModelSpec(raw);
+  }
+  if (checkpointSpec) return checkpointSpec;
+  const seed = parseModelSpec(SEED_MODEL);
+  const sizes = 'dataset' in data ? getDataset(data.dataset) : { inputSize: data.train.inputSize, outputSize: data.train.outputSize };
+  if (sizes.inputSize === seed.layers[0] && sizes.outputSize === 1) return seed;
+  const layers = [sizes.inputSize, ...seed.layers.slice(1, -1), sizes.outputSize];
+  return modelSpecFrom({ layers, hidden: seed.hidden });
+}
+
+export function parseJson(textValue: string, label: string): unknown {
+  try {
+    return JSON.parse(textValue);
+  } catch (e) {
+    throw new LocalpropError(`${label} is not valid JSON (${(e as Error).message}); check its brackets, quotes and commas`);
+  }
+}
+
+/** Initial parameters from --init, checked against the spec. */
+export function loadInit(path: string, spec: ModelSpec | undefined): { spec: ModelSpec; parameters: ParameterMap } {
+  return decodeCheckpoint(new Uint8Array(readUserFile(path, '--init')), `--init ${path}`, spec);
+}
+
+function optimizerFrom(o: OptionValues): OptimizerConfig | undefined {
+  const name = o.optimizer as OptimizerName | undefined;
+  const given = ['lr', 'etas', 'stepSizes', 'betas', 'eps', 'alpha', 'momentum', 'dampening', 'nesterov', 'weightDecay'].filter((k) => o[k] !== undefined);
+  if (!name && given.length === 0) return undefined;
+  const resolved: OptimizerName = name ?? (o.step === 'batch' ? 'adam' : 'rprop');
+  const config: OptimizerConfig = { name: resolved };
+  if (o.lr !== undefined) config.lr = o.lr as number;
+  if (o.etas) [config.etaMinus, config.etaPlus] = o.etas as [number, number];
+  if (o.stepSizes) [config.stepMin, config.stepMax] = o.stepSizes as [number, number];
+  if (o.betas) [config.beta1, config.beta2] = o.betas as [number, number];
+  for (const k of ['eps', 'alpha', 'momentum', 'dampening', 'weightDecay'] as const) if (o[k] !== undefined) config[k] = o[k] as number;
+  if (o.nesterov) config.nesterov = true;
+  return config;
+}
+
+/** An experiment from the options of `compare` or `train`. */
+export function experimentFrom(o: OptionValues, schedules: string[], seeds: number[]): ExperimentConfig {
+  const data = dataSourceFrom(o);
+  const init = o.init !== undefined ? loadInit(o.init as string, o.model !== undefined ? modelSpecOf(o, data, undefined) : undefined) : undefined;
+  const spec = modelSpecOf(o, data, init?.spec);
+  const decoders = ((o.decoders as string[] | undefined) ?? ['learned']).map((d) => {
+    check(d === 'fixed' || d === 'learned', `--decoders takes fixed, learned or fixed,learned; got "${d}"`);
+    return d as DecoderMode;
+  });
+  check(new Set(decoders).size === decoders.length, '--decoders lists a mode twice');
+  return {
+    data,
+    spec,
+    schedules,
+    seeds,
+    decoders,
+    initial: init?.parameters,
+    training: {
+      epochs: o.epochs as number | undefined,
+      step: o.step as StepMode | undefined,
+      batchSize: o.batchSize as number | undefined,
+      optimizer: optimizerFrom(o),
+      hiddenLoss: o.hiddenLoss as LossName | undefined,
+    },
+  };
+}
+
+export function allScheduleNames(): string[] {
+  return listSchedules().map((s) => s.name);
+}

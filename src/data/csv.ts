@@ -1,0 +1,167 @@
+import { check } from '../util/errors.js';
+import { makeDataset, oneHot, type Dataset } from './dataset.js';
+
+/**
+ * Reads numeric CSV files into datasets. Browser-safe: it takes text, so the
+ * CLI reads files and the web page reads uploads with the same parser.
+ */
+
+export interface CsvOptions {
+  /** Number of target columns at the end of each row (default 1). */
+  targets?: number;
+}
+
+export interface ParsedCsv {
+  /** `rows × featureCount`, row-major. */
+  features: Float32Array;
+  /** `rows × targetCount`, row-major. */
+  targets: Float32Array;
+  rows: number;
+  featureCount: number;
+  targetCount: number;
+  /** Column names when the first line is a header, otherwise null. */
+  header: string[] | null;
+}
+
+// A one-hot row per example is allocated, so an absurd label (a typo such as
+// 1e9) must fail with a message instead of an out-of-memory crash.
+const MAX_CLASSES = 65536;
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// Cells that are meant as numbers but are not usable ones; a first line made
+// of these (or of blanks) is a bad data row, not a header.
+const NUMBER_LIKE = /^([+-]?(nan|inf|infinity))?$/i;
+
+function parseNumber(cell: string): number | null {
+  if (!NUMBER.test(cell)) return null;
+  const value = Number(cell);
+  return Number.isFinite(value) ? value : null;
+}
+
+function splitCells(line: string): string[] {
+  return line.split(',').map((cell) => cell.trim());
+}
+
+function unquote(name: string): string {
+  return name.length >= 2 && name.startsWith('"') && name.endsWith('"') ? name.slice(1, -1) : name;
+}
+
+/**
+ * The parse, plus what label errors need: the 1-based source line of each
+ * row, and the targets before rounding to float32 (so 1.1 is reported as 1.1).
+ */
+interface Table extends ParsedCsv {
+  lines: number[];
+  exactTargets: number[];
+}
+
+function readTable(text: string, source: string, options: CsvOptions = {}): Table {
+  const targetCount = options.targets ?? 1;
+  check(Number.isInteger(targetCount) && targetCount >= 1, `targets must be a whole number ≥ 1 (got ${targetCount}); pass the number of target columns at the end of each row`);
+
+  const lines = text.split(/\r\n|\n|\r/);
+  let columns = 0;
+  let header: string[] | null = null;
+  const features: number[] = [];
+  const targets: number[] = [];
+  const rowLines: number[] = [];
+
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    const lineNo = i + 1;
+    const cells = splitCells(lines[i]);
+    if (columns === 0) {
+      columns = cells.length;
+      check(
+        targetCount < columns,
+        `\`${source}\` has ${columns} column${columns === 1 ? '' : 's'}, so --targets ${targetCount} leaves no feature column; lower --targets or add feature columns`,
+      );
+      if (cells.some((cell) => parseNumber(cell) === null && !NUMBER_LIKE.test(cell))) {
+        header = cells.map(unquote);
+        continue;
+      }
+    }
+    check(
+      cells.length === columns,
+      `\`${source}\` line ${lineNo}: expected ${columns} columns, found ${cells.length}; every row needs as many values as the first row, so ${cells.length < columns ? 'remove the row or fill the missing value' : 'remove the extra values or the row'}`,
+    );
+    for (let c = 0; c < columns; c++) {
+      const value = parseNumber(cells[c]);
+      check(value !== null, () => `\`${source}\` line ${lineNo}, ${columnName(c, header)}: ${cells[c] === '' ? 'empty cell' : `"${cells[c]}"`} is not a finite number; every cell must be numeric, so fix the value or remove the row`);
+      (c < columns - targetCount ? features : targets).push(value);
+    }
+    rowLines.push(lineNo);
+  }
+
+  check(columns > 0, `\`${source}\` is empty; it needs rows of comma-separated numbers, optionally under a header line`);
+  check(rowLines.length > 0, `\`${source}\` has a header but no data rows; add rows of comma-separated numbers below it`);
+  return {
+    features: Float32Array.from(features),
+    targets: Float32Array.from(targets),
+    rows: rowLines.length,
+    featureCount: columns - targetCount,
+    targetCount,
+    header,
+    lines: rowLines,
+    exactTargets: targets,
+  };
+}
+
+function columnName(index: number, header: string[] | null): string {
+  return header === null ? `column ${index + 1}` : `column ${index + 1} ("${header[index]}")`;
+}
+
+/** Parses numeric CSV text; the last `targets` columns are the targets. */
+export function parseCsv(text: string, source: string, options?: CsvOptions): ParsedCsv {
+  const { lines: _lines, exactTargets: _exact, ...parsed } = readTable(text, source, options);
+  return parsed;
+}
+
+/** The largest class index in a single target column, checking each label. */
+function maxClassIndex(table: Table, source: string): number {
+  let max = 0;
+  for (let i = 0; i < table.rows; i++) {
+    const label = table.exactTargets[i];
+    check(
+      Number.isInteger(label) && label >= 0 && label < MAX_CLASSES,
+      () => `\`${source}\` line ${table.lines[i]}: target ${label} is not a class index; with one target column the last column must hold 0/1 labels or class indices 0, 1, 2, … (below ${MAX_CLASSES}); fix the label, or pass --targets K if the last K columns are already the targets`,
+    );
+    max = Math.max(max, label);
+  }
+  return max;
+}
+
+/**
+ * Builds train and test datasets from two CSV texts. One target column holds
+ * 0/1 labels (kept as is) or class indices (turned into one-hot rows, sized
+ * by the largest index in either file so both sets agree); several target
+ * columns are used as given.
+ */
+export function csvDatasets(
+  trainText: string,
+  testText: string,
+  options: CsvOptions & { trainSource: string; testSource: string },
+): { train: Dataset; test: Dataset; classes: number } {
+  const { trainSource, testSource } = options;
+  const train = readTable(trainText, trainSource, options);
+  const test = readTable(testText, testSource, options);
+  check(
+    train.featureCount === test.featureCount,
+    `\`${trainSource}\` has ${train.featureCount} feature columns but \`${testSource}\` has ${test.featureCount}; both files need the same columns in the same order`,
+  );
+  const inputs = train.featureCount;
+
+  if (train.targetCount > 1) {
+    const k = train.targetCount;
+    return { train: makeDataset(train.features, train.targets, inputs, k), test: makeDataset(test.features, test.targets, inputs, k), classes: k };
+  }
+  const classes = 1 + Math.max(maxClassIndex(train, trainSource), maxClassIndex(test, testSource));
+  if (classes <= 2) {
+    return { train: makeDataset(train.features, train.targets, inputs, 1), test: makeDataset(test.features, test.targets, inputs, 1), classes: 2 };
+  }
+  return {
+    train: makeDataset(train.features, oneHot(train.targets, classes), inputs, classes),
+    test: makeDataset(test.features, oneHot(test.targets, classes), inputs, classes),
+    classes,
+  };
+}

@@ -1,0 +1,50 @@
+import { check } from '../util/errors.js';
+
+/**
+ * A labelled set of examples held as flat row-major arrays, so it can be
+ * built in a browser, sent to a worker or read from a file without TF.js.
+ *
+ * `y` holds `outputSize` numbers per example: the 0/1 label when
+ * `outputSize` is 1, a one-hot row otherwise.
+ */
+export interface Dataset {
+  /** Features, `count × inputSize`, row-major. */
+  readonly x: Float32Array;
+  /** Targets, `count × outputSize`, row-major. */
+  readonly y: Float32Array;
+  readonly count: number;
+  readonly inputSize: number;
+  readonly outputSize: number;
+}
+
+/** Builds a {@link Dataset}, checking that the arrays match the sizes. */
+export function makeDataset(x: Float32Array, y: Float32Array, inputSize: number, outputSize: number): Dataset {
+  check(inputSize > 0 && outputSize > 0, `a dataset needs at least one feature and one target (got ${inputSize} and ${outputSize})`);
+  const count = x.length / inputSize;
+  check(Number.isInteger(count), `feature array of length ${x.length} is not a whole number of rows of ${inputSize}`);
+  check(y.length === count * outputSize, `target array has ${y.length} numbers; ${count} examples × ${outputSize} targets need ${count * outputSize}`);
+  return { x, y, count, inputSize, outputSize };
+}
+
+/** One-hot rows for class indices 0..classes-1. */
+export function oneHot(labels: ArrayLike<number>, classes: number): Float32Array {
+  const y = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) y[i * classes + labels[i]] = 1;
+  return y;
+}
+
+/** The class of each example: the 0/1 label, or the index of the one-hot 1. */
+export function classLabels(data: Dataset): Int32Array {
+  const labels = new Int32Array(data.count);
+  const k = data.outputSize;
+  for (let i = 0; i < data.count; i++) {
+    if (k === 1) {
+      labels[i] = data.y[i] >= 0.5 ? 1 : 0;
+    } else {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (data.y[i * k + j] > data.y[i * k + best]) best = j;
+      labels[i] = best;
+    }
+  }
+  return labels;
+}

@@ -1,0 +1,53 @@
+import type { Dataset } from './dataset.js';
+import type { Rng } from '../util/rng.js';
+import { check } from '../util/errors.js';
+import { signedXor } from './signed-xor.js';
+
+/** Options a dataset builder may read; unknown ones are ignored. */
+export interface DatasetOptions {
+  /** Std of Gaussian noise added to the inputs after labelling (2-D sets). */
+  noise?: number;
+}
+
+/**
+ * A dataset the registry knows: a builder for each split and what the task is.
+ * Builders draw only from the generator they are given, so a seed fixes the data.
+ */
+export interface DatasetEntry {
+  readonly name: string;
+  /** The task in plain text. */
+  readonly description: string;
+  /** The task in LaTeX, for notebooks and reports. */
+  readonly latex: string;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  train(rng: Rng, options: DatasetOptions): Dataset;
+  test(rng: Rng, options: DatasetOptions): Dataset;
+}
+
+const entries = new Map<string, DatasetEntry>();
+
+/** Adds a dataset; adding one is writing a module that exports a {@link DatasetEntry} and registering it. */
+export function registerDataset(entry: DatasetEntry): void {
+  entries.set(entry.name, entry);
+}
+
+/** The entry named `name`, or an error listing the known names. */
+export function getDataset(name: string): DatasetEntry {
+  const entry = entries.get(name);
+  check(entry !== undefined, () => `unknown dataset "${name}"; choose one of: ${listDatasets().map((d) => d.name).join(', ')} (or give your own with --train FILE.csv --test FILE.csv)`);
+  return entry;
+}
+
+export function listDatasets(): DatasetEntry[] {
+  return [...entries.values()];
+}
+
+/** The training and test sets of `name` for one seed, each drawn from its own stream. */
+export function buildDataset(name: string, rng: Rng, options: DatasetOptions = {}): { train: Dataset; test: Dataset } {
+  const entry = getDataset(name);
+  if (options.noise !== undefined) check(Number.isFinite(options.noise) && options.noise >= 0, `--noise must be a number ≥ 0, got ${options.noise}`);
+  return { train: entry.train(rng.fork('train'), options), test: entry.test(rng.fork('test'), options) };
+}
+
+registerDataset(signedXor);

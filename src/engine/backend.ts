@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { LocalpropError } from '../util/errors.js';
+
+/** Backends localprop knows how to start; others registered with TF.js also work by name. */
+export const KNOWN_BACKENDS = ['wasm', 'cpu', 'webgl', 'webgpu'] as const;
+
+/** The default: wasm (XNNPACK) is an order of magnitude faster than `cpu` here. */
+export const DEFAULT_BACKEND = 'wasm';
+
+/**
+ * Selects and initialises a TF.js backend. Throws a {@link LocalpropError}
+ * naming the backends that are registered when `name` is not one of them or
+ * fails to start.
+ */
+export async function useBackend(name: string = DEFAULT_BACKEND): Promise<void> {
+  if (tf.getBackend() === name) return;
+  const registered = Object.keys(tf.engine().registryFactory);
+  if (!registered.includes(name)) {
+    throw new LocalpropError(
+      `unknown backend "${name}"; choose one of: ${registered.join(', ')} (webgpu needs its own package loaded first)`,
+    );
+  }
+  silenceNodeHint();
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+  } catch (e) {
+    throw new LocalpropError(`backend "${name}" failed to start (${(e as Error).message}); try --backend cpu`);
+  }
+  if (!ok) throw new LocalpropError(`backend "${name}" failed to start; try --backend cpu`);
+  await tf.ready();
+}
+
+/**
+ * Production mode skips TF.js's debug assertions and its advert for
+ * tfjs-node (which cannot be installed here). IS_TEST would also silence the
+ * advert but turns on kernel leak checks that reject custom gradients.
+ */
+function silenceNodeHint(): void {
+  tf.enableProdMode();
+}
+
+export { tf };

@@ -1,0 +1,80 @@
+import type { Dataset } from '../data/dataset.js';
+import type { DatasetOptions } from '../data/registry.js';
+import { cloneParameters, type ParameterMap } from '../model/parameters.js';
+import type { ModelSpec } from '../model/spec.js';
+import type { DecoderMode } from '../schedules/events.js';
+import { Run, type RunOptions } from '../schedules/run.js';
+import { getSchedule } from '../schedules/registry.js';
+import { check } from '../util/errors.js';
+import { seededStart } from './seeded.js';
+
+/** Where the data comes from: a registered dataset drawn per seed, or fixed sets (user files). */
+export type DataSource = { dataset: string; options?: DatasetOptions } | { name: string; train: Dataset; test: Dataset };
+
+/** A comparison: every schedule × decoder mode × seed, all schedules of a seed from the same start. */
+export interface ExperimentConfig {
+  data: DataSource;
+  spec: ModelSpec;
+  schedules: string[];
+  seeds: number[];
+  decoders: DecoderMode[];
+  /** Training options shared by every run (epochs, step, optimizer, ...). */
+  training: Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'decoders'>;
+  /** Start every run from these parameters instead of the seed's initialisation. */
+  initial?: ParameterMap;
+}
+
+/** Checks names before any training starts, so a typo fails at once and not after an hour. */
+export function checkExperiment(config: ExperimentConfig): void {
+  check(config.schedules.length > 0, 'no schedule to run; name one or more with --schedules');
+  check(config.seeds.length > 0, 'no seed to run; give --seeds 5 (seeds 0-4) or a list like --seeds 0,3,7');
+  for (const name of config.schedules) getSchedule(name);
+}
+
+export function dataName(data: DataSource): string {
+  return 'dataset' in data ? data.dataset : data.name;
+}
+
+/**
+ * The runs of an experiment in order: seed by seed, then decoder mode, then
+ * schedule. Each run is made only when the caller asks for the next one and
+ * freed when the caller moves on, so only one network lives at a time.
+ */
+export function* experimentRuns(config: ExperimentConfig): Generator<Run> {
+  checkExperiment(config);
+  for (const seed of config.seeds) {
+    const data = 'dataset' in config.data ? config.data : { train: config.data.train, test: config.data.test };
+    const start = seededStart(seed, config.spec, data);
+    const parameters = config.initial ?? start.parameters;
+    for (const decoders of config.decoders) {
+      for (const schedule of config.schedules) {
+        const run = new Run({
+          ...config.training,
+          schedule,
+          spec: config.spec,
+          parameters: cloneParameters(parameters),
+          train: start.train,
+          test: start.test,
+          seed,
+          decoders,
+        });
+        try {
+          yield run;
+        } finally {
+          run.dispose();
+        }
+      }
+    }
+  }
+}
+
+/** Total epochs of all runs, for progress bars. */
+export function experimentEpochs(config: ExperimentConfig): number {
+  const blocks = config.spec.layers.length - 1;
+  let perSeed = 0;
+  for (const name of config.schedules) {
+    const s = getSchedule(name);
+    perSeed += s.totalEpochs(config.training.epochs ?? s.defaultEpochs, blocks);
+  }
+  return perSeed * config.decoders.length * config.seeds.length;
+}

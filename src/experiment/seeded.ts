@@ -1,0 +1,26 @@
+import type { Dataset } from '../data/dataset.js';
+import { buildDataset, type DatasetOptions } from '../data/registry.js';
+import { initialParameters, type ParameterMap } from '../model/parameters.js';
+import type { ModelSpec } from '../model/spec.js';
+import { Rng } from '../util/rng.js';
+
+/**
+ * What seed k fixes before any schedule runs: the data (unless the user gave
+ * files) and the initial parameters, each from its own stream of the seed.
+ */
+export interface SeededStart {
+  seed: number;
+  train: Dataset;
+  test: Dataset;
+  parameters: ParameterMap;
+}
+
+export function seededStart(
+  seed: number,
+  spec: ModelSpec,
+  data: { dataset: string; options?: DatasetOptions } | { train: Dataset; test: Dataset },
+): SeededStart {
+  const rng = new Rng(seed);
+  const sets = 'dataset' in data ? buildDataset(data.dataset, rng.fork('data'), data.options) : data;
+  return { seed, ...sets, parameters: initialParameters(spec, rng.fork('init')) };
+}

@@ -1,0 +1,38 @@
+import { checkParameters, type ParameterMap } from '../model/parameters.js';
+import { formatModelSpec, parseModelSpec, type ModelSpec } from '../model/spec.js';
+import { check } from '../util/errors.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+
+/** What a checkpoint records beside the tensors, all as `__metadata__` strings. */
+export interface CheckpointInfo {
+  spec: ModelSpec;
+  /** Free-form facts (schedule, seed, options as JSON, ...). */
+  extra?: Record<string, string>;
+}
+
+/**
+ * A network's parameters as safetensors: `blocks.{i}.weight` [out, in],
+ * `blocks.{i}.bias`, `decoders.{i}.weight` [outputs, hidden], F32, with the
+ * spec in the metadata, so `safetensors.torch.load_file` reads it in PyTorch.
+ */
+export function encodeCheckpoint(params: ParameterMap, info: CheckpointInfo): Uint8Array {
+  checkParameters(info.spec, params, 'checkpoint');
+  return encodeSafetensors(params, { format: 'localprop', spec: formatModelSpec(info.spec), ...info.extra });
+}
+
+/**
+ * Reads a checkpoint and checks it against `spec`, or against the spec it
+ * records when `spec` is not given.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, source: string, spec?: ModelSpec): { spec: ModelSpec; parameters: ParameterMap; metadata: Record<string, string> } {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  let resolved = spec;
+  if (!resolved) {
+    check(metadata.spec !== undefined, `${source} does not record its model spec; give it with --model`);
+    resolved = parseModelSpec(metadata.spec);
+  }
+  checkParameters(resolved, tensors, source);
+  const parameters: ParameterMap = {};
+  for (const [name, t] of Object.entries(tensors)) if (!name.startsWith('data.')) parameters[name] = t;
+  return { spec: resolved, parameters, metadata };
+}

@@ -1,0 +1,144 @@
+import { tf } from '../engine/backend.js';
+import { dense, denseFixedInput, linear } from '../engine/dense.js';
+import { activate, normalizeRows } from './activations.js';
+import type { ModelSpec } from './spec.js';
+import { checkParameters, type ParameterMap, type PlainTensor } from './parameters.js';
+
+/**
+ * One dense block: `x · w + b`, then the activation, then (hidden blocks,
+ * when asked) row L2-normalisation. The weight is held as [in, out] so the
+ * forward product needs no transpose; checkpoints use PyTorch's [out, in].
+ */
+export class Block {
+  constructor(
+    readonly index: number,
+    readonly weight: tf.Variable<tf.Rank.R2>,
+    readonly bias: tf.Variable<tf.Rank.R1>,
+    readonly isOutput: boolean,
+    private readonly spec: ModelSpec,
+  ) {}
+
+  get inputSize(): number {
+    return this.weight.shape[0];
+  }
+  get outputSize(): number {
+    return this.weight.shape[1];
+  }
+
+  /**
+   * The pre-activation `x · w + b`. With `inputGrad` false (local learning,
+   * or the first block) the backward pass skips the gradient of `x`.
+   */
+  logits(x: tf.Tensor2D, inputGrad = false): tf.Tensor2D {
+    return inputGrad ? dense(x, this.weight, this.bias) : denseFixedInput(x, this.weight, this.bias);
+  }
+
+  /** The block's output as the next block (or the user) sees it. */
+  apply(x: tf.Tensor2D, inputGrad = false): tf.Tensor2D {
+    return this.fromLogits(this.logits(x, inputGrad));
+  }
+
+  /** The activation (and normalisation) applied to `logits`. */
+  fromLogits(z: tf.Tensor2D): tf.Tensor2D {
+    if (this.isOutput) return activate(this.spec.out, z);
+    const h = activate(this.spec.hidden.activation, z);
+    return this.spec.hidden.normalize ? normalizeRows(h) : h;
+  }
+
+  get variables(): tf.Variable[] {
+    return [this.weight, this.bias];
+  }
+}
+
+/** The linear map without bias from a hidden block's output to the targets; weight held as [hidden, outputs]. */
+export class Decoder {
+  constructor(readonly index: number, readonly weight: tf.Variable<tf.Rank.R2>) {}
+
+  apply(h: tf.Tensor2D): tf.Tensor2D {
+    return linear(h, this.weight);
+  }
+}
+
+/**
+ * A network of blocks plus one decoder per hidden block. Parameters are TF.js
+ * variables; {@link Network.toParameters} and {@link Network.fromParameters}
+ * convert to and from plain, PyTorch-layout arrays.
+ */
+export class Network {
+  private constructor(
+    readonly spec: ModelSpec,
+    readonly blocks: Block[],
+    readonly decoders: Decoder[],
+  ) {}
+
+  static fromParameters(spec: ModelSpec, params: ParameterMap, source = 'parameters'): Network {
+    checkParameters(spec, params, source);
+    const n = spec.layers.length - 1;
+    const blocks: Block[] = [];
+    const decoders: Decoder[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = variableFrom(transposed(params[`blocks.${i}.weight`]), `blocks.${i}.weight`) as tf.Variable<tf.Rank.R2>;
+      const b = variableFrom(tf.tensor1d(params[`blocks.${i}.bias`].data), `blocks.${i}.bias`) as tf.Variable<tf.Rank.R1>;
+      blocks.push(new Block(i, w, b, i === n - 1, spec));
+    }
+    for (let i = 0; i + 1 < n; i++) {
+      const w = variableFrom(transposed(params[`decoders.${i}.weight`]), `decoders.${i}.weight`) as tf.Variable<tf.Rank.R2>;
+      decoders.push(new Decoder(i, w));
+    }
+    networkCount++;
+    return new Network(spec, blocks, decoders);
+  }
+
+  get outputSize(): number {
+    return this.spec.layers[this.spec.layers.length - 1];
+  }
+
+  /** The network's prediction (probabilities for sigmoid/softmax outputs). */
+  predict(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.blocks.reduce((h, block) => block.apply(h), x));
+  }
+
+  /** The output of blocks 0..count-1 (the input of block `count`). */
+  encode(x: tf.Tensor2D, count: number): tf.Tensor2D {
+    return tf.tidy(() => this.blocks.slice(0, count).reduce((h, block) => block.apply(h), x));
+  }
+
+  /** A plain, PyTorch-layout copy of every parameter. */
+  toParameters(): ParameterMap {
+    const out: ParameterMap = {};
+    for (const block of this.blocks) {
+      out[`blocks.${block.index}.weight`] = plainTransposed(block.weight);
+      out[`blocks.${block.index}.bias`] = { shape: [...block.bias.shape], data: (block.bias.dataSync() as Float32Array).slice() };
+    }
+    for (const decoder of this.decoders) out[`decoders.${decoder.index}.weight`] = plainTransposed(decoder.weight);
+    return out;
+  }
+
+  dispose(): void {
+    for (const b of this.blocks) b.variables.forEach((v) => v.dispose());
+    for (const d of this.decoders) d.weight.dispose();
+  }
+}
+
+let networkCount = 0;
+/**
+ * A variable holding `initial`'s values; `initial` is freed (a variable
+ * shares the data but the tensor object would still count as live). Names
+ * carry a per-network prefix because TF.js requires unique variable names.
+ */
+function variableFrom(initial: tf.Tensor, name: string): tf.Variable {
+  const v = tf.variable(initial, true, `net${networkCount}/${name}`);
+  initial.dispose();
+  return v;
+}
+
+function transposed(t: PlainTensor): tf.Tensor2D {
+  return tf.tidy(() => tf.transpose(tf.tensor2d(t.data, t.shape as [number, number])));
+}
+
+function plainTransposed(v: tf.Variable<tf.Rank.R2>): PlainTensor {
+  const t = tf.transpose(v);
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return { shape: [...t.shape], data: data.slice() };
+}

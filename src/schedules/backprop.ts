@@ -1,0 +1,23 @@
+import type { tf } from '../engine/backend.js';
+import type { Schedule } from './schedule.js';
+
+/** Back-propagation: the whole network learns from the output loss. */
+export const backprop: Schedule = {
+  name: 'backprop',
+  description: 'back-propagation of the output loss through every block (100 epochs)',
+  defaultEpochs: 100,
+  totalEpochs: (epochs) => epochs,
+  *plan(session, epochs) {
+    const last = session.blockCount - 1;
+    for (let e = 0; e < epochs; e++) {
+      yield {
+        block: null,
+        train: () => {
+          const losses: tf.Scalar[][] = Array.from({ length: session.blockCount }, () => []);
+          for (const chunk of session.chunks()) losses[last].push(session.stepNetwork(chunk));
+          return losses;
+        },
+      };
+    }
+  },
+};

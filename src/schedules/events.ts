@@ -1,0 +1,64 @@
+/**
+ * What a run tells its listeners. Every event is plain, serialisable data
+ * (JSON.stringify keeps all of it), so the same run can feed a terminal, a
+ * file, a worker's message port or a browser.
+ */
+export type RunEvent = RunStartEvent | EpochEvent | RunEndEvent;
+
+/** Identifies a run in every event. */
+export interface RunIdentity {
+  schedule: string;
+  seed: number;
+  decoders: DecoderMode;
+}
+
+/** `fixed`: random decoders that never learn (the seed's code); `learned`: trained with their block. */
+export type DecoderMode = 'fixed' | 'learned';
+
+export interface RunStartEvent extends RunIdentity {
+  type: 'start';
+  /** Epochs the run will take in all (for local-sequential: per block × blocks). */
+  epochs: number;
+  blocks: number;
+  step: 'epoch' | 'batch';
+}
+
+/**
+ * One epoch. `trainLoss`, `testLoss` and `testAccuracy` describe the network
+ * as it was before this epoch's updates (the seed records them right before
+ * each step); `blockLosses` are the local losses the blocks stepped on.
+ */
+export interface EpochEvent extends RunIdentity {
+  type: 'epoch';
+  /** 1-based, counted over the whole run. */
+  epoch: number;
+  epochs: number;
+  /** The block being trained (local-sequential), or null when all blocks learn. */
+  block: number | null;
+  /** Output loss on the training set: sum of per-batch mean losses / number of batches. */
+  trainLoss: number;
+  /** Output loss on the test set: mean of per-batch mean losses. */
+  testLoss: number;
+  testAccuracy: number;
+  /**
+   * Each block's local loss this epoch (hidden blocks through their decoder,
+   * the last block on the output loss), averaged over batches; null for a
+   * block that did not learn this epoch. Back-propagation reports the output
+   * loss for the last block only.
+   */
+  blockLosses: (number | null)[];
+  /** Seconds since the run's training loop began. */
+  seconds: number;
+}
+
+/** The final model's metrics. */
+export interface RunEndEvent extends RunIdentity {
+  type: 'end';
+  epochs: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** The training loop with its evaluations; not data generation or start-up. */
+  seconds: number;
+}

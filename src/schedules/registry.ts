@@ -1,0 +1,26 @@
+import { check } from '../util/errors.js';
+import type { Schedule } from './schedule.js';
+import { backprop } from './backprop.js';
+import { localParallel } from './local-parallel.js';
+import { localSequential } from './local-sequential.js';
+
+const schedules = new Map<string, Schedule>();
+
+/** Makes a schedule available by name to runs, `compare` and the CLI. */
+export function registerSchedule(schedule: Schedule): void {
+  schedules.set(schedule.name, schedule);
+}
+
+export function getSchedule(name: string): Schedule {
+  const s = schedules.get(name);
+  check(s !== undefined, () => `unknown schedule "${name}"; choose one of: ${listSchedules().map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+export function listSchedules(): Schedule[] {
+  return [...schedules.values()];
+}
+
+registerSchedule(backprop);
+registerSchedule(localSequential);
+registerSchedule(localParallel);

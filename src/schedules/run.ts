@@ -1,0 +1,199 @@
+import { tf } from '../engine/backend.js';
+import type { Dataset } from '../data/dataset.js';
+import type { ModelSpec, LossName } from '../model/spec.js';
+import { Network } from '../model/network.js';
+import type { ParameterMap } from '../model/parameters.js';
+import { createOptimizer, defaultLearningRate, type OptimizerConfig } from '../optim/index.js';
+import { LocalpropError, check } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent, RunIdentity } from './events.js';
+import { getSchedule } from './registry.js';
+import type { Schedule } from './schedule.js';
+import { Session, type StepMode } from './session.js';
+
+/** Everything one training run needs. Left-out options take the seed's protocol. */
+export interface RunOptions {
+  schedule: string | Schedule;
+  spec: ModelSpec;
+  /** Initial parameters (see {@link initialParameters}); every schedule of a seed starts from the same ones. */
+  parameters: ParameterMap;
+  train: Dataset;
+  test: Dataset;
+  /** Seeds the per-epoch shuffles (the data and initial weights are drawn by the caller). */
+  seed: number;
+  /** Epochs, overriding the schedule's default (per block for local-sequential). */
+  epochs?: number;
+  step?: StepMode;
+  batchSize?: number;
+  optimizer?: OptimizerConfig;
+  decoders?: DecoderMode;
+  /** Loss of hidden blocks through their decoders; default mse for one output, ce for more. */
+  hiddenLoss?: LossName;
+}
+
+/** The options of a run with every default filled in, as recorded in results. */
+export interface ResolvedRunOptions {
+  schedule: string;
+  seed: number;
+  epochs: number;
+  step: StepMode;
+  batchSize: number;
+  optimizer: OptimizerConfig & { lr: number };
+  decoders: DecoderMode;
+  hiddenLoss: LossName;
+}
+
+/** The seed's batch size. */
+export const DEFAULT_BATCH_SIZE = 100;
+
+/**
+ * Fills in defaults. The seed's protocol is Rprop with one step per epoch;
+ * asking for --step batch without an optimizer gives Adam (lr 1e-3), and
+ * asking for a non-Rprop optimizer without --step gives batch steps.
+ */
+export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters' | 'train' | 'test'> & { schedule: string | Schedule }, outputs: number): ResolvedRunOptions {
+  const schedule = typeof options.schedule === 'string' ? getSchedule(options.schedule) : options.schedule;
+  const optimizerName = options.optimizer?.name ?? (options.step === 'batch' ? 'adam' : 'rprop');
+  const step: StepMode = options.step ?? (optimizerName === 'rprop' ? 'epoch' : 'batch');
+  check(step === 'epoch' || step === 'batch', `--step must be "epoch" or "batch", got "${step}"`);
+  const epochs = options.epochs ?? schedule.defaultEpochs;
+  check(Number.isInteger(epochs) && epochs >= 1, `--epochs must be a positive integer, got ${epochs}`);
+  const decoders = options.decoders ?? 'learned';
+  check(decoders === 'fixed' || decoders === 'learned', `--decoders must be "fixed" or "learned", got "${decoders}"`);
+  const hiddenLoss = options.hiddenLoss ?? (outputs === 1 ? 'mse' : 'ce');
+  check(['mse', 'ce', 'bce'].includes(hiddenLoss), `--hidden-loss must be mse, ce or bce, got "${hiddenLoss}"`);
+  if (hiddenLoss === 'ce') check(outputs > 1, `--hidden-loss ce needs two or more outputs; use mse or bce for one output`);
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  check(Number.isInteger(batchSize) && batchSize >= 1, `--batch-size must be a positive integer, got ${batchSize}`);
+  const optimizer = { ...options.optimizer, name: optimizerName, lr: options.optimizer?.lr ?? defaultLearningRate(optimizerName) };
+  return { schedule: schedule.name, seed: options.seed, epochs, step, batchSize, optimizer, decoders, hiddenLoss };
+}
+
+/**
+ * One training run as an async iterable of {@link RunEvent}s: a start event,
+ * one event per epoch, an end event with the final model's metrics.
+ * Training advances only while the listener pulls, so a listener may read
+ * {@link Run.network} at any event and see the model as that event describes.
+ */
+export class Run implements AsyncIterable<RunEvent> {
+  readonly network: Network;
+  readonly options: ResolvedRunOptions;
+  readonly schedule: Schedule;
+  private readonly identity: RunIdentity;
+  private started = false;
+  /** The end event, once the run has finished. */
+  result: RunEndEvent | undefined;
+
+  constructor(private readonly input: RunOptions) {
+    const { spec, train, test } = input;
+    const layers = spec.layers;
+    const outputs = layers[layers.length - 1];
+    for (const [name, data] of [['training', train], ['test', test]] as const) {
+      check(
+        data.inputSize === layers[0] && data.outputSize === outputs,
+        `the ${name} set has ${data.inputSize} input(s) and ${data.outputSize} output(s) but the model ${layers.join('-')} takes ${layers[0]} and gives ${outputs}; change --model to ${[data.inputSize, ...layers.slice(1, -1), data.outputSize].join('-')}`,
+      );
+      check(data.count > 0, `the ${name} set is empty`);
+    }
+    this.schedule = typeof input.schedule === 'string' ? getSchedule(input.schedule) : input.schedule;
+    this.options = resolveRunOptions(input, outputs);
+    this.identity = { schedule: this.schedule.name, seed: input.seed, decoders: this.options.decoders };
+    this.network = Network.fromParameters(spec, input.parameters, 'initial parameters');
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {
+    check(!this.started, 'a run can be iterated only once; make a new Run to train again');
+    this.started = true;
+    const o = this.options;
+    const optimizer = createOptimizer(o.optimizer);
+    const session = new Session(this.network, optimizer, this.input.train, this.input.test, o, new Rng(o.seed).fork('shuffle'));
+    const total = this.schedule.totalEpochs(o.epochs, session.blockCount);
+    const plans = this.schedule.plan(session, o.epochs);
+    try {
+      yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };
+      const t0 = performance.now();
+      let epoch = 0;
+      for (const plan of plans) {
+        epoch++;
+        session.beginEpoch();
+        const test = session.evaluateTest();
+        const blockLosses = meanLosses(plan.train(), session.batchCount);
+        const trainLoss = session.trainLossBeforeEpoch();
+        const event: EpochEvent = {
+          type: 'epoch',
+          ...this.identity,
+          epoch,
+          epochs: total,
+          block: plan.block,
+          trainLoss,
+          testLoss: test.loss,
+          testAccuracy: test.accuracy,
+          blockLosses,
+          seconds: (performance.now() - t0) / 1000,
+        };
+        this.checkFinite(event);
+        yield event;
+      }
+      session.beginEpoch();
+      const train = session.evaluateTrain();
+      const test = session.evaluateTest();
+      this.result = {
+        type: 'end',
+        ...this.identity,
+        epochs: total,
+        trainLoss: train.loss,
+        trainAccuracy: train.accuracy,
+        testLoss: test.loss,
+        testAccuracy: test.accuracy,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      this.checkFinite(this.result);
+      yield this.result;
+    } finally {
+      plans.return(undefined);
+      optimizer.dispose();
+      session.dispose();
+    }
+  }
+
+  /** Runs to the end, calling `onEvent` for every event; resolves to the end event. */
+  async complete(onEvent?: (event: RunEvent) => void): Promise<RunEndEvent> {
+    for await (const event of this) onEvent?.(event);
+    return this.result!;
+  }
+
+  /** Frees the network's variables. */
+  dispose(): void {
+    this.network.dispose();
+  }
+
+  private checkFinite(event: EpochEvent | RunEndEvent): void {
+    const where = event.type === 'epoch' ? `at epoch ${event.epoch}` : 'at the end';
+    const bad: string[] = [];
+    if (!Number.isFinite(event.trainLoss)) bad.push(`training loss ${event.trainLoss}`);
+    if (!Number.isFinite(event.testLoss)) bad.push(`test loss ${event.testLoss}`);
+    if (event.type === 'epoch') {
+      event.blockLosses.forEach((l, i) => {
+        if (l !== null && !Number.isFinite(l)) bad.push(`block ${i}'s local loss ${l}`);
+      });
+    }
+    if (bad.length) {
+      throw new LocalpropError(
+        `${event.schedule} (seed ${event.seed}) diverged ${where}: ${bad.join(', ')}; ` +
+          `lower the learning rate (--lr, now ${this.options.optimizer.lr}), try another --optimizer, or check the data for huge values`,
+      );
+    }
+  }
+}
+
+/** Sum of each block's chunk losses / batches: the mean of per-batch mean losses, or null when a block did not learn. */
+function meanLosses(losses: tf.Scalar[][], batchCount: number): (number | null)[] {
+  const learned = losses.map((l) => l.length > 0);
+  if (!learned.some(Boolean)) return losses.map(() => null);
+  const sums = tf.tidy(() => tf.stack(losses.filter((l) => l.length > 0).map((l) => tf.div(tf.addN(l), batchCount))));
+  const values = sums.dataSync();
+  sums.dispose();
+  losses.flat().forEach((t) => t.dispose());
+  let k = 0;
+  return learned.map((did) => (did ? values[k++] : null));
+}

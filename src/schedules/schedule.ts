@@ -1,0 +1,26 @@
+import type { tf } from '../engine/backend.js';
+import type { Session } from './session.js';
+
+/** One epoch of a schedule, trained when `train` is called. */
+export interface EpochPlan {
+  /** The block this epoch trains, or null when every block learns. */
+  block: number | null;
+  /** Trains the epoch; returns each block's local loss tensors, one per chunk (empty for blocks that did not learn). */
+  train(): tf.Scalar[][];
+}
+
+/**
+ * A training schedule: which blocks learn, on what, and when. A schedule only
+ * trains; the run around it evaluates, times and reports, so adding one is
+ * writing `plan` and registering it.
+ */
+export interface Schedule {
+  readonly name: string;
+  readonly description: string;
+  /** Epochs when --epochs is not given (for local-sequential: per block). */
+  readonly defaultEpochs: number;
+  /** Epochs the whole run takes for an --epochs of `epochs`. */
+  totalEpochs(epochs: number, blocks: number): number;
+  /** The run's epochs in order; a `finally` in the generator frees what it cached. */
+  plan(session: Session, epochs: number): Generator<EpochPlan>;
+}

@@ -1,0 +1,278 @@
+import { tf } from '../engine/backend.js';
+import type { Dataset } from '../data/dataset.js';
+import { batchMeanWeights, epochBatches, type EpochBatches } from '../data/batches.js';
+import { perExampleLoss, weightedLoss } from '../losses/losses.js';
+import type { LossName } from '../model/spec.js';
+import type { Block, Network } from '../model/network.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Rng } from '../util/rng.js';
+import type { DecoderMode } from './events.js';
+
+/** How often the optimizer steps: once per epoch on the summed batch losses (the seed), or once per mini-batch. */
+export type StepMode = 'epoch' | 'batch';
+
+/**
+ * The examples one optimizer step sees. In epoch mode there is one chunk per
+ * epoch holding every example, weighted 1/|its batch| so the loss is the
+ * seed's sum of per-batch means; in batch mode one chunk per mini-batch,
+ * weighted 1/|batch| (its mean).
+ */
+export interface Chunk {
+  /** Rows of the training set, or null for all of them in order. */
+  indices: tf.Tensor1D | null;
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+  weights: tf.Tensor1D;
+}
+
+/** What the network scores on a dataset. */
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+}
+
+/**
+ * The tensors and the one step helper every schedule shares: the training
+ * and test sets on the backend, the network, the optimizer and the rules for
+ * local and output losses. Schedules decide only which blocks learn when.
+ */
+export class Session {
+  readonly trainX: tf.Tensor2D;
+  readonly trainY: tf.Tensor2D;
+  private readonly testX: tf.Tensor2D;
+  private readonly testY: tf.Tensor2D;
+  private readonly testWeights: tf.Tensor1D;
+  /** The batch partition of the epoch being trained (set by {@link Session.beginEpoch}). */
+  batches!: EpochBatches;
+  /** Counts optimizer steps, so a cached loss knows which parameters it belongs to. */
+  private version = 0;
+  /** Per-example output loss on the training set, and the parameter version it was measured at. */
+  private outputLossCache: { version: number; perExample: tf.Tensor1D } | null = null;
+  /** The network's training loss before this epoch's first step, once known. */
+  private epochTrainLoss: number | null = null;
+
+  constructor(
+    readonly network: Network,
+    readonly optimizer: Optimizer,
+    readonly train: Dataset,
+    readonly test: Dataset,
+    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName },
+    private readonly shuffleRng: Rng,
+  ) {
+    this.trainX = tf.tensor2d(train.x, [train.count, train.inputSize]);
+    this.trainY = tf.tensor2d(train.y, [train.count, train.outputSize]);
+    this.testX = tf.tensor2d(test.x, [test.count, test.inputSize]);
+    this.testY = tf.tensor2d(test.y, [test.count, test.outputSize]);
+    this.testWeights = tf.tensor1d(batchMeanWeights(epochBatches(test.count, options.batchSize)));
+  }
+
+  get blockCount(): number {
+    return this.network.blocks.length;
+  }
+
+  /** Draws this epoch's shuffle; call once at the start of every epoch. */
+  beginEpoch(): void {
+    this.batches = epochBatches(this.train.count, this.options.batchSize, this.shuffleRng);
+    this.epochTrainLoss = null;
+  }
+
+  /**
+   * The network's output loss on the training set as it was before this
+   * epoch's first step (sum of batch means / batches, this epoch's batches).
+   * It is measured just before the first step, for free when a schedule has
+   * left the loss of the current parameters in the cache or when the step
+   * itself runs the whole network on the whole set.
+   */
+  trainLossBeforeEpoch(): number {
+    this.settleTrainLoss();
+    return this.epochTrainLoss!;
+  }
+
+  private settleTrainLoss(): void {
+    if (this.epochTrainLoss !== null) return;
+    const cache = this.outputLossCache;
+    if (cache && cache.version === this.version) {
+      const total = tf.tidy(() => tf.div(tf.sum(tf.mul(cache.perExample, this.epochWeights())), this.batchCount));
+      this.epochTrainLoss = total.dataSync()[0];
+      total.dispose();
+    } else {
+      this.epochTrainLoss = this.evaluateTrain().loss;
+    }
+  }
+
+  /**
+   * Caches the output loss of every training example for the current
+   * parameters, given the last block's input for the whole training set as
+   * the current network computes it. Schedules call this when they hold that
+   * input anyway, which spares the next epoch a forward pass.
+   */
+  cacheOutputLoss(lastInput: tf.Tensor2D): void {
+    this.outputLossCache?.perExample.dispose();
+    const blocks = this.network.blocks;
+    const last = blocks[blocks.length - 1];
+    const perExample = tf.tidy(() => {
+      const logits = last.logits(lastInput);
+      const loss = this.network.spec.loss;
+      return perExampleLoss(loss, loss === 'ce' ? logits : last.fromLogits(logits), this.trainY);
+    });
+    this.outputLossCache = { version: this.version, perExample };
+  }
+
+  private epochWeights(): tf.Tensor1D {
+    return tf.tensor1d(batchMeanWeights(this.batches));
+  }
+
+  /** Number of mini-batches in an epoch. */
+  get batchCount(): number {
+    return this.batches.bounds.length - 1;
+  }
+
+  /**
+   * The chunks of the current epoch, made lazily and freed after each is
+   * used, so batch mode never holds more than one mini-batch's tensors.
+   */
+  *chunks(): Generator<Chunk> {
+    if (this.options.step === 'epoch') {
+      const weights = this.epochWeights();
+      try {
+        yield { indices: null, x: this.trainX, y: this.trainY, weights };
+      } finally {
+        weights.dispose();
+      }
+      return;
+    }
+    const { order, bounds } = this.batches;
+    for (let b = 0; b + 1 < bounds.length; b++) {
+      const made = tf.tidy(() => {
+        const indices = tf.tensor1d(order.subarray(bounds[b], bounds[b + 1]), 'int32');
+        const size = bounds[b + 1] - bounds[b];
+        return {
+          indices,
+          x: tf.gather(this.trainX, indices),
+          y: tf.gather(this.trainY, indices),
+          weights: tf.fill([size], 1 / size) as tf.Tensor1D,
+        };
+      });
+      try {
+        yield made;
+      } finally {
+        made.indices.dispose();
+        made.x.dispose();
+        made.y.dispose();
+        made.weights.dispose();
+      }
+    }
+  }
+
+  /** Rows of `all` (a tensor over the whole training set) that belong to `chunk`. */
+  rowsOf(all: tf.Tensor2D, chunk: Chunk): tf.Tensor2D {
+    return chunk.indices ? tf.gather(all, chunk.indices) : all;
+  }
+
+  /** The loss block `block` learns from: through its decoder for hidden blocks, the output loss for the last. */
+  localLoss(block: Block, input: tf.Tensor2D, chunk: Chunk): tf.Scalar {
+    const logits = block.logits(input);
+    if (block.isOutput) return this.outputLossOf(block, logits, chunk.y, chunk.weights);
+    const decoded = this.network.decoders[block.index].apply(block.fromLogits(logits));
+    const prediction = this.options.hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded;
+    return weightedLoss(this.options.hiddenLoss, prediction, chunk.y, chunk.weights);
+  }
+
+  private outputLossOf(block: Block, logits: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D): tf.Scalar {
+    const loss = this.network.spec.loss;
+    return weightedLoss(loss, loss === 'ce' ? logits : block.fromLogits(logits), y, weights);
+  }
+
+  /** The variables block `index` updates: its own, and its decoder's when decoders are learned. */
+  trainableOf(index: number): tf.Variable[] {
+    const block = this.network.blocks[index];
+    const decoder = this.network.decoders[index];
+    return decoder && this.options.decoders === 'learned' ? [...block.variables, decoder.weight] : block.variables;
+  }
+
+  /**
+   * One optimizer step of block `index` on its local loss, `input` being the
+   * output of the blocks before it. Returns the loss it stepped on and, when
+   * `wantOutput`, the block's output on `input` after the step (what the
+   * next block learns from).
+   */
+  stepBlock(index: number, input: tf.Tensor2D, chunk: Chunk, wantOutput: boolean): { loss: tf.Scalar; output: tf.Tensor2D | undefined } {
+    const block = this.network.blocks[index];
+    const vars = this.trainableOf(index);
+    this.settleTrainLoss();
+    this.version++;
+    return tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => this.localLoss(block, input, chunk), vars);
+      this.optimizer.step(vars, vars.map((v) => grads[v.name]));
+      return { loss: value, output: wantOutput ? block.apply(input) : undefined };
+    });
+  }
+
+  /** One optimizer step of every block on the output loss, back-propagated through the whole network. */
+  stepNetwork(chunk: Chunk): tf.Scalar {
+    const vars = this.network.blocks.flatMap((b) => b.variables);
+    // On the whole training set, the step's own loss is the epoch's training loss: no extra forward pass.
+    const lossIsEpochLoss = this.epochTrainLoss === null && chunk.indices === null;
+    if (!lossIsEpochLoss) this.settleTrainLoss();
+    this.version++;
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const blocks = this.network.blocks;
+        const last = blocks[blocks.length - 1];
+        // Every block but the first needs its input's gradient to pass the error back.
+        const h = blocks.slice(0, -1).reduce((acc, b) => b.apply(acc, b.index > 0), chunk.x);
+        return this.outputLossOf(last, last.logits(h, blocks.length > 1), chunk.y, chunk.weights);
+      }, vars);
+      this.optimizer.step(vars, vars.map((v) => grads[v.name]));
+      return value;
+    });
+    if (lossIsEpochLoss) this.epochTrainLoss = loss.dataSync()[0] / this.batchCount;
+    return loss;
+  }
+
+  /** Output loss (sum of batch means / batches) and accuracy of the current network on the training set, this epoch's batches. */
+  evaluateTrain(): Evaluation {
+    const weights = this.epochWeights();
+    try {
+      return this.evaluate(this.trainX, this.trainY, weights, this.batchCount);
+    } finally {
+      weights.dispose();
+    }
+  }
+
+  /** Output loss (mean of per-batch means) and accuracy of the current network on the test set. */
+  evaluateTest(): Evaluation {
+    return this.evaluate(this.testX, this.testY, this.testWeights, Math.ceil(this.test.count / this.options.batchSize));
+  }
+
+  private evaluate(x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number): Evaluation {
+    const pair = tf.tidy(() => {
+      const blocks = this.network.blocks;
+      const last = blocks[blocks.length - 1];
+      const logits = last.logits(this.network.encode(x, blocks.length - 1));
+      const lossName = this.network.spec.loss;
+      const probs = last.fromLogits(logits);
+      const loss = tf.sum(tf.mul(perExampleLoss(lossName, lossName === 'ce' ? logits : probs, y), weights));
+      return tf.stack([tf.div(loss, batchCount), accuracyOf(probs, y)]);
+    });
+    const [loss, accuracy] = pair.dataSync();
+    pair.dispose();
+    return { loss, accuracy };
+  }
+
+  dispose(): void {
+    this.outputLossCache?.perExample.dispose();
+    for (const t of [this.trainX, this.trainY, this.testX, this.testY, this.testWeights]) t.dispose();
+  }
+}
+
+/** Share of rows whose predicted class matches the target's (threshold 0.5 for one output, argmax otherwise). */
+export function accuracyOf(prediction: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const hits =
+      prediction.shape[1] === 1
+        ? tf.equal(tf.greaterEqual(prediction, 0.5), tf.greaterEqual(target, 0.5))
+        : tf.equal(tf.argMax(prediction, 1), tf.argMax(target, 1));
+    return tf.mean(tf.cast(hits, 'float32'));
+  });
+}

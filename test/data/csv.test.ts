@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { csvDatasets, parseCsv } from '../../src/data/csv.js';
+import { LocalpropError } from '../../src/util/errors.js';
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(LocalpropError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a LocalpropError');
+}
+
+const sources = { trainSource: 'train.csv', testSource: 'test.csv' };
+
+describe('parseCsv', () => {
+  it('reads a file with a header', () => {
+    const parsed = parseCsv('age, height ,label\n1,2,0\n3.5,-4e1,1\n', 'a.csv');
+    expect(parsed.header).toEqual(['age', 'height', 'label']);
+    expect(parsed.rows).toBe(2);
+    expect(parsed.featureCount).toBe(2);
+    expect(parsed.targetCount).toBe(1);
+    expect(Array.from(parsed.features)).toEqual([1, 2, 3.5, -40]);
+    expect(Array.from(parsed.targets)).toEqual([0, 1]);
+  });
+
+  it('reads a file without a header', () => {
+    const parsed = parseCsv('1,2,0\n3,4,1', 'a.csv');
+    expect(parsed.header).toBeNull();
+    expect(parsed.rows).toBe(2);
+    expect(Array.from(parsed.features)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('treats a header with some numeric names as a header', () => {
+    const parsed = parseCsv('x1,2,y\n1,2,0', 'a.csv');
+    expect(parsed.header).toEqual(['x1', '2', 'y']);
+    expect(parsed.rows).toBe(1);
+  });
+
+  it('handles CRLF, surrounding whitespace and blank lines', () => {
+    const parsed = parseCsv('a,b,c\r\n\r\n 1 , 2 ,0\r\n   \r\n3,4, 1 \r\n', 'a.csv');
+    expect(parsed.rows).toBe(2);
+    expect(Array.from(parsed.features)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(parsed.targets)).toEqual([0, 1]);
+  });
+
+  it('splits off several target columns', () => {
+    const parsed = parseCsv('1,2,3,4\n5,6,7,8', 'a.csv', { targets: 2 });
+    expect(parsed.featureCount).toBe(2);
+    expect(parsed.targetCount).toBe(2);
+    expect(Array.from(parsed.features)).toEqual([1, 2, 5, 6]);
+    expect(Array.from(parsed.targets)).toEqual([3, 4, 7, 8]);
+  });
+
+  it('reports a ragged row with its line number, counting header and blank lines', () => {
+    const text = 'a,b,c\n1,2,0\n\n3,4,1\n5,6,0\n\n7,8\n';
+    const message = errorOf(() => parseCsv(text, 'data.csv'));
+    expect(message).toContain('`data.csv` line 7: expected 3 columns, found 2');
+    expect(message).toContain('remove the row or fill the missing value');
+    expect(errorOf(() => parseCsv('1,2,0\n1,2,3,4', 'd.csv'))).toContain('line 2: expected 3 columns, found 4');
+  });
+
+  it('reports a non-numeric cell with line, column, header name and text', () => {
+    const message = errorOf(() => parseCsv('age,height,label\n1,2,0\n1,tall,1', 'data.csv'));
+    expect(message).toContain('`data.csv` line 3, column 2 ("height"): "tall" is not a finite number');
+    expect(message).toMatch(/fix the value or remove the row/);
+  });
+
+  it('reports an empty or non-finite cell without a header', () => {
+    expect(errorOf(() => parseCsv('1,2,0\n3,,1', 'd.csv'))).toContain('line 2, column 2: empty cell');
+    expect(errorOf(() => parseCsv('1,2,0\n3,1e999,1', 'd.csv'))).toContain('line 2, column 2: "1e999"');
+  });
+
+  it('treats a first line of numbers with a NaN or a gap as bad data, not a header', () => {
+    expect(errorOf(() => parseCsv('1,NaN,0\n3,4,1', 'd.csv'))).toContain('line 1, column 2: "NaN"');
+    expect(errorOf(() => parseCsv('\n1,,0\n3,4,1', 'd.csv'))).toContain('line 2, column 2: empty cell');
+  });
+
+  it('rejects an empty file and a header without rows', () => {
+    expect(errorOf(() => parseCsv('', 'd.csv'))).toMatch(/`d.csv` is empty/);
+    expect(errorOf(() => parseCsv('\r\n \n', 'd.csv'))).toMatch(/`d.csv` is empty/);
+    expect(errorOf(() => parseCsv('a,b\n\n', 'd.csv'))).toMatch(/`d.csv` has a header but no data rows/);
+  });
+
+  it('rejects a target count that leaves no feature column', () => {
+    expect(errorOf(() => parseCsv('1,2\n3,4', 'd.csv', { targets: 2 }))).toMatch(/2 columns, so --targets 2 leaves no feature column/);
+    expect(errorOf(() => parseCsv('1,2', 'd.csv', { targets: 0 }))).toMatch(/targets must be a whole number/);
+  });
+});
+
+describe('csvDatasets', () => {
+  it('keeps binary 0/1 targets as one output', () => {
+    const { train, test, classes } = csvDatasets('x,y,label\n1,2,0\n3,4,1', '5,6,1', sources);
+    expect(classes).toBe(2);
+    expect(train.outputSize).toBe(1);
+    expect(train.inputSize).toBe(2);
+    expect(Array.from(train.y)).toEqual([0, 1]);
+    expect(test.count).toBe(1);
+    expect(Array.from(test.x)).toEqual([5, 6]);
+    expect(Array.from(test.y)).toEqual([1]);
+  });
+
+  it('turns class indices into one-hot rows sized by both files', () => {
+    // The train set never shows class 3; only the test set does.
+    const { train, test, classes } = csvDatasets('1,0\n2,2\n3,1', '4,3\n5,0', sources);
+    expect(classes).toBe(4);
+    expect(train.outputSize).toBe(4);
+    expect(test.outputSize).toBe(4);
+    expect(Array.from(train.y)).toEqual([1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0]);
+    expect(Array.from(test.y)).toEqual([0, 0, 0, 1, 1, 0, 0, 0]);
+  });
+
+  it('uses several target columns as given', () => {
+    const { train, test, classes } = csvDatasets('a,b,t1,t2\n1,2,0.25,0.75', '3,4,1,0', { ...sources, targets: 2 });
+    expect(classes).toBe(2);
+    expect(train.outputSize).toBe(2);
+    expect(Array.from(train.y)).toEqual([0.25, 0.75]);
+    expect(Array.from(test.y)).toEqual([1, 0]);
+  });
+
+  it('reads CRLF files', () => {
+    const { train, test } = csvDatasets('a,b\r\n1,0\r\n2,1\r\n', '3,1\r\n', sources);
+    expect(Array.from(train.x)).toEqual([1, 2]);
+    expect(Array.from(test.y)).toEqual([1]);
+  });
+
+  it('rejects a non-integer target with its file and line', () => {
+    const message = errorOf(() => csvDatasets('a,t\n1,0\n\n2,1.1', '1,0', sources));
+    expect(message).toContain('`train.csv` line 4: target 1.1 is not a class index');
+    expect(message).toMatch(/--targets/);
+  });
+
+  it('rejects a negative target in the test file with its line', () => {
+    expect(errorOf(() => csvDatasets('1,0', '1,0\n2,-1', sources))).toContain('`test.csv` line 2: target -1 is not a class index');
+  });
+
+  it('rejects an absurdly large class index instead of allocating it', () => {
+    expect(errorOf(() => csvDatasets('1,0\n2,1000000', '1,0', sources))).toContain('`train.csv` line 2: target 1000000');
+  });
+
+  it('rejects files with different feature counts, naming both', () => {
+    const message = errorOf(() => csvDatasets('1,2,0', '1,0', sources));
+    expect(message).toContain('`train.csv` has 2 feature columns but `test.csv` has 1');
+  });
+
+  it('reports parse errors with the file and line', () => {
+    expect(errorOf(() => csvDatasets('1,0', '1,0\n2', sources))).toContain('`test.csv` line 2: expected 2 columns, found 1');
+    expect(errorOf(() => csvDatasets('', '1,0', sources))).toContain('`train.csv` is empty');
+  });
+});
