@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { useBackend } from '../engine/backend.js';
 import { listDatasets } from '../data/registry.js';
@@ -116,11 +115,4 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`localprop: internal error, please report it: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   }
-}
-
-const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '');
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
 }

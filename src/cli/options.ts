@@ -88,6 +88,7 @@ const COMMON: OptionDef[] = [
   { key: 'nesterov', flags: '--nesterov', help: 'sgd: Nesterov momentum', parse: flag },
   { key: 'weightDecay', flags: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative },
   { key: 'hiddenLoss', flags: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', parse: oneOf('mse', 'ce', 'bce') },
+  { key: 'zeroGradSteps', flags: '--zero-grad-steps', help: "reproduce the seed's single optimizer: each block's step also steps the others with zero gradients (resets Rprop's memory)", parse: flag },
   { key: 'backend', flags: '--backend <name>', help: 'TF.js backend: wasm (default) or cpu', parse: text },
   { key: 'init', flags: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text },
   { key: 'json', flags: '--json', help: 'print one JSON object on stdout instead of tables', parse: flag },
@@ -102,7 +103,7 @@ const COMPARE: OptionDef[] = [
 ];
 
 const TRAIN: OptionDef[] = [
-  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (default local-parallel)', parse: text },
+  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required): backprop, local-sequential, local-parallel, ...', parse: text },
   { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} must be a whole number ≥ 0`); return n; } },
   { key: 'save', flags: '--save <file.safetensors>', help: 'save the trained parameters', parse: text },
   { key: 'logEvery', flags: '--log-every <n>', help: 'print every n-th epoch (default: about 20 lines)', parse: positiveInt },

@@ -1,4 +1,4 @@
-import { experimentEpochs, experimentRuns, type ExperimentConfig } from '../experiment/experiment.js';
+import { checkExperiment, experimentEpochs, experimentRuns, type ExperimentConfig } from '../experiment/experiment.js';
 import type { EpochEvent, RunEndEvent, RunEvent } from '../schedules/events.js';
 import type { Run } from '../schedules/run.js';
 import { ProgressBar } from './progress.js';
@@ -17,6 +17,7 @@ export interface ExperimentListeners {
 
 /** Runs every run of `config`, drawing progress and writing the --out folder; resolves to the end events. */
 export async function runExperiment(config: ExperimentConfig, listeners: ExperimentListeners): Promise<RunEndEvent[]> {
+  checkExperiment(config);
   const bar = listeners.quiet ? null : new ProgressBar(experimentEpochs(config));
   const out = listeners.out ? new OutFolder(listeners.out, config) : null;
   out?.writeConfig(listeners.configExtra ?? {});

@@ -107,6 +107,7 @@ export function experimentFrom(o: OptionValues, schedules: string[], seeds: numb
       batchSize: o.batchSize as number | undefined,
       optimizer: optimizerFrom(o),
       hiddenLoss: o.hiddenLoss as LossName | undefined,
+      zeroGradSteps: o.zeroGradSteps as boolean | undefined,
     },
   };
 }

@@ -3,7 +3,8 @@ import type { DatasetOptions } from '../data/registry.js';
 import { cloneParameters, type ParameterMap } from '../model/parameters.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { DecoderMode } from '../schedules/events.js';
-import { Run, type RunOptions } from '../schedules/run.js';
+import { Run, checkDataFitsModel, resolveRunOptions, type RunOptions } from '../schedules/run.js';
+import { getDataset } from '../data/registry.js';
 import { getSchedule } from '../schedules/registry.js';
 import { check } from '../util/errors.js';
 import { seededStart } from './seeded.js';
@@ -24,11 +25,28 @@ export interface ExperimentConfig {
   initial?: ParameterMap;
 }
 
-/** Checks names before any training starts, so a typo fails at once and not after an hour. */
+/**
+ * Checks everything that can be checked before training starts (names, the
+ * options of every run, data against model), so a mistake fails at once and
+ * not after an hour, and before any output file is written.
+ */
 export function checkExperiment(config: ExperimentConfig): void {
   check(config.schedules.length > 0, 'no schedule to run; name one or more with --schedules');
   check(config.seeds.length > 0, 'no seed to run; give --seeds 5 (seeds 0-4) or a list like --seeds 0,3,7');
-  for (const name of config.schedules) getSchedule(name);
+  const outputs = config.spec.layers[config.spec.layers.length - 1];
+  const d = config.data;
+  checkDataFitsModel(
+    config.spec,
+    'dataset' in d
+      ? [{ ...getDataset(d.dataset), count: 1, name: `dataset ${d.dataset}` }]
+      : [
+          { ...d.train, name: 'the training set' },
+          { ...d.test, name: 'the test set' },
+        ],
+  );
+  for (const schedule of config.schedules) {
+    for (const decoders of config.decoders) resolveRunOptions({ ...config.training, schedule, seed: 0, decoders }, outputs);
+  }
 }
 
 export function dataName(data: DataSource): string {

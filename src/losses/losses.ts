@@ -45,12 +45,22 @@ const bceElementwise: (p: tf.Tensor, y: tf.Tensor) => tf.Tensor = tf.customGrad(
 export function perExampleLoss(name: LossName, prediction: tf.Tensor2D, target: tf.Tensor2D): tf.Tensor1D {
   switch (name) {
     case 'mse':
-      return tf.mean(tf.squaredDifference(prediction, target), 1) as tf.Tensor1D;
+      return rowMeans(tf.squaredDifference(prediction, target));
     case 'bce':
-      return tf.mean(bceElementwise(prediction, target), 1) as tf.Tensor1D;
+      return rowMeans(bceElementwise(prediction, target));
     case 'ce':
       return tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(prediction)), 1)) as tf.Tensor1D;
   }
+}
+
+/**
+ * The mean of each row. A single column is only reshaped: wasm's mean over
+ * an axis of length 1 took about 1 ms for 1000 rows, more than the layer.
+ */
+function rowMeans(t: tf.Tensor): tf.Tensor1D {
+  const [rows, columns] = t.shape;
+  if (columns === 1) return tf.reshape(t, [rows]);
+  return tf.mul(tf.sum(t, 1), 1 / columns!) as tf.Tensor1D;
 }
 
 /** Σ wᵢ·lossᵢ: with wᵢ = 1/|batch of i| this is the seed's sum of per-batch mean losses. */

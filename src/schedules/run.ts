@@ -29,6 +29,11 @@ export interface RunOptions {
   decoders?: DecoderMode;
   /** Loss of hidden blocks through their decoders; default mse for one output, ce for more. */
   hiddenLoss?: LossName;
+  /**
+   * Reproduce the seed's single optimizer: each block's step also steps the
+   * other blocks with zero gradients (see README, "The seed's optimizer quirk").
+   */
+  zeroGradSteps?: boolean;
 }
 
 /** The options of a run with every default filled in, as recorded in results. */
@@ -41,6 +46,7 @@ export interface ResolvedRunOptions {
   optimizer: OptimizerConfig & { lr: number };
   decoders: DecoderMode;
   hiddenLoss: LossName;
+  zeroGradSteps: boolean;
 }
 
 /** The seed's batch size. */
@@ -66,7 +72,22 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   check(Number.isInteger(batchSize) && batchSize >= 1, `--batch-size must be a positive integer, got ${batchSize}`);
   const optimizer = { ...options.optimizer, name: optimizerName, lr: options.optimizer?.lr ?? defaultLearningRate(optimizerName) };
-  return { schedule: schedule.name, seed: options.seed, epochs, step, batchSize, optimizer, decoders, hiddenLoss };
+  const zeroGradSteps = options.zeroGradSteps ?? false;
+  return { schedule: schedule.name, seed: options.seed, epochs, step, batchSize, optimizer, decoders, hiddenLoss, zeroGradSteps };
+}
+
+/** Checks that both sets have the model's input and output widths, saying which width to change. */
+export function checkDataFitsModel(spec: ModelSpec, sets: (Pick<Dataset, 'inputSize' | 'outputSize' | 'count'> & { name: string })[]): void {
+  const layers = spec.layers;
+  const outputs = layers[layers.length - 1];
+  sets.forEach((data) => {
+    const name = data.name;
+    check(
+      data.inputSize === layers[0] && data.outputSize === outputs,
+      `${name} has ${data.inputSize} input(s) and ${data.outputSize} output(s) but the model ${layers.join('-')} takes ${layers[0]} and gives ${outputs}; change --model to ${[data.inputSize, ...layers.slice(1, -1), data.outputSize].join('-')}`,
+    );
+    check(data.count > 0, `${name} is empty`);
+  });
 }
 
 /**
@@ -85,20 +106,14 @@ export class Run implements AsyncIterable<RunEvent> {
   result: RunEndEvent | undefined;
 
   constructor(private readonly input: RunOptions) {
-    const { spec, train, test } = input;
-    const layers = spec.layers;
-    const outputs = layers[layers.length - 1];
-    for (const [name, data] of [['training', train], ['test', test]] as const) {
-      check(
-        data.inputSize === layers[0] && data.outputSize === outputs,
-        `the ${name} set has ${data.inputSize} input(s) and ${data.outputSize} output(s) but the model ${layers.join('-')} takes ${layers[0]} and gives ${outputs}; change --model to ${[data.inputSize, ...layers.slice(1, -1), data.outputSize].join('-')}`,
-      );
-      check(data.count > 0, `the ${name} set is empty`);
-    }
+    checkDataFitsModel(input.spec, [
+      { ...input.train, name: 'the training set' },
+      { ...input.test, name: 'the test set' },
+    ]);
     this.schedule = typeof input.schedule === 'string' ? getSchedule(input.schedule) : input.schedule;
-    this.options = resolveRunOptions(input, outputs);
+    this.options = resolveRunOptions(input, input.spec.layers[input.spec.layers.length - 1]);
     this.identity = { schedule: this.schedule.name, seed: input.seed, decoders: this.options.decoders };
-    this.network = Network.fromParameters(spec, input.parameters, 'initial parameters');
+    this.network = Network.fromParameters(input.spec, input.parameters, 'initial parameters');
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {

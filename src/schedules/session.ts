@@ -56,7 +56,7 @@ export class Session {
     readonly optimizer: Optimizer,
     readonly train: Dataset,
     readonly test: Dataset,
-    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName },
+    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean },
     private readonly shuffleRng: Rng,
   ) {
     this.trainX = tf.tensor2d(train.x, [train.count, train.inputSize]);
@@ -204,8 +204,22 @@ export class Session {
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => this.localLoss(block, input, chunk), vars);
       this.optimizer.step(vars, vars.map((v) => grads[v.name]));
+      if (this.options.zeroGradSteps) this.stepIdleWithZeroGradients(index);
       return { loss: value, output: wantOutput ? block.apply(input) : undefined };
     });
+  }
+
+  /**
+   * The seed's code builds one optimizer over every block and calls
+   * zero_grad, which in PyTorch 1.13 leaves zero (not absent) gradients on
+   * the blocks that are not learning; its step then "updates" them with
+   * zeros. For Rprop that erases their remembered gradient, so in the
+   * parallel schedule every step size stays at the initial lr. Off by
+   * default; on, it reproduces the seed's parallel figures.
+   */
+  private stepIdleWithZeroGradients(active: number): void {
+    const idle = this.network.blocks.filter((b) => b.index !== active).flatMap((b) => this.trainableOf(b.index));
+    this.optimizer.step(idle, idle.map((v) => tf.zerosLike(v)));
   }
 
   /** One optimizer step of every block on the output loss, back-propagated through the whole network. */

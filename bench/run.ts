@@ -1,0 +1,20 @@
+import { join } from 'node:path';
+import { benchDenseOp } from './dense-op.js';
+import { benchSeedProtocol } from './seed-protocol.js';
+
+/** `npm run bench [-- name ...]`: runs the named benchmarks (all by default) and updates their sections of BENCHMARKS.md. */
+const BENCHES: Record<string, (file: string) => Promise<string>> = {
+  'seed-protocol': (file) => benchSeedProtocol(file),
+  dense: (file) => benchDenseOp(file),
+};
+
+const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
+const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    process.stderr.write(`unknown benchmark "${name}"; choose from ${Object.keys(BENCHES).join(', ')}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`${await bench(file)}\n\n`);
+}

@@ -1,0 +1,52 @@
+/**
+ * localprop: train neural networks with local propagation.
+ *
+ * Everything exported here runs in Node and in a browser; files, processes
+ * and threads live in the CLI (`localprop` command) only.
+ */
+export { useBackend, DEFAULT_BACKEND, KNOWN_BACKENDS, tf } from './engine/backend.js';
+export { dense, denseFixedInput, linear } from './engine/dense.js';
+
+export { ACTIVATIONS, activate, mish, normalizeRows, LEAKY_RELU_SLOPE, type Activation } from './model/activations.js';
+export { parseModelSpec, modelSpecFrom, formatModelSpec, SEED_MODEL, LOSSES, type ModelSpec, type HiddenSpec, type LossName } from './model/spec.js';
+export { initialParameters, parameterShapes, checkParameters, cloneParameters, type ParameterMap, type PlainTensor } from './model/parameters.js';
+export { Network, Block, Decoder } from './model/network.js';
+
+export { perExampleLoss, weightedLoss, meanLoss, BCE_LOG_FLOOR } from './losses/losses.js';
+export {
+  createOptimizer,
+  defaultLearningRate,
+  OPTIMIZERS,
+  Rprop,
+  Adam,
+  Rmsprop,
+  Sgd,
+  type Optimizer,
+  type OptimizerConfig,
+  type OptimizerName,
+} from './optim/index.js';
+export { BaseOptimizer } from './optim/optimizer.js';
+
+export { makeDataset, oneHot, classLabels, type Dataset } from './data/dataset.js';
+export { registerDataset, getDataset, listDatasets, buildDataset, type DatasetEntry, type DatasetOptions } from './data/registry.js';
+export { epochBatches, batchMeanWeights, type EpochBatches } from './data/batches.js';
+export { parseCsv, csvDatasets, type CsvOptions, type ParsedCsv } from './data/csv.js';
+
+export type { RunEvent, RunStartEvent, EpochEvent, RunEndEvent, RunIdentity, DecoderMode } from './schedules/events.js';
+export type { Schedule, EpochPlan } from './schedules/schedule.js';
+export { Session, accuracyOf, type Chunk, type StepMode, type Evaluation } from './schedules/session.js';
+export { Run, resolveRunOptions, DEFAULT_BATCH_SIZE, type RunOptions, type ResolvedRunOptions } from './schedules/run.js';
+export { registerSchedule, getSchedule, listSchedules } from './schedules/registry.js';
+export { backprop } from './schedules/backprop.js';
+export { localParallel } from './schedules/local-parallel.js';
+export { localSequential } from './schedules/local-sequential.js';
+
+export { seededStart, type SeededStart } from './experiment/seeded.js';
+export { experimentRuns, experimentEpochs, checkExperiment, type ExperimentConfig, type DataSource } from './experiment/experiment.js';
+export { summarize, stats, type SummaryRow, type Stats } from './experiment/summary.js';
+
+export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './io/safetensors.js';
+export { encodeCheckpoint, decodeCheckpoint, type CheckpointInfo } from './io/checkpoint.js';
+
+export { LocalpropError, check } from './util/errors.js';
+export { Rng } from './util/rng.js';
