@@ -1,0 +1,41 @@
+import { expect } from 'vitest';
+import { LocalpropError } from '../../src/util/errors.js';
+
+/** The backends numeric tests run on: the default (wasm) and the reference JS one. */
+export const BACKENDS = ['wasm', 'cpu'] as const;
+
+/**
+ * Checks `actual[k]` against `expected[k]` element by element:
+ * |a - e| ≤ abs + rel·|e|. The message names the first element that is off.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, abs: number, rel = 0): void {
+  expect(actual.length, 'length').toBe(expected.length);
+  for (let k = 0; k < expected.length; k++) {
+    const a = actual[k];
+    const e = expected[k];
+    const ok = Math.abs(a - e) <= abs + rel * Math.abs(e);
+    if (!ok) expect.fail(`element ${k}: got ${a}, expected ${e} (abs tol ${abs}, rel tol ${rel})`);
+  }
+}
+
+/** The message of the {@link LocalpropError} that `fn` throws; fails when it throws nothing or something else. */
+export function localpropErrorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(LocalpropError);
+    return (error as Error).message;
+  }
+  return expect.fail('expected a LocalpropError, but nothing was thrown');
+}
+
+/** Same as {@link localpropErrorOf} for a promise. */
+export async function localpropErrorOfAsync(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(LocalpropError);
+    return (error as Error).message;
+  }
+  return expect.fail('expected a LocalpropError, but nothing was thrown');
+}
