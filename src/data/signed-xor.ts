@@ -8,6 +8,8 @@ const SIZE = 1000;
 
 function draw(rng: Rng, options: DatasetOptions): Dataset {
   const noise = options.noise ?? 0;
+  // Noise has its own stream, so the clean points (and labels) of a seed do not depend on it.
+  const noiseRng = rng.fork('noise');
   const x = new Float32Array(SIZE * 2);
   const y = new Float32Array(SIZE);
   for (let i = 0; i < SIZE; i++) {
@@ -15,8 +17,8 @@ function draw(rng: Rng, options: DatasetOptions): Dataset {
     const x2 = (rng.uniform() - 0.5) * VARIANCE;
     y[i] = x1 * x2 >= 0 ? 1 : 0;
     // Noise moves the point after it is labelled, so labels stay exact for the clean point.
-    x[2 * i] = noise ? x1 + noise * rng.normal() : x1;
-    x[2 * i + 1] = noise ? x2 + noise * rng.normal() : x2;
+    x[2 * i] = noise ? x1 + noise * noiseRng.normal() : x1;
+    x[2 * i + 1] = noise ? x2 + noise * noiseRng.normal() : x2;
   }
   return makeDataset(x, y, 2, 1);
 }

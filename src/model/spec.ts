@@ -56,7 +56,7 @@ export function parseModelSpec(text: string): ModelSpec {
     const normalize = items.includes('normalize');
     const acts = items.filter((s) => s !== 'normalize');
     check(acts.length <= 1, `model spec "${text}": hidden= takes one activation and optionally "normalize", got "${fields.hidden}"`);
-    hidden = { activation: acts.length ? parseActivation(acts[0], text) : 'relu', normalize };
+    hidden = { activation: acts.length ? parseActivation(acts[0], text, true) : 'relu', normalize };
   }
   return completeSpec({ layers, hidden, out: fields.out as Activation | undefined, loss: fields.loss as LossName | undefined }, text);
 }
@@ -75,7 +75,7 @@ export function modelSpecFrom(value: unknown): ModelSpec {
     const h = o.hidden as Record<string, unknown>;
     check(typeof h === 'object' && h !== null, `model spec object: "hidden" must be {"activation": "mish", "normalize": true}`);
     hidden = {
-      activation: h.activation === undefined ? 'relu' : parseActivation(String(h.activation), JSON.stringify(value)),
+      activation: h.activation === undefined ? 'relu' : parseActivation(String(h.activation), JSON.stringify(value), true),
       normalize: Boolean(h.normalize),
     };
   }
@@ -106,8 +106,9 @@ function completeSpec(partial: { layers: number[]; hidden: HiddenSpec; out?: str
 }
 
 function parseLayers(text: string, source: string): number[] {
-  const layers = text.split('-').map((s) => Number(s));
-  if (layers.length < 2 || layers.some((n) => !Number.isInteger(n) || n < 1)) {
+  const parts = text.split('-');
+  const layers = parts.map((s) => Number(s));
+  if (layers.length < 2 || parts.some((s) => !/^[0-9]+$/.test(s)) || layers.some((n) => n < 1)) {
     throw new LocalpropError(`model spec "${source}": layers "${text}" must be two or more positive integers joined by "-", like 2-100-1`);
   }
   return layers;

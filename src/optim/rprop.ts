@@ -36,14 +36,21 @@ export class Rprop extends BaseOptimizer<RpropState> {
   }
 
   protected update(_param: tf.Variable, grad: tf.Tensor, state: RpropState): { delta: tf.Tensor; state: RpropState } {
-    const agreement = tf.sign(tf.mul(grad, state.prev));
-    const factor = tf.where(
-      tf.greater(agreement, 0),
-      tf.fill(grad.shape, this.o.etaPlus),
-      tf.where(tf.less(agreement, 0), tf.fill(grad.shape, this.o.etaMinus), tf.onesLike(grad)),
-    );
-    const stepSize = tf.clipByValue(tf.mul(state.stepSize, factor), this.o.stepMin, this.o.stepMax);
-    const kept = tf.where(tf.less(agreement, 0), tf.zerosLike(grad), grad);
-    return { delta: tf.neg(tf.mul(tf.sign(kept), stepSize)), state: { prev: kept, stepSize } };
+    const { etaPlus, etaMinus, stepMin, stepMax } = this.o;
+    // Comparisons, not tf.sign: wasm's sign returns 0 for |x| below ~1.2e-7,
+    // which would freeze small gradients and miss sign flips.
+    const agreement = tf.mul(grad, state.prev);
+    const flipped = tf.less(agreement, 0);
+    // Scalars broadcast, so no filled tensors; the factors are exactly etaPlus, etaMinus or 1.
+    const factor = tf.where(tf.greater(agreement, 0), tf.scalar(etaPlus), tf.where(flipped, tf.scalar(etaMinus), tf.scalar(1)));
+    const stepSize = tf.clipByValue(tf.mul(state.stepSize, factor), stepMin, stepMax);
+    // After a sign flip the weight stays put and forgets its gradient.
+    const kept = tf.where(flipped, tf.scalar(0), grad);
+    return { delta: tf.mul(exactSign(kept), tf.neg(stepSize)), state: { prev: kept, stepSize } };
   }
+}
+
+/** −1, 0 or 1 for every element, however small (see the note in `update`). */
+function exactSign(x: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32'));
 }

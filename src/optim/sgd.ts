@@ -1,5 +1,6 @@
 import { tf } from '../engine/backend.js';
 import { BaseOptimizer } from './optimizer.js';
+import { check } from '../util/errors.js';
 
 export interface SgdOptions {
   lr: number;
@@ -21,6 +22,7 @@ export class Sgd extends BaseOptimizer<SgdState> {
 
   constructor(options: Partial<SgdOptions> = {}) {
     const o = { ...SGD_DEFAULTS, ...options };
+    check(!o.nesterov || (o.momentum > 0 && o.dampening === 0), 'sgd: Nesterov momentum needs --momentum > 0 and --dampening 0 (as in PyTorch)');
     super(o.lr);
     this.o = o;
   }
