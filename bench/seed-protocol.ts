@@ -8,6 +8,8 @@ import { encodeSafetensors } from '../src/io/safetensors.js';
 import { cloneParameters } from '../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../src/model/spec.js';
 import { Run } from '../src/schedules/run.js';
+import type { TestEvaluator } from '../src/schedules/evaluation.js';
+import { WorkerEvaluator } from '../src/node/worker-evaluator.js';
 import { machineLine, median, writeSection } from './sections.js';
 
 const SCHEDULES = ['backprop', 'local-parallel', 'local-sequential'] as const;
@@ -35,11 +37,11 @@ function exportStart(start: SeededStart, dir: string): void {
   writeFileSync(join(dir, `seed${start.seed}.safetensors`), bytes);
 }
 
-async function runOurs(start: SeededStart): Promise<Measured[]> {
+async function runOurs(start: SeededStart, testEvaluator?: TestEvaluator): Promise<Measured[]> {
   const spec = parseModelSpec(SEED_MODEL);
   const out: Measured[] = [];
   for (const schedule of SCHEDULES) {
-    const run = new Run({ schedule, spec, parameters: cloneParameters(start.parameters), train: start.train, test: start.test, seed: start.seed });
+    const run = new Run({ schedule, spec, parameters: cloneParameters(start.parameters), train: start.train, test: start.test, seed: start.seed, testEvaluator });
     const testLosses: number[] = [];
     const end = await run.complete((e) => {
       if (e.type === 'epoch') testLosses.push(e.testLoss);
@@ -71,19 +73,23 @@ export async function benchSeedProtocol(file: string, seeds = [0, 1, 2]): Promis
   const spec = parseModelSpec(SEED_MODEL);
   const dir = mkdtempSync(join(tmpdir(), 'localprop-bench-'));
   const ours: Measured[] = [];
+  const oneThread: Measured[] = [];
   const peer: Measured[] = [];
   let torchVersion = '';
+  const evaluator = WorkerEvaluator.start();
   try {
     for (const seed of seeds) {
       const start = seededStart(seed, spec, { dataset: 'signed_xor' });
       exportStart(start, dir);
-      ours.push(...(await runOurs(start)));
+      ours.push(...(await runOurs(start, evaluator)));
+      oneThread.push(...(await runOurs(start)));
       peer.push(...runPeer(seed, dir));
       process.stderr.write(`seed ${seed} done\n`);
     }
     torchVersion = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await evaluator.close();
   }
   const rows = SCHEDULES.map((schedule) => {
     const o = ours.filter((m) => m.schedule === schedule);
@@ -93,6 +99,7 @@ export async function benchSeedProtocol(file: string, seeds = [0, 1, 2]): Promis
     return {
       schedule,
       ours: median(o.map((m) => m.seconds)),
+      oneThread: median(oneThread.filter((m) => m.schedule === schedule).map((m) => m.seconds)),
       peer: median(p.map((m) => m.seconds)),
       accOurs: o.map((m) => m.testAccuracy.toFixed(3)).join(', '),
       accPeer: p.map((m) => m.testAccuracy.toFixed(3)).join(', '),
@@ -102,16 +109,17 @@ export async function benchSeedProtocol(file: string, seeds = [0, 1, 2]): Promis
   });
   const totalOurs = rows.reduce((a, r) => a + r.ours, 0);
   const totalPeer = rows.reduce((a, r) => a + r.peer, 0);
+  const totalOne = rows.reduce((a, r) => a + r.oneThread, 0);
   const body = [
     "## The seed's protocol: localprop (TF.js wasm) vs PyTorch",
     '',
     machineLine(),
-    `PyTorch ${torchVersion} (Debian python3-torch, OpenBLAS, 2 threads), bench/peer/seed_protocol.py. Seeds ${seeds.join(', ')}; learned decoders; both implementations start from the same data and initial parameters (exported to safetensors) and run one seed after the other in one \`npm run bench\`. Seconds: the schedule's training loop with its per-epoch test evaluation, median over seeds.`,
+    `PyTorch ${torchVersion} (Debian python3-torch, OpenBLAS, 2 threads), bench/peer/seed_protocol.py. Seeds ${seeds.join(', ')}; learned decoders; both implementations start from the same data and initial parameters (exported to safetensors) and run one seed after the other in one \`npm run bench\`. Seconds: the schedule's training loop with its per-epoch test evaluation, median over seeds. localprop runs as the CLI does, the test set scored on a second thread (\`--eval-thread on\`), and on one thread (\`--eval-thread off\`).`,
     '',
-    '| schedule | localprop s | PyTorch s | speed-up | test accuracy localprop | test accuracy PyTorch | max \\|Δ test loss\\| epochs 1-10 | over the run |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.schedule} | ${r.ours.toFixed(2)} | ${r.peer.toFixed(2)} | ${(r.peer / r.ours).toFixed(2)}× | ${r.accOurs} | ${r.accPeer} | ${r.early.toExponential(1)} | ${r.gap.toExponential(1)} |`),
-    `| **whole protocol** | **${totalOurs.toFixed(2)}** | **${totalPeer.toFixed(2)}** | **${(totalPeer / totalOurs).toFixed(2)}×** | | | | |`,
+    '| schedule | localprop s | localprop, one thread s | PyTorch s | speed-up (one thread) | test accuracy localprop | test accuracy PyTorch | max \\|Δ test loss\\| epochs 1-10 | over the run |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.schedule} | ${r.ours.toFixed(2)} | ${r.oneThread.toFixed(2)} | ${r.peer.toFixed(2)} | ${(r.peer / r.ours).toFixed(2)}× (${(r.peer / r.oneThread).toFixed(2)}×) | ${r.accOurs} | ${r.accPeer} | ${r.early.toExponential(1)} | ${r.gap.toExponential(1)} |`),
+    `| **whole protocol** | **${totalOurs.toFixed(2)}** | ${totalOne.toFixed(2)} | **${totalPeer.toFixed(2)}** | **${(totalPeer / totalOurs).toFixed(2)}×** (${(totalPeer / totalOne).toFixed(2)}×) | | | | |`,
     '',
     'The two agree to float32 rounding at first; Rprop follows gradient signs, so rounding can flip a step later and the curves drift apart while reaching the same accuracy.',
   ].join('\n');

@@ -34,7 +34,8 @@ export { parseCsv, csvDatasets, type CsvOptions, type ParsedCsv } from './data/c
 
 export type { RunEvent, RunStartEvent, EpochEvent, RunEndEvent, RunIdentity, DecoderMode } from './schedules/events.js';
 export type { Schedule, EpochPlan } from './schedules/schedule.js';
-export { Session, accuracyOf, type Chunk, type StepMode, type Evaluation } from './schedules/session.js';
+export { Session, type Chunk, type StepMode } from './schedules/session.js';
+export { evaluateNetwork, accuracyOf, ScoredSet, type Evaluation, type TestEvaluator } from './schedules/evaluation.js';
 export { Run, resolveRunOptions, DEFAULT_BATCH_SIZE, type RunOptions, type ResolvedRunOptions } from './schedules/run.js';
 export { registerSchedule, getSchedule, listSchedules } from './schedules/registry.js';
 export { backprop } from './schedules/backprop.js';

@@ -5,6 +5,8 @@ import { summarize } from '../experiment/summary.js';
 import { encodeCheckpoint } from '../io/checkpoint.js';
 import { formatModelSpec } from '../model/spec.js';
 import { getSchedule } from '../schedules/registry.js';
+import type { TestEvaluator } from '../schedules/evaluation.js';
+import { WorkerEvaluator } from '../node/worker-evaluator.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile, writeFileAtomic } from './files.js';
 import { addOptions, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
@@ -19,11 +21,25 @@ function options(name: CommandName, cli: OptionValues): OptionValues {
   return resolveOptions(name, cli, (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`));
 }
 
+/** The evaluation thread unless --eval-thread off; closed by `withEvaluator` when the command ends. */
+async function withEvaluator<T>(o: OptionValues, body: (evaluator: TestEvaluator | undefined) => Promise<T>): Promise<T> {
+  const evaluator = o.evalThread === 'off' ? undefined : WorkerEvaluator.start();
+  try {
+    return await body(evaluator);
+  } finally {
+    await evaluator?.close();
+  }
+}
+
 async function compare(cli: OptionValues): Promise<void> {
   const o = options('compare', cli);
   await useBackend((o.backend as string | undefined) ?? 'wasm');
+  await withEvaluator(o, (evaluator) => compareWith(o, evaluator));
+}
+
+async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined): Promise<void> {
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
-  const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5));
+  const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
   if (!o.json && !o.quiet) {
     process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}\n`);
   }
@@ -35,9 +51,14 @@ async function compare(cli: OptionValues): Promise<void> {
 async function train(cli: OptionValues): Promise<void> {
   const o = options('train', cli);
   check(o.schedule !== undefined, `name the schedule to train with --schedule (one of: ${allScheduleNames().join(', ')})`);
-  const schedule = getSchedule(o.schedule as string);
+  getSchedule(o.schedule as string);
   await useBackend((o.backend as string | undefined) ?? 'wasm');
-  const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0]);
+  await withEvaluator(o, (evaluator) => trainWith(o, evaluator));
+}
+
+async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined): Promise<void> {
+  const schedule = getSchedule(o.schedule as string);
+  const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0], evaluator);
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
   const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, config.spec.layers.length - 1);
   const every = (o.logEvery as number | undefined) ?? Math.max(1, Math.round(total / 20));

@@ -89,6 +89,7 @@ const COMMON: OptionDef[] = [
   { key: 'weightDecay', flags: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative },
   { key: 'hiddenLoss', flags: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', parse: oneOf('mse', 'ce', 'bce') },
   { key: 'zeroGradSteps', flags: '--zero-grad-steps', help: "reproduce the seed's single optimizer: each block's step also steps the others with zero gradients (resets Rprop's memory)", parse: flag },
+  { key: 'evalThread', flags: '--eval-thread <on|off>', help: 'score the test set on a second thread while the next epoch trains (same numbers; default on)', parse: oneOf('on', 'off') },
   { key: 'backend', flags: '--backend <name>', help: 'TF.js backend: wasm (default) or cpu', parse: text },
   { key: 'init', flags: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text },
   { key: 'json', flags: '--json', help: 'print one JSON object on stdout instead of tables', parse: flag },

@@ -7,6 +7,7 @@ import { modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec, type LossNam
 import type { OptimizerConfig, OptimizerName } from '../optim/index.js';
 import type { DecoderMode } from '../schedules/events.js';
 import { listSchedules } from '../schedules/registry.js';
+import type { TestEvaluator } from '../schedules/evaluation.js';
 import type { StepMode } from '../schedules/session.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile } from './files.js';
@@ -85,7 +86,7 @@ function optimizerFrom(o: OptionValues): OptimizerConfig | undefined {
 }
 
 /** An experiment from the options of `compare` or `train`. */
-export function experimentFrom(o: OptionValues, schedules: string[], seeds: number[]): ExperimentConfig {
+export function experimentFrom(o: OptionValues, schedules: string[], seeds: number[], evaluator?: TestEvaluator): ExperimentConfig {
   const data = dataSourceFrom(o);
   const init = o.init !== undefined ? loadInit(o.init as string, o.model !== undefined ? modelSpecOf(o, data, undefined) : undefined) : undefined;
   const spec = modelSpecOf(o, data, init?.spec);
@@ -108,6 +109,7 @@ export function experimentFrom(o: OptionValues, schedules: string[], seeds: numb
       optimizer: optimizerFrom(o),
       hiddenLoss: o.hiddenLoss as LossName | undefined,
       zeroGradSteps: o.zeroGradSteps as boolean | undefined,
+      testEvaluator: evaluator,
     },
   };
 }

@@ -3,6 +3,7 @@ import { dense, denseFixedInput, linear } from '../engine/dense.js';
 import { activate, normalizeRows } from './activations.js';
 import type { ModelSpec } from './spec.js';
 import { checkParameters, type ParameterMap, type PlainTensor } from './parameters.js';
+import { check } from '../util/errors.js';
 
 /**
  * One dense block: `x · w + b`, then the activation, then (hidden blocks,
@@ -103,6 +104,29 @@ export class Network {
     return tf.tidy(() => this.blocks.slice(0, count).reduce((h, block) => block.apply(h), x));
   }
 
+  /** Every variable in a fixed order: each block's weight and bias, then each decoder's weight. */
+  get variables(): tf.Variable[] {
+    return [...this.blocks.flatMap((b) => b.variables), ...this.decoders.map((d) => d.weight)];
+  }
+
+  /**
+   * The parameters' values in {@link Network.variables} order and the
+   * internal layout: the cheapest copy to hand to another thread.
+   */
+  snapshot(): Float32Array[] {
+    return this.variables.map((v) => (v.dataSync() as Float32Array).slice());
+  }
+
+  /** Sets every parameter from a {@link Network.snapshot} of a network with the same spec. */
+  load(snapshot: Float32Array[]): void {
+    const vars = this.variables;
+    check(snapshot.length === vars.length, `a snapshot of ${snapshot.length} tensors cannot fill a network of ${vars.length}`);
+    vars.forEach((v, k) => {
+      check(snapshot[k].length === v.size, `snapshot tensor ${k} has ${snapshot[k].length} values; ${v.name} needs ${v.size}`);
+      tf.tidy(() => v.assign(tf.tensor(snapshot[k], v.shape)));
+    });
+  }
+
   /** A plain, PyTorch-layout copy of every parameter. */
   toParameters(): ParameterMap {
     const out: ParameterMap = {};
@@ -115,8 +139,7 @@ export class Network {
   }
 
   dispose(): void {
-    for (const b of this.blocks) b.variables.forEach((v) => v.dispose());
-    for (const d of this.decoders) d.weight.dispose();
+    this.variables.forEach((v) => v.dispose());
   }
 }
 

@@ -2,6 +2,7 @@ import { tf } from '../engine/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import { batchMeanWeights, epochBatches, type EpochBatches } from '../data/batches.js';
 import { perExampleLoss, weightedLoss } from '../losses/losses.js';
+import { evaluateNetwork, ScoredSet, type Evaluation } from './evaluation.js';
 import type { LossName } from '../model/spec.js';
 import type { Block, Network } from '../model/network.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -25,11 +26,6 @@ export interface Chunk {
   weights: tf.Tensor1D;
 }
 
-/** What the network scores on a dataset. */
-export interface Evaluation {
-  loss: number;
-  accuracy: number;
-}
 
 /**
  * The tensors and the one step helper every schedule shares: the training
@@ -39,9 +35,7 @@ export interface Evaluation {
 export class Session {
   readonly trainX: tf.Tensor2D;
   readonly trainY: tf.Tensor2D;
-  private readonly testX: tf.Tensor2D;
-  private readonly testY: tf.Tensor2D;
-  private readonly testWeights: tf.Tensor1D;
+  private readonly testSet: ScoredSet;
   /** The batch partition of the epoch being trained (set by {@link Session.beginEpoch}). */
   batches!: EpochBatches;
   /** Counts optimizer steps, so a cached loss knows which parameters it belongs to. */
@@ -61,9 +55,7 @@ export class Session {
   ) {
     this.trainX = tf.tensor2d(train.x, [train.count, train.inputSize]);
     this.trainY = tf.tensor2d(train.y, [train.count, train.outputSize]);
-    this.testX = tf.tensor2d(test.x, [test.count, test.inputSize]);
-    this.testY = tf.tensor2d(test.y, [test.count, test.outputSize]);
-    this.testWeights = tf.tensor1d(batchMeanWeights(epochBatches(test.count, options.batchSize)));
+    this.testSet = new ScoredSet(test, options.batchSize);
   }
 
   get blockCount(): number {
@@ -248,7 +240,7 @@ export class Session {
   evaluateTrain(): Evaluation {
     const weights = this.epochWeights();
     try {
-      return this.evaluate(this.trainX, this.trainY, weights, this.batchCount);
+      return evaluateNetwork(this.network, this.trainX, this.trainY, weights, this.batchCount);
     } finally {
       weights.dispose();
     }
@@ -256,37 +248,13 @@ export class Session {
 
   /** Output loss (mean of per-batch means) and accuracy of the current network on the test set. */
   evaluateTest(): Evaluation {
-    return this.evaluate(this.testX, this.testY, this.testWeights, Math.ceil(this.test.count / this.options.batchSize));
-  }
-
-  private evaluate(x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number): Evaluation {
-    const pair = tf.tidy(() => {
-      const blocks = this.network.blocks;
-      const last = blocks[blocks.length - 1];
-      const logits = last.logits(this.network.encode(x, blocks.length - 1));
-      const lossName = this.network.spec.loss;
-      const probs = last.fromLogits(logits);
-      const loss = tf.sum(tf.mul(perExampleLoss(lossName, lossName === 'ce' ? logits : probs, y), weights));
-      return tf.stack([tf.div(loss, batchCount), accuracyOf(probs, y)]);
-    });
-    const [loss, accuracy] = pair.dataSync();
-    pair.dispose();
-    return { loss, accuracy };
+    return this.testSet.evaluate(this.network);
   }
 
   dispose(): void {
     this.outputLossCache?.perExample.dispose();
-    for (const t of [this.trainX, this.trainY, this.testX, this.testY, this.testWeights]) t.dispose();
+    this.testSet.dispose();
+    this.trainX.dispose();
+    this.trainY.dispose();
   }
-}
-
-/** Share of rows whose predicted class matches the target's (threshold 0.5 for one output, argmax otherwise). */
-export function accuracyOf(prediction: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const hits =
-      prediction.shape[1] === 1
-        ? tf.equal(tf.greaterEqual(prediction, 0.5), tf.greaterEqual(target, 0.5))
-        : tf.equal(tf.argMax(prediction, 1), tf.argMax(target, 1));
-    return tf.mean(tf.cast(hits, 'float32'));
-  });
 }

@@ -1,0 +1,79 @@
+import { tf } from '../engine/backend.js';
+import { batchMeanWeights, epochBatches } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { perExampleLoss } from '../losses/losses.js';
+import type { Network } from '../model/network.js';
+
+/** What the network scores on a dataset. */
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+}
+
+/**
+ * The network's output loss, Σ wᵢ·lossᵢ / batchCount (with wᵢ = 1/|batch of
+ * i| that is the mean of per-batch mean losses), and its accuracy.
+ */
+export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number): Evaluation {
+  const pair = tf.tidy(() => {
+    const blocks = network.blocks;
+    const last = blocks[blocks.length - 1];
+    const logits = last.logits(network.encode(x, blocks.length - 1));
+    const lossName = network.spec.loss;
+    const probs = last.fromLogits(logits);
+    const loss = tf.sum(tf.mul(perExampleLoss(lossName, lossName === 'ce' ? logits : probs, y), weights));
+    return tf.stack([tf.div(loss, batchCount), accuracyOf(probs, y)]);
+  });
+  const [loss, accuracy] = pair.dataSync();
+  pair.dispose();
+  return { loss, accuracy };
+}
+
+/** Share of rows whose predicted class matches the target's (threshold 0.5 for one output, argmax otherwise). */
+export function accuracyOf(prediction: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const hits =
+      prediction.shape[1] === 1
+        ? tf.equal(tf.greaterEqual(prediction, 0.5), tf.greaterEqual(target, 0.5))
+        : tf.equal(tf.argMax(prediction, 1), tf.argMax(target, 1));
+    return tf.mean(tf.cast(hits, 'float32'));
+  });
+}
+
+/** A held-out set on the backend, scored over its batches in file order (the seed's average test loss). */
+export class ScoredSet {
+  private readonly x: tf.Tensor2D;
+  private readonly y: tf.Tensor2D;
+  private readonly weights: tf.Tensor1D;
+  private readonly batchCount: number;
+
+  constructor(data: Dataset, batchSize: number) {
+    this.x = tf.tensor2d(data.x, [data.count, data.inputSize]);
+    this.y = tf.tensor2d(data.y, [data.count, data.outputSize]);
+    const batches = epochBatches(data.count, batchSize);
+    this.weights = tf.tensor1d(batchMeanWeights(batches));
+    this.batchCount = batches.bounds.length - 1;
+  }
+
+  evaluate(network: Network): Evaluation {
+    return evaluateNetwork(network, this.x, this.y, this.weights, this.batchCount);
+  }
+
+  dispose(): void {
+    this.x.dispose();
+    this.y.dispose();
+    this.weights.dispose();
+  }
+}
+
+/**
+ * Scores the test set somewhere else (another thread), so that the per-epoch
+ * evaluation overlaps the next epoch's training. Results are the same
+ * numbers the run would compute itself: same backend, same kernels.
+ */
+export interface TestEvaluator {
+  /** Prepares for a run: its model, test set and batch size. */
+  setup(network: Network, test: Dataset, batchSize: number): Promise<void>;
+  /** Scores the network whose parameters are `snapshot` (see {@link Network.snapshot}). */
+  evaluate(snapshot: Float32Array[]): Promise<Evaluation>;
+}

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tf, useBackend } from '../../src/engine/backend.js';
+import { seededStart } from '../../src/experiment/seeded.js';
+import { cloneParameters } from '../../src/model/parameters.js';
+import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
+import { WorkerEvaluator } from '../../src/node/worker-evaluator.js';
+import type { EpochEvent } from '../../src/schedules/events.js';
+import { Run } from '../../src/schedules/run.js';
+
+const spec = parseModelSpec(SEED_MODEL);
+
+async function epochs(schedule: string, evaluator?: WorkerEvaluator): Promise<EpochEvent[]> {
+  const start = seededStart(3, spec, { dataset: 'signed_xor' });
+  const run = new Run({ schedule, spec, ...start, parameters: cloneParameters(start.parameters), epochs: 6, testEvaluator: evaluator });
+  const events: EpochEvent[] = [];
+  await run.complete((e) => {
+    if (e.type === 'epoch') events.push(e);
+  });
+  run.dispose();
+  return events;
+}
+
+describe('evaluation on a second thread', () => {
+  let evaluator: WorkerEvaluator;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    evaluator = WorkerEvaluator.start();
+  });
+  afterAll(async () => {
+    await evaluator.close();
+  });
+
+  it.each(['backprop', 'local-parallel', 'local-sequential'])('gives %s exactly the test loss and accuracy computed inline', async (schedule) => {
+    const inline = await epochs(schedule);
+    const threaded = await epochs(schedule, evaluator);
+    expect(threaded.map((e) => [e.testLoss, e.testAccuracy, e.trainLoss])).toEqual(inline.map((e) => [e.testLoss, e.testAccuracy, e.trainLoss]));
+    // Training changes the network every epoch, so a stale snapshot would show as repeated values.
+    expect(new Set(threaded.map((e) => e.testLoss)).size).toBe(threaded.length);
+  });
+
+  it('leaves no tensors behind on the main thread', async () => {
+    const before = tf.memory().numTensors;
+    await epochs('local-parallel', evaluator);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
