@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { LocalpropError } from '../util/errors.js';
 
 /** Backends localprop knows how to start; others registered with TF.js also work by name. */
@@ -9,11 +9,14 @@ export const KNOWN_BACKENDS = ['wasm', 'cpu', 'webgl', 'webgpu'] as const;
 export const DEFAULT_BACKEND = 'wasm';
 
 /**
- * Selects and initialises a TF.js backend. Throws a {@link LocalpropError}
+ * Selects and initialises a TF.js backend (`wasmPaths`: the URL prefix of
+ * the .wasm files, needed in a browser). Throws a {@link LocalpropError}
  * naming the backends that are registered when `name` is not one of them or
  * fails to start.
  */
-export async function useBackend(name: string = DEFAULT_BACKEND): Promise<void> {
+export async function useBackend(name: string = DEFAULT_BACKEND, options: { wasmPaths?: string } = {}): Promise<void> {
+  // In a browser the wasm binaries are fetched from wherever the page serves them.
+  if (options.wasmPaths !== undefined) setWasmPaths(options.wasmPaths);
   if (tf.getBackend() === name) return;
   const registered = Object.keys(tf.engine().registryFactory);
   if (!registered.includes(name)) {
