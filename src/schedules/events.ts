@@ -47,7 +47,7 @@ export interface EpochEvent extends RunIdentity {
    * loss for the last block only.
    */
   blockLosses: (number | null)[];
-  /** Seconds since the run's training loop began. */
+  /** Seconds of training and evaluation so far (time spent by listeners between events is not counted). */
   seconds: number;
 }
 
@@ -59,6 +59,6 @@ export interface RunEndEvent extends RunIdentity {
   trainAccuracy: number;
   testLoss: number;
   testAccuracy: number;
-  /** The training loop with its evaluations; not data generation or start-up. */
+  /** The training loop with its evaluations; not data generation, start-up or listeners. */
   seconds: number;
 }

@@ -134,9 +134,11 @@ export class Run implements AsyncIterable<RunEvent> {
     try {
       await evaluator?.setup(this.network, this.input.test, o.batchSize);
       yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };
-      const t0 = performance.now();
+      // Seconds count this run's own work only, not the time listeners spend between events.
+      let busyMs = 0;
       let epoch = 0;
       for (const plan of plans) {
+        const epochStart = performance.now();
         epoch++;
         session.beginEpoch();
         // Measured before the epoch's steps: inline, or on the evaluator while this thread trains.
@@ -147,6 +149,7 @@ export class Run implements AsyncIterable<RunEvent> {
         const blockLosses = meanLosses(plan.train(), session.batchCount);
         const trainLoss = session.trainLossBeforeEpoch();
         const test = inline ?? (await pending!);
+        busyMs += performance.now() - epochStart;
         const event: EpochEvent = {
           type: 'epoch',
           ...this.identity,
@@ -157,14 +160,16 @@ export class Run implements AsyncIterable<RunEvent> {
           testLoss: test.loss,
           testAccuracy: test.accuracy,
           blockLosses,
-          seconds: (performance.now() - t0) / 1000,
+          seconds: busyMs / 1000,
         };
         this.checkFinite(event);
         yield event;
       }
+      const endStart = performance.now();
       session.beginEpoch();
       const train = session.evaluateTrain();
       const test = session.evaluateTest();
+      busyMs += performance.now() - endStart;
       this.result = {
         type: 'end',
         ...this.identity,
@@ -173,7 +178,7 @@ export class Run implements AsyncIterable<RunEvent> {
         trainAccuracy: train.accuracy,
         testLoss: test.loss,
         testAccuracy: test.accuracy,
-        seconds: (performance.now() - t0) / 1000,
+        seconds: busyMs / 1000,
       };
       this.checkFinite(this.result);
       yield this.result;

@@ -26,7 +26,6 @@ export interface Chunk {
   weights: tf.Tensor1D;
 }
 
-
 /**
  * The tensors and the one step helper every schedule shares: the training
  * and test sets on the backend, the network, the optimizer and the rules for
