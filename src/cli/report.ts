@@ -62,13 +62,15 @@ export class OutFolder {
       dataset: dataName(this.config.data),
       model: formatModelSpec(this.config.spec),
       options,
-      epochs: epochs.map(({ epoch, block, trainLoss, testLoss, testAccuracy, blockLosses, seconds }) => ({
+      epochs: epochs.map(({ epoch, block, trainLoss, testLoss, testAccuracy, blockLosses, blockAccuracy, gates, seconds }) => ({
         epoch,
         block,
         trainLoss,
         testLoss,
         testAccuracy,
         blockLosses,
+        blockAccuracy,
+        ...(gates ? { gates } : {}),
         seconds,
       })),
       final: {

@@ -8,6 +8,7 @@ import type { OptimizerConfig, OptimizerName } from '../optim/index.js';
 import type { DecoderMode } from '../schedules/events.js';
 import { listSchedules } from '../schedules/registry.js';
 import type { TestEvaluator } from '../schedules/evaluation.js';
+import type { GateOptions } from '../schedules/gates.js';
 import type { StepMode } from '../schedules/session.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile } from './files.js';
@@ -110,6 +111,14 @@ export function experimentFrom(o: OptionValues, schedules: string[], seeds: numb
       hiddenLoss: o.hiddenLoss as LossName | undefined,
       zeroGradSteps: o.zeroGradSteps as boolean | undefined,
       testEvaluator: evaluator,
+      gate: {
+        mode: o.gate as GateOptions['mode'] | undefined,
+        tau: o.gateTau as number | undefined,
+        scale: o.gateScale as GateOptions['scale'] | undefined,
+        smoothing: o.gateSmoothing as number | undefined,
+        floor: o.gateFloor as number | undefined,
+        target: o.gateTarget as GateOptions['target'] | undefined,
+      },
     },
   };
 }

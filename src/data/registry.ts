@@ -2,6 +2,7 @@ import type { Dataset } from './dataset.js';
 import type { Rng } from '../util/rng.js';
 import { check } from '../util/errors.js';
 import { signedXor } from './signed-xor.js';
+import { circles, spiral } from './two-d.js';
 
 /** Options a dataset builder may read; unknown ones are ignored. */
 export interface DatasetOptions {
@@ -51,3 +52,5 @@ export function buildDataset(name: string, rng: Rng, options: DatasetOptions = {
 }
 
 registerDataset(signedXor);
+registerDataset(spiral);
+registerDataset(circles);

@@ -22,8 +22,8 @@ parentPort!.on('message', async (request: WorkerRequest) => {
       network?.dispose();
       testSet?.dispose();
       network = Network.fromParameters(request.spec, request.parameters, 'evaluation thread');
-      testSet = new ScoredSet(request.test, request.batchSize);
-      reply({ id: request.id, loss: 0, accuracy: 0 });
+      testSet = new ScoredSet(request.test, request.batchSize, request.hiddenLoss);
+      reply({ id: request.id, loss: 0, accuracy: 0, blockAccuracy: [] });
     } else {
       network!.load(request.snapshot);
       reply({ id: request.id, ...testSet!.evaluate(network!) });

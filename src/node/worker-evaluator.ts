@@ -3,14 +3,14 @@ import { tf } from '../engine/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
 import type { ParameterMap } from '../model/parameters.js';
-import type { ModelSpec } from '../model/spec.js';
+import type { LossName, ModelSpec } from '../model/spec.js';
 import type { Evaluation, TestEvaluator } from '../schedules/evaluation.js';
 
 export type WorkerRequest =
-  | { type: 'setup'; id: number; backend: string; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number }
+  | { type: 'setup'; id: number; backend: string; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number; hiddenLoss: LossName }
   | { type: 'evaluate'; id: number; snapshot: Float32Array[] };
 
-export type WorkerReply = { id: number; loss: number; accuracy: number } | { id: number; error: string };
+export type WorkerReply = ({ id: number } & Evaluation) | { id: number; error: string };
 
 /**
  * Scores the test set on a second thread (Node's worker_threads) while the
@@ -46,8 +46,8 @@ export class WorkerEvaluator implements TestEvaluator {
     return new WorkerEvaluator(new Worker(bootstrap, { eval: true }));
   }
 
-  setup(network: Network, test: Dataset, batchSize: number): Promise<void> {
-    return this.request({ type: 'setup', id: 0, backend: tf.getBackend(), spec: network.spec, parameters: network.toParameters(), test, batchSize }).then(() => undefined);
+  setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName): Promise<void> {
+    return this.request({ type: 'setup', id: 0, backend: tf.getBackend(), spec: network.spec, parameters: network.toParameters(), test, batchSize, hiddenLoss }).then(() => undefined);
   }
 
   evaluate(snapshot: Float32Array[]): Promise<Evaluation> {

@@ -3,30 +3,47 @@ import { batchMeanWeights, epochBatches } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { perExampleLoss } from '../losses/losses.js';
 import type { Network } from '../model/network.js';
+import type { LossName } from '../model/spec.js';
 
 /** What the network scores on a dataset. */
 export interface Evaluation {
   loss: number;
   accuracy: number;
+  /**
+   * Per block, the accuracy of its decoder on the block's output (how
+   * linearly separable that output already is); the last block's is the
+   * network's accuracy.
+   */
+  blockAccuracy: number[];
 }
 
 /**
  * The network's output loss, Σ wᵢ·lossᵢ / batchCount (with wᵢ = 1/|batch of
- * i| that is the mean of per-batch mean losses), and its accuracy.
+ * i| that is the mean of per-batch mean losses), its accuracy, and each
+ * block's decoder accuracy (`hiddenLoss` says how a decoder's output reads
+ * as a prediction: through a sigmoid for bce).
  */
-export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number): Evaluation {
-  const pair = tf.tidy(() => {
+export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number, hiddenLoss: LossName): Evaluation {
+  const values = tf.tidy(() => {
     const blocks = network.blocks;
     const last = blocks[blocks.length - 1];
-    const logits = last.logits(network.encode(x, blocks.length - 1));
+    const decoderAccuracies: tf.Scalar[] = [];
+    let h = x;
+    for (const block of blocks.slice(0, -1)) {
+      h = block.apply(h);
+      const decoded = network.decoders[block.index].apply(h);
+      decoderAccuracies.push(accuracyOf(hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded, y));
+    }
+    const logits = last.logits(h);
     const lossName = network.spec.loss;
     const probs = last.fromLogits(logits);
     const loss = tf.sum(tf.mul(perExampleLoss(lossName, lossName === 'ce' ? logits : probs, y), weights));
-    return tf.stack([tf.div(loss, batchCount), accuracyOf(probs, y)]);
+    const accuracy = accuracyOf(probs, y);
+    return tf.stack([tf.div(loss, batchCount), accuracy, ...decoderAccuracies, accuracy]);
   });
-  const [loss, accuracy] = pair.dataSync();
-  pair.dispose();
-  return { loss, accuracy };
+  const [loss, accuracy, ...blockAccuracy] = Array.from(values.dataSync());
+  values.dispose();
+  return { loss, accuracy, blockAccuracy };
 }
 
 /** Share of rows whose predicted class matches the target's (threshold 0.5 for one output, argmax otherwise). */
@@ -47,7 +64,7 @@ export class ScoredSet {
   private readonly weights: tf.Tensor1D;
   private readonly batchCount: number;
 
-  constructor(data: Dataset, batchSize: number) {
+  constructor(data: Dataset, batchSize: number, private readonly hiddenLoss: LossName) {
     this.x = tf.tensor2d(data.x, [data.count, data.inputSize]);
     this.y = tf.tensor2d(data.y, [data.count, data.outputSize]);
     const batches = epochBatches(data.count, batchSize);
@@ -56,7 +73,7 @@ export class ScoredSet {
   }
 
   evaluate(network: Network): Evaluation {
-    return evaluateNetwork(network, this.x, this.y, this.weights, this.batchCount);
+    return evaluateNetwork(network, this.x, this.y, this.weights, this.batchCount, this.hiddenLoss);
   }
 
   dispose(): void {
@@ -72,8 +89,8 @@ export class ScoredSet {
  * numbers the run would compute itself: same backend, same kernels.
  */
 export interface TestEvaluator {
-  /** Prepares for a run: its model, test set and batch size. */
-  setup(network: Network, test: Dataset, batchSize: number): Promise<void>;
+  /** Prepares for a run: its model, test set, batch size and hidden loss. */
+  setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName): Promise<void>;
   /** Scores the network whose parameters are `snapshot` (see {@link Network.snapshot}). */
   evaluate(snapshot: Float32Array[]): Promise<Evaluation>;
 }

@@ -47,8 +47,30 @@ export interface EpochEvent extends RunIdentity {
    * loss for the last block only.
    */
   blockLosses: (number | null)[];
+  /**
+   * Each block's decoder accuracy on the test set before the epoch's updates
+   * (how linearly separable its output already is); the last block's is the
+   * network's test accuracy.
+   */
+  blockAccuracy: number[];
+  /** Stability gates (local-gated only): per block, this epoch's drift and gate statistics. */
+  gates?: GateMetrics[];
   /** Seconds of training and evaluation so far (time spent by listeners between events is not counted). */
   seconds: number;
+}
+
+/**
+ * How much a block's input moved and how far its gates were open in an
+ * epoch; null for the first block, whose input (the data) never moves, and
+ * before the first drift is measured.
+ */
+export interface GateMetrics {
+  /** Mean over input axes of the smoothed drift, relative to the axis's typical magnitude when the gate is relative. */
+  drift: number | null;
+  /** Mean gate over input axes, in [floor, 1]. */
+  gate: number;
+  /** Share of input axes whose gate is ≥ 0.5. */
+  open: number;
 }
 
 /** The final model's metrics. */

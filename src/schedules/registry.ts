@@ -3,6 +3,7 @@ import type { Schedule } from './schedule.js';
 import { backprop } from './backprop.js';
 import { localParallel } from './local-parallel.js';
 import { localSequential } from './local-sequential.js';
+import { localGated } from './local-gated.js';
 
 const schedules = new Map<string, Schedule>();
 
@@ -24,3 +25,4 @@ export function listSchedules(): Schedule[] {
 registerSchedule(backprop);
 registerSchedule(localSequential);
 registerSchedule(localParallel);
+registerSchedule(localGated);

@@ -11,6 +11,7 @@ import { getSchedule } from './registry.js';
 import type { Schedule } from './schedule.js';
 import { Session, type StepMode } from './session.js';
 import type { TestEvaluator } from './evaluation.js';
+import { resolveGateOptions, type GateOptions } from './gates.js';
 
 /** Everything one training run needs. Left-out options take the seed's protocol. */
 export interface RunOptions {
@@ -40,6 +41,8 @@ export interface RunOptions {
    * epoch trains; the numbers are the same as without it.
    */
   testEvaluator?: TestEvaluator;
+  /** Options of the stability gates (local-gated only). */
+  gate?: Partial<GateOptions>;
 }
 
 /** The options of a run with every default filled in, as recorded in results. */
@@ -53,6 +56,8 @@ export interface ResolvedRunOptions {
   decoders: DecoderMode;
   hiddenLoss: LossName;
   zeroGradSteps: boolean;
+  /** The gate options, for local-gated runs. */
+  gate?: GateOptions;
 }
 
 /** The seed's batch size. */
@@ -79,7 +84,8 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
   check(Number.isInteger(batchSize) && batchSize >= 1, `--batch-size must be a positive integer, got ${batchSize}`);
   const optimizer = { ...options.optimizer, name: optimizerName, lr: options.optimizer?.lr ?? defaultLearningRate(optimizerName) };
   const zeroGradSteps = options.zeroGradSteps ?? false;
-  return { schedule: schedule.name, seed: options.seed, epochs, step, batchSize, optimizer, decoders, hiddenLoss, zeroGradSteps };
+  const gate = schedule.name === 'local-gated' ? resolveGateOptions(options.gate) : undefined;
+  return { schedule: schedule.name, seed: options.seed, epochs, step, batchSize, optimizer, decoders, hiddenLoss, zeroGradSteps, ...(gate ? { gate } : {}) };
 }
 
 /** Checks that both sets have the model's input and output widths, saying which width to change. */
@@ -132,7 +138,7 @@ export class Run implements AsyncIterable<RunEvent> {
     const plans = this.schedule.plan(session, o.epochs);
     const evaluator = this.input.testEvaluator;
     try {
-      await evaluator?.setup(this.network, this.input.test, o.batchSize);
+      await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss);
       yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };
       // Seconds count this run's own work only, not the time listeners spend between events.
       let busyMs = 0;
@@ -160,6 +166,8 @@ export class Run implements AsyncIterable<RunEvent> {
           testLoss: test.loss,
           testAccuracy: test.accuracy,
           blockLosses,
+          blockAccuracy: test.blockAccuracy,
+          ...(plan.gateMetrics ? { gates: plan.gateMetrics() } : {}),
           seconds: busyMs / 1000,
         };
         this.checkFinite(event);

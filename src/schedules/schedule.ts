@@ -1,5 +1,6 @@
 import type { tf } from '../engine/backend.js';
 import type { Session } from './session.js';
+import type { GateMetrics } from './events.js';
 
 /** One epoch of a schedule, trained when `train` is called. */
 export interface EpochPlan {
@@ -7,6 +8,8 @@ export interface EpochPlan {
   block: number | null;
   /** Trains the epoch; returns each block's local loss tensors, one per chunk (empty for blocks that did not learn). */
   train(): tf.Scalar[][];
+  /** After `train`: the epoch's drift and gate statistics per block, for schedules that gate. */
+  gateMetrics?(): GateMetrics[];
 }
 
 /**

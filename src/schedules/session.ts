@@ -8,6 +8,7 @@ import type { Block, Network } from '../model/network.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Rng } from '../util/rng.js';
 import type { DecoderMode } from './events.js';
+import type { GateOptions } from './gates.js';
 
 /** How often the optimizer steps: once per epoch on the summed batch losses (the seed), or once per mini-batch. */
 export type StepMode = 'epoch' | 'batch';
@@ -49,12 +50,12 @@ export class Session {
     readonly optimizer: Optimizer,
     readonly train: Dataset,
     readonly test: Dataset,
-    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean },
+    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean; gate?: Partial<GateOptions> },
     private readonly shuffleRng: Rng,
   ) {
     this.trainX = tf.tensor2d(train.x, [train.count, train.inputSize]);
     this.trainY = tf.tensor2d(train.y, [train.count, train.outputSize]);
-    this.testSet = new ScoredSet(test, options.batchSize);
+    this.testSet = new ScoredSet(test, options.batchSize, options.hiddenLoss);
   }
 
   get blockCount(): number {
@@ -183,18 +184,25 @@ export class Session {
 
   /**
    * One optimizer step of block `index` on its local loss, `input` being the
-   * output of the blocks before it. Returns the loss it stepped on and, when
+   * output of the blocks before it; `scales[k]` multiplies the change of the
+   * k-th of {@link Session.trainableOf}'s variables. Returns the loss it stepped on and, when
    * `wantOutput`, the block's output on `input` after the step (what the
    * next block learns from).
    */
-  stepBlock(index: number, input: tf.Tensor2D, chunk: Chunk, wantOutput: boolean): { loss: tf.Scalar; output: tf.Tensor2D | undefined } {
+  stepBlock(
+    index: number,
+    input: tf.Tensor2D,
+    chunk: Chunk,
+    wantOutput: boolean,
+    scales?: (tf.Tensor | undefined)[],
+  ): { loss: tf.Scalar; output: tf.Tensor2D | undefined } {
     const block = this.network.blocks[index];
     const vars = this.trainableOf(index);
     this.settleTrainLoss();
     this.version++;
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => this.localLoss(block, input, chunk), vars);
-      this.optimizer.step(vars, vars.map((v) => grads[v.name]));
+      this.optimizer.step(vars, vars.map((v) => grads[v.name]), scales);
       if (this.options.zeroGradSteps) this.stepIdleWithZeroGradients(index);
       return { loss: value, output: wantOutput ? block.apply(input) : undefined };
     });
@@ -239,7 +247,7 @@ export class Session {
   evaluateTrain(): Evaluation {
     const weights = this.epochWeights();
     try {
-      return evaluateNetwork(this.network, this.trainX, this.trainY, weights, this.batchCount);
+      return evaluateNetwork(this.network, this.trainX, this.trainY, weights, this.batchCount, this.options.hiddenLoss);
     } finally {
       weights.dispose();
     }

@@ -1,0 +1,66 @@
+import { makeDataset, type Dataset } from './dataset.js';
+import type { DatasetEntry, DatasetOptions } from './registry.js';
+import type { Rng } from '../util/rng.js';
+
+/** Points per split of the 2-D sets, as the seed's. */
+export const TWO_D_SIZE = 1000;
+
+/**
+ * A 2-D binary dataset from a sampler of clean labelled points; Gaussian
+ * noise (its own stream, so a seed's clean points do not depend on it) moves
+ * each point after it is labelled.
+ */
+export function twoDimensional(sample: (rng: Rng) => [number, number, number], defaultNoise: number) {
+  return (rng: Rng, options: DatasetOptions): Dataset => {
+    const noise = options.noise ?? defaultNoise;
+    const noiseRng = rng.fork('noise');
+    const x = new Float32Array(TWO_D_SIZE * 2);
+    const y = new Float32Array(TWO_D_SIZE);
+    for (let i = 0; i < TWO_D_SIZE; i++) {
+      const [x1, x2, label] = sample(rng);
+      y[i] = label;
+      x[2 * i] = noise ? x1 + noise * noiseRng.normal() : x1;
+      x[2 * i + 1] = noise ? x2 + noise * noiseRng.normal() : x2;
+    }
+    return makeDataset(x, y, 2, 1);
+  };
+}
+
+/** Two interleaved spiral arms, each turning 1.5 times around the origin within the unit disc. */
+export const spiral: DatasetEntry = (() => {
+  const draw = twoDimensional((rng) => {
+    const label = rng.int(2);
+    // √u spreads points evenly along the arm's area rather than piling them at the centre.
+    const r = 0.05 + 0.95 * Math.sqrt(rng.uniform());
+    const angle = 3 * Math.PI * r + label * Math.PI;
+    return [r * Math.cos(angle), r * Math.sin(angle), label];
+  }, 0.03);
+  return {
+    name: 'spiral',
+    description: 'Two spiral arms, each turning 1.5 times around the origin in the unit disc; assign the arm (0 or 1). Noise std 0.03 by default.',
+    latex: 'Two spiral arms $r(\\cos\\theta, \\sin\\theta)$ with $\\theta = 3\\pi r + c\\pi$, $r \\in [0.05, 1]$; assign the arm $c \\in \\{0, 1\\}$. Noise std 0.03 by default.',
+    inputSize: 2,
+    outputSize: 1,
+    train: draw,
+    test: draw,
+  };
+})();
+
+/** Concentric rings alternating in class: radius in [0, ⅓) → 1, [⅓, ⅔) → 0, [⅔, 1] → 1. */
+export const circles: DatasetEntry = (() => {
+  const draw = twoDimensional((rng) => {
+    const r = Math.sqrt(rng.uniform());
+    const angle = 2 * Math.PI * rng.uniform();
+    const label = r < 1 / 3 || r >= 2 / 3 ? 1 : 0;
+    return [r * Math.cos(angle), r * Math.sin(angle), label];
+  }, 0.03);
+  return {
+    name: 'circles',
+    description: 'A point uniform in the unit disc; assign class 1 if its radius is below 1/3 or at least 2/3, else 0 (three concentric rings). Noise std 0.03 by default.',
+    latex: 'Given $\\vec{x}$ uniform in the unit disc, assign class 1 if $\\|\\vec{x}\\| < 1/3$ or $\\|\\vec{x}\\| \\geq 2/3$, else 0. Noise std 0.03 by default.',
+    inputSize: 2,
+    outputSize: 1,
+    train: draw,
+    test: draw,
+  };
+})();

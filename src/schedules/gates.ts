@@ -1,0 +1,131 @@
+import { tf } from '../engine/backend.js';
+import { check } from '../util/errors.js';
+import type { GateMetrics } from './events.js';
+
+/**
+ * How the stability gates of `local-gated` work. Block i's input axis j gets
+ * a gate g_j ∈ [floor, 1] from its drift d_j, the mean |Δh_j| over the same
+ * samples between consecutive steps, smoothed by an exponential moving
+ * average: soft g = 1 / (1 + r/τ), hard g = [r < τ], where r = d_j (absolute)
+ * or d_j / mean|h_j| (relative). The gate scales how much the block learns
+ * from that axis.
+ */
+export interface GateOptions {
+  /** `soft`, `hard`, or `off` (every gate 1: exactly local-parallel). */
+  mode: 'soft' | 'hard' | 'off';
+  /** The drift at which a soft gate is ½, or a hard gate closes. */
+  tau: number;
+  /** Drift relative to each axis's typical magnitude (mean |h_j|), or absolute. */
+  scale: 'relative' | 'absolute';
+  /** EMA factor of the drift: d ← s·d + (1 - s)·|Δh|. */
+  smoothing: number;
+  /** Lowest gate: 0 lets a moving axis be ignored, > 0 only slows it. */
+  floor: number;
+  /**
+   * What a gate scales: `weights`, the change of the weights that read axis
+   * j (a row of the [in, out] weight, for any optimizer, sign-based Rprop
+   * included); `block`, the change of the whole block by its mean gate.
+   */
+  target: 'weights' | 'block';
+}
+
+export const GATE_DEFAULTS: GateOptions = { mode: 'soft', tau: 0.1, scale: 'relative', smoothing: 0.9, floor: 0, target: 'weights' };
+
+/** Fills in and checks gate options, with messages in the CLI's terms. */
+export function resolveGateOptions(options: Partial<GateOptions> = {}): GateOptions {
+  const o = { ...GATE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as GateOptions;
+  check(['soft', 'hard', 'off'].includes(o.mode), `--gate must be soft, hard or off, got "${o.mode}"`);
+  check(Number.isFinite(o.tau) && o.tau > 0, `--gate-tau must be a number > 0, got ${o.tau}`);
+  check(o.scale === 'relative' || o.scale === 'absolute', `--gate-scale must be relative or absolute, got "${o.scale}"`);
+  check(o.smoothing >= 0 && o.smoothing < 1, `--gate-smoothing must be in [0, 1), got ${o.smoothing}`);
+  check(o.floor >= 0 && o.floor <= 1, `--gate-floor must be in [0, 1], got ${o.floor}`);
+  check(o.target === 'weights' || o.target === 'block', `--gate-target must be weights or block, got "${o.target}"`);
+  return o;
+}
+
+/** The gate of every axis from its drift and magnitude, as the options say. */
+export function gateFromDrift(drift: tf.Tensor1D, magnitude: tf.Tensor1D, o: GateOptions): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (o.mode === 'off') return tf.onesLike(drift);
+    const r = o.scale === 'relative' ? tf.div(drift, tf.add(magnitude, 1e-12)) : drift;
+    const g = o.mode === 'soft' ? tf.div(1, tf.add(1, tf.div(r, o.tau))) : tf.cast(tf.less(r, o.tau), 'float32');
+    return tf.maximum(g, o.floor) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Follows one block's input over the same samples: its smoothed drift per
+ * axis, its magnitude per axis, and the gates they give. Before a second
+ * observation there is no drift, and every gate is 1.
+ */
+export class GateTracker {
+  private previous: tf.Tensor2D | null = null;
+  private drift: tf.Tensor1D | null = null;
+  private magnitude: tf.Tensor1D | null = null;
+  private gateValues: tf.Tensor1D | null = null;
+
+  constructor(private readonly options: GateOptions) {}
+
+  /** Records the block's input on the tracked samples (rows in the same order every time). */
+  observe(input: tf.Tensor2D): void {
+    const o = this.options;
+    const next: { drift?: tf.Tensor1D; magnitude: tf.Tensor1D; gate?: tf.Tensor1D } = tf.tidy(() => {
+      const magnitude = tf.mean(tf.abs(input), 0) as tf.Tensor1D;
+      if (!this.previous) return { magnitude };
+      const moved = tf.mean(tf.abs(tf.sub(input, this.previous)), 0) as tf.Tensor1D;
+      const drift = this.drift ? (tf.add(tf.mul(this.drift, o.smoothing), tf.mul(moved, 1 - o.smoothing)) as tf.Tensor1D) : moved;
+      return { drift, magnitude, gate: gateFromDrift(drift, magnitude, o) };
+    });
+    // Kept: observe may run inside a caller's tidy, which must not free the tracker's state.
+    [next.drift, next.magnitude, next.gate].forEach((t) => t && tf.keep(t));
+    this.previous?.dispose();
+    this.previous = tf.keep(input.clone());
+    this.replace(next.drift ?? null, next.magnitude, next.gate ?? null);
+  }
+
+  /** The current gates, or null while every gate is 1. */
+  get gates(): tf.Tensor1D | null {
+    return this.gateValues;
+  }
+
+  /** The scales for the block's [weight, bias, decoder] changes. */
+  scales(): (tf.Tensor | undefined)[] {
+    const g = this.gateValues;
+    if (!g) return [];
+    if (this.options.target === 'block') {
+      const mean = tf.mean(g);
+      return [mean, mean];
+    }
+    return [tf.reshape(g, [g.shape[0], 1])];
+  }
+
+  /** Mean drift (relative when the scale is), mean gate and share of open axes. */
+  metrics(): GateMetrics {
+    if (!this.drift || !this.gateValues) return { drift: null, gate: 1, open: 1 };
+    const stats = tf.tidy(() => {
+      const r = this.options.scale === 'relative' ? tf.div(this.drift!, tf.add(this.magnitude!, 1e-12)) : this.drift!;
+      return tf.stack([tf.mean(r), tf.mean(this.gateValues!), tf.mean(tf.cast(tf.greaterEqual(this.gateValues!, 0.5), 'float32'))]);
+    });
+    const [drift, gate, open] = stats.dataSync();
+    stats.dispose();
+    return { drift, gate, open };
+  }
+
+  dispose(): void {
+    this.previous?.dispose();
+    this.replace(null, null, null);
+  }
+
+  private replace(drift: tf.Tensor1D | null, magnitude: tf.Tensor1D | null, gate: tf.Tensor1D | null): void {
+    for (const [old, next] of [
+      [this.drift, drift],
+      [this.magnitude, magnitude],
+      [this.gateValues, gate],
+    ] as const) {
+      if (old && old !== next) old.dispose();
+    }
+    this.drift = drift;
+    this.magnitude = magnitude;
+    this.gateValues = gate;
+  }
+}

@@ -1,0 +1,65 @@
+import { tf } from '../engine/backend.js';
+import { GateTracker, resolveGateOptions } from './gates.js';
+import type { Schedule } from './schedule.js';
+
+/** Rows whose input drift batch mode follows (all of them when the training set is smaller). */
+const PROBE_ROWS = 1024;
+
+/**
+ * Local, stability-gated: every block learns in every step, as in
+ * local-parallel, but how much block i learns from each input axis is scaled
+ * by a gate that closes while that axis is still moving (see
+ * {@link GateOptions}). With `--gate off` it takes exactly local-parallel's
+ * steps.
+ *
+ * Drift is measured on the same samples between consecutive steps: in epoch
+ * mode on the whole training set at every step, from the input block i
+ * learns from; in batch mode once per epoch on the first 1024 training rows.
+ */
+export const localGated: Schedule = {
+  name: 'local-gated',
+  description: 'local-parallel with per-axis gates that slow learning from inputs still moving (200 epochs)',
+  defaultEpochs: 200,
+  totalEpochs: (epochs) => epochs,
+  *plan(session, epochs) {
+    const n = session.blockCount;
+    const options = resolveGateOptions(session.options.gate);
+    // The first block's input is the data, which never moves: no tracker, gate 1.
+    const trackers = Array.from({ length: n }, (_, i) => (i === 0 ? null : new GateTracker(options)));
+    const probe = session.options.step === 'batch' ? session.trainX.slice([0, 0], [Math.min(PROBE_ROWS, session.train.count), -1]) : null;
+    try {
+      for (let e = 0; e < epochs; e++) {
+        yield {
+          block: null,
+          train: () => {
+            if (probe) {
+              for (let i = 1; i < n; i++) {
+                const input = session.network.encode(probe, i);
+                trackers[i]!.observe(input);
+                input.dispose();
+              }
+            }
+            const losses: tf.Scalar[][] = Array.from({ length: n }, () => []);
+            for (const chunk of session.chunks()) {
+              let input = chunk.x;
+              for (let i = 0; i < n; i++) {
+                const tracker = trackers[i];
+                if (tracker && !probe) tracker.observe(input);
+                const { loss, output } = tf.tidy(() => session.stepBlock(i, input, chunk, i + 1 < n, tracker?.scales()));
+                losses[i].push(loss);
+                if (i + 1 === n && chunk.indices === null) session.cacheOutputLoss(input);
+                if (input !== chunk.x) input.dispose();
+                if (output) input = output;
+              }
+            }
+            return losses;
+          },
+          gateMetrics: () => trackers.map((t) => (t ? t.metrics() : { drift: null, gate: 1, open: 1 })),
+        };
+      }
+    } finally {
+      trackers.forEach((t) => t?.dispose());
+      probe?.dispose();
+    }
+  },
+};
