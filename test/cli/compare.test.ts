@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliJson, lines, listDir, readJson, tempDir, TINY, type ResultsJson } from './helpers.js';
 
-const ALL = ['backprop', 'local-sequential', 'local-parallel'];
+// Every registered schedule, in registration order: what `compare` runs by default.
+const ALL = ['backprop', 'local-sequential', 'local-parallel', 'local-gated'];
 const ROW_KEYS = ['schedule', 'seed', 'decoders', 'testAccuracy', 'testLoss', 'trainLoss', 'seconds'];
 const SEED_MODEL = '2-100-100-10-1 hidden=mish,normalize out=sigmoid loss=bce';
 
@@ -32,7 +33,7 @@ describe('compare --json', () => {
     expect(keysOf(json)).toEqual([...ALL.map((s) => `${s}/learned/0`), ...ALL.map((s) => `${s}/learned/1`)]);
     // --epochs counts per block for local-sequential (4 blocks in the seed model).
     const epochs = Object.fromEntries(json.results.filter((r) => r.seed === 0).map((r) => [r.schedule, r.epochs]));
-    expect(epochs).toEqual({ backprop: 2, 'local-sequential': 8, 'local-parallel': 2 });
+    expect(epochs).toEqual({ backprop: 2, 'local-sequential': 8, 'local-parallel': 2, 'local-gated': 2 });
   });
 
   it('--schedules restricts the runs to the named schedules, in the given order', async () => {
