@@ -14,6 +14,7 @@ import { resultsObject } from './report.js';
 import { runExperiment } from './run-experiment.js';
 import { allScheduleNames, experimentFrom, parseJson } from './setup.js';
 import { formatSummary, formatTable } from './table.js';
+import { runExperimentCommand } from './experiment.js';
 
 const VERSION = '0.1.0';
 
@@ -115,6 +116,20 @@ function program(): Command {
   addOptions(p.command('compare').description('train every schedule from the same start, over seeds, and print a table'), 'compare').action(async (_opts, cmd: Command) => compare(cmd.opts()));
   addOptions(p.command('train').description('train one schedule, printing per-epoch progress'), 'train').action(async (_opts, cmd: Command) => train(cmd.opts()));
   p.command('datasets').description('list the registered datasets and their tasks').action(datasets);
+  p.command('experiment')
+    .description('run a registered experiment and write its results page (experiments: gated)')
+    .argument('<name>', 'the experiment: gated')
+    .option('--out <dir>', 'folder of the results pages', 'docs/results')
+    .option('--quick', 'a few seconds\' version, to check the pipeline')
+    .option('--quiet', 'no progress lines')
+    .option('--render-only', 'rebuild the pages from the existing JSON (after editing the discussion)')
+    .option('--eval-thread <on|off>', 'score the test set on a second thread (default on)')
+    .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string }) => {
+      await useBackend('wasm');
+      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly) };
+      const page = await withEvaluator({ evalThread: opts.renderOnly ? 'off' : opts.evalThread }, (evaluator) => runExperimentCommand(name, run, evaluator));
+      process.stdout.write(`wrote ${page}\n`);
+    });
   for (const c of p.commands) c.exitOverride();
   return p;
 }

@@ -48,3 +48,15 @@ export function classLabels(data: Dataset): Int32Array {
   }
   return labels;
 }
+
+/**
+ * Splits off the last `count` examples as a validation set, for choosing
+ * options without looking at the test set.
+ */
+export function splitValidation(data: Dataset, count: number): { train: Dataset; validation: Dataset } {
+  check(Number.isInteger(count) && count > 0 && count < data.count, `a validation split needs between 1 and ${data.count - 1} examples, got ${count}`);
+  const keep = data.count - count;
+  const part = (from: number, to: number) =>
+    makeDataset(data.x.slice(from * data.inputSize, to * data.inputSize), data.y.slice(from * data.outputSize, to * data.outputSize), data.inputSize, data.outputSize);
+  return { train: part(0, keep), validation: part(keep, data.count) };
+}

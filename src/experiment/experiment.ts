@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { splitValidation, type Dataset } from '../data/dataset.js';
 import type { DatasetOptions } from '../data/registry.js';
 import { cloneParameters, type ParameterMap } from '../model/parameters.js';
 import type { ModelSpec } from '../model/spec.js';
@@ -23,6 +23,11 @@ export interface ExperimentConfig {
   training: Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'decoders'>;
   /** Start every run from these parameters instead of the seed's initialisation. */
   initial?: ParameterMap;
+  /**
+   * Hold out the last N training examples and score on them instead of the
+   * test set: for choosing options, never on the test set.
+   */
+  holdOut?: number;
 }
 
 /**
@@ -63,6 +68,11 @@ export function* experimentRuns(config: ExperimentConfig): Generator<Run> {
   for (const seed of config.seeds) {
     const data = 'dataset' in config.data ? config.data : { train: config.data.train, test: config.data.test };
     const start = seededStart(seed, config.spec, data);
+    if (config.holdOut) {
+      const { train, validation } = splitValidation(start.train, config.holdOut);
+      start.train = train;
+      start.test = validation;
+    }
     const parameters = config.initial ?? start.parameters;
     for (const decoders of config.decoders) {
       for (const schedule of config.schedules) {

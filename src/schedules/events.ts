@@ -65,7 +65,7 @@ export interface EpochEvent extends RunIdentity {
  * before the first drift is measured.
  */
 export interface GateMetrics {
-  /** Mean over input axes of the smoothed drift, relative to the axis's typical magnitude when the gate is relative. */
+  /** The smoothed drift over input axes: Σ drift / Σ mean|h| for a relative gate, the mean drift for an absolute one. */
   drift: number | null;
   /** Mean gate over input axes, in [floor, 1]. */
   gate: number;

@@ -99,12 +99,16 @@ export class GateTracker {
     return [tf.reshape(g, [g.shape[0], 1])];
   }
 
-  /** Mean drift (relative when the scale is), mean gate and share of open axes. */
+  /**
+   * Mean drift (for a relative scale, Σ drift / Σ magnitude over the axes:
+   * a mean of per-axis ratios would be dominated by dead axes whose
+   * magnitude is ~0), mean gate and share of open axes.
+   */
   metrics(): GateMetrics {
     if (!this.drift || !this.gateValues) return { drift: null, gate: 1, open: 1 };
     const stats = tf.tidy(() => {
-      const r = this.options.scale === 'relative' ? tf.div(this.drift!, tf.add(this.magnitude!, 1e-12)) : this.drift!;
-      return tf.stack([tf.mean(r), tf.mean(this.gateValues!), tf.mean(tf.cast(tf.greaterEqual(this.gateValues!, 0.5), 'float32'))]);
+      const drift = this.options.scale === 'relative' ? tf.div(tf.sum(this.drift!), tf.add(tf.sum(this.magnitude!), 1e-12)) : tf.mean(this.drift!);
+      return tf.stack([drift, tf.mean(this.gateValues!), tf.mean(tf.cast(tf.greaterEqual(this.gateValues!, 0.5), 'float32'))]);
     });
     const [drift, gate, open] = stats.dataSync();
     stats.dispose();

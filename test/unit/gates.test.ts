@@ -29,7 +29,8 @@ describe('gates', () => {
     // |Δ| = [0, 3]; EMA 0.5: [0, 0.5·1 + 0.5·3 = 2]; magnitude [2, 7]; r = [0, 2/7]; g = [1, 1/(1 + 4/7) = 7/11].
     close(tracker.gates!.dataSync(), [1, 7 / 11]);
     const m = tracker.metrics();
-    expect(m.drift).toBeCloseTo((0 + 2 / 7) / 2, 6);
+    // Relative: Σ drift / Σ magnitude = (0 + 2) / (2 + 7).
+    expect(m.drift).toBeCloseTo(2 / 9, 6);
     expect(m.gate).toBeCloseTo((1 + 7 / 11) / 2, 6);
     expect(m.open).toBe(1);
     tracker.dispose();
