@@ -40,6 +40,8 @@ export class OutFolder {
 
   writeConfig(extra: Record<string, unknown>): void {
     const c = this.config;
+    // The evaluator is a live thread, not an option; whether one ran is in `extra`.
+    const { testEvaluator, ...training } = c.training;
     writeJsonAtomic(join(this.dir, 'config.json'), {
       dataset: dataName(c.data),
       datasetOptions: 'dataset' in c.data ? (c.data.options ?? {}) : {},
@@ -48,7 +50,8 @@ export class OutFolder {
       schedules: c.schedules,
       seeds: c.seeds,
       decoders: c.decoders,
-      training: c.training,
+      training,
+      evalThread: testEvaluator !== undefined,
       ...extra,
     });
   }

@@ -108,7 +108,9 @@ describe('compare --out', () => {
     expect(listDir(dir).filter((n) => n.startsWith('.'))).toEqual([]);
 
     const config = readJson<Record<string, unknown>>(join(dir, 'config.json'));
-    expect(config).toMatchObject({ dataset: 'signed_xor', model: SEED_MODEL, schedules: ALL, seeds: [0, 1], decoders: ['learned'], command: 'compare' });
+    expect(config).toMatchObject({ dataset: 'signed_xor', model: SEED_MODEL, schedules: ALL, seeds: [0, 1], decoders: ['learned'], command: 'compare', evalThread: true });
+    // Only options are recorded, not the live evaluation thread.
+    expect(config.training).not.toHaveProperty('testEvaluator');
     expect((config.training as Record<string, unknown>).epochs).toBe(2);
     expect((config.modelJson as { layers: number[] }).layers).toEqual([2, 100, 100, 10, 1]);
 
