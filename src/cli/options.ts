@@ -89,7 +89,7 @@ const COMMON: OptionDef[] = [
   { key: 'weightDecay', flags: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative },
   { key: 'hiddenLoss', flags: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', parse: oneOf('mse', 'ce', 'bce') },
   { key: 'zeroGradSteps', flags: '--zero-grad-steps', help: "reproduce the seed's single optimizer: each block's step also steps the others with zero gradients (resets Rprop's memory)", parse: flag },
-  { key: 'gate', flags: '--gate <mode>', help: 'local-gated: soft (default), hard, or off (gates fixed at 1: local-parallel)', parse: oneOf('soft', 'hard', 'off') },
+  { key: 'gate', flags: '--gate <mode>', help: 'local-gated: hard (default, chosen by the sweep in docs/results/gated.md), soft, or off (gates fixed at 1: local-parallel)', parse: oneOf('soft', 'hard', 'off') },
   { key: 'gateTau', flags: '--gate-tau <tau>', help: 'local-gated: drift at which a soft gate is 1/2 or a hard gate closes (default 0.1)', parse: nonNegative },
   { key: 'gateScale', flags: '--gate-scale <scale>', help: "local-gated: drift relative to each input axis's mean |h| (default) or absolute", parse: oneOf('relative', 'absolute') },
   { key: 'gateSmoothing', flags: '--gate-smoothing <s>', help: 'local-gated: EMA factor of the drift (default 0.9)', parse: nonNegative },
