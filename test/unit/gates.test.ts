@@ -97,7 +97,8 @@ describe('gates', () => {
     const start = seededStart(0, spec, { dataset: 'signed_xor' });
     const before = tf.memory().numTensors;
     for (const step of ['epoch', 'batch'] as const) {
-      const run = new Run({ schedule: 'local-gated', spec, ...start, parameters: cloneParameters(start.parameters), epochs: 3, step, optimizer: step === 'batch' ? { name: 'adam' } : undefined });
+      // Soft gates: never exactly 0, so the check below sees every block's gate.
+      const run = new Run({ schedule: 'local-gated', spec, ...start, parameters: cloneParameters(start.parameters), epochs: 3, step, optimizer: step === 'batch' ? { name: 'adam' } : undefined, gate: { mode: 'soft' } });
       const events: EpochEvent[] = [];
       await run.complete((e) => {
         if (e.type === 'epoch') events.push(e);
