@@ -12,9 +12,11 @@ export interface Optimizer {
    * One update of each `params[k]` from `grads[k]`. `scales[k]`, when given,
    * multiplies the parameter's change (broadcast against its shape) after the
    * rule has computed it; that is how a schedule slows part of a layer down
-   * for any rule, sign-based Rprop included.
+   * for any rule, sign-based Rprop included. `shrinkGates[k]` (Rprop only;
+   * other rules ignore it) tempers the step-size decrease after a sign flip:
+   * the step shrinks by etaMinus^gate, so a gate of 0 keeps the step size.
    */
-  step(params: tf.Variable[], grads: tf.Tensor[], scales?: (tf.Tensor | undefined)[]): void;
+  step(params: tf.Variable[], grads: tf.Tensor[], scales?: (tf.Tensor | undefined)[], shrinkGates?: (tf.Tensor | undefined)[]): void;
   /** Frees the optimizer's state. */
   dispose(): void;
 }
@@ -39,9 +41,9 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
    * The change to add to `param`, and the state to keep. Called inside
    * `tf.tidy`; `step` counts this variable's updates from 1, as PyTorch does.
    */
-  protected abstract update(param: tf.Variable, grad: tf.Tensor, state: S, step: number): { delta: tf.Tensor; state: S };
+  protected abstract update(param: tf.Variable, grad: tf.Tensor, state: S, step: number, shrinkGate?: tf.Tensor): { delta: tf.Tensor; state: S };
 
-  step(params: tf.Variable[], grads: tf.Tensor[], scales?: (tf.Tensor | undefined)[]): void {
+  step(params: tf.Variable[], grads: tf.Tensor[], scales?: (tf.Tensor | undefined)[], shrinkGates?: (tf.Tensor | undefined)[]): void {
     params.forEach((param, k) => {
       const id = param.id;
       const stepCount = (this.steps.get(id) ?? 0) + 1;
@@ -49,7 +51,7 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
       const old = this.states.get(id);
       const next = tf.tidy(() => {
         const state = old ?? this.initialState(param, grads[k]);
-        const { delta, state: kept } = this.update(param, grads[k], state, stepCount);
+        const { delta, state: kept } = this.update(param, grads[k], state, stepCount, shrinkGates?.[k]);
         const scale = scales?.[k];
         param.assign(tf.add(param, scale ? tf.mul(delta, scale) : delta));
         Object.values(kept).forEach((t) => tf.keep(t));

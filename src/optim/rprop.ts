@@ -35,7 +35,7 @@ export class Rprop extends BaseOptimizer<RpropState> {
     return { prev: tf.zerosLike(param), stepSize: tf.fill(param.shape, this.learningRate) };
   }
 
-  protected update(_param: tf.Variable, grad: tf.Tensor, state: RpropState): { delta: tf.Tensor; state: RpropState } {
+  protected update(_param: tf.Variable, grad: tf.Tensor, state: RpropState, _step: number, shrinkGate?: tf.Tensor): { delta: tf.Tensor; state: RpropState } {
     const { etaPlus, etaMinus, stepMin, stepMax } = this.o;
     // Comparisons, not tf.sign: wasm's sign returns 0 for |x| below ~1.2e-7,
     // which would freeze small gradients and miss sign flips.
@@ -44,7 +44,9 @@ export class Rprop extends BaseOptimizer<RpropState> {
     const flipped = tf.cast(tf.less(agreement, 0), 'float32');
     // etaPlus, etaMinus or 1, exactly: one term is 1·eta, the others 0. (tf.where
     // with broadcast scalars takes a slow path on wasm, ~100× a plain multiply.)
-    const factor = tf.add(tf.add(tf.mul(grew, etaPlus), tf.mul(flipped, etaMinus)), tf.sub(1, tf.add(grew, flipped)));
+    // A shrink gate g makes the decrease etaMinus^g: a flip caused by a moving input need not mean overshoot.
+    const shrink = shrinkGate ? tf.exp(tf.mul(shrinkGate, Math.log(etaMinus))) : etaMinus;
+    const factor = tf.add(tf.add(tf.mul(grew, etaPlus), tf.mul(flipped, shrink)), tf.sub(1, tf.add(grew, flipped)));
     const stepSize = tf.clipByValue(tf.mul(state.stepSize, factor), stepMin, stepMax);
     // After a sign flip the weight stays put and forgets its gradient.
     const kept = tf.mul(grad, tf.sub(1, flipped));

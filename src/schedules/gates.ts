@@ -22,11 +22,14 @@ export interface GateOptions {
   /** Lowest gate: 0 lets a moving axis be ignored, > 0 only slows it. */
   floor: number;
   /**
-   * What a gate scales: `weights`, the change of the weights that read axis
+   * What a gate acts on: `weights`, the change of the weights that read axis
    * j (a row of the [in, out] weight, for any optimizer, sign-based Rprop
-   * included); `block`, the change of the whole block by its mean gate.
+   * included); `block`, the change of the whole block by its mean gate;
+   * `step-sizes` (Rprop only), how much those weights' step sizes shrink
+   * after a sign flip (etaMinus^g): flips caused by a moving input do not
+   * collapse the step sizes, flips on a settled input do.
    */
-  target: 'weights' | 'block';
+  target: 'weights' | 'block' | 'step-sizes';
 }
 
 /** The configuration the sweep of docs/results/gated.md chose (by a margin within noise: see there). */
@@ -40,7 +43,7 @@ export function resolveGateOptions(options: Partial<GateOptions> = {}): GateOpti
   check(o.scale === 'relative' || o.scale === 'absolute', `--gate-scale must be relative or absolute, got "${o.scale}"`);
   check(o.smoothing >= 0 && o.smoothing < 1, `--gate-smoothing must be in [0, 1), got ${o.smoothing}`);
   check(o.floor >= 0 && o.floor <= 1, `--gate-floor must be in [0, 1], got ${o.floor}`);
-  check(o.target === 'weights' || o.target === 'block', `--gate-target must be weights or block, got "${o.target}"`);
+  check(['weights', 'block', 'step-sizes'].includes(o.target), `--gate-target must be weights, block or step-sizes, got "${o.target}"`);
   return o;
 }
 
@@ -92,11 +95,18 @@ export class GateTracker {
   /** The scales for the block's [weight, bias, decoder] changes. */
   scales(): (tf.Tensor | undefined)[] {
     const g = this.gateValues;
-    if (!g) return [];
+    if (!g || this.options.target === 'step-sizes') return [];
     if (this.options.target === 'block') {
       const mean = tf.mean(g);
       return [mean, mean];
     }
+    return [tf.reshape(g, [g.shape[0], 1])];
+  }
+
+  /** The shrink gates for the block's [weight, bias, decoder] step sizes (target `step-sizes`). */
+  shrinkGates(): (tf.Tensor | undefined)[] {
+    const g = this.gateValues;
+    if (!g || this.options.target !== 'step-sizes') return [];
     return [tf.reshape(g, [g.shape[0], 1])];
   }
 

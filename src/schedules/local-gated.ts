@@ -45,7 +45,7 @@ export const localGated: Schedule = {
               for (let i = 0; i < n; i++) {
                 const tracker = trackers[i];
                 if (tracker && !probe) tracker.observe(input);
-                const { loss, output } = tf.tidy(() => session.stepBlock(i, input, chunk, i + 1 < n, tracker?.scales()));
+                const { loss, output } = tf.tidy(() => session.stepBlock(i, input, chunk, i + 1 < n, tracker?.scales(), tracker?.shrinkGates()));
                 losses[i].push(loss);
                 if (i + 1 === n && chunk.indices === null) session.cacheOutputLoss(input);
                 if (input !== chunk.x) input.dispose();

@@ -195,6 +195,7 @@ export class Session {
     chunk: Chunk,
     wantOutput: boolean,
     scales?: (tf.Tensor | undefined)[],
+    shrinkGates?: (tf.Tensor | undefined)[],
   ): { loss: tf.Scalar; output: tf.Tensor2D | undefined } {
     const block = this.network.blocks[index];
     const vars = this.trainableOf(index);
@@ -202,7 +203,7 @@ export class Session {
     this.version++;
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => this.localLoss(block, input, chunk), vars);
-      this.optimizer.step(vars, vars.map((v) => grads[v.name]), scales);
+      this.optimizer.step(vars, vars.map((v) => grads[v.name]), scales, shrinkGates);
       if (this.options.zeroGradSteps) this.stepIdleWithZeroGradients(index);
       return { loss: value, output: wantOutput ? block.apply(input) : undefined };
     });
