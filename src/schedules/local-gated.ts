@@ -1,4 +1,5 @@
-import { tf } from '../engine/backend.js';
+import type { tf } from '../engine/backend.js';
+import { trainParallelEpoch } from './local-parallel.js';
 import { GateTracker, resolveGateOptions } from './gates.js';
 import type { Schedule } from './schedule.js';
 
@@ -39,20 +40,13 @@ export const localGated: Schedule = {
                 input.dispose();
               }
             }
-            const losses: tf.Scalar[][] = Array.from({ length: n }, () => []);
-            for (const chunk of session.chunks()) {
-              let input = chunk.x;
-              for (let i = 0; i < n; i++) {
-                const tracker = trackers[i];
-                if (tracker && !probe) tracker.observe(input);
-                const { loss, output } = tf.tidy(() => session.stepBlock(i, input, chunk, i + 1 < n, tracker?.scales(), tracker?.shrinkGates()));
-                losses[i].push(loss);
-                if (i + 1 === n && chunk.indices === null) session.cacheOutputLoss(input);
-                if (input !== chunk.x) input.dispose();
-                if (output) input = output;
-              }
-            }
-            return losses;
+            return trainParallelEpoch(session, (i, input) => {
+              const tracker = trackers[i];
+              if (!tracker) return undefined;
+              // Epoch mode: the drift is measured on the very input this step learns from.
+              if (!probe) tracker.observe(input);
+              return { scales: tracker.scales(), shrinkGates: tracker.shrinkGates() };
+            });
           },
           gateMetrics: () => trackers.map((t) => (t ? t.metrics() : { drift: null, gate: 1, open: 1 })),
         };
