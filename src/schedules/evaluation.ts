@@ -12,18 +12,19 @@ export interface Evaluation {
   /**
    * Per block, the accuracy of its decoder on the block's output (how
    * linearly separable that output already is); the last block's is the
-   * network's accuracy.
+   * network's accuracy. Empty when not asked for.
    */
   blockAccuracy: number[];
 }
 
 /**
  * The network's output loss, Σ wᵢ·lossᵢ / batchCount (with wᵢ = 1/|batch of
- * i| that is the mean of per-batch mean losses), its accuracy, and each
- * block's decoder accuracy (`hiddenLoss` says how a decoder's output reads
- * as a prediction: through a sigmoid for bce).
+ * i| that is the mean of per-batch mean losses), its accuracy and, when
+ * `decoderLoss` is given, each block's decoder accuracy (the hidden loss
+ * says how a decoder's output reads as a prediction: through a sigmoid for
+ * bce). The training-loss path passes null: it needs the loss only, every epoch.
  */
-export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number, hiddenLoss: LossName): Evaluation {
+export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number, decoderLoss: LossName | null): Evaluation {
   const values = tf.tidy(() => {
     const blocks = network.blocks;
     const last = blocks[blocks.length - 1];
@@ -31,15 +32,16 @@ export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D
     let h = x;
     for (const block of blocks.slice(0, -1)) {
       h = block.apply(h);
+      if (decoderLoss === null) continue;
       const decoded = network.decoders[block.index].apply(h);
-      decoderAccuracies.push(accuracyOf(hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded, y));
+      decoderAccuracies.push(accuracyOf(decoderLoss === 'bce' ? tf.sigmoid(decoded) : decoded, y));
     }
     const logits = last.logits(h);
     const lossName = network.spec.loss;
     const probs = last.fromLogits(logits);
     const loss = tf.sum(tf.mul(perExampleLoss(lossName, lossName === 'ce' ? logits : probs, y), weights));
     const accuracy = accuracyOf(probs, y);
-    return tf.stack([tf.div(loss, batchCount), accuracy, ...decoderAccuracies, accuracy]);
+    return tf.stack([tf.div(loss, batchCount), accuracy, ...(decoderLoss === null ? [] : [...decoderAccuracies, accuracy])]);
   });
   const [loss, accuracy, ...blockAccuracy] = Array.from(values.dataSync());
   values.dispose();

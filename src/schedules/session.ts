@@ -248,7 +248,7 @@ export class Session {
   evaluateTrain(): Evaluation {
     const weights = this.epochWeights();
     try {
-      return evaluateNetwork(this.network, this.trainX, this.trainY, weights, this.batchCount, this.options.hiddenLoss);
+      return evaluateNetwork(this.network, this.trainX, this.trainY, weights, this.batchCount, null);
     } finally {
       weights.dispose();
     }
