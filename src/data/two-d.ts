@@ -2,7 +2,7 @@ import { makeDataset, type Dataset } from './dataset.js';
 import type { DatasetEntry, DatasetOptions } from './registry.js';
 import type { Rng } from '../util/rng.js';
 
-/** Points per split of the 2-D sets, as the seed's. */
+/** Points per split of the 2-D sets: the seed's 1000. */
 export const TWO_D_SIZE = 1000;
 
 /**
