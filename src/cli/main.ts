@@ -6,7 +6,9 @@ import { encodeCheckpoint } from '../io/checkpoint.js';
 import { formatModelSpec } from '../model/spec.js';
 import { getSchedule } from '../schedules/registry.js';
 import type { TestEvaluator } from '../schedules/evaluation.js';
+import type { ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerEvaluator } from '../node/worker-evaluator.js';
+import { registerImageDatasets } from '../node/image-datasets.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile, writeFileAtomic } from './files.js';
 import { addOptions, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
@@ -17,6 +19,14 @@ import { formatSummary, formatTable } from './table.js';
 import { runExperimentCommand } from './experiment.js';
 
 const VERSION = '0.1.0';
+
+// File-backed datasets (mnist, fashion-mnist) read with node:fs, so they are registered here and not in the browser-safe core.
+registerImageDatasets();
+
+/** What the reported held-out metrics are measured on: the test set, or with --val the last N training examples. */
+function scoredOnText(config: ExperimentConfig): string {
+  return config.holdOut ? `; metrics on a validation split (the last ${config.holdOut} training examples, not trained on), not the test set` : '';
+}
 
 function options(name: CommandName, cli: OptionValues): OptionValues {
   return resolveOptions(name, cli, (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`));
@@ -42,11 +52,11 @@ async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
   if (!o.json && !o.quiet) {
-    process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}\n`);
+    process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}${scoredOnText(config)}\n`);
   }
   const results = await runExperiment(config, { out: o.out as string | undefined, quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION } });
   if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
-  else process.stdout.write(formatSummary(summarize(results)) + '\n');
+  else process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n');
 }
 
 async function train(cli: OptionValues): Promise<void> {
@@ -67,7 +77,9 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
   const printRow = (cells: string[]) => {
     if (!o.json) process.stdout.write(cells.join('  ') + '\n');
   };
-  const header = ['epoch', 'block', 'train loss', 'test loss', 'test acc', 'seconds'];
+  const set = config.holdOut ? 'val' : 'test';
+  const header = ['epoch', 'block', 'train loss', `${set} loss`, `${set} acc`, 'seconds'];
+  if (config.holdOut && !o.json) process.stderr.write(`localprop train${scoredOnText(config)}\n`);
   const results = await runExperiment(config, {
     out: o.out as string | undefined,
     quiet: true,
@@ -96,7 +108,7 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
   }
   const r = results[0];
   process.stdout.write(
-    `\n${formatTable(['schedule', 'seed', 'decoders', 'test accuracy', 'test loss', 'train loss', 'seconds'], [
+    `\n${formatTable(['schedule', 'seed', 'decoders', `${set} accuracy`, `${set} loss`, 'train loss', 'seconds'], [
       [r.schedule, String(r.seed), r.decoders, r.testAccuracy.toFixed(4), r.testLoss.toFixed(5), r.trainLoss.toFixed(5), r.seconds.toFixed(2)],
     ])}\n`,
   );

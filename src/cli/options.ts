@@ -68,6 +68,9 @@ export function parseSeeds(v: unknown, label = '--seeds'): number[] {
 const COMMON: OptionDef[] = [
   { key: 'dataset', flags: '--dataset <name>', help: 'registered dataset (see `localprop datasets`); default signed_xor', parse: text },
   { key: 'noise', flags: '--noise <std>', help: 'Gaussian noise added to 2-D inputs after labelling', parse: nonNegative },
+  { key: 'dataDir', flags: '--data-dir <dir>', help: 'folder holding the IDX files of mnist or fashion-mnist (raw or .gz), instead of their default place', parse: text },
+  { key: 'limit', flags: '--limit <n>', help: 'keep only the first n training and the first n test examples (quick runs)', parse: positiveInt },
+  { key: 'val', flags: '--val <n>', help: 'score on the last n training examples (held out from training) instead of the test set; reported metrics are then validation metrics', parse: positiveInt },
   { key: 'train', flags: '--train <file.csv>', help: 'your own training set (numeric CSV, targets in the last column(s))', parse: text },
   { key: 'test', flags: '--test <file.csv>', help: 'your own test set, same columns as --train', parse: text },
   { key: 'targets', flags: '--targets <k>', help: 'number of target columns at the end of each CSV row (default 1)', parse: positiveInt },

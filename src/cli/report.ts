@@ -5,12 +5,14 @@ import { formatModelSpec } from '../model/spec.js';
 import type { EpochEvent, RunEndEvent } from '../schedules/events.js';
 import type { ResolvedRunOptions } from '../schedules/run.js';
 import { writeJsonAtomic } from './files.js';
+import { resultsExtras } from './results-extras.js';
 
 /** The object `--json` prints and `results.json` holds. */
 export function resultsObject(config: ExperimentConfig, results: RunEndEvent[]) {
   return {
     dataset: dataName(config.data),
     model: formatModelSpec(config.spec),
+    ...resultsExtras(config),
     results: results.map((r) => ({
       schedule: r.schedule,
       seed: r.seed,

@@ -1,5 +1,6 @@
 import { csvDatasets } from '../data/csv.js';
-import { getDataset } from '../data/registry.js';
+import { firstExamples, type Dataset } from '../data/dataset.js';
+import { getDataset, type DatasetOptions } from '../data/registry.js';
 import type { DataSource, ExperimentConfig } from '../experiment/experiment.js';
 import { decodeCheckpoint } from '../io/checkpoint.js';
 import type { ParameterMap } from '../model/parameters.js';
@@ -23,6 +24,7 @@ export function dataSourceFrom(o: OptionValues): DataSource {
   check(hasTrain === hasTest, `give both --train FILE.csv and --test FILE.csv (got only ${hasTrain ? '--train' : '--test'})`);
   if (hasTrain) {
     check(o.dataset === undefined, '--dataset and --train/--test both name the data; give one or the other');
+    check(o.dataDir === undefined, '--data-dir names the folder of a registered dataset (mnist, fashion-mnist); with --train/--test give the files themselves');
     const train = o.train as string;
     const test = o.test as string;
     const sets = csvDatasets(readUserFile(train, '--train').toString('utf8'), readUserFile(test, '--test').toString('utf8'), {
@@ -30,12 +32,18 @@ export function dataSourceFrom(o: OptionValues): DataSource {
       trainSource: train,
       testSource: test,
     });
-    return { name: `${train} / ${test}`, train: sets.train, test: sets.test };
+    const limit = o.limit as number | undefined;
+    const cut = (d: Dataset) => (limit === undefined ? d : firstExamples(d, limit));
+    return { name: `${train} / ${test}`, train: cut(sets.train), test: cut(sets.test) };
   }
   check(o.targets === undefined, '--targets only applies to --train/--test CSV files');
   const name = (o.dataset as string | undefined) ?? DEFAULT_DATASET;
   getDataset(name);
-  return { dataset: name, options: o.noise === undefined ? {} : { noise: o.noise as number } };
+  const options: DatasetOptions = {};
+  if (o.noise !== undefined) options.noise = o.noise as number;
+  if (o.dataDir !== undefined) options.dataDir = o.dataDir as string;
+  if (o.limit !== undefined) options.limit = o.limit as number;
+  return { dataset: name, options };
 }
 
 /**
@@ -103,6 +111,7 @@ export function experimentFrom(o: OptionValues, schedules: string[], seeds: numb
     seeds,
     decoders,
     initial: init?.parameters,
+    holdOut: o.val as number | undefined,
     training: {
       epochs: o.epochs as number | undefined,
       step: o.step as StepMode | undefined,

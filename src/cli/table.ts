@@ -7,10 +7,14 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The comparison table: mean ± sample std over seeds. */
-export function formatSummary(rows: SummaryRow[]): string {
+/**
+ * The comparison table: mean ± sample std over seeds. `scoredOn` names the
+ * held-out set the accuracy and loss are measured on (`validation` with --val).
+ */
+export function formatSummary(rows: SummaryRow[], scoredOn: 'test' | 'validation' = 'test'): string {
+  const set = scoredOn === 'test' ? 'test' : 'val';
   return formatTable(
-    ['schedule', 'decoders', 'seeds', 'test accuracy', 'test loss', 'train loss', 'seconds'],
+    ['schedule', 'decoders', 'seeds', `${set} accuracy`, `${set} loss`, 'train loss', 'seconds'],
     rows.map((r) => [
       r.schedule,
       r.decoders,

@@ -60,3 +60,14 @@ export function splitValidation(data: Dataset, count: number): { train: Dataset;
     makeDataset(data.x.slice(from * data.inputSize, to * data.inputSize), data.y.slice(from * data.outputSize, to * data.outputSize), data.inputSize, data.outputSize);
   return { train: part(0, keep), validation: part(keep, data.count) };
 }
+
+/**
+ * The first `count` examples, or all of them when there are fewer: copies,
+ * so a small slice of a large cached set is small to keep or to send to a
+ * worker.
+ */
+export function firstExamples(data: Dataset, count: number): Dataset {
+  check(Number.isInteger(count) && count >= 1, `a dataset slice needs a whole number ≥ 1 of examples, got ${count}`);
+  if (count >= data.count) return data;
+  return makeDataset(data.x.slice(0, count * data.inputSize), data.y.slice(0, count * data.outputSize), data.inputSize, data.outputSize);
+}

@@ -1,4 +1,4 @@
-import type { Dataset } from './dataset.js';
+import { firstExamples, type Dataset } from './dataset.js';
 import type { Rng } from '../util/rng.js';
 import { check } from '../util/errors.js';
 import { signedXor } from './signed-xor.js';
@@ -8,6 +8,13 @@ import { circles, spiral } from './two-d.js';
 export interface DatasetOptions {
   /** Std of Gaussian noise added to the inputs after labelling (2-D sets). */
   noise?: number;
+  /** Folder holding a file-backed dataset's files (mnist, fashion-mnist), instead of its default place. */
+  dataDir?: string;
+  /**
+   * Keep at most the first `limit` training examples and the first `limit`
+   * test examples (file order for files), for quick runs.
+   */
+  limit?: number;
 }
 
 /**
@@ -48,7 +55,11 @@ export function listDatasets(): DatasetEntry[] {
 export function buildDataset(name: string, rng: Rng, options: DatasetOptions = {}): { train: Dataset; test: Dataset } {
   const entry = getDataset(name);
   if (options.noise !== undefined) check(Number.isFinite(options.noise) && options.noise >= 0, `--noise must be a number ≥ 0, got ${options.noise}`);
-  return { train: entry.train(rng.fork('train'), options), test: entry.test(rng.fork('test'), options) };
+  const limit = options.limit;
+  if (limit !== undefined) check(Number.isInteger(limit) && limit >= 1, `--limit must be a whole number ≥ 1, got ${limit}`);
+  const train = entry.train(rng.fork('train'), options);
+  const test = entry.test(rng.fork('test'), options);
+  return limit === undefined ? { train, test } : { train: firstExamples(train, limit), test: firstExamples(test, limit) };
 }
 
 registerDataset(signedXor);
