@@ -49,5 +49,12 @@ export { summarize, stats, type SummaryRow, type Stats } from './experiment/summ
 export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './io/safetensors.js';
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointInfo } from './io/checkpoint.js';
 
+export { SEED_AREA, areaOf, gridInputs, gridPoint, networkGrid, blockGrid, readCell, type BoundaryGrid, type GridArea } from './report/grid.js';
+export { plasma, gridPixels, CATEGORY_COLORS } from './report/colors.js';
+export { encodePng, pngDataUrl } from './report/png.js';
+export { lineChart, type Series, type LineChartOptions } from './report/chart.js';
+export { ReportRecorder, type RecorderOptions, type RunRecord, type Frame } from './report/recorder.js';
+export { renderReport, type ReportMeta, type Figure, type RenderedReport } from './report/report.js';
+
 export { LocalpropError, check } from './util/errors.js';
 export { Rng } from './util/rng.js';

@@ -14,6 +14,7 @@ import { readUserFile, writeFileAtomic } from './files.js';
 import { addOptions, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
 import { resultsObject } from './report.js';
 import { runExperiment } from './run-experiment.js';
+import { outFolder, reportSettings } from './report-settings.js';
 import { allScheduleNames, experimentFrom, parseJson } from './setup.js';
 import { formatSummary, formatTable } from './table.js';
 import { runExperimentCommand } from './experiment.js';
@@ -54,7 +55,7 @@ async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined
   if (!o.json && !o.quiet) {
     process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}${scoredOnText(config)}\n`);
   }
-  const results = await runExperiment(config, { out: o.out as string | undefined, quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION } });
+  const results = await runExperiment(config, { out: outFolder(o), report: reportSettings(o), quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION } });
   if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
   else process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n');
 }
@@ -81,7 +82,8 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
   const header = ['epoch', 'block', 'train loss', `${set} loss`, `${set} acc`, 'seconds'];
   if (config.holdOut && !o.json) process.stderr.write(`localprop train${scoredOnText(config)}\n`);
   const results = await runExperiment(config, {
-    out: o.out as string | undefined,
+    out: outFolder(o),
+    report: reportSettings(o),
     quiet: true,
     configExtra: { command: 'train', backend: o.backend ?? 'wasm', version: VERSION },
     onEvent: (event) => {

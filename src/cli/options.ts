@@ -44,6 +44,11 @@ const pair = (v: unknown, label: string): [number, number] => {
   check(items.length === 2, `${label} takes two numbers separated by a comma, like 0.5,1.2`);
   return [nonNegative(items[0], label), nonNegative(items[1], label)];
 };
+const gridSide = (v: unknown, label: string): number => {
+  const n = positiveInt(v, label);
+  check(n >= 2 && n <= 2000, `${label} must be between 2 and 2000 points a side, got ${n}`);
+  return n;
+};
 const flag = (v: unknown): boolean => v === true || v === 'true';
 const oneOf =
   (...allowed: string[]) =>
@@ -102,7 +107,12 @@ const COMMON: OptionDef[] = [
   { key: 'backend', flags: '--backend <name>', help: 'TF.js backend: wasm (default) or cpu', parse: text },
   { key: 'init', flags: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text },
   { key: 'json', flags: '--json', help: 'print one JSON object on stdout instead of tables', parse: flag },
-  { key: 'out', flags: '--out <dir>', help: 'write config.json, results.json and one history file per run into this folder', parse: text },
+  { key: 'out', flags: '--out <dir>', help: 'write config.json, results.json, one history file per run and the report into this folder; {time} in the name becomes the date and time', parse: text },
+  { key: 'report', flags: '--report <on|off>', help: 'with --out: draw SVG and PNG pictures and report.html (default on)', parse: oneOf('on', 'off') },
+  { key: 'gridSize', flags: '--grid-size <n>', help: "report: points a side of the network's final boundary (default 500, the seed's)", parse: gridSide },
+  { key: 'blockGridSize', flags: '--block-grid-size <n>', help: "report: points a side of each block's boundary in the timeline (default 60, the seed's)", parse: gridSide },
+  { key: 'snapshotEvery', flags: '--snapshot-every <k>', help: "report: take the boundaries every k epochs (default: about 20 frames a run)", parse: positiveInt },
+  { key: 'lossScale', flags: '--loss-scale <log|linear>', help: 'report: y axis of the loss charts (default log)', parse: oneOf('log', 'linear') },
   { key: 'quiet', flags: '--quiet', help: 'no progress bar', parse: flag },
   { key: 'config', flags: '--config <file.json>', help: 'read any of these options from a JSON file; flags on the command line win', parse: text },
 ];

@@ -40,11 +40,12 @@ export class OutFolder {
     private readonly config: ExperimentConfig,
   ) {}
 
-  writeConfig(extra: Record<string, unknown>): void {
+  /** Writes config.json; returns what it wrote. */
+  writeConfig(extra: Record<string, unknown>): Record<string, unknown> {
     const c = this.config;
     // The evaluator is a live thread, not an option; whether one ran is in `extra`.
     const { testEvaluator, ...training } = c.training;
-    writeJsonAtomic(join(this.dir, 'config.json'), {
+    const config = {
       dataset: dataName(c.data),
       datasetOptions: 'dataset' in c.data ? (c.data.options ?? {}) : {},
       model: formatModelSpec(c.spec),
@@ -55,7 +56,9 @@ export class OutFolder {
       training,
       evalThread: testEvaluator !== undefined,
       ...extra,
-    });
+    };
+    writeJsonAtomic(join(this.dir, 'config.json'), config);
+    return config;
   }
 
   writeHistory(options: ResolvedRunOptions, epochs: EpochEvent[], end: RunEndEvent): void {

@@ -2,7 +2,7 @@ import { firstExamples, type Dataset } from './dataset.js';
 import type { Rng } from '../util/rng.js';
 import { check } from '../util/errors.js';
 import { signedXor } from './signed-xor.js';
-import { circles, spiral } from './two-d.js';
+import { circles, spiral, spiral3 } from './two-d.js';
 
 /** Options a dataset builder may read; unknown ones are ignored. */
 export interface DatasetOptions {
@@ -65,3 +65,4 @@ export function buildDataset(name: string, rng: Rng, options: DatasetOptions = {
 registerDataset(signedXor);
 registerDataset(spiral);
 registerDataset(circles);
+registerDataset(spiral3);

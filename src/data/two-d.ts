@@ -1,4 +1,4 @@
-import { makeDataset, type Dataset } from './dataset.js';
+import { makeDataset, oneHot, type Dataset } from './dataset.js';
 import type { DatasetEntry, DatasetOptions } from './registry.js';
 import type { Rng } from '../util/rng.js';
 
@@ -6,23 +6,23 @@ import type { Rng } from '../util/rng.js';
 export const TWO_D_SIZE = 1000;
 
 /**
- * A 2-D binary dataset from a sampler of clean labelled points; Gaussian
- * noise (its own stream, so a seed's clean points do not depend on it) moves
- * each point after it is labelled.
+ * A 2-D dataset from a sampler of clean labelled points; Gaussian noise (its
+ * own stream, so a seed's clean points do not depend on it) moves each point
+ * after it is labelled. Two classes give one 0/1 target, more give one-hot rows.
  */
-export function twoDimensional(sample: (rng: Rng) => [number, number, number], defaultNoise: number) {
+export function twoDimensional(sample: (rng: Rng) => [number, number, number], defaultNoise: number, classes = 2) {
   return (rng: Rng, options: DatasetOptions): Dataset => {
     const noise = options.noise ?? defaultNoise;
     const noiseRng = rng.fork('noise');
     const x = new Float32Array(TWO_D_SIZE * 2);
-    const y = new Float32Array(TWO_D_SIZE);
+    const labels = new Float32Array(TWO_D_SIZE);
     for (let i = 0; i < TWO_D_SIZE; i++) {
       const [x1, x2, label] = sample(rng);
-      y[i] = label;
+      labels[i] = label;
       x[2 * i] = noise ? x1 + noise * noiseRng.normal() : x1;
       x[2 * i + 1] = noise ? x2 + noise * noiseRng.normal() : x2;
     }
-    return makeDataset(x, y, 2, 1);
+    return classes === 2 ? makeDataset(x, labels, 2, 1) : makeDataset(x, oneHot(labels, classes), 2, classes);
   };
 }
 
@@ -41,6 +41,29 @@ export const spiral: DatasetEntry = (() => {
     latex: 'Two spiral arms $r(\\cos\\theta, \\sin\\theta)$ with $\\theta = 3\\pi r + c\\pi$, $r \\in [0.05, 1]$; assign the arm $c \\in \\{0, 1\\}$. Noise std 0.03 by default.',
     inputSize: 2,
     outputSize: 1,
+    train: draw,
+    test: draw,
+  };
+})();
+
+/** Three spiral arms 120° apart, each turning once around the origin: a 3-class task. */
+export const spiral3: DatasetEntry = (() => {
+  const draw = twoDimensional(
+    (rng) => {
+      const label = rng.int(3);
+      const r = 0.05 + 0.95 * Math.sqrt(rng.uniform());
+      const angle = 2 * Math.PI * r + (label * 2 * Math.PI) / 3;
+      return [r * Math.cos(angle), r * Math.sin(angle), label];
+    },
+    0.03,
+    3,
+  );
+  return {
+    name: 'spiral3',
+    description: 'Three spiral arms 120° apart, each turning once around the origin in the unit disc; assign the arm (0, 1 or 2, one-hot targets). Noise std 0.03 by default.',
+    latex: 'Three spiral arms $r(\\cos\\theta, \\sin\\theta)$ with $\\theta = 2\\pi r + 2\\pi c/3$, $r \\in [0.05, 1]$; assign the arm $c \\in \\{0, 1, 2\\}$. Noise std 0.03 by default.',
+    inputSize: 2,
+    outputSize: 3,
     train: draw,
     test: draw,
   };

@@ -197,6 +197,11 @@ export class Run implements AsyncIterable<RunEvent> {
     }
   }
 
+  /** The set the run trains on (a report draws its points). */
+  get trainSet(): Dataset {
+    return this.input.train;
+  }
+
   /** Runs to the end, calling `onEvent` for every event; resolves to the end event. */
   async complete(onEvent?: (event: RunEvent) => void): Promise<RunEndEvent> {
     for await (const event of this) onEvent?.(event);

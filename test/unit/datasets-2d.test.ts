@@ -14,6 +14,23 @@ describe('2-D datasets', () => {
     }
   });
 
+  it('spiral3 puts each clean point on one of three arms 120° apart, with one-hot targets', () => {
+    const { train } = buildDataset('spiral3', new Rng(7), { noise: 0 });
+    expect(train.outputSize).toBe(3);
+    const counts = [0, 0, 0];
+    for (let i = 0; i < train.count; i++) {
+      const row = Array.from(train.y.subarray(3 * i, 3 * i + 3));
+      expect(row.reduce((a, v) => a + v, 0)).toBe(1);
+      const label = row.indexOf(1);
+      counts[label]++;
+      const [x1, x2] = [train.x[2 * i], train.x[2 * i + 1]];
+      const expected = 2 * Math.PI * Math.hypot(x1, x2) + (label * 2 * Math.PI) / 3;
+      const diff = expected - Math.atan2(x2, x1);
+      expect(Math.abs(Math.atan2(Math.sin(diff), Math.cos(diff)))).toBeLessThan(1e-4);
+    }
+    counts.forEach((c) => expect(c).toBeGreaterThan(250));
+  });
+
   it('spiral puts each clean point on its arm: angle = 3πr + class·π (mod 2π)', () => {
     const { test } = buildDataset('spiral', new Rng(6), { noise: 0 });
     for (let i = 0; i < test.count; i++) {
