@@ -118,12 +118,41 @@ export function blockGrid(network: Network, block: number, hiddenLoss: LossName,
   const blocks = network.blocks.length;
   check(Number.isInteger(block) && block >= 0 && block < blocks, `block ${block} does not exist; the network has blocks 0-${blocks - 1}`);
   if (block === blocks - 1) return networkGrid(network, area, size);
-  return evaluateGrid(area, size, (x) => {
-    const decoded = network.decoders[block].apply(network.encode(x, block + 1));
-    if (hiddenLoss === 'bce') return tf.sigmoid(decoded);
-    if (hiddenLoss === 'ce') return tf.softmax(decoded);
-    return decoded;
-  });
+  return evaluateGrid(area, size, (x) => readDecoder(network.decoders[block].apply(network.encode(x, block + 1)), hiddenLoss));
+}
+
+/**
+ * Every block's grid in one pass over the lattice ({@link blockGrid} for
+ * each block, sharing the forward pass): a report takes these frames many
+ * times a run.
+ */
+export function allBlockGrids(network: Network, hiddenLoss: LossName, area: GridArea, size: number): BoundaryGrid[] {
+  checkTwoD(network);
+  const inputs = gridInputs(area, size);
+  const points = size * size;
+  const blocks = network.blocks;
+  const grids: BoundaryGrid[] = blocks.map((b) => ({ area, size, outputs: b.isOutput ? b.outputSize : network.decoders[b.index].weight.shape[1], values: new Float32Array(0) }));
+  grids.forEach((g) => (g.values = new Float32Array(points * g.outputs)));
+  for (let start = 0; start < points; start += CHUNK) {
+    const rows = Math.min(CHUNK, points - start);
+    const outs = tf.tidy(() => {
+      let h: tf.Tensor2D = tf.tensor2d(inputs.subarray(2 * start, 2 * (start + rows)), [rows, 2]);
+      return blocks.map((block) => {
+        h = block.apply(h);
+        return block.isOutput ? h : readDecoder(network.decoders[block.index].apply(h), hiddenLoss);
+      });
+    });
+    outs.forEach((t, b) => grids[b].values.set(t.dataSync() as Float32Array, start * grids[b].outputs));
+    tf.dispose(outs);
+  }
+  return grids;
+}
+
+/** A decoder's output on the scale the run's accuracy reads it. */
+function readDecoder(decoded: tf.Tensor2D, hiddenLoss: LossName): tf.Tensor2D {
+  if (hiddenLoss === 'bce') return tf.sigmoid(decoded);
+  if (hiddenLoss === 'ce') return tf.softmax(decoded);
+  return decoded;
 }
 
 function checkTwoD(network: Network): void {

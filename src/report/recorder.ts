@@ -2,7 +2,7 @@ import { classLabels } from '../data/dataset.js';
 import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent } from '../schedules/events.js';
 import type { ResolvedRunOptions, Run } from '../schedules/run.js';
 import type { LabelledPoints } from './boundary.js';
-import { areaOf, blockGrid, networkGrid, type BoundaryGrid, type GridArea } from './grid.js';
+import { allBlockGrids, areaOf, networkGrid, type BoundaryGrid, type GridArea } from './grid.js';
 
 /** The model's boundaries at one moment of a run. */
 export interface Frame {
@@ -103,8 +103,7 @@ export class ReportRecorder {
   }
 
   private capture(run: Run, epoch: number, trainedBlock: number | null): void {
-    const network = run.network;
-    const blocks = network.blocks.map((b) => blockGrid(network, b.index, run.options.hiddenLoss, this.area!, this.options.blockGridSize));
+    const blocks = allBlockGrids(run.network, run.options.hiddenLoss, this.area!, this.options.blockGridSize);
     this.current!.frames.push({ epoch, trainedBlock, blocks });
   }
 }

@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../../src/index.js';
 import { launchChromium, serveFolders } from './chromium.js';
-import { shortRuns } from './short-runs.js';
+import { shortReport, shortRuns } from './short-runs.js';
 
 const require = createRequire(import.meta.url);
 const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
@@ -53,6 +53,23 @@ describe('the core in a browser', () => {
       expect(e.testLoss).toBeCloseTo(n.testLoss, 5);
       expect(e.testAccuracy).toBeCloseTo(n.testAccuracy, 6);
     });
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('computes boundary grids and renders a report in the page as Node does', async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(server.url);
+    await page.waitForFunction(() => typeof window.localpropReport === 'function');
+    const inBrowser = await page.evaluate(() => window.localpropReport('cpu'));
+    await page.close();
+    await lib.useBackend('cpu');
+    const inNode = await shortReport(lib);
+    expect(inBrowser.figures).toEqual(inNode.figures);
+    expect(inBrowser.figures).toContain('local-parallel-timeline');
+    expect(inBrowser.grid.length).toBe(16 * 16 * 3);
+    inBrowser.grid.forEach((v, k) => expect(v).toBeCloseTo(inNode.grid[k], 5));
+    expect(inBrowser.htmlBytes).toBeGreaterThan(10_000);
     expect(consoleErrors).toEqual([]);
   });
 });

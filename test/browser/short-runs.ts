@@ -14,3 +14,16 @@ export async function shortRuns(lib: { parseModelSpec: typeof ParseSpec; Run: ty
   }
   return out;
 }
+
+type ReportLib = Pick<typeof import('../../src/index.js'), 'parseModelSpec' | 'experimentRuns' | 'ReportRecorder' | 'renderReport'>;
+
+/** A short local-parallel run drawn into a report: its figure names and the network's final grid. */
+export async function shortReport(lib: ReportLib): Promise<{ figures: string[]; grid: number[]; htmlBytes: number }> {
+  const recorder = new lib.ReportRecorder({ gridSize: 16, blockGridSize: 8 });
+  const config = { data: { dataset: 'spiral3' }, spec: lib.parseModelSpec('2-12-12-3'), schedules: ['local-parallel'], seeds: [1], decoders: ['learned' as const], training: { epochs: 3 } };
+  for (const run of lib.experimentRuns(config)) {
+    for await (const e of run) recorder.onEvent(e, run);
+  }
+  const report = lib.renderReport(recorder, { title: 'browser', dataset: 'spiral3', model: '2-12-12-3', config: {} });
+  return { figures: report.figures.map((f) => f.name), grid: Array.from(recorder.runs[0].finalGrid!.values), htmlBytes: report.html.length };
+}

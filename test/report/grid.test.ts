@@ -3,7 +3,7 @@ import { tf, useBackend } from '../../src/engine/backend.js';
 import { Network } from '../../src/model/network.js';
 import { initialParameters } from '../../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
-import { areaOf, blockGrid, gridInputs, gridPoint, networkGrid, readCell, SEED_AREA } from '../../src/report/grid.js';
+import { allBlockGrids, areaOf, blockGrid, gridInputs, gridPoint, networkGrid, readCell, SEED_AREA } from '../../src/report/grid.js';
 import { Rng } from '../../src/util/rng.js';
 import { makeDataset } from '../../src/data/dataset.js';
 
@@ -61,6 +61,9 @@ describe('boundary grids', () => {
     // The last block has no decoder: its grid is the network's.
     expect(Array.from(blockGrid(network, 2, 'mse', SEED_AREA, 5).values)).toEqual(Array.from(networkGrid(network, SEED_AREA, 5).values));
     expect(() => blockGrid(network, 3, 'mse', SEED_AREA, 5)).toThrow(/block 3 does not exist/);
+    // One pass over every block gives the same grids.
+    const all = allBlockGrids(network, 'bce', SEED_AREA, 5);
+    all.forEach((g, b) => Array.from(g.values).forEach((v, k) => expect(v).toBeCloseTo(blockGrid(network, b, 'bce', SEED_AREA, 5).values[k], 6)));
     tf.dispose([x, decoded]);
     network.dispose();
   });
