@@ -27,7 +27,8 @@ export {
 } from './optim/index.js';
 export { BaseOptimizer } from './optim/optimizer.js';
 
-export { makeDataset, oneHot, classLabels, type Dataset } from './data/dataset.js';
+export { makeDataset, oneHot, classLabels, firstExamples, type Dataset } from './data/dataset.js';
+export { parseIdx, parseIdxImages, parseIdxLabels, idxDataset, isGzip, gunzipIfNeeded, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, type IdxArray, type IdxImages, type IdxDatasetOptions } from './data/idx.js';
 export { registerDataset, getDataset, listDatasets, buildDataset, type DatasetEntry, type DatasetOptions } from './data/registry.js';
 export { epochBatches, batchMeanWeights, type EpochBatches } from './data/batches.js';
 export { parseCsv, csvDatasets, type CsvOptions, type ParsedCsv } from './data/csv.js';
@@ -45,6 +46,21 @@ export { localSequential } from './schedules/local-sequential.js';
 export { seededStart, type SeededStart } from './experiment/seeded.js';
 export { experimentRuns, experimentEpochs, checkExperiment, type ExperimentConfig, type DataSource } from './experiment/experiment.js';
 export { summarize, stats, type SummaryRow, type Stats } from './experiment/summary.js';
+export {
+  scheduleMemory,
+  experimentMemory,
+  activationBytes,
+  parameterBytes,
+  optimizerStateBytes,
+  scheduleStateBytes,
+  dataBytes,
+  BYTES_PER_NUMBER,
+  OPTIMIZER_STATE_TENSORS,
+  KEPT_PER_UNIT,
+  type ScheduleMemory,
+  type ExperimentMemory,
+  type MemoryOptions,
+} from './metrics/memory.js';
 
 export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './io/safetensors.js';
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointInfo } from './io/checkpoint.js';

@@ -9,6 +9,8 @@ import type { TestEvaluator } from '../schedules/evaluation.js';
 import type { ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerEvaluator } from '../node/worker-evaluator.js';
 import { registerImageDatasets } from '../node/image-datasets.js';
+import { formatMemoryLine } from '../metrics/memory.js';
+import { memoryOf } from './results-extras.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile, writeFileAtomic } from './files.js';
 import { addOptions, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
@@ -57,7 +59,7 @@ async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined
   }
   const results = await runExperiment(config, { out: outFolder(o), report: reportSettings(o), quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION } });
   if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
-  else process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n');
+  else process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n' + formatMemoryLine(memoryOf(config)) + '\n');
 }
 
 async function train(cli: OptionValues): Promise<void> {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, lines, tempDir } from './helpers.js';
+import { join } from 'node:path';
+import { activationBytes } from '../../src/metrics/memory.js';
+import { parseModelSpec } from '../../src/model/spec.js';
+import { cli, cliJson, lines, readJson, tempDir } from './helpers.js';
 
 // A small MNIST run: 200 training and 200 test images, one epoch of batches of 50.
 const SMALL = ['--dataset', 'mnist', '--model', '784-32-32-10', '--step', 'batch', '--batch-size', '50', '--epochs', '1', '--limit', '200', '--seeds', '1', '--quiet'];
@@ -27,6 +30,24 @@ describe('mnist on the command line', () => {
         expect(row.testAccuracy).toBeLessThanOrEqual(1);
       }
     }
+  });
+
+  it('--json and results.json carry the memory of every schedule; the table ends with a memory line', async () => {
+    const out = tempDir();
+    const json = await cliJson('compare', ...SMALL, '--json', '--out', out, '--report', 'off');
+    const memory = json.memory as { bytesPerNumber: number; dataBytes: number; schedules: { schedule: string; rowsPerStep: number; activationBytes: number }[] };
+    expect(memory.bytesPerNumber).toBe(4);
+    // 200 training + 200 test rows × (784 + 10) numbers × 4 bytes.
+    expect(memory.dataBytes).toBe(400 * 794 * 4);
+    expect(memory.schedules.map((m) => m.schedule)).toEqual(ALL);
+    const spec = parseModelSpec('784-32-32-10');
+    for (const m of memory.schedules) {
+      expect(m.rowsPerStep).toBe(50);
+      expect(m.activationBytes).toBe(activationBytes(spec, m.schedule, 50));
+    }
+    expect(readJson(join(out, 'results.json')).memory).toEqual(memory);
+    const table = await cli('compare', ...SMALL, '--schedules', 'backprop,local-parallel');
+    expect(lines(table.stdout).at(-1)).toMatch(/^memory: activations a step holds \(50 rows\) backprop [\d.]+ MiB, local-parallel [\d.]+ MiB; parameters [\d.]+ MiB; optimizer state/);
   });
 
   it('--val n scores on the last n training examples and says so in the header, the table and the JSON', async () => {

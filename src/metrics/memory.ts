@@ -1,0 +1,269 @@
+import type { ExperimentConfig } from '../experiment/experiment.js';
+import type { Activation } from '../model/activations.js';
+import type { ModelSpec } from '../model/spec.js';
+import type { OptimizerName } from '../optim/index.js';
+import type { DecoderMode } from '../schedules/events.js';
+import { resolveRunOptions } from '../schedules/run.js';
+import type { StepMode } from '../schedules/session.js';
+
+/**
+ * Memory a schedule needs, computed from tensor shapes alone (no TF.js), so
+ * it can be reported before, after or without a run. Every number is float32
+ * bytes (4 a number).
+ *
+ * What is counted:
+ *
+ * - **activations** (`activationBytes`): the tensors a training step holds
+ *   when its backward pass starts, at the step that holds most. That is the
+ *   step's batch (inputs and targets of its rows), and for every block
+ *   whose gradient the step computes the tensors the backward pass reads.
+ *   Back-propagation keeps them for every block at once; a local step only
+ *   for one block, plus that block's input (the previous block's output) and
+ *   its decoder's output. Per block, the count follows what TF.js's
+ *   gradients save (see {@link KEPT_PER_UNIT}): relu keeps the pre-activation
+ *   and the output, 2 numbers per unit and row; tanh, sigmoid and identity
+ *   keep one; mish four. The output block and each decoder keep 2 numbers
+ *   per output (logits and what the loss keeps of them). Each row also
+ *   carries 4 numbers of bookkeeping (its index, its weight in the loss, its
+ *   loss and weighted loss); row normalisation adds 2 more per block.
+ *   Measured on the cpu backend (test/unit/memory.test.ts), TF.js holds
+ *   exactly this for relu networks (and within 1% for the other
+ *   activations and losses). On wasm it holds more: there a tensor saved
+ *   for the backward pass is a copy (wasm's identity kernel copies), so a
+ *   step also holds a copy of the weights of every block it differentiates
+ *   and of the targets: 784-256-256-256-10 at batch 128 held 2.1× this
+ *   estimate with back-propagation and 1.85× with a local step.
+ * - **parameters** (`parameterBytes`): every block's weight and bias and
+ *   every hidden block's decoder weight; the network holds the decoders
+ *   whatever the schedule.
+ * - **optimizer state** (`optimizerStateBytes`): per trained parameter, the
+ *   tensors its rule keeps between steps ({@link OPTIMIZER_STATE_TENSORS}).
+ *   Back-propagation trains the blocks only; local schedules also train the
+ *   decoders when they are learned.
+ * - **schedule state** (`scheduleStateBytes`): what a schedule keeps between
+ *   steps besides parameters: local-sequential's frozen features (the
+ *   output of the frozen blocks on the whole training set, for the block
+ *   with the widest input), local-gated's drift trackers (each block's last
+ *   input on the tracked rows, and three vectors of its width) and, with
+ *   mini-batches, the tracked rows themselves.
+ *
+ * Not counted: the transient tensors of the backward pass itself. TF.js
+ * keeps the gradient of every intermediate until the step ends, and the
+ * parameters' gradients and the update's temporaries come on top: on the
+ * test's relu network, where activations dominate, the peak during a step
+ * is 2.3 (local) to 2.6 (back-propagation) times the activations; on
+ * 784-256-256-256-10 at batch 128, where parameters outweigh a batch's
+ * activations, 10 to 14 times. Nor the data (see {@link dataBytes}), nor
+ * what the evaluation thread holds (its own copy of the test set and of
+ * the parameters).
+ */
+export interface ScheduleMemory {
+  schedule: string;
+  decoders: DecoderMode;
+  /** Examples one optimizer step sees: the batch size, or the whole training set with --step epoch. */
+  rowsPerStep: number;
+  activationBytes: number;
+  parameterBytes: number;
+  optimizerStateBytes: number;
+  scheduleStateBytes: number;
+}
+
+/** What the estimate needs besides the spec: a run's resolved options and the training set's size. */
+export interface MemoryOptions {
+  schedule: string;
+  step: StepMode;
+  batchSize: number;
+  optimizer: OptimizerName;
+  decoders: DecoderMode;
+  /** Examples in the training set (after any validation split). */
+  trainRows: number;
+}
+
+/** Bytes of one float32. */
+export const BYTES_PER_NUMBER = 4;
+
+/**
+ * Tensors each rule keeps per parameter between steps (see src/optim):
+ * Rprop the previous gradient and the step size; Adam the two moments;
+ * RMSprop the mean square and a momentum buffer (allocated even without
+ * momentum); SGD its momentum buffer (allocated even without momentum).
+ */
+export const OPTIMIZER_STATE_TENSORS: Record<OptimizerName, number> = { rprop: 2, adam: 2, rmsprop: 2, sgd: 1 };
+
+/**
+ * Numbers a block's backward pass reads, per unit of its output and per row,
+ * as TF.js's gradients save them: relu and leaky-relu read the
+ * pre-activation and the next block (or the decoder) reads the output;
+ * tanh and sigmoid read their output only, and the pre-activation is
+ * freed; identity's output is its pre-activation; mish (written in
+ * src/model/activations.ts) saves the pre-activation, its sigmoid and its
+ * tanh(softplus) besides the output.
+ */
+export const KEPT_PER_UNIT: Record<Activation, number> = { relu: 2, 'leaky-relu': 2, tanh: 1, sigmoid: 1, identity: 1, mish: 4, softmax: 2 };
+
+/** Per-row bookkeeping of a step: the row's index, its weight in the loss, its loss and its weighted loss. */
+const BOOKKEEPING_PER_ROW = 4;
+/** Row normalisation keeps the inverse norm and a clamp mask, one number each a row. */
+const NORMALIZE_PER_ROW = 2;
+/** Output block and decoders: the logits (or decoder output) and what the loss keeps of them, per output. */
+const KEPT_PER_OUTPUT = 2;
+/** Rows local-gated tracks between epochs with mini-batches (src/schedules/local-gated.ts). */
+const GATE_PROBE_ROWS = 1024;
+
+/** Bytes of the parameters: every block's weight and bias, every hidden block's decoder. */
+export function parameterBytes(spec: ModelSpec): number {
+  return (blockParameterCount(spec) + decoderParameterCount(spec)) * BYTES_PER_NUMBER;
+}
+
+function blockParameterCount(spec: ModelSpec): number {
+  const l = spec.layers;
+  let n = 0;
+  for (let i = 0; i + 1 < l.length; i++) n += l[i] * l[i + 1] + l[i + 1];
+  return n;
+}
+
+function decoderParameterCount(spec: ModelSpec): number {
+  const l = spec.layers;
+  const outputs = l[l.length - 1];
+  let n = 0;
+  for (let i = 1; i + 1 < l.length; i++) n += l[i] * outputs;
+  return n;
+}
+
+/** Bytes of a dataset held as features and targets: `rows × (inputs + outputs)` numbers. */
+export function dataBytes(spec: ModelSpec, rows: number): number {
+  const l = spec.layers;
+  return rows * (l[0] + l[l.length - 1]) * BYTES_PER_NUMBER;
+}
+
+/**
+ * Numbers per row that block `i` keeps for its own backward pass: its
+ * hidden units (or its outputs, for the last block) and, for a hidden block
+ * learning locally, its decoder's output.
+ */
+function keptByBlock(spec: ModelSpec, i: number, local: boolean): number {
+  const l = spec.layers;
+  const blocks = l.length - 1;
+  const outputs = l[blocks];
+  if (i === blocks - 1) return KEPT_PER_OUTPUT * outputs;
+  const perRow = KEPT_PER_UNIT[spec.hidden.activation] * l[i + 1] + (spec.hidden.normalize ? NORMALIZE_PER_ROW : 0);
+  return perRow + (local ? KEPT_PER_OUTPUT * outputs : 0);
+}
+
+/**
+ * Activation bytes of the step that holds most (see {@link ScheduleMemory}).
+ * `backprop` keeps every block on one tape; every other schedule steps one
+ * block at a time on its own loss.
+ */
+export function activationBytes(spec: ModelSpec, schedule: string, rows: number): number {
+  const l = spec.layers;
+  const blocks = l.length - 1;
+  const batch = l[0] + l[blocks] + BOOKKEEPING_PER_ROW;
+  let perRow: number;
+  if (schedule === 'backprop') {
+    perRow = batch;
+    for (let i = 0; i < blocks; i++) perRow += keptByBlock(spec, i, false);
+  } else {
+    perRow = 0;
+    for (let i = 0; i < blocks; i++) {
+      // Block 0 reads the batch itself; block i > 0 also holds its input, the previous block's output.
+      const input = i === 0 ? 0 : l[i];
+      perRow = Math.max(perRow, batch + input + keptByBlock(spec, i, true));
+    }
+  }
+  return perRow * rows * BYTES_PER_NUMBER;
+}
+
+/** Bytes of the optimizer's state: per trained parameter, {@link OPTIMIZER_STATE_TENSORS}. */
+export function optimizerStateBytes(spec: ModelSpec, schedule: string, optimizer: OptimizerName, decoders: DecoderMode): number {
+  const trainsDecoders = schedule !== 'backprop' && decoders === 'learned';
+  const trained = blockParameterCount(spec) + (trainsDecoders ? decoderParameterCount(spec) : 0);
+  return trained * OPTIMIZER_STATE_TENSORS[optimizer] * BYTES_PER_NUMBER;
+}
+
+/** What a schedule keeps between steps besides parameters and optimizer state (see {@link ScheduleMemory}). */
+export function scheduleStateBytes(spec: ModelSpec, schedule: string, step: StepMode, trainRows: number): number {
+  const l = spec.layers;
+  const blocks = l.length - 1;
+  if (schedule === 'local-sequential') {
+    // Phase i ≥ 1 holds the frozen blocks' output on the training set: trainRows × l[i].
+    let widest = 0;
+    for (let i = 1; i < blocks; i++) widest = Math.max(widest, l[i]);
+    return trainRows * widest * BYTES_PER_NUMBER;
+  }
+  if (schedule === 'local-gated') {
+    const tracked = step === 'batch' ? Math.min(GATE_PROBE_ROWS, trainRows) : trainRows;
+    let numbers = step === 'batch' ? tracked * l[0] : 0;
+    for (let i = 1; i < blocks; i++) numbers += (tracked + 3) * l[i];
+    return numbers * BYTES_PER_NUMBER;
+  }
+  return 0;
+}
+
+/** The memory of one schedule and decoder mode (see {@link ScheduleMemory} for what is counted). */
+export function scheduleMemory(spec: ModelSpec, o: MemoryOptions): ScheduleMemory {
+  const rowsPerStep = o.step === 'epoch' ? o.trainRows : Math.min(o.batchSize, o.trainRows);
+  return {
+    schedule: o.schedule,
+    decoders: o.decoders,
+    rowsPerStep,
+    activationBytes: activationBytes(spec, o.schedule, rowsPerStep),
+    parameterBytes: parameterBytes(spec),
+    optimizerStateBytes: optimizerStateBytes(spec, o.schedule, o.optimizer, o.decoders),
+    scheduleStateBytes: scheduleStateBytes(spec, o.schedule, o.step, o.trainRows),
+  };
+}
+
+/** The memory of an experiment's runs, as `--json` and results.json report it. */
+export interface ExperimentMemory {
+  bytesPerNumber: number;
+  /** The training and held-out sets on the backend (features and targets), which every schedule holds alike. */
+  dataBytes: number;
+  /** One entry per schedule and decoder mode, in the experiment's order. */
+  schedules: ScheduleMemory[];
+}
+
+/**
+ * The memory of every schedule × decoder mode of `config`, with its
+ * training options resolved as the runs resolve them. `trainRows` and
+ * `heldOutRows` are the sizes of the sets the runs train and score on.
+ */
+export function experimentMemory(config: ExperimentConfig, trainRows: number, heldOutRows: number): ExperimentMemory {
+  const spec = config.spec;
+  const outputs = spec.layers[spec.layers.length - 1];
+  const schedules: ScheduleMemory[] = [];
+  for (const schedule of config.schedules) {
+    for (const decoders of config.decoders) {
+      const o = resolveRunOptions({ ...config.training, schedule, seed: 0, decoders }, outputs);
+      schedules.push(scheduleMemory(spec, { schedule: o.schedule, step: o.step, batchSize: o.batchSize, optimizer: o.optimizer.name, decoders, trainRows }));
+    }
+  }
+  return { bytesPerNumber: BYTES_PER_NUMBER, dataBytes: dataBytes(spec, trainRows + heldOutRows), schedules };
+}
+
+/** Bytes in MiB with two decimals, for one-line summaries. */
+export function formatMiB(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+}
+
+/**
+ * One line for the compare summary: the activation memory of each
+ * schedule's step, then the parameters and the optimizer state (of the
+ * first schedule and decoder mode listed, and of any that differ).
+ */
+export function formatMemoryLine(memory: ExperimentMemory): string {
+  const seen = new Set<string>();
+  const activations: string[] = [];
+  for (const m of memory.schedules) {
+    if (seen.has(m.schedule)) continue;
+    seen.add(m.schedule);
+    activations.push(`${m.schedule} ${formatMiB(m.activationBytes)}`);
+  }
+  const rows = new Set(memory.schedules.map((m) => m.rowsPerStep));
+  const states = [...new Set(memory.schedules.map((m) => formatMiB(m.optimizerStateBytes)))];
+  const first = memory.schedules[0];
+  return (
+    `memory: activations a step holds (${[...rows].join('/')} rows) ${activations.join(', ')}; ` +
+    `parameters ${formatMiB(first.parameterBytes)}; optimizer state ${states.join(' or ')}`
+  );
+}
