@@ -28,7 +28,7 @@ registerImageDatasets();
 
 /** What the reported held-out metrics are measured on: the test set, or with --val the last N training examples. */
 function scoredOnText(config: ExperimentConfig): string {
-  return config.holdOut ? `; metrics on a validation split (the last ${config.holdOut} training examples, not trained on), not the test set` : '';
+  return config.holdOut ? `metrics on a validation split (the last ${config.holdOut} training examples, not trained on), not the test set` : '';
 }
 
 function options(name: CommandName, cli: OptionValues): OptionValues {
@@ -55,7 +55,7 @@ async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
   if (!o.json && !o.quiet) {
-    process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}${scoredOnText(config)}\n`);
+    process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}${config.holdOut ? `; ${scoredOnText(config)}` : ''}\n`);
   }
   const results = await runExperiment(config, { out: outFolder(o), report: reportSettings(o), quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION } });
   if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
@@ -82,7 +82,7 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
   };
   const set = config.holdOut ? 'val' : 'test';
   const header = ['epoch', 'block', 'train loss', `${set} loss`, `${set} acc`, 'seconds'];
-  if (config.holdOut && !o.json) process.stderr.write(`localprop train${scoredOnText(config)}\n`);
+  if (config.holdOut && !o.json) process.stderr.write(`localprop train: ${scoredOnText(config)}\n`);
   const results = await runExperiment(config, {
     out: outFolder(o),
     report: reportSettings(o),

@@ -62,6 +62,10 @@ describe('mnist on the command line', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('metrics on a validation split (the last 50 training examples, not trained on), not the test set');
     expect(lines(r.stdout)[0]).toMatch(/val accuracy +val loss/);
+    const t = await cli('train', '--schedule', 'backprop', ...SMALL.slice(0, -3), '--quiet', '--val', '50');
+    expect(t.code).toBe(0);
+    expect(t.stderr).toContain('localprop train: metrics on a validation split (the last 50 training examples');
+    expect(lines(t.stdout)[0]).toMatch(/val loss +val acc/);
   });
 
   it('--val as large as the training set is refused', async () => {
