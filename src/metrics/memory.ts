@@ -26,7 +26,11 @@ import type { StepMode } from '../schedules/session.js';
  *   per output (logits and what the loss keeps of them). Each row also
  *   carries 4 numbers of bookkeeping (its index, its weight in the loss, its
  *   loss and weighted loss); row normalisation adds 2 more per block.
- *   Measured on the cpu backend (test/unit/memory.test.ts), TF.js holds
+ *   Every schedule but `backprop` is counted as local. With --step epoch
+ *   the batch is the whole training set, which the data already holds, so
+ *   it is counted twice there.
+ *   Measured on the cpu backend (test/unit/memory.test.ts, by distinct data
+ *   buffers, since `tf.memory().numBytes` counts shared ones twice), TF.js holds
  *   exactly this for relu networks (and within 1% for the other
  *   activations and losses). On wasm it holds more: there a tensor saved
  *   for the backward pass is a copy (wasm's identity kernel copies), so a
