@@ -95,6 +95,8 @@ const COMMON: OptionDef[] = [
   { key: 'dampening', flags: '--dampening <d>', help: 'sgd momentum dampening (default 0)', parse: nonNegative },
   { key: 'nesterov', flags: '--nesterov', help: 'sgd: Nesterov momentum', parse: flag },
   { key: 'weightDecay', flags: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative },
+  { key: 'lrDecayAt', flags: '--lr-decay-at <epochs>', help: 'multiply the learning rate by --lr-decay after each of these epochs, like 10,15 (per block for local-sequential)', parse: (v, l) => list(v, l).map((e) => positiveInt(e, l)) },
+  { key: 'lrDecay', flags: '--lr-decay <factor>', help: 'the factor at each --lr-decay-at milestone (default 0.1)', parse: number },
   { key: 'hiddenLoss', flags: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', parse: oneOf('mse', 'ce', 'bce') },
   { key: 'zeroGradSteps', flags: '--zero-grad-steps', help: "reproduce the seed's single optimizer: each block's step also steps the others with zero gradients (resets Rprop's memory)", parse: flag },
   { key: 'gate', flags: '--gate <mode>', help: 'local-gated: hard (default, chosen by the sweep in docs/results/gated.md), soft, or off (gates fixed at 1: local-parallel)', parse: oneOf('soft', 'hard', 'off') },

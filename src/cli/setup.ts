@@ -119,6 +119,8 @@ export function experimentFrom(o: OptionValues, schedules: string[], seeds: numb
       optimizer: optimizerFrom(o),
       hiddenLoss: o.hiddenLoss as LossName | undefined,
       zeroGradSteps: o.zeroGradSteps as boolean | undefined,
+      lrDecayAt: o.lrDecayAt as number[] | undefined,
+      lrDecay: o.lrDecay as number | undefined,
       testEvaluator: evaluator,
       gate: {
         mode: o.gate as GateOptions['mode'] | undefined,

@@ -43,6 +43,14 @@ export interface RunOptions {
   testEvaluator?: TestEvaluator;
   /** Options of the stability gates (local-gated only). */
   gate?: Partial<GateOptions>;
+  /**
+   * Learning-rate milestones (PyTorch's MultiStepLR): after each listed
+   * epoch the rate is multiplied by `lrDecay`. Local-sequential counts
+   * epochs within each block's phase, so every block gets the same schedule.
+   */
+  lrDecayAt?: number[];
+  /** The factor at each milestone (default 0.1, PyTorch's). */
+  lrDecay?: number;
 }
 
 /** The options of a run with every default filled in, as recorded in results. */
@@ -58,6 +66,8 @@ export interface ResolvedRunOptions {
   zeroGradSteps: boolean;
   /** The gate options, for local-gated runs. */
   gate?: GateOptions;
+  /** Learning-rate milestones, when given. */
+  lrDecay?: { at: number[]; factor: number };
 }
 
 /** The seed's batch size. */
@@ -85,7 +95,28 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
   const optimizer = { ...options.optimizer, name: optimizerName, lr: options.optimizer?.lr ?? defaultLearningRate(optimizerName) };
   const zeroGradSteps = options.zeroGradSteps ?? false;
   const gate = schedule.name === 'local-gated' ? resolveGateOptions(options.gate) : undefined;
-  return { schedule: schedule.name, seed: options.seed, epochs, step, batchSize, optimizer, decoders, hiddenLoss, zeroGradSteps, ...(gate ? { gate } : {}) };
+  const lrDecay = resolveLrDecay(options.lrDecayAt, options.lrDecay, optimizerName);
+  return { schedule: schedule.name, seed: options.seed, epochs, step, batchSize, optimizer, decoders, hiddenLoss, zeroGradSteps, ...(gate ? { gate } : {}), ...(lrDecay ? { lrDecay } : {}) };
+}
+
+function resolveLrDecay(at: number[] | undefined, factor: number | undefined, optimizer: string): ResolvedRunOptions['lrDecay'] {
+  if (at === undefined || at.length === 0) {
+    check(factor === undefined, '--lr-decay needs the epochs to decay at: add --lr-decay-at 10,15');
+    return undefined;
+  }
+  check(at.every((e) => Number.isInteger(e) && e >= 1), `--lr-decay-at takes epochs ≥ 1, like 10,15; got ${at.join(',')}`);
+  check(at.every((e, i) => i === 0 || e > at[i - 1]), `--lr-decay-at must list epochs in increasing order, got ${at.join(',')}`);
+  const f = factor ?? 0.1;
+  check(Number.isFinite(f) && f > 0, `--lr-decay must be a factor > 0 (0.25 quarters the rate), got ${f}`);
+  // Rprop reads its rate only to set the first step sizes, as in PyTorch: a milestone would silently do nothing.
+  check(optimizer !== 'rprop', '--lr-decay-at has no effect on rprop (its lr only sets the first step sizes); use it with adam, rmsprop or sgd');
+  return { at: [...at], factor: f };
+}
+
+/** The learning rate for the `phaseEpoch`-th epoch (1-based) of a phase: decayed once for every milestone already passed. */
+export function decayedRate(base: number, decay: ResolvedRunOptions['lrDecay'], phaseEpoch: number): number {
+  if (!decay) return base;
+  return base * decay.factor ** decay.at.filter((m) => phaseEpoch > m).length;
 }
 
 /** Checks that both sets have the model's input and output widths, saying which width to change. */
@@ -143,9 +174,15 @@ export class Run implements AsyncIterable<RunEvent> {
       // Seconds count this run's own work only, not the time listeners spend between events.
       let busyMs = 0;
       let epoch = 0;
+      let phaseEpoch = 0;
+      let phaseBlock: number | null = null;
       for (const plan of plans) {
         const epochStart = performance.now();
         epoch++;
+        // A new phase starts when a one-block-at-a-time schedule moves on.
+        phaseEpoch = plan.block !== null && plan.block !== phaseBlock ? 1 : phaseEpoch + 1;
+        phaseBlock = plan.block;
+        optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch);
         session.beginEpoch();
         // Measured before the epoch's steps: inline, or on the evaluator while this thread trains.
         const pending = evaluator?.evaluate(this.network.snapshot());
