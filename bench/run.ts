@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { benchDenseOp } from './dense-op.js';
 import { benchReport } from './report.js';
 import { benchSeedProtocol } from './seed-protocol.js';
+import { benchThroughput } from './throughput.js';
 
 /** `npm run bench [-- name ...]`: runs the named benchmarks (all by default) and updates their sections of BENCHMARKS.md. */
 const BENCHES: Record<string, (file: string) => Promise<string>> = {
   'seed-protocol': (file) => benchSeedProtocol(file),
   dense: (file) => benchDenseOp(file),
   report: (file) => benchReport(file),
+  throughput: (file) => benchThroughput(file),
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

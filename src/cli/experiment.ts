@@ -2,11 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../experiment/gated-study.js';
 import { renderGatedReport, renderResultsIndex } from '../experiment/gated-report.js';
+import { MNIST_STUDY, runMnistStudy, type MnistRunRecord } from '../experiment/mnist-study.js';
+import { renderMnistReport } from '../experiment/mnist-report.js';
 import type { TestEvaluator } from '../schedules/evaluation.js';
 import { check } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 
-export const EXPERIMENTS = ['gated'];
+export const EXPERIMENTS = ['gated', 'mnist'];
 
 /** A few seconds' version of the study, to check the pipeline end to end. */
 const QUICK: GatedStudyPlan = { ...GATED_STUDY, datasets: ['signed_xor', 'spiral'], seeds: [0, 1], sweepSeeds: [100], sweep: GATED_STUDY.sweep.slice(0, 3), epochs: 4 };
@@ -19,10 +21,11 @@ const QUICK: GatedStudyPlan = { ...GATED_STUDY, datasets: ['signed_xor', 'spiral
  */
 export async function runExperimentCommand(
   name: string,
-  options: { out: string; quick: boolean; quiet: boolean; renderOnly: boolean },
+  options: ExperimentCommandOptions,
   evaluator: TestEvaluator | undefined,
 ): Promise<string> {
   check(EXPERIMENTS.includes(name), `unknown experiment "${name}"; choose one of: ${EXPERIMENTS.join(', ')}`);
+  if (name === 'mnist') return runMnistCommand(options, evaluator);
   const json = join(options.out, 'gated.json');
   let result: GatedStudyResult;
   if (options.renderOnly) {
@@ -40,6 +43,53 @@ export async function runExperimentCommand(
   const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : '_No discussion written yet: add gated.discussion.md beside this page._';
   const page = join(options.out, 'gated.md');
   writeFileAtomic(page, renderGatedReport(result, command, discussion));
+  writeResultsIndex(options.out);
+  return page;
+}
+
+export interface ExperimentCommandOptions {
+  out: string;
+  quick: boolean;
+  quiet: boolean;
+  renderOnly: boolean;
+  /** mnist: which runs (small: every schedule on 784-256-256-256-10; large: the 1024-wide model). */
+  part?: string;
+  /** mnist: restrict to these datasets. */
+  datasets?: string[];
+}
+
+/**
+ * `localprop experiment mnist`: every run of the plan that has no record in
+ * `mnist-runs/` yet, one record a run as it finishes, then `mnist.md` and the
+ * index. `--quick` trains 2 epochs on 1000 examples, into records of their own.
+ */
+async function runMnistCommand(options: ExperimentCommandOptions, evaluator: TestEvaluator | undefined): Promise<string> {
+  const part = options.part ?? 'all';
+  check(['small', 'large', 'all'].includes(part), `--part must be small, large or all, got "${part}"`);
+  const datasets = options.datasets ?? ['mnist', 'fashion-mnist'];
+  datasets.forEach((d) => check(d === 'mnist' || d === 'fashion-mnist', `--datasets takes mnist and/or fashion-mnist, got "${d}"`));
+  const plan = MNIST_STUDY.filter((c) => (part === 'all' || c.part === part) && datasets.includes(c.dataset));
+  const folder = join(options.out, 'mnist-runs');
+  const file = (key: string) => join(folder, `${key}.json`);
+  if (!options.renderOnly) {
+    const started = Date.now();
+    await runMnistStudy(plan, {
+      ...(options.quick ? { limit: 1000, epochs: 2 } : {}),
+      evaluator,
+      done: (key) => existsSync(file(key)),
+      save: (key, record) => writeJsonAtomic(file(key), record),
+      progress: (m) => {
+        if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+      },
+    });
+  }
+  const records = existsSync(folder)
+    ? readdirSync(folder)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as MnistRunRecord)
+    : [];
+  const page = join(options.out, 'mnist.md');
+  writeFileAtomic(page, renderMnistReport(MNIST_STUDY, records, `npx localprop experiment mnist --out ${options.out}`));
   writeResultsIndex(options.out);
   return page;
 }

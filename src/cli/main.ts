@@ -133,16 +133,18 @@ function program(): Command {
   addOptions(p.command('train').description('train one schedule, printing per-epoch progress'), 'train').action(async (_opts, cmd: Command) => train(cmd.opts()));
   p.command('datasets').description('list the registered datasets and their tasks').action(datasets);
   p.command('experiment')
-    .description('run a registered experiment and write its results page (experiments: gated)')
-    .argument('<name>', 'the experiment: gated')
+    .description('run a registered experiment and write its results page (experiments: gated, mnist)')
+    .argument('<name>', 'the experiment: gated or mnist')
     .option('--out <dir>', 'folder of the results pages', 'docs/results')
     .option('--quick', 'a few seconds\' version, to check the pipeline')
     .option('--quiet', 'no progress lines')
     .option('--render-only', 'rebuild the pages from the existing JSON (after editing the discussion)')
     .option('--eval-thread <on|off>', 'score the test set on a second thread (default on)')
-    .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string }) => {
+    .option('--part <which>', 'mnist: small (every schedule, 784-256-256-256-10, 3 seeds), large (784-1024-1024-1024-10) or all (default)')
+    .option('--datasets <names>', 'mnist: mnist, fashion-mnist or both (default both)')
+    .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string }) => {
       await useBackend('wasm');
-      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly) };
+      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()) };
       const page = await withEvaluator({ evalThread: opts.renderOnly ? 'off' : opts.evalThread }, (evaluator) => runExperimentCommand(name, run, evaluator));
       process.stdout.write(`wrote ${page}\n`);
     });

@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { tf, useBackend } from '../src/engine/backend.js';
+import { makeDataset, oneHot } from '../src/data/dataset.js';
+import { Network } from '../src/model/network.js';
+import { initialParameters } from '../src/model/parameters.js';
+import { parseModelSpec } from '../src/model/spec.js';
+import { createOptimizer } from '../src/optim/index.js';
+import { getSchedule } from '../src/schedules/registry.js';
+import { Session } from '../src/schedules/session.js';
+import { Rng } from '../src/util/rng.js';
+import { machineLine, median, writeSection } from './sections.js';
+
+const MODEL = '784-1024-1024-1024-10';
+const SCHEDULES = ['backprop', 'local-parallel', 'local-gated'];
+const BATCHES = [128, 1024];
+const REPEATS = 3;
+const PYTHON = '/usr/bin/python3';
+const PEER = join(import.meta.dirname, 'peer', 'mlp_throughput.py');
+
+/** Steps per timed window: about a second or more of work each. */
+const stepsFor = (batch: number) => (batch >= 1024 ? 4 : 12);
+
+/**
+ * Training throughput of one schedule: `plan.train()` over one epoch of
+ * random inputs and labels (`steps` mini-batches), Adam, batch steps; no
+ * evaluation is timed. The median over repeats, after one warm-up epoch.
+ */
+async function ours(schedule: string, batch: number): Promise<number> {
+  const spec = parseModelSpec(MODEL);
+  const rng = new Rng(0);
+  const count = batch * stepsFor(batch);
+  const x = Float32Array.from({ length: count * 784 }, () => rng.uniform());
+  const y = oneHot(Array.from({ length: count }, () => rng.int(10)), 10);
+  const train = makeDataset(x, y, 784, 10);
+  const test = makeDataset(x.subarray(0, 784), y.subarray(0, 10), 784, 10);
+  const network = Network.fromParameters(spec, initialParameters(spec, rng.fork('init')));
+  const optimizer = createOptimizer({ name: 'adam', lr: 1e-3 });
+  const session = new Session(network, optimizer, train, test, { step: 'batch', batchSize: batch, decoders: 'learned', hiddenLoss: 'ce' }, rng.fork('shuffle'));
+  const plans = getSchedule(schedule).plan(session, REPEATS + 1);
+  const rates: number[] = [];
+  let k = 0;
+  for (const plan of plans) {
+    session.beginEpoch();
+    const start = performance.now();
+    const losses = plan.train();
+    // Reading one loss waits for the backend to finish the epoch's work.
+    losses.flat()[0]?.dataSync();
+    const seconds = (performance.now() - start) / 1000;
+    losses.flat().forEach((t) => t.dispose());
+    if (k++ > 0) rates.push(count / seconds);
+  }
+  optimizer.dispose();
+  session.dispose();
+  network.dispose();
+  return median(rates);
+}
+
+/** float32 matmul GFLOP/s of TF.js on this backend, 512×512. */
+function matmulPeak(): number {
+  const a = tf.randomUniform([512, 512]);
+  const b = tf.randomUniform([512, 512]);
+  const time = () => {
+    const start = performance.now();
+    for (let i = 0; i < 20; i++) tf.matMul(a, b).dispose();
+    tf.matMul(a, b).dataSync();
+    return (performance.now() - start) / 21 / 1000;
+  };
+  time();
+  const t = median([time(), time(), time()]);
+  tf.dispose([a, b]);
+  return (2 * 512 ** 3) / t / 1e9;
+}
+
+/** Multiply-adds per training sample: forward, weight gradients, and input gradients where the schedule passes them down. */
+export function macsPerSample(layers: number[], schedule: string): number {
+  const products = layers.slice(0, -1).map((n, i) => n * layers[i + 1]);
+  const forward = products.reduce((a, b) => a + b, 0);
+  const classes = layers[layers.length - 1];
+  if (schedule === 'backprop') return forward + forward + (forward - products[0]);
+  // Local: each block's forward and weight gradient, plus its decoder's forward, weight and input gradients.
+  const decoders = layers.slice(1, -1).reduce((a, w) => a + 3 * w * classes, 0);
+  return 2 * forward + decoders;
+}
+
+interface PeerRow {
+  schedule?: string;
+  batch?: number;
+  samplesPerS?: number;
+  matmul512GflopPerS?: number;
+  threads: number;
+  torch?: string;
+}
+
+function peer(): PeerRow[] {
+  const r = spawnSync(PYTHON, [PEER, '--layers', MODEL, '--batches', BATCHES.join(','), '--schedules', 'backprop,local-parallel', '--repeats', String(REPEATS), '--matmul'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the PyTorch peer failed (install Debian's python3-torch and libopenblas0-pthread): ${r.stderr || r.error}`);
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as PeerRow);
+}
+
+export async function benchThroughput(file: string): Promise<string> {
+  await useBackend('wasm');
+  const layers = parseModelSpec(MODEL).layers;
+  const peak = matmulPeak();
+  const rows: string[] = [];
+  const torch = peer();
+  const torchPeak = torch.find((r) => r.matmul512GflopPerS)!;
+  for (const batch of BATCHES) {
+    for (const schedule of SCHEDULES) {
+      const rate = await ours(schedule, batch);
+      const theirs = torch.find((r) => r.schedule === (schedule === 'local-gated' ? 'local-parallel' : schedule) && r.batch === batch)?.samplesPerS;
+      const gflops = (rate * 2 * macsPerSample(layers, schedule)) / 1e9;
+      const theirGflops = theirs ? (theirs * 2 * macsPerSample(layers, schedule)) / 1e9 : NaN;
+      rows.push(`| ${schedule} | ${batch} | ${rate.toFixed(0)} | ${gflops.toFixed(1)} (${((100 * gflops) / peak).toFixed(0)}%) | ${theirs ? theirs.toFixed(0) : '—'} | ${theirs ? theirGflops.toFixed(1) : '—'} | ${theirs ? (rate / theirs).toFixed(2) : '—'} |`);
+      process.stderr.write(`throughput ${schedule} batch ${batch}: ${rate.toFixed(0)} samples/s\n`);
+    }
+  }
+  const body = `## Training throughput on ${MODEL}: localprop (TF.js wasm) vs PyTorch
+${machineLine()}
+
+One Adam step per mini-batch on random inputs, ReLU blocks, cross-entropy (hidden decoders too); only the training steps are timed (no evaluation); medians of ${REPEATS} windows after a warm-up. PyTorch ${torch.find((r) => r.torch)?.torch ?? ''} runs the same network and steps (\`bench/peer/mlp_throughput.py\`, ${torchPeak.threads} thread(s)); its local-parallel serves as the peer of local-gated too. GFLOP/s counts 2 FLOPs per multiply-add of ${(macsPerSample(layers, 'backprop') / 1e6).toFixed(2)}M (back-propagation) or ${(macsPerSample(layers, 'local-parallel') / 1e6).toFixed(2)}M (local: no input gradients) per sample; the percentage is of TF.js's own 512×512 matmul, ${peak.toFixed(1)} GFLOP/s here (PyTorch's: ${torchPeak.matmul512GflopPerS!.toFixed(1)} GFLOP/s).
+
+| schedule | batch | localprop samples/s | localprop GFLOP/s (% of its matmul peak) | PyTorch samples/s | PyTorch GFLOP/s | ratio |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}`;
+  writeSection(file, 'throughput', body);
+  return body;
+}
