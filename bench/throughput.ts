@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { tf, useBackend } from '../src/engine/backend.js';
 import { makeDataset, oneHot } from '../src/data/dataset.js';
@@ -93,7 +94,7 @@ interface PeerRow {
 }
 
 function peer(): PeerRow[] {
-  const r = spawnSync(PYTHON, [PEER, '--layers', MODEL, '--batches', BATCHES.join(','), '--schedules', 'backprop,local-parallel', '--repeats', String(REPEATS), '--matmul'], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, [PEER, '--layers', MODEL, '--batches', BATCHES.join(','), '--schedules', 'backprop,local-parallel', '--repeats', String(REPEATS), '--threads', String(cpus().length), '--matmul'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`the PyTorch peer failed (install Debian's python3-torch and libopenblas0-pthread): ${r.stderr || r.error}`);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as PeerRow);
 }
