@@ -121,6 +121,7 @@ export function experimentFrom(o: OptionValues, schedules: string[], seeds: numb
       zeroGradSteps: o.zeroGradSteps as boolean | undefined,
       lrDecayAt: o.lrDecayAt as number[] | undefined,
       lrDecay: o.lrDecay as number | undefined,
+      dropout: o.dropout as number | undefined,
       testEvaluator: evaluator,
       gate: {
         mode: o.gate as GateOptions['mode'] | undefined,

@@ -43,8 +43,9 @@ export const localGated: Schedule = {
             return trainParallelEpoch(session, (i, input) => {
               const tracker = trackers[i];
               if (!tracker) return undefined;
-              // Epoch mode: the drift is measured on the very input this step learns from.
-              if (!probe) tracker.observe(input);
+              // Epoch mode: the drift is measured on the input this step learns from (without its dropout mask:
+              // a new mask every step is not drift).
+              if (!probe) tracker.observe(input());
               return { scales: tracker.scales(), shrinkGates: tracker.shrinkGates() };
             });
           },

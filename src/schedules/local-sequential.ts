@@ -4,7 +4,14 @@ import type { Schedule } from './schedule.js';
 /**
  * Local, sequential: block 0 learns for its epochs, then block 1 on the
  * frozen output of block 0, and so on. The frozen blocks' output over the
- * training set is computed once per phase, since it cannot change.
+ * training set is computed once per phase, since it cannot change, at the
+ * phase's first training step (so a run resumed mid-phase rebuilds it from
+ * the restored blocks, and skipped phases cost nothing).
+ *
+ * With dropout, the learning block's input (the output of block i-1) gets a
+ * fresh mask every step, as a block's output does in the other schedules;
+ * the frozen blocks before it run without dropout, so their output stays
+ * computed once per phase.
  */
 export const localSequential: Schedule = {
   name: 'local-sequential',
@@ -14,25 +21,29 @@ export const localSequential: Schedule = {
   *plan(session, epochs) {
     const n = session.blockCount;
     for (let i = 0; i < n; i++) {
-      const frozen = i === 0 ? null : session.network.encode(session.trainX, i);
+      let frozen: tf.Tensor2D | null = null;
       try {
         for (let e = 0; e < epochs; e++) {
           yield {
             block: i,
             train: () => {
+              if (i > 0 && !frozen) frozen = session.network.encode(session.trainX, i);
               const losses: tf.Scalar[][] = Array.from({ length: n }, () => []);
               for (const chunk of session.chunks()) {
-                const input = frozen ? session.rowsOf(frozen, chunk) : chunk.x;
+                const rows = frozen ? session.rowsOf(frozen, chunk) : chunk.x;
+                const input = frozen ? session.dropout(rows) : rows;
                 losses[i].push(session.stepBlock(i, input, chunk, false).loss);
-                if (i + 1 === n && chunk.indices === null) session.cacheOutputLoss(input);
-                if (input !== frozen && input !== chunk.x) input.dispose();
+                // The unmasked rows are the current network's last input: the next epoch's training loss comes cheap.
+                if (i + 1 === n && chunk.indices === null) session.cacheOutputLoss(rows);
+                if (input !== rows) input.dispose();
+                if (rows !== frozen && rows !== chunk.x) rows.dispose();
               }
               return losses;
             },
           };
         }
       } finally {
-        frozen?.dispose();
+        (frozen as tf.Tensor2D | null)?.dispose();
       }
     }
   },

@@ -51,6 +51,13 @@ export interface RunOptions {
   lrDecayAt?: number[];
   /** The factor at each milestone (default 0.1, PyTorch's). */
   lrDecay?: number;
+  /**
+   * Inverted dropout on every hidden block's output in training steps: each
+   * unit is zeroed with this probability and the others scaled by 1/(1-P).
+   * Never in evaluation. Default 0 (off). Masks come from the seed's own
+   * stream, so the same seed gives the same run.
+   */
+  dropout?: number;
 }
 
 /** The options of a run with every default filled in, as recorded in results. */
@@ -68,6 +75,8 @@ export interface ResolvedRunOptions {
   gate?: GateOptions;
   /** Learning-rate milestones, when given. */
   lrDecay?: { at: number[]; factor: number };
+  /** The dropout probability, when above 0. */
+  dropout?: number;
 }
 
 /** The seed's batch size. */
@@ -96,7 +105,22 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
   const zeroGradSteps = options.zeroGradSteps ?? false;
   const gate = schedule.name === 'local-gated' ? resolveGateOptions(options.gate) : undefined;
   const lrDecay = resolveLrDecay(options.lrDecayAt, options.lrDecay, optimizerName);
-  return { schedule: schedule.name, seed: options.seed, epochs, step, batchSize, optimizer, decoders, hiddenLoss, zeroGradSteps, ...(gate ? { gate } : {}), ...(lrDecay ? { lrDecay } : {}) };
+  const dropout = options.dropout ?? 0;
+  check(Number.isFinite(dropout) && dropout >= 0 && dropout < 1, `--dropout is the probability of zeroing a hidden unit, in [0, 1) (0.2 drops one in five); got ${dropout}`);
+  return {
+    schedule: schedule.name,
+    seed: options.seed,
+    epochs,
+    step,
+    batchSize,
+    optimizer,
+    decoders,
+    hiddenLoss,
+    zeroGradSteps,
+    ...(gate ? { gate } : {}),
+    ...(lrDecay ? { lrDecay } : {}),
+    ...(dropout > 0 ? { dropout } : {}),
+  };
 }
 
 function resolveLrDecay(at: number[] | undefined, factor: number | undefined, optimizer: string): ResolvedRunOptions['lrDecay'] {
@@ -164,7 +188,9 @@ export class Run implements AsyncIterable<RunEvent> {
     this.started = true;
     const o = this.options;
     const optimizer = createOptimizer(o.optimizer);
-    const session = new Session(this.network, optimizer, this.input.train, this.input.test, o, new Rng(o.seed).fork('shuffle'));
+    const seedRng = new Rng(o.seed);
+    // Each use of randomness has its own stream, so turning dropout on leaves the shuffles as they were.
+    const session = new Session(this.network, optimizer, this.input.train, this.input.test, o, seedRng.fork('shuffle'), seedRng.fork('dropout'));
     const total = this.schedule.totalEpochs(o.epochs, session.blockCount);
     const plans = this.schedule.plan(session, o.epochs);
     const evaluator = this.input.testEvaluator;

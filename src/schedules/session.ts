@@ -7,6 +7,7 @@ import type { LossName } from '../model/spec.js';
 import type { Block, Network } from '../model/network.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Rng } from '../util/rng.js';
+import { check } from '../util/errors.js';
 import type { DecoderMode } from './events.js';
 import type { GateOptions } from './gates.js';
 
@@ -50,12 +51,41 @@ export class Session {
     readonly optimizer: Optimizer,
     readonly train: Dataset,
     readonly test: Dataset,
-    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean; gate?: Partial<GateOptions> },
+    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean; gate?: Partial<GateOptions>; dropout?: number },
     private readonly shuffleRng: Rng,
+    /** Draws the dropout masks (only used when `options.dropout` > 0). */
+    private readonly dropoutRng?: Rng,
   ) {
+    check(this.dropoutRate === 0 || dropoutRng !== undefined, 'a session with dropout needs a generator for its masks');
     this.trainX = tf.tensor2d(train.x, [train.count, train.inputSize]);
     this.trainY = tf.tensor2d(train.y, [train.count, train.outputSize]);
     this.testSet = new ScoredSet(test, options.batchSize, options.hiddenLoss);
+  }
+
+  /** The probability that dropout zeroes a hidden unit in a training step (0: no dropout). */
+  get dropoutRate(): number {
+    return this.options.dropout ?? 0;
+  }
+
+  /**
+   * Inverted dropout of a hidden block's output `h` in a training step:
+   * each unit is zeroed with probability P and the others are scaled by
+   * 1/(1-P), with a fresh mask from the session's dropout stream; `h` itself
+   * when P is 0 (no draw at all). Evaluation never calls it.
+   */
+  dropout(h: tf.Tensor2D): tf.Tensor2D {
+    const mask = this.dropoutMask(h.shape[0], h.shape[1]);
+    if (!mask) return h;
+    const dropped = tf.mul(h, mask) as tf.Tensor2D;
+    mask.dispose();
+    return dropped;
+  }
+
+  /** A [rows, units] mask (see {@link Session.dropout}), or null without dropout. */
+  private dropoutMask(rows: number, units: number): tf.Tensor2D | null {
+    const p = this.dropoutRate;
+    if (p === 0) return null;
+    return tf.tensor2d(this.dropoutRng!.dropoutMask(rows * units, p), [rows, units]);
   }
 
   get blockCount(): number {
@@ -96,7 +126,8 @@ export class Session {
    * Caches the output loss of every training example for the current
    * parameters, given the last block's input for the whole training set as
    * the current network computes it. Schedules call this when they hold that
-   * input anyway, which spares the next epoch a forward pass.
+   * input anyway, which spares the next epoch a forward pass. It must be
+   * the network's own input to the last block: never one masked by dropout.
    */
   cacheOutputLoss(lastInput: tf.Tensor2D): void {
     this.outputLossCache?.perExample.dispose();
@@ -161,11 +192,16 @@ export class Session {
     return chunk.indices ? tf.gather(all, chunk.indices) : all;
   }
 
-  /** The loss block `block` learns from: through its decoder for hidden blocks, the output loss for the last. */
-  localLoss(block: Block, input: tf.Tensor2D, chunk: Chunk): tf.Scalar {
+  /**
+   * The loss block `block` learns from: through its decoder for hidden
+   * blocks (on the output times the dropout `mask`, when given), the output
+   * loss for the last.
+   */
+  localLoss(block: Block, input: tf.Tensor2D, chunk: Chunk, mask?: tf.Tensor2D | null): tf.Scalar {
     const logits = block.logits(input);
     if (block.isOutput) return this.outputLossOf(block, logits, chunk.y, chunk.weights);
-    const decoded = this.network.decoders[block.index].apply(block.fromLogits(logits));
+    const h = block.fromLogits(logits);
+    const decoded = this.network.decoders[block.index].apply(mask ? tf.mul(h, mask) : h);
     const prediction = this.options.hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded;
     return weightedLoss(this.options.hiddenLoss, prediction, chunk.y, chunk.weights);
   }
@@ -188,6 +224,11 @@ export class Session {
    * k-th of {@link Session.trainableOf}'s variables. Returns the loss it stepped on and, when
    * `wantOutput`, the block's output on `input` after the step (what the
    * next block learns from).
+   *
+   * With dropout, a hidden block draws one mask for the step: its decoder
+   * learns from the masked output, and the output it returns (the next
+   * block's input) is masked by the same units. `input` is used as given:
+   * it is already the previous block's masked output.
    */
   stepBlock(
     index: number,
@@ -202,10 +243,13 @@ export class Session {
     this.settleTrainLoss();
     this.version++;
     return tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => this.localLoss(block, input, chunk), vars);
+      const mask = block.isOutput ? null : this.dropoutMask(input.shape[0], block.outputSize);
+      const { value, grads } = tf.variableGrads(() => this.localLoss(block, input, chunk, mask), vars);
       this.optimizer.step(vars, vars.map((v) => grads[v.name]), scales, shrinkGates);
       if (this.options.zeroGradSteps) this.stepIdleWithZeroGradients(index);
-      return { loss: value, output: wantOutput ? block.apply(input) : undefined };
+      if (!wantOutput) return { loss: value, output: undefined };
+      const output = block.apply(input);
+      return { loss: value, output: mask ? (tf.mul(output, mask) as tf.Tensor2D) : output };
     });
   }
 
@@ -225,16 +269,17 @@ export class Session {
   /** One optimizer step of every block on the output loss, back-propagated through the whole network. */
   stepNetwork(chunk: Chunk): tf.Scalar {
     const vars = this.network.blocks.flatMap((b) => b.variables);
-    // On the whole training set, the step's own loss is the epoch's training loss: no extra forward pass.
-    const lossIsEpochLoss = this.epochTrainLoss === null && chunk.indices === null;
+    // On the whole training set, the step's own loss is the epoch's training loss: no extra forward pass
+    // (unless dropout masked that pass: the training loss is the network's, without dropout).
+    const lossIsEpochLoss = this.epochTrainLoss === null && chunk.indices === null && this.dropoutRate === 0;
     if (!lossIsEpochLoss) this.settleTrainLoss();
     this.version++;
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const blocks = this.network.blocks;
         const last = blocks[blocks.length - 1];
-        // Every block but the first needs its input's gradient to pass the error back.
-        const h = blocks.slice(0, -1).reduce((acc, b) => b.apply(acc, b.index > 0), chunk.x);
+        // Every block but the first needs its input's gradient to pass the error back; dropout masks every hidden output.
+        const h = blocks.slice(0, -1).reduce((acc, b) => this.dropout(b.apply(acc, b.index > 0)), chunk.x);
         return this.outputLossOf(last, last.logits(h, blocks.length > 1), chunk.y, chunk.weights);
       }, vars);
       this.optimizer.step(vars, vars.map((v) => grads[v.name]));
