@@ -6,7 +6,8 @@ import { evaluateNetwork, ScoredSet, type Evaluation } from './evaluation.js';
 import type { LossName } from '../model/spec.js';
 import type { Block, Network } from '../model/network.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { Rng } from '../util/rng.js';
+import type { Rng, RngState } from '../util/rng.js';
+import type { PlainTensor } from '../model/parameters.js';
 import { check } from '../util/errors.js';
 import type { DecoderMode } from './events.js';
 import type { GateOptions } from './gates.js';
@@ -26,6 +27,18 @@ export interface Chunk {
   x: tf.Tensor2D;
   y: tf.Tensor2D;
   weights: tf.Tensor1D;
+}
+
+/**
+ * What a session carries from one epoch to the next besides the network and
+ * the optimizer: where its random streams stand and, when it has it, the
+ * training loss of the current parameters that the next epoch reports.
+ */
+export interface SessionState {
+  shuffle: RngState;
+  dropout: RngState | null;
+  /** Per-example output loss on the training set for the current parameters, or null when not cached. */
+  trainLoss: PlainTensor | null;
 }
 
 /**
@@ -51,7 +64,7 @@ export class Session {
     readonly optimizer: Optimizer,
     readonly train: Dataset,
     readonly test: Dataset,
-    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean; gate?: Partial<GateOptions>; dropout?: number },
+    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean; gate?: Partial<GateOptions>; dropout?: number; measureTrainLoss?: boolean },
     private readonly shuffleRng: Rng,
     /** Draws the dropout masks (only used when `options.dropout` > 0). */
     private readonly dropoutRng?: Rng,
@@ -92,6 +105,11 @@ export class Session {
     return this.network.blocks.length;
   }
 
+  /** Tells the session its network's parameters were changed outside its steps (cached losses are stale). */
+  parametersChanged(): void {
+    this.version++;
+  }
+
   /** Draws this epoch's shuffle; call once at the start of every epoch. */
   beginEpoch(): void {
     this.batches = epochBatches(this.train.count, this.options.batchSize, this.shuffleRng);
@@ -110,8 +128,14 @@ export class Session {
     return this.epochTrainLoss!;
   }
 
-  private settleTrainLoss(): void {
-    if (this.epochTrainLoss !== null) return;
+  /**
+   * Measures this epoch's training loss now if it is not known yet: steps
+   * call it before they change the parameters, and so must code that
+   * changes them another way (a pipeline loading parameters trained on
+   * other threads). A session with `measureTrainLoss: false` never measures.
+   */
+  settleTrainLoss(): void {
+    if (this.epochTrainLoss !== null || this.options.measureTrainLoss === false) return;
     const cache = this.outputLossCache;
     if (cache && cache.version === this.version) {
       const total = tf.tidy(() => tf.div(tf.sum(tf.mul(cache.perExample, this.epochWeights())), this.batchCount));
@@ -302,6 +326,30 @@ export class Session {
   /** Output loss (mean of per-batch means) and accuracy of the current network on the test set. */
   evaluateTest(): Evaluation {
     return this.testSet.evaluate(this.network);
+  }
+
+  /** The state to continue from between epochs (see {@link SessionState}). */
+  saveState(): SessionState {
+    const cache = this.outputLossCache;
+    const valid = cache !== null && cache.version === this.version;
+    return {
+      shuffle: this.shuffleRng.getState(),
+      dropout: this.dropoutRng?.getState() ?? null,
+      trainLoss: valid ? { shape: [...cache.perExample.shape], data: (cache.perExample.dataSync() as Float32Array).slice() } : null,
+    };
+  }
+
+  /** Continues from a {@link Session.saveState}, on a network restored to the same parameters. */
+  loadState(state: SessionState): void {
+    this.shuffleRng.setState(state.shuffle);
+    if (state.dropout && this.dropoutRng) this.dropoutRng.setState(state.dropout);
+    this.outputLossCache?.perExample.dispose();
+    this.outputLossCache = null;
+    if (state.trainLoss) {
+      const t = state.trainLoss;
+      check(t.shape.length === 1 && t.shape[0] === this.train.count, `the saved training loss has shape [${t.shape.join(', ')}] but the training set has ${this.train.count} examples; the checkpoint is for other data`);
+      this.outputLossCache = { version: this.version, perExample: tf.tensor1d(t.data) };
+    }
   }
 
   dispose(): void {
