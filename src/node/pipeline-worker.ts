@@ -1,0 +1,153 @@
+/**
+ * One group of a {@link WorkerPipeline}: a thread with its own TF.js that
+ * trains its blocks of local-parallel on each batch, taking the block
+ * inputs from the group before it and passing its output to the next.
+ */
+import { parentPort, type MessagePort } from 'node:worker_threads';
+import { tf, useBackend } from '../engine/backend.js';
+import type { Dataset } from '../data/dataset.js';
+import { Network } from '../model/network.js';
+import type { ParameterMap } from '../model/parameters.js';
+import type { ModelSpec } from '../model/spec.js';
+import { createOptimizer, type Optimizer } from '../optim/index.js';
+import type { PipelineRunOptions } from '../schedules/pipeline.js';
+import { Session } from '../schedules/session.js';
+import { makeDataset } from '../data/dataset.js';
+import { Rng } from '../util/rng.js';
+
+export type PipelineRequest =
+  | { type: 'ports'; upstream: MessagePort | null; downstream: MessagePort | null }
+  | { type: 'setup'; backend: string; spec: ModelSpec; parameters: ParameterMap; train: Dataset; options: PipelineRunOptions; blocks: number[]; window: number; failAt?: { block: number; batch: number } }
+  | { type: 'epoch'; epoch: number; learningRate: number };
+
+export type PipelineReply =
+  | { type: 'ready' }
+  | { type: 'done'; epoch: number; blockLosses: number[]; parameters: { index: number; data: Float32Array }[] }
+  | { type: 'error'; block: number | null; message: string };
+
+/** Activations of one batch, tagged so a group never learns from the wrong one. */
+interface Activation {
+  epoch: number;
+  batch: number;
+  rows: number;
+  data: Float32Array;
+}
+
+let upstream: MessagePort | null = null;
+let downstream: MessagePort | null = null;
+let state: { network: Network; session: Session; optimizer: Optimizer; blocks: number[]; window: number; failAt?: { block: number; batch: number } } | null = null;
+
+/** Arrivals from upstream and credits from downstream, with a waiter each. */
+const inbox: Activation[] = [];
+let credits = 0;
+let wake: (() => void) | null = null;
+const notify = () => {
+  const w = wake;
+  wake = null;
+  w?.();
+};
+const until = async (ready: () => boolean) => {
+  while (!ready()) await new Promise<void>((resolve) => (wake = resolve));
+};
+
+function reply(message: PipelineReply, transfer: ArrayBuffer[] = []): void {
+  parentPort!.postMessage(message, transfer);
+}
+
+function setup(request: Extract<PipelineRequest, { type: 'setup' }>): void {
+  if (state) {
+    state.optimizer.dispose();
+    state.session.dispose();
+    state.network.dispose();
+  }
+  inbox.length = 0;
+  credits = request.window;
+  const o = request.options;
+  const network = Network.fromParameters(request.spec, request.parameters, 'pipeline group');
+  const optimizer = createOptimizer(o.optimizer);
+  // A one-example "test set": this thread never evaluates, the run's own thread does.
+  const test = makeDataset(request.train.x.slice(0, request.train.inputSize), request.train.y.slice(0, request.train.outputSize), request.train.inputSize, request.train.outputSize);
+  // The same shuffle stream as the run's own session: every group draws the same batches.
+  const session = new Session(network, optimizer, request.train, test, { step: 'batch', batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, measureTrainLoss: false }, new Rng(o.seed).fork('shuffle'));
+  state = { network, session, optimizer, blocks: request.blocks, window: request.window, failAt: request.failAt };
+}
+
+async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Promise<void> {
+  const { session, optimizer, network, blocks } = state!;
+  const n = network.blocks.length;
+  optimizer.learningRate = request.learningRate;
+  session.beginEpoch();
+  const losses: tf.Scalar[][] = blocks.map(() => []);
+  let batch = 0;
+  let current: number | null = null;
+  try {
+    for (const chunk of session.chunks()) {
+      let input: tf.Tensor2D = chunk.x;
+      if (upstream) {
+        await until(() => inbox.length > 0);
+        const a = inbox.shift()!;
+        if (a.epoch !== request.epoch || a.batch !== batch) throw new Error(`expected epoch ${request.epoch} batch ${batch} from the group before, got epoch ${a.epoch} batch ${a.batch}`);
+        input = tf.tensor2d(a.data, [a.rows, a.data.length / a.rows]);
+        upstream.postMessage('credit');
+      }
+      for (const [k, i] of blocks.entries()) {
+        current = i;
+        if (state!.failAt && state!.failAt.block === i && state!.failAt.batch === batch) throw new Error('injected failure (test)');
+        const { loss, output } = session.stepBlock(i, input, chunk, i + 1 < n);
+        losses[k].push(loss);
+        if (input !== chunk.x) input.dispose();
+        input = output!;
+      }
+      current = null;
+      if (downstream) {
+        await until(() => credits > 0);
+        credits--;
+        const data = input.dataSync() as Float32Array;
+        const copy = data.slice();
+        downstream.postMessage({ epoch: request.epoch, batch, rows: input.shape[0], data: copy } satisfies Activation, [copy.buffer]);
+        input.dispose();
+      }
+      batch++;
+    }
+    const means = tf.tidy(() => tf.stack(losses.map((l) => tf.div(tf.addN(l), session.batchCount))));
+    const blockLosses = Array.from(means.dataSync());
+    means.dispose();
+    const parameters = blocks.flatMap((i) => variableIndices(network, i)).map((index) => ({ index, data: (network.variables[index].dataSync() as Float32Array).slice() }));
+    reply({ type: 'done', epoch: request.epoch, blockLosses, parameters }, parameters.map((p) => p.data.buffer as ArrayBuffer));
+  } catch (e) {
+    reply({ type: 'error', block: current, message: (e as Error).message });
+  } finally {
+    losses.flat().forEach((t) => t.dispose());
+  }
+}
+
+/** Positions in {@link Network.variables} of block `i`'s weight and bias and its decoder's weight. */
+function variableIndices(network: Network, i: number): number[] {
+  const blocks = network.blocks.length;
+  return i + 1 < blocks ? [2 * i, 2 * i + 1, 2 * blocks + i] : [2 * i, 2 * i + 1];
+}
+
+parentPort!.on('message', async (request: PipelineRequest) => {
+  try {
+    if (request.type === 'ports') {
+      upstream = request.upstream;
+      downstream = request.downstream;
+      upstream?.on('message', (a: Activation) => {
+        inbox.push(a);
+        notify();
+      });
+      downstream?.on('message', () => {
+        credits++;
+        notify();
+      });
+    } else if (request.type === 'setup') {
+      await useBackend(request.backend);
+      setup(request);
+      reply({ type: 'ready' });
+    } else {
+      await epoch(request);
+    }
+  } catch (e) {
+    reply({ type: 'error', block: null, message: (e as Error).message });
+  }
+});

@@ -1,0 +1,109 @@
+import type { Dataset } from '../data/dataset.js';
+import type { Network } from '../model/network.js';
+import type { LossName, ModelSpec } from '../model/spec.js';
+import type { OptimizerConfig } from '../optim/index.js';
+import { check } from '../util/errors.js';
+import type { Session } from './session.js';
+import type { DecoderMode } from './events.js';
+
+/** What a pipeline needs to train a run's epochs the way the run would. */
+export interface PipelineRunOptions {
+  seed: number;
+  batchSize: number;
+  decoders: DecoderMode;
+  hiddenLoss: LossName;
+  optimizer: OptimizerConfig & { lr: number };
+}
+
+/**
+ * Trains local-parallel's mini-batch epochs on other threads, one group of
+ * consecutive blocks each, passing each batch's activations down the
+ * pipeline. Group g learns batch t from group g-1's output for batch t after
+ * g-1 stepped on it, with its own weights as they are after batch t-1: the
+ * dependencies of the single-thread schedule, exactly, so the result is the
+ * same; only the timing overlaps (g-1 works on batch t+1 meanwhile).
+ */
+export interface EpochPipeline {
+  /** Prepares every group for a run: its network, training set and options. */
+  setup(network: Network, train: Dataset, options: PipelineRunOptions): Promise<void>;
+  /**
+   * Trains one epoch at `learningRate` (each group draws the run's shuffle
+   * itself); resolves to each block's mean local loss and the parameters of
+   * the whole network afterwards, in {@link Network.snapshot} order.
+   */
+  trainEpoch(learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }>;
+  /** The blocks of each group. */
+  readonly groups: number[][];
+}
+
+/**
+ * Multiply-adds per example of block `i`'s training step: its forward and
+ * weight gradient, and its decoder's forward, weight and input gradients.
+ */
+export function blockWork(layers: number[], i: number): number {
+  const classes = layers[layers.length - 1];
+  const decoder = i + 2 < layers.length ? 3 * layers[i + 1] * classes : 0;
+  return 2 * layers[i] * layers[i + 1] + decoder;
+}
+
+/**
+ * Splits the blocks into `groups` runs of consecutive blocks whose largest
+ * work is smallest (the pipeline goes as fast as its slowest group); ties go
+ * to the split with the earliest cuts.
+ */
+export function groupBlocks(spec: ModelSpec, groups: number): number[][] {
+  const blocks = spec.layers.length - 1;
+  check(Number.isInteger(groups) && groups >= 1, `--workers must be a whole number ≥ 1, got ${groups}`);
+  check(groups <= blocks, `--workers ${groups} is more than the model's ${blocks} blocks; use at most ${blocks}`);
+  const work = Array.from({ length: blocks }, (_, i) => blockWork(spec.layers, i));
+  let best: { cuts: number[]; max: number } | null = null;
+  const search = (cuts: number[], from: number) => {
+    if (cuts.length === groups - 1) {
+      const bounds = [0, ...cuts, blocks];
+      let max = 0;
+      for (let g = 0; g < groups; g++) max = Math.max(max, work.slice(bounds[g], bounds[g + 1]).reduce((a, b) => a + b, 0));
+      if (!best || max < best.max) best = { cuts: [...cuts], max };
+      return;
+    }
+    for (let c = from; c <= blocks - (groups - 1 - cuts.length); c++) search([...cuts, c], c + 1);
+  };
+  search([], 1);
+  const bounds = [0, ...best!.cuts, blocks];
+  return Array.from({ length: groups }, (_, g) => Array.from({ length: bounds[g + 1] - bounds[g] }, (_, k) => bounds[g] + k));
+}
+
+/** The speed-up a grouping allows at best: all work over the slowest group's. */
+export function pipelineBound(spec: ModelSpec, groups: number[][]): number {
+  const work = (g: number[]) => g.reduce((a, i) => a + blockWork(spec.layers, i), 0);
+  const total = groups.reduce((a, g) => a + work(g), 0);
+  return total / Math.max(...groups.map(work));
+}
+
+/**
+ * Why a run cannot be pipelined, or null when it can: only local-parallel's
+ * mini-batch steps keep the single-thread dependencies when blocks run
+ * apart (see {@link EpochPipeline}).
+ */
+export function pipelineRefusal(o: { schedule: string; step: string; zeroGradSteps: boolean; dropout?: number }): string | null {
+  if (o.schedule !== 'local-parallel') return `--workers pipelines local-parallel only (${o.schedule} runs on one thread); local-gated's gates and the other schedules are not pipelined yet`;
+  if (o.step !== 'batch') return '--workers needs --step batch: with one step per epoch a group would wait for the whole epoch of the group before it, so nothing overlaps';
+  if (o.zeroGradSteps) return '--workers cannot reproduce --zero-grad-steps: every step would have to touch every group';
+  if (o.dropout) return '--workers does not support --dropout yet: masks are drawn from one stream in block order, which groups on separate threads cannot share';
+  return null;
+}
+
+/**
+ * One epoch on the pipeline, seen from the run's thread: while the groups
+ * train, the thread measures the training loss of the parameters the epoch
+ * starts from; then it takes the trained parameters.
+ */
+export async function pipelinedEpoch(session: Session, pipeline: EpochPipeline, learningRate: number): Promise<number[]> {
+  const trained = pipeline.trainEpoch(learningRate);
+  // If training fails first, the error is reported by the await below; do not report it as unhandled meanwhile.
+  trained.catch(() => undefined);
+  session.settleTrainLoss();
+  const { blockLosses, snapshot } = await trained;
+  session.network.load(snapshot);
+  session.parametersChanged();
+  return blockLosses;
+}

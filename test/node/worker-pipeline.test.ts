@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tf, useBackend } from '../../src/engine/backend.js';
+import { seededStart } from '../../src/experiment/seeded.js';
+import { Network } from '../../src/model/network.js';
+import { parseModelSpec } from '../../src/model/spec.js';
+import { WorkerPipeline } from '../../src/node/worker-pipeline.js';
+import { createOptimizer } from '../../src/optim/index.js';
+import { trainParallelEpoch } from '../../src/schedules/local-parallel.js';
+import { blockWork, groupBlocks, pipelineBound, pipelinedEpoch, type PipelineRunOptions } from '../../src/schedules/pipeline.js';
+import { Session } from '../../src/schedules/session.js';
+import { Rng } from '../../src/util/rng.js';
+
+const spec = parseModelSpec('2-16-12-8-1 hidden=tanh out=sigmoid');
+const options: PipelineRunOptions = { seed: 3, batchSize: 100, decoders: 'learned', hiddenLoss: 'mse', optimizer: { name: 'adam', lr: 0.01 } };
+const EPOCHS = 3;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+/** A session like the run's own: same shuffle stream, batch steps. */
+function sessionFor(seed: number) {
+  const start = seededStart(seed, spec, { dataset: 'signed_xor' });
+  const network = Network.fromParameters(spec, start.parameters);
+  const optimizer = createOptimizer(options.optimizer);
+  const session = new Session(network, optimizer, start.train, start.test, { step: 'batch', batchSize: options.batchSize, decoders: 'learned', hiddenLoss: 'mse' }, new Rng(seed).fork('shuffle'));
+  return { network, optimizer, session, train: start.train };
+}
+
+/** local-parallel on this thread: the reference the pipeline must reproduce. */
+function singleThread(seed: number): { weights: Float32Array[]; losses: number[][] } {
+  const { network, optimizer, session } = sessionFor(seed);
+  const losses: number[][] = [];
+  for (let e = 0; e < EPOCHS; e++) {
+    session.beginEpoch();
+    const perBlock = trainParallelEpoch(session);
+    losses.push(perBlock.map((l) => l.reduce((a, t) => a + t.dataSync()[0], 0) / session.batchCount));
+    perBlock.flat().forEach((t) => t.dispose());
+  }
+  const weights = network.snapshot();
+  optimizer.dispose();
+  session.dispose();
+  network.dispose();
+  return { weights, losses };
+}
+
+async function pipelined(seed: number, pipeline: WorkerPipeline): Promise<{ weights: Float32Array[]; losses: number[][] }> {
+  const { network, optimizer, session, train } = sessionFor(seed);
+  await pipeline.setup(network, train, { ...options, seed });
+  const losses: number[][] = [];
+  for (let e = 0; e < EPOCHS; e++) {
+    session.beginEpoch();
+    losses.push(await pipelinedEpoch(session, pipeline, options.optimizer.lr));
+  }
+  const weights = network.snapshot();
+  optimizer.dispose();
+  session.dispose();
+  network.dispose();
+  return { weights, losses };
+}
+
+describe('the layer-parallel pipeline', () => {
+  const pipelines: WorkerPipeline[] = [];
+  afterAll(async () => {
+    await Promise.all(pipelines.map((p) => p.close()));
+  });
+
+  it('balances consecutive blocks by their work and knows its bound', () => {
+    const mlp = parseModelSpec('784-1024-1024-1024-10');
+    expect(blockWork(mlp.layers, 0)).toBe(2 * 784 * 1024 + 3 * 1024 * 10);
+    expect(blockWork(mlp.layers, 3)).toBe(2 * 1024 * 10);
+    expect(groupBlocks(mlp, 2)).toEqual([[0, 1], [2, 3]]);
+    expect(groupBlocks(mlp, 1)).toEqual([[0, 1, 2, 3]]);
+    expect(groupBlocks(mlp, 4)).toEqual([[0], [1], [2], [3]]);
+    // (1.636 + 2.128 + 2.128 + 0.020) / (1.636 + 2.128) M multiply-adds: the issue's bound near 1.57.
+    expect(pipelineBound(mlp, [[0, 1], [2, 3]])).toBeCloseTo(1.571, 3);
+    expect(() => groupBlocks(mlp, 5)).toThrow(/at most 4/);
+  });
+
+  it('gives local-parallel\'s weights and losses with two groups, and the same again on a second run', async () => {
+    const pipeline = WorkerPipeline.start(spec, 2);
+    pipelines.push(pipeline);
+    expect(pipeline.groups).toEqual([[0, 1], [2, 3]]);
+    const reference = singleThread(5);
+    const first = await pipelined(5, pipeline);
+    const second = await pipelined(5, pipeline);
+    first.weights.forEach((w, k) => expect(Array.from(w)).toEqual(Array.from(reference.weights[k])));
+    expect(first.losses).toEqual(reference.losses.map((row) => row.map((v) => expect.closeTo(v, 6))));
+    second.weights.forEach((w, k) => expect(Array.from(w)).toEqual(Array.from(first.weights[k])));
+  });
+
+  it('names the block that failed, stops every thread and leaks no tensor', async () => {
+    const before = tf.memory().numTensors;
+    const pipeline = WorkerPipeline.start(spec, 2);
+    pipeline.failAt = { block: 2, batch: 3 };
+    const { network, optimizer, session, train } = sessionFor(1);
+    await pipeline.setup(network, train, { ...options, seed: 1 });
+    session.beginEpoch();
+    await expect(pipelinedEpoch(session, pipeline, 0.01)).rejects.toThrow(/training failed in block 2 \(pipeline group 1\): injected failure/);
+    await expect(pipeline.trainEpoch(0.01)).rejects.toThrow(/block 2/);
+    await pipeline.close();
+    expect(pipeline.threadCount).toBe(0);
+    optimizer.dispose();
+    session.dispose();
+    network.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
