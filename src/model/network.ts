@@ -127,6 +127,16 @@ export class Network {
     });
   }
 
+  /** Sets every parameter from plain, PyTorch-layout arrays (a {@link Network.toParameters} of a network with the same spec). */
+  setParameters(params: ParameterMap, source = 'parameters'): void {
+    checkParameters(this.spec, params, source);
+    for (const block of this.blocks) {
+      tf.tidy(() => block.weight.assign(transposed(params[`blocks.${block.index}.weight`])));
+      tf.tidy(() => block.bias.assign(tf.tensor1d(params[`blocks.${block.index}.bias`].data)));
+    }
+    for (const decoder of this.decoders) tf.tidy(() => decoder.weight.assign(transposed(params[`decoders.${decoder.index}.weight`])));
+  }
+
   /** A plain, PyTorch-layout copy of every parameter. */
   toParameters(): ParameterMap {
     const out: ParameterMap = {};

@@ -1,4 +1,16 @@
 import { tf } from '../engine/backend.js';
+import type { PlainTensor } from '../model/parameters.js';
+import { check } from '../util/errors.js';
+
+/**
+ * What an optimizer keeps for one variable, as plain data: how many updates
+ * it has had and its rule's tensors (Adam's `m` and `v`, Rprop's `prev` and
+ * `stepSize`, ...), each shaped like the variable as the network holds it.
+ */
+export interface VariableState {
+  step: number;
+  tensors: Record<string, PlainTensor>;
+}
 
 /**
  * An optimizer with PyTorch's update rules. State is kept per variable, so
@@ -17,6 +29,13 @@ export interface Optimizer {
    * the step shrinks by etaMinus^gate, so a gate of 0 keeps the step size.
    */
   step(params: tf.Variable[], grads: tf.Tensor[], scales?: (tf.Tensor | undefined)[], shrinkGates?: (tf.Tensor | undefined)[]): void;
+  /**
+   * The state of each of `params` (null for one never updated), to continue
+   * later with {@link Optimizer.loadState} exactly as if never stopped.
+   */
+  saveState(params: tf.Variable[]): (VariableState | null)[];
+  /** Replaces the whole state with `states[k]` for `params[k]`, checking shapes. */
+  loadState(params: tf.Variable[], states: (VariableState | null)[]): void;
   /** Frees the optimizer's state. */
   dispose(): void;
 }
@@ -59,6 +78,38 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
       });
       if (old) for (const [key, t] of Object.entries(old)) if (next[key] !== t) t.dispose();
       this.states.set(id, next);
+    });
+  }
+
+  saveState(params: tf.Variable[]): (VariableState | null)[] {
+    return params.map((param) => {
+      const state = this.states.get(param.id);
+      if (!state) return null;
+      const tensors: Record<string, PlainTensor> = {};
+      for (const [key, t] of Object.entries(state)) tensors[key] = { shape: [...t.shape], data: (t.dataSync() as Float32Array).slice() };
+      return { step: this.steps.get(param.id)!, tensors };
+    });
+  }
+
+  loadState(params: tf.Variable[], states: (VariableState | null)[]): void {
+    check(states.length === params.length, `the saved ${this.name} state covers ${states.length} variables but the network has ${params.length}; the checkpoint is for another model`);
+    // Checked in full before anything changes, so a bad state leaves the optimizer as it was.
+    params.forEach((param, k) => {
+      const saved = states[k];
+      if (!saved) return;
+      check(Number.isInteger(saved.step) && saved.step >= 1, `the saved ${this.name} state of ${param.name} has step ${saved.step}; expected a count ≥ 1`);
+      for (const [key, t] of Object.entries(saved.tensors)) {
+        const fits = t.shape.length === param.shape.length && t.shape.every((d, i) => d === param.shape[i]) && t.data.length === param.size;
+        check(fits, `the saved ${this.name} state "${key}" of ${param.name} has shape [${t.shape.join(', ')}] but the variable is [${param.shape.join(', ')}]; the checkpoint is for another model`);
+      }
+    });
+    this.dispose();
+    params.forEach((param, k) => {
+      const saved = states[k];
+      if (!saved) return;
+      const state = Object.fromEntries(Object.entries(saved.tensors).map(([key, t]) => [key, tf.tensor(t.data, t.shape)])) as S;
+      this.states.set(param.id, state);
+      this.steps.set(param.id, saved.step);
     });
   }
 

@@ -1,5 +1,6 @@
 import { tf } from '../engine/backend.js';
 import { check } from '../util/errors.js';
+import type { PlainTensor } from '../model/parameters.js';
 import type { GateMetrics } from './events.js';
 
 /**
@@ -124,6 +125,34 @@ export class GateTracker {
     const [drift, gate, open] = stats.dataSync();
     stats.dispose();
     return { drift, gate, open };
+  }
+
+  /** What the tracker remembers (the last input, drift, magnitude and gates; absent before they exist), as plain data. */
+  saveState(): Record<string, PlainTensor> {
+    const out: Record<string, PlainTensor> = {};
+    const fields = { previous: this.previous, drift: this.drift, magnitude: this.magnitude, gate: this.gateValues };
+    for (const [key, t] of Object.entries(fields)) if (t) out[key] = { shape: [...t.shape], data: (t.dataSync() as Float32Array).slice() };
+    return out;
+  }
+
+  /** Continues from a {@link GateTracker.saveState}, as if the observations behind it had been made here. */
+  loadState(state: Record<string, PlainTensor>): void {
+    const known = ['previous', 'drift', 'magnitude', 'gate'];
+    const unknown = Object.keys(state).filter((k) => !known.includes(k));
+    check(unknown.length === 0, `a gate tracker's saved state has unknown part(s) ${unknown.join(', ')}; the checkpoint is not from this version's local-gated`);
+    const make = (key: string, rank: number) => {
+      const t = state[key];
+      if (!t) return null;
+      check(t.shape.length === rank, `a gate tracker's saved "${key}" has shape [${t.shape.join(', ')}]; expected rank ${rank}`);
+      return tf.tensor(t.data, t.shape);
+    };
+    const previous = make('previous', 2) as tf.Tensor2D | null;
+    const drift = make('drift', 1) as tf.Tensor1D | null;
+    const magnitude = make('magnitude', 1) as tf.Tensor1D | null;
+    const gate = make('gate', 1) as tf.Tensor1D | null;
+    this.previous?.dispose();
+    this.previous = previous;
+    this.replace(drift, magnitude, gate);
   }
 
   dispose(): void {

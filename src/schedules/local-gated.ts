@@ -2,6 +2,8 @@ import type { tf } from '../engine/backend.js';
 import { trainParallelEpoch } from './local-parallel.js';
 import { GateTracker, resolveGateOptions } from './gates.js';
 import type { Schedule } from './schedule.js';
+import type { PlainTensor } from '../model/parameters.js';
+import { check } from '../util/errors.js';
 
 /** Rows whose input drift batch mode follows (all of them when the training set is smaller). */
 const PROBE_ROWS = 1024;
@@ -50,6 +52,23 @@ export const localGated: Schedule = {
             });
           },
           gateMetrics: () => trackers.map((t) => (t ? t.metrics() : { drift: null, gate: 1, open: 1 })),
+          saveState: () => {
+            const state: Record<string, PlainTensor> = {};
+            trackers.forEach((t, i) => {
+              for (const [key, value] of Object.entries(t?.saveState() ?? {})) state[`trackers.${i}.${key}`] = value;
+            });
+            return state;
+          },
+          loadState: (state) => {
+            const parts = trackers.map(() => ({}) as Record<string, PlainTensor>);
+            for (const [name, value] of Object.entries(state)) {
+              const match = /^trackers\.(\d+)\.(\w+)$/.exec(name);
+              const i = match ? Number(match[1]) : -1;
+              check(match !== null && trackers[i] !== undefined && trackers[i] !== null, `local-gated's saved state has "${name}", which no block's tracker holds; the checkpoint is for another model`);
+              parts[i][match![2]] = value;
+            }
+            trackers.forEach((t, i) => t?.loadState(parts[i]));
+          },
         };
       }
     } finally {

@@ -8,7 +8,10 @@ import { LocalpropError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent, RunIdentity } from './events.js';
 import { getSchedule } from './registry.js';
-import type { Schedule } from './schedule.js';
+import type { EpochPlan, Schedule } from './schedule.js';
+import type { RunCheckpoint } from './resume.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
 import type { TestEvaluator } from './evaluation.js';
 import { resolveGateOptions, type GateOptions } from './gates.js';
@@ -51,6 +54,8 @@ export interface RunOptions {
   lrDecayAt?: number[];
   /** The factor at each milestone (default 0.1, PyTorch's). */
   lrDecay?: number;
+  /** Continue from this {@link Run.checkpoint} of a run with the same options (see {@link Run.resumeFrom}). */
+  resumeFrom?: RunCheckpoint;
   /**
    * Inverted dropout on every hidden block's output in training steps: each
    * unit is zeroed with this probability and the others scaled by 1/(1-P).
@@ -87,7 +92,7 @@ export const DEFAULT_BATCH_SIZE = 100;
  * asking for --step batch without an optimizer gives Adam (lr 1e-3), and
  * asking for a non-Rprop optimizer without --step gives batch steps.
  */
-export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters' | 'train' | 'test'> & { schedule: string | Schedule }, outputs: number): ResolvedRunOptions {
+export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters' | 'train' | 'test' | 'resumeFrom'> & { schedule: string | Schedule }, outputs: number): ResolvedRunOptions {
   const schedule = typeof options.schedule === 'string' ? getSchedule(options.schedule) : options.schedule;
   const optimizerName = options.optimizer?.name ?? (options.step === 'batch' ? 'adam' : 'rprop');
   const step: StepMode = options.step ?? (optimizerName === 'rprop' ? 'epoch' : 'batch');
@@ -157,11 +162,34 @@ export function checkDataFitsModel(spec: ModelSpec, sets: (Pick<Dataset, 'inputS
   });
 }
 
+/** What a run holds while it is being iterated, for {@link Run.checkpoint}. */
+interface LiveRun {
+  optimizer: Optimizer;
+  session: Session;
+  total: number;
+  /** Epochs finished. */
+  epoch: number;
+  busyMs: number;
+  /** The plan of the last finished epoch (null before the first of this iteration). */
+  plan: EpochPlan | null;
+  /** The schedule's state restored from a checkpoint, until a plan has trained. */
+  restoredScheduleState: Record<string, PlainTensor>;
+  history: EpochEvent[];
+}
+
 /**
  * One training run as an async iterable of {@link RunEvent}s: a start event,
  * one event per epoch, an end event with the final model's metrics.
  * Training advances only while the listener pulls, so a listener may read
  * {@link Run.network} at any event and see the model as that event describes.
+ *
+ * A run can stop and continue: at any epoch event {@link Run.checkpoint}
+ * gives its whole state as plain data, and a new Run with the same options
+ * given that state ({@link RunOptions.resumeFrom} or {@link Run.resumeFrom})
+ * first replays the saved epoch events (with {@link Run.replaying} true: the
+ * network is then the checkpoint's, not the one those events describe) and
+ * then trains the remaining epochs to exactly the weights and numbers of a
+ * run never stopped.
  */
 export class Run implements AsyncIterable<RunEvent> {
   readonly network: Network;
@@ -169,6 +197,10 @@ export class Run implements AsyncIterable<RunEvent> {
   readonly schedule: Schedule;
   private readonly identity: RunIdentity;
   private started = false;
+  private live: LiveRun | null = null;
+  private resumeState: RunCheckpoint | undefined;
+  /** True while the run replays the epoch events of the checkpoint it resumed from. */
+  replaying = false;
   /** The end event, once the run has finished. */
   result: RunEndEvent | undefined;
 
@@ -181,6 +213,45 @@ export class Run implements AsyncIterable<RunEvent> {
     this.options = resolveRunOptions(input, input.spec.layers[input.spec.layers.length - 1]);
     this.identity = { schedule: this.schedule.name, seed: input.seed, decoders: this.options.decoders };
     this.network = Network.fromParameters(input.spec, input.parameters, 'initial parameters');
+    if (input.resumeFrom) this.resumeFrom(input.resumeFrom);
+  }
+
+  /**
+   * Continue from `state` (a {@link Run.checkpoint} of a run with the same
+   * schedule, seed, decoders and options) when iterated; call before iterating.
+   */
+  resumeFrom(state: RunCheckpoint): void {
+    check(!this.started, 'resumeFrom must be called before the run is iterated');
+    const mine = `${this.identity.schedule} (seed ${this.identity.seed}, ${this.identity.decoders} decoders)`;
+    const theirs = `${state.schedule} (seed ${state.seed}, ${state.decoders} decoders)`;
+    check(state.schedule === this.identity.schedule && state.seed === this.identity.seed && state.decoders === this.identity.decoders, `the checkpoint is of ${theirs}, not of ${mine}`);
+    const differ = differingOptions(state.options, this.options);
+    check(differ.length === 0, `the checkpoint of ${mine} was written with other options (${differ.join('; ')}); resume with the options it was started with`);
+    const total = this.schedule.totalEpochs(this.options.epochs, this.network.blocks.length);
+    check(state.epochs === total && Number.isInteger(state.epoch) && state.epoch >= 0 && state.epoch <= total, `the checkpoint of ${mine} is at epoch ${state.epoch} of ${state.epochs}, but this run has ${total}`);
+    check(state.history.length === state.epoch, `the checkpoint of ${mine} is at epoch ${state.epoch} but holds ${state.history.length} epoch events; the file is damaged`);
+    this.resumeState = state;
+  }
+
+  /**
+   * The run's whole state at the event just yielded (start or epoch, not
+   * while replaying), to continue later with {@link Run.resumeFrom}.
+   */
+  checkpoint(): RunCheckpoint {
+    const live = this.live;
+    check(live !== null && !this.replaying && this.result === undefined, 'a run can be checkpointed only at its start or epoch events, while it is being iterated');
+    return {
+      ...this.identity,
+      options: this.options,
+      epoch: live.epoch,
+      epochs: live.total,
+      seconds: live.busyMs / 1000,
+      parameters: this.network.toParameters(),
+      optimizer: live.optimizer.saveState(this.network.variables),
+      session: live.session.saveState(),
+      scheduleState: live.plan ? (live.plan.saveState?.() ?? {}) : live.restoredScheduleState,
+      history: [...live.history],
+    };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {
@@ -194,11 +265,27 @@ export class Run implements AsyncIterable<RunEvent> {
     const total = this.schedule.totalEpochs(o.epochs, session.blockCount);
     const plans = this.schedule.plan(session, o.epochs);
     const evaluator = this.input.testEvaluator;
+    const resume = this.resumeState;
+    const live: LiveRun = { optimizer, session, total, epoch: 0, busyMs: 0, plan: null, restoredScheduleState: {}, history: [] };
     try {
+      if (resume) {
+        this.network.setParameters(resume.parameters, 'the checkpoint');
+        optimizer.loadState(this.network.variables, resume.optimizer);
+        session.loadState(resume.session);
+        Object.assign(live, { epoch: resume.epoch, busyMs: resume.seconds * 1000, restoredScheduleState: resume.scheduleState, history: [...resume.history] });
+      }
+      this.live = live;
       await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss);
       yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };
+      if (resume) {
+        this.replaying = true;
+        try {
+          for (const event of resume.history) yield event;
+        } finally {
+          this.replaying = false;
+        }
+      }
       // Seconds count this run's own work only, not the time listeners spend between events.
-      let busyMs = 0;
       let epoch = 0;
       let phaseEpoch = 0;
       let phaseBlock: number | null = null;
@@ -208,6 +295,12 @@ export class Run implements AsyncIterable<RunEvent> {
         // A new phase starts when a one-block-at-a-time schedule moves on.
         phaseEpoch = plan.block !== null && plan.block !== phaseBlock ? 1 : phaseEpoch + 1;
         phaseBlock = plan.block;
+        // Epochs before a checkpoint are passed over untrained: their plans only set the phase.
+        if (epoch <= live.epoch) continue;
+        if (live.plan === null && Object.keys(live.restoredScheduleState).length > 0) {
+          check(plan.loadState !== undefined, `the checkpoint holds state of a schedule that ${this.schedule.name} does not keep; it is for another schedule`);
+          plan.loadState(live.restoredScheduleState);
+        }
         optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch);
         session.beginEpoch();
         // Measured before the epoch's steps: inline, or on the evaluator while this thread trains.
@@ -218,7 +311,7 @@ export class Run implements AsyncIterable<RunEvent> {
         const blockLosses = meanLosses(plan.train(), session.batchCount);
         const trainLoss = session.trainLossBeforeEpoch();
         const test = inline ?? (await pending!);
-        busyMs += performance.now() - epochStart;
+        live.busyMs += performance.now() - epochStart;
         const event: EpochEvent = {
           type: 'epoch',
           ...this.identity,
@@ -231,16 +324,19 @@ export class Run implements AsyncIterable<RunEvent> {
           blockLosses,
           blockAccuracy: test.blockAccuracy,
           ...(plan.gateMetrics ? { gates: plan.gateMetrics() } : {}),
-          seconds: busyMs / 1000,
+          seconds: live.busyMs / 1000,
         };
         this.checkFinite(event);
+        live.epoch = epoch;
+        live.plan = plan;
+        live.history.push(event);
         yield event;
       }
       const endStart = performance.now();
       session.beginEpoch();
       const train = session.evaluateTrain();
       const test = session.evaluateTest();
-      busyMs += performance.now() - endStart;
+      live.busyMs += performance.now() - endStart;
       this.result = {
         type: 'end',
         ...this.identity,
@@ -249,11 +345,12 @@ export class Run implements AsyncIterable<RunEvent> {
         trainAccuracy: train.accuracy,
         testLoss: test.loss,
         testAccuracy: test.accuracy,
-        seconds: busyMs / 1000,
+        seconds: live.busyMs / 1000,
       };
       this.checkFinite(this.result);
       yield this.result;
     } finally {
+      this.live = null;
       plans.return(undefined);
       optimizer.dispose();
       session.dispose();
@@ -293,6 +390,20 @@ export class Run implements AsyncIterable<RunEvent> {
       );
     }
   }
+}
+
+/** The options that differ between two resolved option sets, as `name: a ≠ b` lines. */
+export function differingOptions(a: ResolvedRunOptions, b: ResolvedRunOptions): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])] as (keyof ResolvedRunOptions)[];
+  const text = (v: unknown) => (v === undefined ? 'none' : canonicalJson(v));
+  return keys.filter((k) => text(a[k]) !== text(b[k])).map((k) => `${k}: ${text(a[k])} ≠ ${text(b[k])}`);
+}
+
+/** JSON with every object's keys sorted, so equal values give equal text whatever order they were built in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 /** Sum of each block's chunk losses / batches: the mean of per-batch mean losses, or null when a block did not learn. */

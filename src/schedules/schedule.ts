@@ -1,6 +1,7 @@
 import type { tf } from '../engine/backend.js';
 import type { Session } from './session.js';
 import type { GateMetrics } from './events.js';
+import type { PlainTensor } from '../model/parameters.js';
 
 /** One epoch of a schedule, trained when `train` is called. */
 export interface EpochPlan {
@@ -10,6 +11,14 @@ export interface EpochPlan {
   train(): tf.Scalar[][];
   /** After `train`: the epoch's drift and gate statistics per block, for schedules that gate. */
   gateMetrics?(): GateMetrics[];
+  /**
+   * For schedules that carry state from epoch to epoch beyond the network
+   * and the optimizer (local-gated's drift trackers): that state after this
+   * epoch, as named plain tensors, for a checkpoint.
+   */
+  saveState?(): Record<string, PlainTensor>;
+  /** Before `train`: continue from a {@link EpochPlan.saveState} of the epoch before this one. */
+  loadState?(state: Record<string, PlainTensor>): void;
 }
 
 /**

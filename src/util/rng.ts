@@ -1,3 +1,13 @@
+import { LocalpropError } from './errors.js';
+
+/** Where a generator stands in its stream: plain data, for checkpoints. */
+export interface RngState {
+  /** xoshiro128**'s four words. */
+  s: [number, number, number, number];
+  /** The second normal of the last Box-Muller pair, not yet handed out. */
+  spare: number | null;
+}
+
 /**
  * A small seeded random generator (xoshiro128**, seeded through splitmix32).
  * Every random draw in localprop goes through one of these, so the same seed
@@ -28,6 +38,19 @@ export class Rng {
   /** An independent stream named by `label`, derived from this one's seed and label. */
   fork(label: string): Rng {
     return new Rng(this.seed, this.label ? `${this.label}/${label}` : label);
+  }
+
+  /** The generator's position: restoring it with {@link Rng.setState} continues the stream exactly from here. */
+  getState(): RngState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  /** Moves the generator to a position read by {@link Rng.getState} (of a generator with any seed). */
+  setState(state: RngState): void {
+    const ok = Array.isArray(state?.s) && state.s.length === 4 && state.s.every((v) => Number.isInteger(v)) && (state.spare === null || typeof state.spare === 'number');
+    if (!ok || (state.s[0] | state.s[1] | state.s[2] | state.s[3]) === 0) throw new LocalpropError(`not a generator state: ${JSON.stringify(state)}; it must be {"s": [four 32-bit integers, not all 0], "spare": number or null}`);
+    [this.s0, this.s1, this.s2, this.s3] = state.s.map((v) => v | 0);
+    this.spare = state.spare;
   }
 
   /** A 32-bit unsigned integer. */

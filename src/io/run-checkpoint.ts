@@ -1,0 +1,91 @@
+import type { ParameterMap, PlainTensor } from '../model/parameters.js';
+import type { VariableState } from '../optim/optimizer.js';
+import type { RunCheckpoint } from '../schedules/resume.js';
+import { LocalpropError, check } from '../util/errors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+
+const FORMAT = 'localprop-run-checkpoint';
+const VERSION = '1';
+
+/**
+ * A {@link RunCheckpoint} as one safetensors file, so one atomic write
+ * keeps every part of it consistent. Tensors (F32):
+ * `parameters.blocks.{i}.weight` etc. (PyTorch layout, as `--save` writes
+ * them), `optimizer.{k}.{name}` (the state of the k-th variable of
+ * `Network.variables`, in the network's [in, out] layout),
+ * `session.trainLoss` (when cached) and `schedule.{name}` (local-gated's
+ * trackers). `__metadata__` holds `format`, `version` and `state`: the rest
+ * as JSON (identity, options, epoch, seconds, each variable's step count,
+ * the random streams' states and the epoch events so far).
+ */
+export function encodeRunCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
+  const tensors: Record<string, NamedTensor> = {};
+  for (const [name, t] of Object.entries(checkpoint.parameters)) tensors[`parameters.${name}`] = t;
+  checkpoint.optimizer.forEach((state, k) => {
+    for (const [name, t] of Object.entries(state?.tensors ?? {})) tensors[`optimizer.${k}.${name}`] = t;
+  });
+  if (checkpoint.session.trainLoss) tensors['session.trainLoss'] = checkpoint.session.trainLoss;
+  for (const [name, t] of Object.entries(checkpoint.scheduleState)) tensors[`schedule.${name}`] = t;
+  const state = {
+    schedule: checkpoint.schedule,
+    seed: checkpoint.seed,
+    decoders: checkpoint.decoders,
+    options: checkpoint.options,
+    epoch: checkpoint.epoch,
+    epochs: checkpoint.epochs,
+    seconds: checkpoint.seconds,
+    optimizerSteps: checkpoint.optimizer.map((s) => (s ? s.step : null)),
+    rng: { shuffle: checkpoint.session.shuffle, dropout: checkpoint.session.dropout },
+    history: checkpoint.history,
+  };
+  return encodeSafetensors(tensors, { format: FORMAT, version: VERSION, state: JSON.stringify(state) });
+}
+
+/** Reads {@link encodeRunCheckpoint}'s file; `source` names it in errors. */
+export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheckpoint {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  check(metadata.format === FORMAT, `${source} is not a localprop run checkpoint (it records format ${JSON.stringify(metadata.format ?? null)}); --resume reads the checkpoint --checkpoint-every writes`);
+  check(metadata.version === VERSION, `${source} is a run checkpoint of version ${metadata.version}, but this localprop reads version ${VERSION}; finish the run with the localprop that started it`);
+  let state: Record<string, unknown>;
+  try {
+    state = JSON.parse(metadata.state ?? '') as Record<string, unknown>;
+  } catch (e) {
+    throw new LocalpropError(`${source}: its state is not valid JSON (${(e as Error).message}); the file is damaged, so resume from an earlier copy or start again`);
+  }
+  const steps = state.optimizerSteps;
+  check(Array.isArray(steps) && Array.isArray(state.history) && typeof state.rng === 'object' && state.rng !== null, `${source}: its state lacks optimizerSteps, rng or history; the file is damaged`);
+
+  const parameters: ParameterMap = {};
+  const optimizerTensors: Record<string, PlainTensor>[] = steps.map(() => ({}));
+  const scheduleState: Record<string, PlainTensor> = {};
+  let trainLoss: PlainTensor | null = null;
+  for (const [name, t] of Object.entries(tensors)) {
+    const [part, ...rest] = name.split('.');
+    const tail = rest.join('.');
+    if (part === 'parameters') parameters[tail] = t;
+    else if (part === 'schedule') scheduleState[tail] = t;
+    else if (name === 'session.trainLoss') trainLoss = t;
+    else if (part === 'optimizer' && optimizerTensors[Number(rest[0])] !== undefined) optimizerTensors[Number(rest[0])][rest.slice(1).join('.')] = t;
+    else throw new LocalpropError(`${source}: unexpected tensor "${name}"; the file is damaged or not a run checkpoint`);
+  }
+  const optimizer: (VariableState | null)[] = (steps as (number | null)[]).map((step, k) => {
+    if (step === null) return null;
+    check(Object.keys(optimizerTensors[k]).length > 0, `${source}: variable ${k} has an optimizer step count but no state tensors; the file is damaged`);
+    return { step, tensors: optimizerTensors[k] };
+  });
+  const rng = state.rng as { shuffle: RunCheckpoint['session']['shuffle']; dropout: RunCheckpoint['session']['dropout'] };
+  return {
+    schedule: state.schedule as string,
+    seed: state.seed as number,
+    decoders: state.decoders as RunCheckpoint['decoders'],
+    options: state.options as RunCheckpoint['options'],
+    epoch: state.epoch as number,
+    epochs: state.epochs as number,
+    seconds: state.seconds as number,
+    parameters,
+    optimizer,
+    session: { shuffle: rng.shuffle, dropout: rng.dropout ?? null, trainLoss },
+    scheduleState,
+    history: state.history as RunCheckpoint['history'],
+  };
+}

@@ -1,0 +1,36 @@
+import type { PlainTensor, ParameterMap } from '../model/parameters.js';
+import type { VariableState } from '../optim/optimizer.js';
+import type { DecoderMode, EpochEvent } from './events.js';
+import type { ResolvedRunOptions } from './run.js';
+import type { SessionState } from './session.js';
+
+/**
+ * Everything a run needs to continue after `epoch` finished epochs exactly
+ * as if it had never stopped, as plain data (see {@link Run.checkpoint} and
+ * `src/io/run-checkpoint.ts` for the file). What is not here is rebuilt:
+ * the data and the test evaluator come from the run's options, and
+ * local-sequential's frozen features from the restored blocks.
+ */
+export interface RunCheckpoint {
+  schedule: string;
+  seed: number;
+  decoders: DecoderMode;
+  /** The run's resolved options; a run resumes only with the same ones. */
+  options: ResolvedRunOptions;
+  /** Epochs finished (1-based count over the run, as events number them). */
+  epoch: number;
+  /** Epochs of the whole run. */
+  epochs: number;
+  /** Seconds of the run's own work so far (events go on counting from here). */
+  seconds: number;
+  /** The network's parameters, PyTorch layout. */
+  parameters: ParameterMap;
+  /** Per variable of {@link Network.variables}, in order: the optimizer's state, or null before its first update. */
+  optimizer: (VariableState | null)[];
+  /** The shuffle and dropout streams, and the cached training loss. */
+  session: SessionState;
+  /** What the schedule carries between epochs (local-gated's trackers), by name; empty for the others. */
+  scheduleState: Record<string, PlainTensor>;
+  /** The epoch events so far, replayed to listeners when the run resumes. */
+  history: EpochEvent[];
+}
