@@ -13,12 +13,13 @@ import { createOptimizer, type Optimizer } from '../optim/index.js';
 import type { PipelineRunOptions } from '../schedules/pipeline.js';
 import { Session } from '../schedules/session.js';
 import { makeDataset } from '../data/dataset.js';
+import type { EpochBatches } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
 
 export type PipelineRequest =
   | { type: 'ports'; upstream: MessagePort | null; downstream: MessagePort | null }
   | { type: 'setup'; backend: string; spec: ModelSpec; parameters: ParameterMap; train: Dataset; options: PipelineRunOptions; blocks: number[]; window: number; failAt?: { block: number; batch: number } }
-  | { type: 'epoch'; epoch: number; learningRate: number };
+  | { type: 'epoch'; epoch: number; learningRate: number; batches: EpochBatches };
 
 export type PipelineReply =
   | { type: 'ready' }
@@ -67,8 +68,8 @@ function setup(request: Extract<PipelineRequest, { type: 'setup' }>): void {
   const optimizer = createOptimizer(o.optimizer);
   // A one-example "test set": this thread never evaluates, the run's own thread does.
   const test = makeDataset(request.train.x.slice(0, request.train.inputSize), request.train.y.slice(0, request.train.outputSize), request.train.inputSize, request.train.outputSize);
-  // The same shuffle stream as the run's own session: every group draws the same batches.
-  const session = new Session(network, optimizer, request.train, test, { step: 'batch', batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, measureTrainLoss: false }, new Rng(o.seed).fork('shuffle'));
+  // Batches come from the run's own session every epoch; this stream is never drawn.
+  const session = new Session(network, optimizer, request.train, test, { step: 'batch', batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, measureTrainLoss: false }, new Rng(o.seed).fork('unused'));
   state = { network, session, optimizer, blocks: request.blocks, window: request.window, failAt: request.failAt };
 }
 
@@ -76,7 +77,7 @@ async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Prom
   const { session, optimizer, network, blocks } = state!;
   const n = network.blocks.length;
   optimizer.learningRate = request.learningRate;
-  session.beginEpoch();
+  session.beginEpoch(request.batches);
   const losses: tf.Scalar[][] = blocks.map(() => []);
   let batch = 0;
   let current: number | null = null;

@@ -1,5 +1,6 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { tf } from '../engine/backend.js';
+import type { EpochBatches } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
 import type { ModelSpec } from '../model/spec.js';
@@ -57,10 +58,10 @@ export class WorkerPipeline implements EpochPipeline {
     await this.all((g) => ({ type: 'setup', backend: tf.getBackend(), spec: network.spec, parameters, train, options, blocks: this.groups[g], window: WINDOW, failAt: this.failAt }), 'ready');
   }
 
-  async trainEpoch(learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }> {
+  async trainEpoch(batches: EpochBatches, learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }> {
     this.check();
     const epoch = ++this.epochs;
-    const done = await this.all(() => ({ type: 'epoch', epoch, learningRate }), 'done');
+    const done = await this.all(() => ({ type: 'epoch', epoch, learningRate, batches }), 'done');
     const blockLosses: number[] = [];
     const snapshot: Float32Array[] = [];
     done.forEach((reply, g) => {

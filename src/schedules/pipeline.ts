@@ -1,3 +1,4 @@
+import type { EpochBatches } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
 import type { LossName, ModelSpec } from '../model/spec.js';
@@ -27,11 +28,11 @@ export interface EpochPipeline {
   /** Prepares every group for a run: its network, training set and options. */
   setup(network: Network, train: Dataset, options: PipelineRunOptions): Promise<void>;
   /**
-   * Trains one epoch at `learningRate` (each group draws the run's shuffle
-   * itself); resolves to each block's mean local loss and the parameters of
-   * the whole network afterwards, in {@link Network.snapshot} order.
+   * Trains one epoch of these batches (the run's session draws them) at
+   * `learningRate`; resolves to each block's mean local loss and the
+   * parameters of the whole network afterwards, in {@link Network.snapshot} order.
    */
-  trainEpoch(learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }>;
+  trainEpoch(batches: EpochBatches, learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }>;
   /** The blocks of each group. */
   readonly groups: number[][];
 }
@@ -98,7 +99,7 @@ export function pipelineRefusal(o: { schedule: string; step: string; zeroGradSte
  * starts from; then it takes the trained parameters.
  */
 export async function pipelinedEpoch(session: Session, pipeline: EpochPipeline, learningRate: number): Promise<number[]> {
-  const trained = pipeline.trainEpoch(learningRate);
+  const trained = pipeline.trainEpoch(session.batches, learningRate);
   // If training fails first, the error is reported by the await below; do not report it as unhandled meanwhile.
   trained.catch(() => undefined);
   session.settleTrainLoss();

@@ -10,6 +10,7 @@ import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent, RunIdentity } from
 import { getSchedule } from './registry.js';
 import type { EpochPlan, Schedule } from './schedule.js';
 import type { RunCheckpoint } from './resume.js';
+import { pipelinedEpoch, pipelineRefusal, type EpochPipeline } from './pipeline.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
@@ -54,6 +55,12 @@ export interface RunOptions {
   lrDecayAt?: number[];
   /** The factor at each milestone (default 0.1, PyTorch's). */
   lrDecay?: number;
+  /**
+   * Trains local-parallel's epochs on other threads, one group of blocks
+   * each (see {@link EpochPipeline}); same results, other timing. Ignored
+   * by the other schedules, which say so through {@link pipelineRefusal}.
+   */
+  pipeline?: EpochPipeline;
   /** Continue from this {@link Run.checkpoint} of a run with the same options (see {@link Run.resumeFrom}). */
   resumeFrom?: RunCheckpoint;
   /**
@@ -92,7 +99,7 @@ export const DEFAULT_BATCH_SIZE = 100;
  * asking for --step batch without an optimizer gives Adam (lr 1e-3), and
  * asking for a non-Rprop optimizer without --step gives batch steps.
  */
-export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters' | 'train' | 'test' | 'resumeFrom'> & { schedule: string | Schedule }, outputs: number): ResolvedRunOptions {
+export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters' | 'train' | 'test' | 'resumeFrom' | 'pipeline'> & { schedule: string | Schedule }, outputs: number): ResolvedRunOptions {
   const schedule = typeof options.schedule === 'string' ? getSchedule(options.schedule) : options.schedule;
   const optimizerName = options.optimizer?.name ?? (options.step === 'batch' ? 'adam' : 'rprop');
   const step: StepMode = options.step ?? (optimizerName === 'rprop' ? 'epoch' : 'batch');
@@ -276,6 +283,13 @@ export class Run implements AsyncIterable<RunEvent> {
       }
       this.live = live;
       await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss);
+      const pipeline = this.input.pipeline && this.schedule.name === 'local-parallel' ? this.input.pipeline : undefined;
+      if (pipeline) {
+        check(!resume, '--workers cannot continue a checkpoint yet (the groups would need the optimizer state); resume with --workers 1');
+        const refusal = pipelineRefusal({ schedule: this.schedule.name, step: o.step, zeroGradSteps: o.zeroGradSteps, dropout: o.dropout });
+        check(refusal === null, () => refusal!);
+        await pipeline.setup(this.network, this.input.train, { seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer });
+      }
       yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };
       if (resume) {
         this.replaying = true;
@@ -308,7 +322,7 @@ export class Run implements AsyncIterable<RunEvent> {
         // If training throws first, the evaluation's own failure is moot; do not report it as unhandled.
         pending?.catch(() => undefined);
         const inline = pending ? null : session.evaluateTest();
-        const blockLosses = meanLosses(plan.train(), session.batchCount);
+        const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate) : meanLosses(plan.train(), session.batchCount);
         const trainLoss = session.trainLossBeforeEpoch();
         const test = inline ?? (await pending!);
         live.busyMs += performance.now() - epochStart;

@@ -110,9 +110,13 @@ export class Session {
     this.version++;
   }
 
-  /** Draws this epoch's shuffle; call once at the start of every epoch. */
-  beginEpoch(): void {
-    this.batches = epochBatches(this.train.count, this.options.batchSize, this.shuffleRng);
+  /**
+   * Draws this epoch's shuffle; call once at the start of every epoch. A
+   * session that trains part of another session's epoch (a pipeline group)
+   * is given that session's batches instead of drawing its own.
+   */
+  beginEpoch(given?: EpochBatches): void {
+    this.batches = given ?? epochBatches(this.train.count, this.options.batchSize, this.shuffleRng);
     this.epochTrainLoss = null;
   }
 

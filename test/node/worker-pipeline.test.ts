@@ -97,7 +97,7 @@ describe('the layer-parallel pipeline', () => {
     await pipeline.setup(network, train, { ...options, seed: 1 });
     session.beginEpoch();
     await expect(pipelinedEpoch(session, pipeline, 0.01)).rejects.toThrow(/training failed in block 2 \(pipeline group 1\): injected failure/);
-    await expect(pipeline.trainEpoch(0.01)).rejects.toThrow(/block 2/);
+    await expect(pipeline.trainEpoch(session.batches, 0.01)).rejects.toThrow(/block 2/);
     await pipeline.close();
     expect(pipeline.threadCount).toBe(0);
     optimizer.dispose();
