@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { benchDenseOp } from './dense-op.js';
+import { benchPipeline } from './pipeline.js';
 import { benchReport } from './report.js';
 import { benchSeedProtocol } from './seed-protocol.js';
 import { benchThroughput } from './throughput.js';
@@ -10,6 +11,7 @@ const BENCHES: Record<string, (file: string) => Promise<string>> = {
   dense: (file) => benchDenseOp(file),
   report: (file) => benchReport(file),
   throughput: (file) => benchThroughput(file),
+  pipeline: (file) => benchPipeline(file),
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
