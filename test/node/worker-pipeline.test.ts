@@ -8,6 +8,8 @@ import { createOptimizer } from '../../src/optim/index.js';
 import { trainParallelEpoch } from '../../src/schedules/local-parallel.js';
 import { blockWork, groupBlocks, pipelineBound, pipelinedEpoch, type PipelineRunOptions } from '../../src/schedules/pipeline.js';
 import { Session } from '../../src/schedules/session.js';
+import { Run } from '../../src/schedules/run.js';
+import type { EpochEvent } from '../../src/schedules/events.js';
 import { Rng } from '../../src/util/rng.js';
 
 const spec = parseModelSpec('2-16-12-8-1 hidden=tanh out=sigmoid');
@@ -104,5 +106,32 @@ describe('the layer-parallel pipeline', () => {
     session.dispose();
     network.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('runs inside a Run with the same events as one thread, and refuses what it cannot pipeline', async () => {
+    const pipeline = WorkerPipeline.start(spec, 3);
+    pipelines.push(pipeline);
+    const events = async (withPipeline: boolean) => {
+      const start = seededStart(2, spec, { dataset: 'signed_xor' });
+      const run = new Run({ schedule: 'local-parallel', spec, ...start, epochs: 3, step: 'batch', batchSize: 250, optimizer: { name: 'adam', lr: 0.01 }, lrDecayAt: [2], lrDecay: 0.5, ...(withPipeline ? { pipeline } : {}) });
+      const out: EpochEvent[] = [];
+      for await (const e of run) if (e.type === 'epoch') out.push({ ...e, seconds: 0 });
+      const end = run.result!;
+      run.dispose();
+      return { out, end: { ...end, seconds: 0 } };
+    };
+    const [one, three] = [await events(false), await events(true)];
+    expect(three.out.map((e) => e.blockLosses)).toEqual(one.out.map((e) => e.blockLosses.map((v) => expect.closeTo(v!, 6))));
+    expect(three.out.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy])).toEqual(one.out.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]));
+    expect(three.end).toEqual(one.end);
+
+    const start = seededStart(2, spec, { dataset: 'signed_xor' });
+    const epochMode = new Run({ schedule: 'local-parallel', spec, ...start, epochs: 1, pipeline });
+    await expect(epochMode.complete()).rejects.toThrow(/--workers needs --step batch/);
+    epochMode.dispose();
+    // Other schedules ignore the pipeline and train on this thread.
+    const backprop = new Run({ schedule: 'backprop', spec, ...start, epochs: 1, step: 'batch', pipeline });
+    await backprop.complete();
+    backprop.dispose();
   });
 });
