@@ -64,6 +64,8 @@ export {
 
 export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './io/safetensors.js';
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointInfo } from './io/checkpoint.js';
+export { encodeRunCheckpoint, decodeRunCheckpoint } from './io/run-checkpoint.js';
+export type { RunCheckpoint } from './schedules/resume.js';
 
 export { SEED_AREA, areaOf, gridInputs, gridPoint, networkGrid, blockGrid, readCell, type BoundaryGrid, type GridArea } from './report/grid.js';
 export { plasma, gridPixels, CATEGORY_COLORS } from './report/colors.js';

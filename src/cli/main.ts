@@ -32,7 +32,18 @@ function scoredOnText(config: ExperimentConfig): string {
 }
 
 function options(name: CommandName, cli: OptionValues): OptionValues {
-  return resolveOptions(name, cli, (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`));
+  const o = resolveOptions(name, cli, (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`));
+  if (o.resume !== undefined) {
+    // The stopped command's own --out (even one with {time} in it) named the folder that --resume names now.
+    check(o.out === undefined || o.out === o.resume || String(o.out).includes('{time}'), `--resume ${String(o.resume)} continues in that folder, but --out names ${String(o.out)}; drop --out or give the same folder`);
+    o.out = o.resume;
+  }
+  return o;
+}
+
+/** The checkpoint options of a command, for {@link runExperiment}. */
+function resumeOptions(o: OptionValues): { checkpointEvery?: number; resume?: boolean } {
+  return { checkpointEvery: o.checkpointEvery as number | undefined, resume: o.resume !== undefined };
 }
 
 /** The evaluation thread unless --eval-thread off; closed by `withEvaluator` when the command ends. */
@@ -57,7 +68,7 @@ async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined
   if (!o.json && !o.quiet) {
     process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}${config.holdOut ? `; ${scoredOnText(config)}` : ''}\n`);
   }
-  const results = await runExperiment(config, { out: outFolder(o), report: reportSettings(o), quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION } });
+  const results = await runExperiment(config, { out: outFolder(o), report: reportSettings(o), quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION }, ...resumeOptions(o) });
   if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
   else process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n' + formatMemoryLine(memoryOf(config)) + '\n');
 }
@@ -88,6 +99,7 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
     report: reportSettings(o),
     quiet: true,
     configExtra: { command: 'train', backend: o.backend ?? 'wasm', version: VERSION },
+    ...resumeOptions(o),
     onEvent: (event) => {
       if (event.type === 'start') printRow(header.map((h) => h.padStart(10)));
       if (event.type === 'epoch' && (event.epoch % every === 0 || event.epoch === 1 || event.epoch === event.epochs)) {

@@ -111,6 +111,8 @@ const COMMON: OptionDef[] = [
   { key: 'init', flags: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text },
   { key: 'json', flags: '--json', help: 'print one JSON object on stdout instead of tables', parse: flag },
   { key: 'out', flags: '--out <dir>', help: 'write config.json, results.json, one history file per run and the report into this folder; {time} in the name becomes the date and time', parse: text },
+  { key: 'checkpointEvery', flags: '--checkpoint-every <k>', help: 'with --out: every k epochs, save the state of the run in progress into the folder, so --resume can continue it', parse: positiveInt },
+  { key: 'resume', flags: '--resume <dir>', help: 'continue the stopped command whose --out folder is dir: give the same options; finished runs are read back, the stopped one continues from its checkpoint', parse: text },
   { key: 'report', flags: '--report <on|off>', help: 'with --out: draw SVG and PNG pictures and report.html (default on)', parse: oneOf('on', 'off') },
   { key: 'gridSize', flags: '--grid-size <n>', help: "report: points a side of the network's final boundary (default 500, the seed's)", parse: gridSide },
   { key: 'blockGridSize', flags: '--block-grid-size <n>', help: "report: points a side of each block's boundary in the timeline (default 60, the seed's)", parse: gridSide },

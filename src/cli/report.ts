@@ -4,7 +4,14 @@ import { summarize } from '../experiment/summary.js';
 import { formatModelSpec } from '../model/spec.js';
 import type { EpochEvent, RunEndEvent } from '../schedules/events.js';
 import type { ResolvedRunOptions } from '../schedules/run.js';
-import { writeJsonAtomic } from './files.js';
+import { writeFileAtomic, writeJsonAtomic } from './files.js';
+import { encodeRunCheckpoint } from '../io/run-checkpoint.js';
+import type { RunCheckpoint } from '../schedules/resume.js';
+import type { RunIdentity } from '../schedules/events.js';
+import { rmSync } from 'node:fs';
+
+/** The name of the checkpoint file in an --out folder. */
+export const CHECKPOINT_FILE = 'run-checkpoint.safetensors';
 import { resultsExtras } from './results-extras.js';
 
 /** The object `--json` prints and `results.json` holds. */
@@ -42,6 +49,13 @@ export class OutFolder {
 
   /** Writes config.json; returns what it wrote. */
   writeConfig(extra: Record<string, unknown>): Record<string, unknown> {
+    const config = this.configObject(extra);
+    writeJsonAtomic(join(this.dir, 'config.json'), config);
+    return config;
+  }
+
+  /** What config.json holds for this experiment, as JSON would give it back. */
+  configObject(extra: Record<string, unknown>): Record<string, unknown> {
     const c = this.config;
     // The evaluator is a live thread, not an option; whether one ran is in `extra`.
     const { testEvaluator, ...training } = c.training;
@@ -57,13 +71,34 @@ export class OutFolder {
       evalThread: testEvaluator !== undefined,
       ...extra,
     };
-    writeJsonAtomic(join(this.dir, 'config.json'), config);
-    return config;
+    return JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  }
+
+  /** Where the history of a run goes. */
+  historyPath(run: RunIdentity): string {
+    const mode = this.config.decoders.length > 1 ? `-${run.decoders}` : '';
+    return join(this.dir, `${run.schedule}${mode}-seed${run.seed}.history.json`);
+  }
+
+  /** Where `--checkpoint-every` keeps the checkpoint of the run in progress (one file, replaced atomically). */
+  get checkpointPath(): string {
+    return join(this.dir, CHECKPOINT_FILE);
+  }
+
+  /** Writes the checkpoint of the run in progress; returns its size in bytes. */
+  writeCheckpoint(checkpoint: RunCheckpoint): number {
+    const bytes = encodeRunCheckpoint(checkpoint);
+    writeFileAtomic(this.checkpointPath, bytes);
+    return bytes.length;
+  }
+
+  /** Removes the checkpoint once every run's history is written: nothing is left to resume. */
+  removeCheckpoint(): void {
+    rmSync(this.checkpointPath, { force: true });
   }
 
   writeHistory(options: ResolvedRunOptions, epochs: EpochEvent[], end: RunEndEvent): void {
-    const mode = this.config.decoders.length > 1 ? `-${end.decoders}` : '';
-    writeJsonAtomic(join(this.dir, `${end.schedule}${mode}-seed${end.seed}.history.json`), {
+    writeJsonAtomic(this.historyPath(end), {
       schedule: end.schedule,
       seed: end.seed,
       decoders: end.decoders,

@@ -1,11 +1,12 @@
-import type { EpochEvent, RunEndEvent, RunEvent } from '../schedules/events.js';
+import type { EpochEvent, RunEndEvent, RunEvent, RunIdentity } from '../schedules/events.js';
 import type { Run } from '../schedules/run.js';
 import { checkExperiment, dataName, experimentEpochs, experimentRuns, type ExperimentConfig } from '../experiment/experiment.js';
 import { formatModelSpec } from '../model/spec.js';
 import { writeReportFiles } from '../node/report-files.js';
 import { ReportRecorder } from '../report/recorder.js';
 import { renderReport } from '../report/report.js';
-import { LocalpropError } from '../util/errors.js';
+import { LocalpropError, check } from '../util/errors.js';
+import { ResumeFolder } from './resume.js';
 import { ProgressBar } from './progress.js';
 import { OutFolder } from './report.js';
 import type { ReportSettings } from './report-settings.js';
@@ -21,19 +22,45 @@ export interface ExperimentListeners {
   configExtra?: Record<string, unknown>;
   /** Draw pictures and report.html into the --out folder. */
   report?: ReportSettings;
+  /** Write the run in progress's checkpoint into the --out folder every this many epochs (`--checkpoint-every`). */
+  checkpointEvery?: number;
+  /** Continue the experiment in the --out folder (`--resume`): see {@link ResumeFolder}. */
+  resume?: boolean;
 }
+
+/**
+ * For tests: called after each checkpoint is written, with the run and its
+ * epoch; a throw there stops the experiment the way a crash would.
+ */
+export const checkpointHooks: { afterWrite?: (run: Run, epoch: number) => void } = {};
 
 /** Runs every run of `config`, drawing progress and writing the --out folder; resolves to the end events. */
 export async function runExperiment(config: ExperimentConfig, listeners: ExperimentListeners): Promise<RunEndEvent[]> {
   checkExperiment(config);
-  const bar = listeners.quiet ? null : new ProgressBar(experimentEpochs(config));
+  const every = listeners.checkpointEvery;
+  check(every === undefined || listeners.out !== undefined, '--checkpoint-every K needs --out DIR, the folder the checkpoint is written into (and --resume DIR reads it from)');
+  check(!listeners.resume || listeners.out !== undefined, 'resuming needs the folder of the stopped run');
   const out = listeners.out ? new OutFolder(listeners.out, config) : null;
-  const configJson = out?.writeConfig(listeners.configExtra ?? {});
-  const recorder = out && listeners.report ? new ReportRecorder(listeners.report.recorder) : null;
+  const extra = listeners.configExtra ?? {};
+  const resume = out && listeners.resume ? ResumeFolder.open(out, extra, experimentIdentities(config)) : null;
+  const configJson = resume ? resume.configJson : out?.writeConfig(extra);
+  const bar = listeners.quiet ? null : new ProgressBar(experimentEpochs(config));
+  // Boundaries are drawn for the first seed, even when its runs were read back (and have no pictures).
+  const recorder = out && listeners.report ? new ReportRecorder({ seed: config.seeds[0], ...listeners.report.recorder }) : null;
   const results: RunEndEvent[] = [];
   let done = 0;
   try {
     for (const run of experimentRuns(config)) {
+      const finished = resume?.finished(run);
+      if (finished) {
+        results.push(finished.end);
+        recorder?.runs.push({ schedule: finished.end.schedule, decoders: finished.end.decoders, seed: finished.end.seed, options: finished.options, epochs: finished.epochs, end: finished.end, frames: [] });
+        done += finished.epochs.length;
+        bar?.update(done, `${finished.end.schedule} (${finished.end.decoders}) seed ${finished.end.seed}  read back from its history`);
+        continue;
+      }
+      const checkpoint = resume?.checkpointFor(run);
+      if (checkpoint) run.resumeFrom(checkpoint);
       const epochs: EpochEvent[] = [];
       for await (const event of run) {
         listeners.onEvent?.(event, run);
@@ -42,6 +69,11 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
           epochs.push(event);
           done++;
           bar?.update(done, `${event.schedule} (${event.decoders}) seed ${event.seed}  epoch ${event.epoch}/${event.epochs}`);
+          // Not at the last epoch: the history, written a moment later, finishes the run.
+          if (every !== undefined && !run.replaying && event.epoch % every === 0 && event.epoch < event.epochs) {
+            out!.writeCheckpoint(run.checkpoint());
+            checkpointHooks.afterWrite?.(run, event.epoch);
+          }
         } else if (event.type === 'end') {
           results.push(event);
           listeners.onRunEnd?.(run, event);
@@ -53,8 +85,14 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
     bar?.finish();
   }
   out?.writeResults(results);
+  if (every !== undefined || resume) out?.removeCheckpoint();
   if (out && recorder) drawReport(out.dir, recorder, listeners.report!, config, configJson!);
   return results;
+}
+
+/** Every run of the experiment, in the order {@link experimentRuns} makes them. */
+function experimentIdentities(config: ExperimentConfig): RunIdentity[] {
+  return config.seeds.flatMap((seed) => config.decoders.flatMap((decoders) => config.schedules.map((schedule) => ({ schedule, seed, decoders }))));
 }
 
 /**

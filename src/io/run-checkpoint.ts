@@ -43,7 +43,14 @@ export function encodeRunCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
 
 /** Reads {@link encodeRunCheckpoint}'s file; `source` names it in errors. */
 export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheckpoint {
-  const { tensors, metadata } = decodeSafetensors(bytes);
+  let file: ReturnType<typeof decodeSafetensors>;
+  try {
+    file = decodeSafetensors(bytes);
+  } catch (e) {
+    if (e instanceof LocalpropError) throw new LocalpropError(`${source}: ${e.message}`);
+    throw e;
+  }
+  const { tensors, metadata } = file;
   check(metadata.format === FORMAT, `${source} is not a localprop run checkpoint (it records format ${JSON.stringify(metadata.format ?? null)}); --resume reads the checkpoint --checkpoint-every writes`);
   check(metadata.version === VERSION, `${source} is a run checkpoint of version ${metadata.version}, but this localprop reads version ${VERSION}; finish the run with the localprop that started it`);
   let state: Record<string, unknown>;

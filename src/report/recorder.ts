@@ -77,7 +77,7 @@ export class ReportRecorder {
           this.area = areaOf(train);
           this.points = { x: train.x, labels: classLabels(train) };
         }
-        this.capture(run, 0, null);
+        if (!run.resumed) this.capture(run, 0, null);
       }
       return;
     }
@@ -85,7 +85,8 @@ export class ReportRecorder {
     if (!record) return;
     if (event.type === 'epoch') {
       record.epochs.push(event);
-      if (this.draws(run, event.seed) && (event.epoch % this.every === 0 || event.epoch === event.epochs)) this.capture(run, event.epoch, event.block);
+      // A resumed run replays its first epochs with the checkpoint's network: no true picture of them exists.
+      if (this.draws(run, event.seed) && !run.replaying && (event.epoch % this.every === 0 || event.epoch === event.epochs)) this.capture(run, event.epoch, event.block);
     } else {
       record.end = event;
       if (this.draws(run, event.seed)) record.finalGrid = networkGrid(run.network, this.area!, this.options.gridSize);

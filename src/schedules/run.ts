@@ -240,6 +240,11 @@ export class Run implements AsyncIterable<RunEvent> {
     this.resumeState = state;
   }
 
+  /** True when the run continues from a checkpoint (see {@link Run.resumeFrom}). */
+  get resumed(): boolean {
+    return this.resumeState !== undefined;
+  }
+
   /**
    * The run's whole state at the event just yielded (start or epoch, not
    * while replaying), to continue later with {@link Run.resumeFrom}.
