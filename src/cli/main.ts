@@ -18,6 +18,7 @@ import { resultsObject } from './report.js';
 import { runExperiment } from './run-experiment.js';
 import { outFolder, reportSettings } from './report-settings.js';
 import { allScheduleNames, experimentFrom, parseJson } from './setup.js';
+import { startPipeline } from './workers.js';
 import { formatSummary, formatTable } from './table.js';
 import { runExperimentCommand } from './experiment.js';
 
@@ -65,10 +66,20 @@ async function compare(cli: OptionValues): Promise<void> {
 async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined): Promise<void> {
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
+  const pipeline = startPipeline(o, config);
+  try {
+    await compareOn(o, config);
+  } finally {
+    await pipeline?.close();
+  }
+}
+
+async function compareOn(o: OptionValues, config: ExperimentConfig): Promise<void> {
+  const schedules = config.schedules;
   if (!o.json && !o.quiet) {
     process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}${config.holdOut ? `; ${scoredOnText(config)}` : ''}\n`);
   }
-  const results = await runExperiment(config, { out: outFolder(o), report: reportSettings(o), quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', version: VERSION }, ...resumeOptions(o) });
+  const results = await runExperiment(config, { out: outFolder(o), report: reportSettings(o), quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION }, ...resumeOptions(o) });
   if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
   else process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n' + formatMemoryLine(memoryOf(config)) + '\n');
 }
@@ -85,6 +96,16 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
   const schedule = getSchedule(o.schedule as string);
   const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0], evaluator);
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
+  const pipeline = startPipeline(o, config);
+  try {
+    await trainOn(o, config);
+  } finally {
+    await pipeline?.close();
+  }
+}
+
+async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void> {
+  const schedule = getSchedule(config.schedules[0]);
   const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, config.spec.layers.length - 1);
   const every = (o.logEvery as number | undefined) ?? Math.max(1, Math.round(total / 20));
   const rows: string[][] = [];
@@ -98,7 +119,7 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
     out: outFolder(o),
     report: reportSettings(o),
     quiet: true,
-    configExtra: { command: 'train', backend: o.backend ?? 'wasm', version: VERSION },
+    configExtra: { command: 'train', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION },
     ...resumeOptions(o),
     onEvent: (event) => {
       if (event.type === 'start') printRow(header.map((h) => h.padStart(10)));

@@ -57,8 +57,8 @@ export class OutFolder {
   /** What config.json holds for this experiment, as JSON would give it back. */
   configObject(extra: Record<string, unknown>): Record<string, unknown> {
     const c = this.config;
-    // The evaluator is a live thread, not an option; whether one ran is in `extra`.
-    const { testEvaluator, ...training } = c.training;
+    // The evaluator and the pipeline are live threads, not options; whether they ran is in `extra`.
+    const { testEvaluator, pipeline, ...training } = c.training;
     const config = {
       dataset: dataName(c.data),
       datasetOptions: 'dataset' in c.data ? (c.data.options ?? {}) : {},

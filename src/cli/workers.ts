@@ -1,0 +1,33 @@
+import type { ExperimentConfig } from '../experiment/experiment.js';
+import { WorkerPipeline } from '../node/worker-pipeline.js';
+import { pipelineBound, pipelineRefusal } from '../schedules/pipeline.js';
+import { resolveRunOptions } from '../schedules/run.js';
+import { check } from '../util/errors.js';
+import type { OptionValues } from './options.js';
+
+/**
+ * The pipeline `--workers N` asks for (none for N = 1), attached to the
+ * experiment's local-parallel runs; the caller closes it. Everything that
+ * would make it refuse is checked here, before any thread starts.
+ */
+export function startPipeline(o: OptionValues, config: ExperimentConfig): WorkerPipeline | undefined {
+  const workers = (o.workers as number | undefined) ?? 1;
+  if (workers <= 1) return undefined;
+  check(config.schedules.includes('local-parallel'), `--workers pipelines local-parallel only, and this command runs ${config.schedules.join(', ')}; use --workers 1`);
+  check(o.checkpointEvery === undefined, '--checkpoint-every cannot save a pipelined run yet (its optimizer state lives in the worker threads); use --workers 1 for runs you want to resume');
+  const outputs = config.spec.layers[config.spec.layers.length - 1];
+  for (const decoders of config.decoders) {
+    const r = resolveRunOptions({ ...config.training, schedule: 'local-parallel', seed: 0, decoders }, outputs);
+    const refusal = pipelineRefusal({ schedule: 'local-parallel', step: r.step, zeroGradSteps: r.zeroGradSteps, dropout: r.dropout });
+    check(refusal === null, () => refusal!);
+  }
+  const pipeline = WorkerPipeline.start(config.spec, workers);
+  config.training.pipeline = pipeline;
+  if (!o.json && !o.quiet) {
+    const others = config.schedules.filter((s) => s !== 'local-parallel');
+    process.stderr.write(
+      `localprop: local-parallel on ${workers} threads, blocks ${pipeline.groups.map((g) => `[${g.join(', ')}]`).join(' | ')} (at best ${pipelineBound(config.spec, pipeline.groups).toFixed(2)}× one thread)${others.length ? `; ${others.join(', ')} on one thread` : ''}\n`,
+    );
+  }
+  return pipeline;
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson } from './helpers.js';
+
+const BATCH = ['--dataset', 'spiral', '--model', '2-16-16-8-1 hidden=tanh out=sigmoid', '--step', 'batch', '--batch-size', '200', '--epochs', '3', '--eval-thread', 'off', '--quiet'];
+
+describe('--workers', () => {
+  it('gives the same results as one thread for local-parallel, and leaves the other schedules on one thread', async () => {
+    const one = await cliJson('compare', ...BATCH, '--seeds', '2', '--schedules', 'local-parallel,backprop', '--json');
+    const two = await cliJson('compare', ...BATCH, '--seeds', '2', '--schedules', 'local-parallel,backprop', '--json', '--workers', '2');
+    const strip = (r: typeof one) => r.results.map(({ seconds, ...rest }) => rest);
+    expect(strip(two)).toEqual(strip(one));
+  });
+
+  it('prints the grouping it chose', async () => {
+    const r = await cli('train', '--schedule', 'local-parallel', ...BATCH.filter((a) => a !== '--quiet'), '--workers', '2');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/local-parallel on 2 threads, blocks \[0, 1\] \| \[2, 3\] \(at best 1\.\d\d× one thread\)/);
+  });
+
+  it('refuses what it cannot pipeline before any thread starts', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--schedule', 'local-parallel', '--workers', '2'], /--workers needs --step batch/],
+      [['train', '--schedule', 'backprop', ...BATCH, '--workers', '2'], /pipelines local-parallel only/],
+      [['train', '--schedule', 'local-parallel', ...BATCH, '--workers', '5'], /more than the model's 4 blocks/],
+      [['train', '--schedule', 'local-parallel', ...BATCH, '--workers', '2', '--dropout', '0.2'], /does not support --dropout/],
+      [['train', '--schedule', 'local-parallel', ...BATCH, '--workers', '0'], /--workers must be a whole number ≥ 1/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});
