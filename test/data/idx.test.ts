@@ -5,17 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { classLabels } from '../../src/data/dataset.js';
 import { idxDataset, isGzip, parseIdx, parseIdxImages, parseIdxLabels } from '../../src/data/idx.js';
 import { localpropErrorOf } from '../unit/support.js';
+import { idxBytes } from './idx-bytes.js';
 
-/** An IDX file of unsigned bytes: magic 00 00 08 <rank>, big-endian sizes, values. */
-function idxBytes(dims: number[], values: number[]): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + values.length);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  const view = new DataView(out.buffer);
-  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
-  out.set(values, 4 + 4 * dims.length);
-  return out;
-}
 
 // Three 2×2 images: [0, 255, 51, 102], [255, 0, 0, 0], [1, 2, 3, 4]; labels 2, 0, 1.
 const IMAGES = idxBytes([3, 2, 2], [0, 255, 51, 102, 255, 0, 0, 0, 1, 2, 3, 4]);

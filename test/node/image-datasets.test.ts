@@ -8,17 +8,8 @@ import { buildDataset, getDataset, listDatasets } from '../../src/data/registry.
 import { clearImageDatasetCache, FASHION_MNIST_DIR, registerImageDatasets } from '../../src/node/image-datasets.js';
 import { Rng } from '../../src/util/rng.js';
 import { localpropErrorOf } from '../unit/support.js';
+import { idxBytes } from '../data/idx-bytes.js';
 
-/** An IDX file of unsigned bytes. */
-function idxBytes(dims: number[], values: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + values.length);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  const view = new DataView(out.buffer);
-  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
-  out.set(values, 4 + 4 * dims.length);
-  return out;
-}
 
 /** Writes a 28×28 image set of `count` images (image i filled with the value i + 1) and labels i % 10 into `dir`. */
 function writeSplit(dir: string, prefix: 'train' | 't10k', count: number, gz: boolean): void {
