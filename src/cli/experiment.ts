@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../experiment/gated-study.js';
 import { renderGatedReport, renderResultsIndex } from '../experiment/gated-report.js';
 import { MNIST_STUDY, runMnistStudy, type MnistRunRecord } from '../experiment/mnist-study.js';
-import { renderMnistReport } from '../experiment/mnist-report.js';
+import { mnistCurves, renderMnistReport } from '../experiment/mnist-report.js';
 import type { TestEvaluator } from '../schedules/evaluation.js';
 import { check } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
@@ -88,6 +88,10 @@ async function runMnistCommand(options: ExperimentCommandOptions, evaluator: Tes
         .filter((f) => f.endsWith('.json'))
         .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as MnistRunRecord)
     : [];
+  for (const dataset of ['mnist', 'fashion-mnist']) {
+    const svg = mnistCurves(MNIST_STUDY, records, dataset);
+    if (svg) writeFileAtomic(join(options.out, `mnist-${dataset}-curves.svg`), svg);
+  }
   const page = join(options.out, 'mnist.md');
   writeFileAtomic(page, renderMnistReport(MNIST_STUDY, records, `npx localprop experiment mnist --out ${options.out}`));
   writeResultsIndex(options.out);

@@ -3,6 +3,26 @@ import { parseModelSpec } from '../model/spec.js';
 import type { MnistCell, MnistRunRecord } from './mnist-study.js';
 import { MNIST_TRAINING } from './mnist-study.js';
 import { stats } from './summary.js';
+import { lineChart } from '../report/chart.js';
+import { CATEGORY_COLORS } from '../report/colors.js';
+
+/**
+ * Test error per epoch on the small model, one line per schedule (the mean
+ * over its seeds), as an SVG the page shows; null before any run finished.
+ */
+export function mnistCurves(plan: MnistCell[], records: MnistRunRecord[], dataset: string): string | null {
+  const cell = plan.find((c) => c.dataset === dataset && c.part === 'small');
+  if (!cell) return null;
+  const series = cell.schedules.flatMap((schedule, k) => {
+    const runs = records.filter((r) => r.dataset === dataset && r.model === cell.model && r.schedule === schedule && r.limit === undefined);
+    if (runs.length === 0) return [];
+    const length = Math.min(...runs.map((r) => r.testErrorPerEpoch.length));
+    const points = Array.from({ length }, (_, e) => [e, (100 * runs.reduce((a, r) => a + r.testErrorPerEpoch[e], 0)) / runs.length] as [number, number]);
+    return [{ name: `${schedule} (${runs.length} seed${runs.length > 1 ? 's' : ''})`, color: CATEGORY_COLORS[k % CATEGORY_COLORS.length], points }];
+  });
+  if (series.length === 0) return null;
+  return lineChart({ title: `${dataset === 'mnist' ? 'MNIST' : 'Fashion-MNIST'}, ${cell.model}: test error`, xLabel: 'epochs trained (local-sequential: all blocks)', yLabel: 'test error % (log)', yScale: 'log', series, width: 560, height: 300 });
+}
 
 /** Published and reference numbers the issue asks the page to show next to ours (test error, %). */
 const REFERENCES: Record<string, { label: string; backprop: number; local: number }[]> = {
@@ -48,6 +68,7 @@ export function renderMnistReport(plan: MnistCell[], records: MnistRunRecord[], 
       }
       lines.push('');
     }
+    if (mnistCurves(plan, records, dataset)) lines.push(`![test error per epoch](mnist-${dataset}-curves.svg)`, '');
     lines.push('References (test error %, back-propagation / local):', '');
     for (const ref of REFERENCES[dataset] ?? []) lines.push(`- ${ref.label}: ${ref.backprop.toFixed(2)} / ${ref.local.toFixed(2)}`);
     lines.push('');

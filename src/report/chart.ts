@@ -25,7 +25,7 @@ export interface LineChartOptions {
   height?: number;
 }
 
-const MARGIN = { top: 26, right: 12, bottom: 38, left: 54 };
+const MARGIN = { top: 26, right: 12, bottom: 40, left: 54 };
 const LEGEND_ROW = 14;
 
 /**
@@ -57,7 +57,8 @@ export function lineChart(options: LineChartOptions): string {
       el('g', { class: 'mark' }, el('line', { x1: x(m.x), x2: x(m.x), y1: plot.top, y2: plot.bottom, stroke: '#888', 'stroke-dasharray': '2 3' }), text(x(m.x) + 3, plot.top + 11, m.label, { 'text-anchor': 'start', 'font-size': 9.5, fill: '#555' })),
     ),
     el('g', { 'clip-path': `url(#${clipId})` }, ...options.series.filter((s) => s.faint).map((s) => seriesPath(s, x, y, log)), ...legend.map((s) => seriesPath(s, x, y, log))),
-    legendBlock(legend, plot.left, height - legendRows * LEGEND_ROW - 4, (width - plot.left) / 2),
+    // Below the x axis's label.
+    legendBlock(legend, plot.left, plot.bottom + 46, (width - plot.left) / 2),
   );
 }
 
