@@ -19,7 +19,9 @@ import type { StepMode } from '../schedules/session.js';
  *   whose gradient the step computes the tensors the backward pass reads.
  *   Back-propagation keeps them for every block at once; a local step only
  *   for one block, plus that block's input (the previous block's output) and
- *   its decoder's output. Per block, the count follows what TF.js's
+ *   its decoder's output; past block 0 a local mini-batch step no longer
+ *   holds the batch's inputs, which only block 0 reads (without dropout:
+ *   its masks are not counted, and they keep the inputs alive). Per block, the count follows what TF.js's
  *   gradients save (see {@link KEPT_PER_UNIT}): relu keeps the pre-activation
  *   and the output, 2 numbers per unit and row; tanh, sigmoid and identity
  *   keep one; mish four. The output block and each decoder keep 2 numbers
@@ -157,12 +159,14 @@ function keptByBlock(spec: ModelSpec, i: number, local: boolean): number {
 /**
  * Activation bytes of the step that holds most (see {@link ScheduleMemory}).
  * `backprop` keeps every block on one tape; every other schedule steps one
- * block at a time on its own loss.
+ * block at a time on its own loss and, with mini-batches, frees the batch's
+ * inputs once block 0 has stepped (see {@link Session.releaseBatchInput}).
  */
-export function activationBytes(spec: ModelSpec, schedule: string, rows: number): number {
+export function activationBytes(spec: ModelSpec, schedule: string, rows: number, step: StepMode = 'batch'): number {
   const l = spec.layers;
   const blocks = l.length - 1;
   const batch = l[0] + l[blocks] + BOOKKEEPING_PER_ROW;
+  const batchPastBlock0 = step === 'batch' ? batch - l[0] : batch;
   let perRow: number;
   if (schedule === 'backprop') {
     perRow = batch;
@@ -172,7 +176,7 @@ export function activationBytes(spec: ModelSpec, schedule: string, rows: number)
     for (let i = 0; i < blocks; i++) {
       // Block 0 reads the batch itself; block i > 0 also holds its input, the previous block's output.
       const input = i === 0 ? 0 : l[i];
-      perRow = Math.max(perRow, batch + input + keptByBlock(spec, i, true));
+      perRow = Math.max(perRow, (i === 0 ? batch : batchPastBlock0) + input + keptByBlock(spec, i, true));
     }
   }
   return perRow * rows * BYTES_PER_NUMBER;
@@ -211,7 +215,7 @@ export function scheduleMemory(spec: ModelSpec, o: MemoryOptions): ScheduleMemor
     schedule: o.schedule,
     decoders: o.decoders,
     rowsPerStep,
-    activationBytes: activationBytes(spec, o.schedule, rowsPerStep),
+    activationBytes: activationBytes(spec, o.schedule, rowsPerStep, o.step),
     parameterBytes: parameterBytes(spec),
     optimizerStateBytes: optimizerStateBytes(spec, o.schedule, o.optimizer, o.decoders),
     scheduleStateBytes: scheduleStateBytes(spec, o.schedule, o.step, o.trainRows),

@@ -40,6 +40,8 @@ export function trainParallelEpoch(session: Session, modulate?: StepModulation):
       // The last block's input is the current network's, so the next epoch's training loss comes cheap (not when masked).
       if (i + 1 === n && chunk.indices === null && !masked) session.cacheOutputLoss(input);
       if (input !== chunk.x) input.dispose();
+      // Only block 0 reads the batch's inputs (and, under dropout, the unmasked inputs above start from them).
+      else if (!masked) session.releaseBatchInput(chunk);
       if (output) input = output;
     }
     unmasked.slice(1).forEach((t) => t.dispose());

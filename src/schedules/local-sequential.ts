@@ -30,6 +30,8 @@ export const localSequential: Schedule = {
               if (i > 0 && !frozen) frozen = session.network.encode(session.trainX, i);
               const losses: tf.Scalar[][] = Array.from({ length: n }, () => []);
               for (const chunk of session.chunks()) {
+                // Past block 0 the batch's inputs are never read: the frozen features stand in for them.
+                if (frozen) session.releaseBatchInput(chunk);
                 const rows = frozen ? session.rowsOf(frozen, chunk) : chunk.x;
                 const input = frozen ? session.dropout(rows) : rows;
                 losses[i].push(session.stepBlock(i, input, chunk, false).loss);

@@ -215,6 +215,16 @@ export class Session {
     }
   }
 
+  /**
+   * Frees a mini-batch's inputs once no step of it needs them (a local
+   * step past block 0 learns from the previous block's output), so a local
+   * step holds one block's input, not the batch's too. The whole training
+   * set of an epoch step is the data itself and stays.
+   */
+  releaseBatchInput(chunk: Chunk): void {
+    if (chunk.indices !== null) chunk.x.dispose();
+  }
+
   /** Rows of `all` (a tensor over the whole training set) that belong to `chunk`. */
   rowsOf(all: tf.Tensor2D, chunk: Chunk): tf.Tensor2D {
     return chunk.indices ? tf.gather(all, chunk.indices) : all;
