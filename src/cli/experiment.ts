@@ -93,7 +93,9 @@ async function runMnistCommand(options: ExperimentCommandOptions, evaluator: Tes
     if (svg) writeFileAtomic(join(options.out, `mnist-${dataset}-curves.svg`), svg);
   }
   const page = join(options.out, 'mnist.md');
-  writeFileAtomic(page, renderMnistReport(MNIST_STUDY, records, `npx localprop experiment mnist --out ${options.out}`));
+  const discussionFile = join(options.out, 'mnist.discussion.md');
+  const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : null;
+  writeFileAtomic(page, renderMnistReport(MNIST_STUDY, records, `npx localprop experiment mnist --out ${options.out}`) + (discussion ? `\n## Discussion\n\n${discussion.trim()}\n` : ''));
   writeResultsIndex(options.out);
   return page;
 }
