@@ -19,6 +19,7 @@ import { runExperiment } from './run-experiment.js';
 import { outFolder, reportSettings } from './report-settings.js';
 import { allScheduleNames, experimentFrom, parseJson } from './setup.js';
 import { startPipeline } from './workers.js';
+import { InterruptedError, interruption } from './interrupt.js';
 import { formatSummary, formatTable } from './table.js';
 import { runExperimentCommand } from './experiment.js';
 
@@ -188,7 +189,7 @@ function program(): Command {
 /** Runs the CLI; resolves to the exit status (0 ok, 2 a user error, 1 a bug). */
 export async function main(argv: string[]): Promise<number> {
   try {
-    await program().parseAsync(argv, { from: 'user' });
+    await interruption.during(() => program().parseAsync(argv, { from: 'user' }));
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -197,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof LocalpropError) {
       process.stderr.write(`localprop: ${e.message}\n`);
-      return 2;
+      return e instanceof InterruptedError ? 130 : 2;
     }
     process.stderr.write(`localprop: internal error, please report it: ${(e as Error).stack ?? String(e)}\n`);
     return 1;

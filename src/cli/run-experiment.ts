@@ -7,6 +7,8 @@ import { ReportRecorder } from '../report/recorder.js';
 import { renderReport } from '../report/report.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { ResumeFolder } from './resume.js';
+import { writeJsonAtomic } from './files.js';
+import { InterruptedError, interruption } from './interrupt.js';
 import { ProgressBar } from './progress.js';
 import { OutFolder } from './report.js';
 import type { ReportSettings } from './report-settings.js';
@@ -62,23 +64,29 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
       const checkpoint = resume?.checkpointFor(run);
       if (checkpoint) run.resumeFrom(checkpoint);
       const epochs: EpochEvent[] = [];
-      for await (const event of run) {
-        listeners.onEvent?.(event, run);
-        recorder?.onEvent(event, run);
-        if (event.type === 'epoch') {
-          epochs.push(event);
-          done++;
-          bar?.update(done, `${event.schedule} (${event.decoders}) seed ${event.seed}  epoch ${event.epoch}/${event.epochs}`);
-          // Not at the last epoch: the history, written a moment later, finishes the run.
-          if (every !== undefined && !run.replaying && event.epoch % every === 0 && event.epoch < event.epochs) {
-            out!.writeCheckpoint(run.checkpoint());
-            checkpointHooks.afterWrite?.(run, event.epoch);
+      try {
+        for await (const event of run) {
+          listeners.onEvent?.(event, run);
+          recorder?.onEvent(event, run);
+          if (event.type === 'epoch') {
+            epochs.push(event);
+            done++;
+            bar?.update(done, `${event.schedule} (${event.decoders}) seed ${event.seed}  epoch ${event.epoch}/${event.epochs}`);
+            // Not at the last epoch: the history, written a moment later, finishes the run.
+            if (every !== undefined && !run.replaying && event.epoch % every === 0 && event.epoch < event.epochs) {
+              out!.writeCheckpoint(run.checkpoint());
+              checkpointHooks.afterWrite?.(run, event.epoch);
+            }
+          } else if (event.type === 'end') {
+            results.push(event);
+            listeners.onRunEnd?.(run, event);
+            out?.writeHistory(run.options, epochs, event);
           }
-        } else if (event.type === 'end') {
-          results.push(event);
-          listeners.onRunEnd?.(run, event);
-          out?.writeHistory(run.options, epochs, event);
+          // After the event is saved: an interrupted run keeps the epoch that just finished.
+          interruption.check();
         }
+      } catch (e) {
+        throw keepFinishedEpochs(e, out, run, epochs);
       }
     }
   } finally {
@@ -88,6 +96,19 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
   if (every !== undefined || resume) out?.removeCheckpoint();
   if (out && recorder) drawReport(out.dir, recorder, listeners.report!, config, configJson!);
   return results;
+}
+
+/**
+ * A run that failed or was interrupted keeps its finished epochs: they go
+ * to `<run>.failed.json` (not the history file, which marks a finished run
+ * for --resume), and the error says where.
+ */
+function keepFinishedEpochs(error: unknown, out: OutFolder | null, run: Run, epochs: EpochEvent[]): unknown {
+  if (!out || epochs.length === 0 || !(error instanceof LocalpropError)) return error;
+  const path = out.historyPath(epochs[0]).replace(/\.history\.json$/, '.failed.json');
+  writeJsonAtomic(path, { error: error.message, options: run.options, epochs });
+  const kept = `; its ${epochs.length} finished epoch${epochs.length > 1 ? 's are' : ' is'} in ${path}`;
+  return error instanceof InterruptedError ? new InterruptedError(error.message + kept) : new LocalpropError(error.message + kept);
 }
 
 /** Every run of the experiment, in the order {@link experimentRuns} makes them. */
