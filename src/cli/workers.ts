@@ -18,7 +18,7 @@ export function startPipeline(o: OptionValues, config: ExperimentConfig): Worker
   const outputs = config.spec.layers[config.spec.layers.length - 1];
   for (const decoders of config.decoders) {
     const r = resolveRunOptions({ ...config.training, schedule: 'local-parallel', seed: 0, decoders }, outputs);
-    const refusal = pipelineRefusal({ schedule: 'local-parallel', step: r.step, zeroGradSteps: r.zeroGradSteps, dropout: r.dropout });
+    const refusal = pipelineRefusal({ schedule: 'local-parallel', step: r.step, zeroGradSteps: r.zeroGradSteps });
     check(refusal === null, () => refusal!);
   }
   const pipeline = WorkerPipeline.start(config.spec, workers);

@@ -68,8 +68,10 @@ function setup(request: Extract<PipelineRequest, { type: 'setup' }>): void {
   const optimizer = createOptimizer(o.optimizer);
   // A one-example "test set": this thread never evaluates, the run's own thread does.
   const test = makeDataset(request.train.x.slice(0, request.train.inputSize), request.train.y.slice(0, request.train.outputSize), request.train.inputSize, request.train.outputSize);
-  // Batches come from the run's own session every epoch; this stream is never drawn.
-  const session = new Session(network, optimizer, request.train, test, { step: 'batch', batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, measureTrainLoss: false }, new Rng(o.seed).fork('unused'));
+  // Batches come from the run's own session every epoch, so the shuffle stream here is never drawn.
+  // The run's dropout stream, forked per block as the run's own session does: each group draws its blocks' masks.
+  const seedRng = new Rng(o.seed);
+  const session = new Session(network, optimizer, request.train, test, { step: 'batch', batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, dropout: o.dropout, measureTrainLoss: false }, seedRng.fork('unused'), seedRng.fork('dropout'));
   state = { network, session, optimizer, blocks: request.blocks, window: request.window, failAt: request.failAt };
 }
 

@@ -33,7 +33,7 @@ export const localSequential: Schedule = {
                 // Past block 0 the batch's inputs are never read: the frozen features stand in for them.
                 if (frozen) session.releaseBatchInput(chunk);
                 const rows = frozen ? session.rowsOf(frozen, chunk) : chunk.x;
-                const input = frozen ? session.dropout(rows) : rows;
+                const input = frozen ? session.dropout(rows, i - 1) : rows;
                 losses[i].push(session.stepBlock(i, input, chunk, false).loss);
                 // The unmasked rows are the current network's last input: the next epoch's training loss comes cheap.
                 if (i + 1 === n && chunk.indices === null) session.cacheOutputLoss(rows);

@@ -14,6 +14,8 @@ export interface PipelineRunOptions {
   decoders: DecoderMode;
   hiddenLoss: LossName;
   optimizer: OptimizerConfig & { lr: number };
+  /** Dropout probability; each block draws its masks from its own stream, so groups draw the single thread's masks. */
+  dropout: number;
 }
 
 /**
@@ -85,11 +87,10 @@ export function pipelineBound(spec: ModelSpec, groups: number[][]): number {
  * mini-batch steps keep the single-thread dependencies when blocks run
  * apart (see {@link EpochPipeline}).
  */
-export function pipelineRefusal(o: { schedule: string; step: string; zeroGradSteps: boolean; dropout?: number }): string | null {
+export function pipelineRefusal(o: { schedule: string; step: string; zeroGradSteps: boolean }): string | null {
   if (o.schedule !== 'local-parallel') return `--workers pipelines local-parallel only (${o.schedule} runs on one thread); local-gated's gates and the other schedules are not pipelined yet`;
   if (o.step !== 'batch') return '--workers needs --step batch: with one step per epoch a group would wait for the whole epoch of the group before it, so nothing overlaps';
   if (o.zeroGradSteps) return '--workers cannot reproduce --zero-grad-steps: every step would have to touch every group';
-  if (o.dropout) return '--workers does not support --dropout yet: masks are drawn from one stream in block order, which groups on separate threads cannot share';
   return null;
 }
 

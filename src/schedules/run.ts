@@ -291,9 +291,9 @@ export class Run implements AsyncIterable<RunEvent> {
       const pipeline = this.input.pipeline && this.schedule.name === 'local-parallel' ? this.input.pipeline : undefined;
       if (pipeline) {
         check(!resume, '--workers cannot continue a checkpoint yet (the groups would need the optimizer state); resume with --workers 1');
-        const refusal = pipelineRefusal({ schedule: this.schedule.name, step: o.step, zeroGradSteps: o.zeroGradSteps, dropout: o.dropout });
+        const refusal = pipelineRefusal({ schedule: this.schedule.name, step: o.step, zeroGradSteps: o.zeroGradSteps });
         check(refusal === null, () => refusal!);
-        await pipeline.setup(this.network, this.input.train, { seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer });
+        await pipeline.setup(this.network, this.input.train, { seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer, dropout: o.dropout ?? 0 });
       }
       yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };
       if (resume) {

@@ -36,7 +36,8 @@ export interface Chunk {
  */
 export interface SessionState {
   shuffle: RngState;
-  dropout: RngState | null;
+  /** Each block's mask stream. */
+  dropout: RngState[] | null;
   /** Per-example output loss on the training set for the current parameters, or null when not cached. */
   trainLoss: PlainTensor | null;
 }
@@ -52,6 +53,8 @@ export class Session {
   private readonly testSet: ScoredSet;
   /** The batch partition of the epoch being trained (set by {@link Session.beginEpoch}). */
   batches!: EpochBatches;
+  /** Each block's dropout mask stream, forked from the run's dropout stream. */
+  private readonly blockDropout: Rng[] | null;
   /** Counts optimizer steps, so a cached loss knows which parameters it belongs to. */
   private version = 0;
   /** Per-example output loss on the training set, and the parameter version it was measured at. */
@@ -70,6 +73,8 @@ export class Session {
     private readonly dropoutRng?: Rng,
   ) {
     check(this.dropoutRate === 0 || dropoutRng !== undefined, 'a session with dropout needs a generator for its masks');
+    // One stream a block: a block's masks do not depend on which thread (see EpochPipeline) or order the blocks step in.
+    this.blockDropout = dropoutRng ? network.blocks.map((b) => dropoutRng.fork(`block${b.index}`)) : null;
     this.trainX = tf.tensor2d(train.x, [train.count, train.inputSize]);
     this.trainY = tf.tensor2d(train.y, [train.count, train.outputSize]);
     this.testSet = new ScoredSet(test, options.batchSize, options.hiddenLoss);
@@ -86,8 +91,8 @@ export class Session {
    * 1/(1-P), with a fresh mask from the session's dropout stream; `h` itself
    * when P is 0 (no draw at all). Evaluation never calls it.
    */
-  dropout(h: tf.Tensor2D): tf.Tensor2D {
-    const mask = this.dropoutMask(h.shape[0], h.shape[1]);
+  dropout(h: tf.Tensor2D, block: number): tf.Tensor2D {
+    const mask = this.dropoutMask(block, h.shape[0], h.shape[1]);
     if (!mask) return h;
     const dropped = tf.mul(h, mask) as tf.Tensor2D;
     mask.dispose();
@@ -95,10 +100,10 @@ export class Session {
   }
 
   /** A [rows, units] mask (see {@link Session.dropout}), or null without dropout. */
-  private dropoutMask(rows: number, units: number): tf.Tensor2D | null {
+  private dropoutMask(block: number, rows: number, units: number): tf.Tensor2D | null {
     const p = this.dropoutRate;
     if (p === 0) return null;
-    return tf.tensor2d(this.dropoutRng!.dropoutMask(rows * units, p), [rows, units]);
+    return tf.tensor2d(this.blockDropout![block].dropoutMask(rows * units, p), [rows, units]);
   }
 
   get blockCount(): number {
@@ -281,7 +286,7 @@ export class Session {
     this.settleTrainLoss();
     this.version++;
     return tf.tidy(() => {
-      const mask = block.isOutput ? null : this.dropoutMask(input.shape[0], block.outputSize);
+      const mask = block.isOutput ? null : this.dropoutMask(index, input.shape[0], block.outputSize);
       const { value, grads } = tf.variableGrads(() => this.localLoss(block, input, chunk, mask), vars);
       this.optimizer.step(vars, vars.map((v) => grads[v.name]), scales, shrinkGates);
       if (this.options.zeroGradSteps) this.stepIdleWithZeroGradients(index);
@@ -317,7 +322,7 @@ export class Session {
         const blocks = this.network.blocks;
         const last = blocks[blocks.length - 1];
         // Every block but the first needs its input's gradient to pass the error back; dropout masks every hidden output.
-        const h = blocks.slice(0, -1).reduce((acc, b) => this.dropout(b.apply(acc, b.index > 0)), chunk.x);
+        const h = blocks.slice(0, -1).reduce((acc, b) => this.dropout(b.apply(acc, b.index > 0), b.index), chunk.x);
         return this.outputLossOf(last, last.logits(h, blocks.length > 1), chunk.y, chunk.weights);
       }, vars);
       this.optimizer.step(vars, vars.map((v) => grads[v.name]));
@@ -348,7 +353,7 @@ export class Session {
     const valid = cache !== null && cache.version === this.version;
     return {
       shuffle: this.shuffleRng.getState(),
-      dropout: this.dropoutRng?.getState() ?? null,
+      dropout: this.blockDropout?.map((r) => r.getState()) ?? null,
       trainLoss: valid ? { shape: [...cache.perExample.shape], data: (cache.perExample.dataSync() as Float32Array).slice() } : null,
     };
   }
@@ -356,7 +361,10 @@ export class Session {
   /** Continues from a {@link Session.saveState}, on a network restored to the same parameters. */
   loadState(state: SessionState): void {
     this.shuffleRng.setState(state.shuffle);
-    if (state.dropout && this.dropoutRng) this.dropoutRng.setState(state.dropout);
+    if (state.dropout && this.blockDropout) {
+      check(Array.isArray(state.dropout) && state.dropout.length === this.blockDropout.length, `the checkpoint holds ${Array.isArray(state.dropout) ? state.dropout.length : 'no per-block'} dropout streams; this network has ${this.blockDropout.length} blocks`);
+      state.dropout.forEach((r, i) => this.blockDropout![i].setState(r));
+    }
     this.outputLossCache?.perExample.dispose();
     this.outputLossCache = null;
     if (state.trainLoss) {

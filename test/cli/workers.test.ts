@@ -11,6 +11,15 @@ describe('--workers', () => {
     expect(strip(two)).toEqual(strip(one));
   });
 
+  it('draws the single thread\'s dropout masks: each block has its own stream', async () => {
+    const one = await cliJson('train', '--schedule', 'local-parallel', ...BATCH, '--dropout', '0.3', '--json');
+    const two = await cliJson('train', '--schedule', 'local-parallel', ...BATCH, '--dropout', '0.3', '--json', '--workers', '2');
+    const without = await cliJson('train', '--schedule', 'local-parallel', ...BATCH, '--json');
+    const strip = (r: typeof one) => r.results.map(({ seconds, ...rest }) => rest);
+    expect(strip(two)).toEqual(strip(one));
+    expect(strip(one)).not.toEqual(strip(without));
+  });
+
   it('prints the grouping it chose', async () => {
     const r = await cli('train', '--schedule', 'local-parallel', ...BATCH.filter((a) => a !== '--quiet'), '--workers', '2');
     expect(r.code).toBe(0);
@@ -22,7 +31,6 @@ describe('--workers', () => {
       [['train', '--schedule', 'local-parallel', '--workers', '2'], /--workers needs --step batch/],
       [['train', '--schedule', 'backprop', ...BATCH, '--workers', '2'], /pipelines local-parallel only/],
       [['train', '--schedule', 'local-parallel', ...BATCH, '--workers', '5'], /more than the model's 4 blocks/],
-      [['train', '--schedule', 'local-parallel', ...BATCH, '--workers', '2', '--dropout', '0.2'], /does not support --dropout/],
       [['train', '--schedule', 'local-parallel', ...BATCH, '--workers', '0'], /--workers must be a whole number ≥ 1/],
     ];
     for (const [args, message] of cases) {

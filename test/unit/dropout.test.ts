@@ -79,9 +79,9 @@ describe('dropout in training steps, by hand', () => {
   const p = 0.5;
   const lr = 0.1;
   const data = makeDataset(Float32Array.from(x), Float32Array.from([y]), 2, 1);
-  // The session's first mask is the first draw of its dropout stream; this seed keeps units 0 and 2 and drops 1.
-  const maskSeed = 4;
-  const mask = Array.from(new Rng(maskSeed).fork('dropout').dropoutMask(3, p));
+  // Block 0's first mask is the first draw of its own stream, forked from the session's; this seed keeps units 0 and 2 and drops 1.
+  const maskSeed = 10;
+  const mask = Array.from(new Rng(maskSeed).fork('dropout').fork('block0').dropoutMask(3, p));
 
   function session(): Session {
     const network = Network.fromParameters(small, cloneParameters(params));
