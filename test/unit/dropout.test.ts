@@ -1,30 +1,20 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, useBackend } from '../../src/engine/backend.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../src/engine/backend.js';
 import { makeDataset } from '../../src/data/dataset.js';
-import { seededStart, type SeededStart } from '../../src/experiment/seeded.js';
 import { Network } from '../../src/model/network.js';
 import { cloneParameters, type ParameterMap } from '../../src/model/parameters.js';
-import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
+import { parseModelSpec } from '../../src/model/spec.js';
 import { createOptimizer } from '../../src/optim/index.js';
 import { evaluateNetwork } from '../../src/schedules/evaluation.js';
 import type { EpochEvent } from '../../src/schedules/events.js';
-import { Run, resolveRunOptions, type RunOptions } from '../../src/schedules/run.js';
+import { resolveRunOptions, type RunOptions } from '../../src/schedules/run.js';
 import { Session } from '../../src/schedules/session.js';
 import { Rng } from '../../src/util/rng.js';
-import { expectClose, localpropErrorOf } from './support.js';
+import { expectClose, localpropErrorOf, seedRuns } from './support.js';
 import { cli } from '../cli/helpers.js';
 
-const spec = parseModelSpec(SEED_MODEL);
-let start: SeededStart;
-
-beforeAll(async () => {
-  await useBackend('wasm');
-  start = seededStart(0, spec, { dataset: 'signed_xor' });
-});
-
-function makeRun(options: Partial<RunOptions> = {}): Run {
-  return new Run({ schedule: 'backprop', spec, parameters: cloneParameters(start.parameters), train: start.train, test: start.test, seed: 0, ...options });
-}
+const seed = seedRuns();
+const { spec, makeRun } = seed;
 
 async function weightsAfter(options: Partial<RunOptions>): Promise<{ params: ParameterMap; epochs: EpochEvent[] }> {
   const run = makeRun(options);
@@ -190,10 +180,10 @@ describe('dropout in runs', () => {
     ['local-parallel', 'batch'],
   ] as const)('%s --step %s: the training loss of each epoch is the unmasked network’s', async (schedule, step) => {
     const run = makeRun({ schedule, step, epochs: 2, dropout: 0.5 });
-    const x = tf.tensor2d(start.train.x, [start.train.count, 2]);
-    const y = tf.tensor2d(start.train.y, [start.train.count, 1]);
+    const x = tf.tensor2d(seed.start().train.x, [seed.start().train.count, 2]);
+    const y = tf.tensor2d(seed.start().train.y, [seed.start().train.count, 1]);
     // 1000 rows in batches of 100: every example weighs 1/100 whatever the shuffle.
-    const w = tf.fill([start.train.count], 1 / 100) as tf.Tensor1D;
+    const w = tf.fill([seed.start().train.count], 1 / 100) as tf.Tensor1D;
     const expected: number[] = [];
     const reported: number[] = [];
     await run.complete((e) => {

@@ -1,4 +1,9 @@
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
+import { useBackend } from '../../src/engine/backend.js';
+import { seededStart, type SeededStart } from '../../src/experiment/seeded.js';
+import { cloneParameters } from '../../src/model/parameters.js';
+import { parseModelSpec, SEED_MODEL, type ModelSpec } from '../../src/model/spec.js';
+import { Run, type RunOptions } from '../../src/schedules/run.js';
 import { LocalpropError } from '../../src/util/errors.js';
 
 /** The backends numeric tests run on: the default (wasm) and the reference JS one. */
@@ -38,4 +43,20 @@ export async function localpropErrorOfAsync(fn: () => Promise<unknown>): Promise
     return (error as Error).message;
   }
   return expect.fail('expected a LocalpropError, but nothing was thrown');
+}
+
+/**
+ * Runs of the seed's network on signed_xor seed 0 (wasm backend), from one
+ * start drawn before the file's tests: `makeRun` defaults to back-propagation.
+ */
+export function seedRuns(): { spec: ModelSpec; start: () => SeededStart; makeRun: (options?: Partial<RunOptions>) => Run } {
+  const spec = parseModelSpec(SEED_MODEL);
+  let start: SeededStart;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    start = seededStart(0, spec, { dataset: 'signed_xor' });
+  });
+  const makeRun = (options: Partial<RunOptions> = {}) =>
+    new Run({ schedule: 'backprop', spec, parameters: cloneParameters(start.parameters), train: start.train, test: start.test, seed: 0, ...options });
+  return { spec, start: () => start, makeRun };
 }

@@ -1,31 +1,14 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, useBackend } from '../../src/engine/backend.js';
-import { seededStart, type SeededStart } from '../../src/experiment/seeded.js';
-import { cloneParameters, type ParameterMap } from '../../src/model/parameters.js';
-import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../src/engine/backend.js';
+import { seededStart } from '../../src/experiment/seeded.js';
+import type { ParameterMap } from '../../src/model/parameters.js';
+import { parseModelSpec } from '../../src/model/spec.js';
 import type { EpochEvent, RunEvent } from '../../src/schedules/events.js';
-import { Run, type RunOptions } from '../../src/schedules/run.js';
-import { localpropErrorOf, localpropErrorOfAsync } from './support.js';
+import { Run } from '../../src/schedules/run.js';
+import { localpropErrorOf, localpropErrorOfAsync, seedRuns } from './support.js';
 
-const spec = parseModelSpec(SEED_MODEL);
-let start: SeededStart;
-
-beforeAll(async () => {
-  await useBackend('wasm');
-  start = seededStart(0, spec, { dataset: 'signed_xor' });
-});
-
-function makeRun(options: Partial<RunOptions> = {}): Run {
-  return new Run({
-    schedule: 'backprop',
-    spec,
-    parameters: cloneParameters(start.parameters),
-    train: start.train,
-    test: start.test,
-    seed: 0,
-    ...options,
-  });
-}
+const seed = seedRuns();
+const { spec, makeRun } = seed;
 
 async function eventsOf(run: Run): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
@@ -157,9 +140,9 @@ describe('determinism and the shared start', () => {
     expect(ls.trainLoss).toBeCloseTo(bp.trainLoss, 6);
 
     // Independent forward pass of the initial parameters with naive TF formulas.
-    const params = tensorsOf(start.parameters, BLOCK_PARAMS);
-    const trainLoss = referenceLoss(params, tf.tensor2d(start.train.x, [1000, 2]), tf.tensor2d(start.train.y, [1000, 1])).dataSync()[0];
-    const testLoss = referenceLoss(params, tf.tensor2d(start.test.x, [1000, 2]), tf.tensor2d(start.test.y, [1000, 1])).dataSync()[0];
+    const params = tensorsOf(seed.start().parameters, BLOCK_PARAMS);
+    const trainLoss = referenceLoss(params, tf.tensor2d(seed.start().train.x, [1000, 2]), tf.tensor2d(seed.start().train.y, [1000, 1])).dataSync()[0];
+    const testLoss = referenceLoss(params, tf.tensor2d(seed.start().test.x, [1000, 2]), tf.tensor2d(seed.start().test.y, [1000, 1])).dataSync()[0];
     expect(bp.trainLoss).toBeCloseTo(trainLoss, 5);
     expect(bp.testLoss).toBeCloseTo(testLoss, 5);
   });
@@ -176,15 +159,15 @@ describe('what one epoch does', () => {
 
     // The gradient's sign, from an independent autodiff of the naive network.
     const names = BLOCK_PARAMS;
-    const x = tf.tensor2d(start.train.x, [1000, 2]);
-    const y = tf.tensor2d(start.train.y, [1000, 1]);
-    const initial = tensorsOf(start.parameters, names);
+    const x = tf.tensor2d(seed.start().train.x, [1000, 2]);
+    const y = tf.tensor2d(seed.start().train.y, [1000, 1]);
+    const initial = tensorsOf(seed.start().parameters, names);
     const grads = tf.grads((...ts: tf.Tensor[]) => referenceLoss(Object.fromEntries(names.map((n, k) => [n, ts[k]])), x, y))(names.map((n) => initial[n]));
 
     let checked = 0;
     let signMismatches = 0;
     names.forEach((name, k) => {
-      const before = start.parameters[name].data;
+      const before = seed.start().parameters[name].data;
       const now = after[name].data;
       const g = grads[k].dataSync();
       for (let j = 0; j < before.length; j++) {
@@ -199,7 +182,7 @@ describe('what one epoch does', () => {
     // The naive and the hand-written gradients agree in sign except, at most, on a few near-zero entries.
     expect(signMismatches).toBeLessThanOrEqual(5);
     // Backprop never touches the decoders.
-    for (const name of DECODER_PARAMS) expect(after[name].data).toEqual(start.parameters[name].data);
+    for (const name of DECODER_PARAMS) expect(after[name].data).toEqual(seed.start().parameters[name].data);
   });
 
   it('backprop and local-parallel report which blocks learned', async () => {
@@ -247,8 +230,8 @@ describe('local-sequential', () => {
     for (let k = 0; k < 4; k++) {
       for (let i = 0; i < 4; i++) {
         const w = snapshots[k][`blocks.${i}.weight`].data;
-        if (i > k) expect(w, `block ${i} after phase ${k}`).toEqual(start.parameters[`blocks.${i}.weight`].data);
-        else if (i === k) expect(w).not.toEqual(start.parameters[`blocks.${i}.weight`].data);
+        if (i > k) expect(w, `block ${i} after phase ${k}`).toEqual(seed.start().parameters[`blocks.${i}.weight`].data);
+        else if (i === k) expect(w).not.toEqual(seed.start().parameters[`blocks.${i}.weight`].data);
         else expect(w, `block ${i} after phase ${k}`).toEqual(snapshots[k - 1][`blocks.${i}.weight`].data);
       }
     }
@@ -261,10 +244,10 @@ describe('local-sequential', () => {
     const after = run.network.toParameters();
     run.dispose();
     for (const name of DECODER_PARAMS) {
-      if (decoders === 'fixed') expect(after[name].data, name).toEqual(start.parameters[name].data);
-      else expect(after[name].data, name).not.toEqual(start.parameters[name].data);
+      if (decoders === 'fixed') expect(after[name].data, name).toEqual(seed.start().parameters[name].data);
+      else expect(after[name].data, name).not.toEqual(seed.start().parameters[name].data);
     }
-    for (const name of BLOCK_PARAMS) expect(after[name].data, name).not.toEqual(start.parameters[name].data);
+    for (const name of BLOCK_PARAMS) expect(after[name].data, name).not.toEqual(seed.start().parameters[name].data);
   });
 });
 
@@ -303,7 +286,7 @@ describe('errors', () => {
 
   it('a model that does not fit the data is rejected with the fix', () => {
     const wrong = parseModelSpec('3-8-1');
-    const message = localpropErrorOf(() => new Run({ schedule: 'backprop', spec: wrong, parameters: {}, train: start.train, test: start.test, seed: 0 }));
+    const message = localpropErrorOf(() => new Run({ schedule: 'backprop', spec: wrong, parameters: {}, train: seed.start().train, test: seed.start().test, seed: 0 }));
     expect(message).toContain('change --model to 2-8-1');
   });
 });
