@@ -107,7 +107,7 @@ const COMMON: OptionDef[] = [
   { key: 'gateFloor', flags: '--gate-floor <g>', help: 'local-gated: lowest gate; 0 lets a moving axis be ignored (default 0)', parse: nonNegative },
   { key: 'gateTarget', flags: '--gate-target <what>', help: "local-gated: scale the change of the weights reading each axis (weights, default), the block's by its mean gate (block), or temper Rprop's step-size shrink after sign flips (step-sizes)", parse: oneOf('weights', 'block', 'step-sizes') },
   { key: 'workers', flags: '--workers <n>', help: 'train local-parallel on a pipeline of n threads, one group of blocks each (--step batch; the same results as one thread, see README)', parse: positiveInt },
-  { key: 'evalThread', flags: '--eval-thread <on|off>', help: 'score the test set on a second thread while the next epoch trains (same numbers; default on)', parse: oneOf('on', 'off') },
+  { key: 'evalThread', flags: '--eval-thread <on|off>', help: 'score the test set (and with --step batch the training loss) on a second thread while the epoch trains (same numbers; default on)', parse: oneOf('on', 'off') },
   { key: 'backend', flags: '--backend <name>', help: 'TF.js backend: wasm (default) or cpu', parse: text },
   { key: 'init', flags: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text },
   { key: 'json', flags: '--json', help: 'print one JSON object on stdout instead of tables', parse: flag },

@@ -3,13 +3,15 @@
  * network and test set and scores parameter snapshots on request.
  */
 import { parentPort } from 'node:worker_threads';
-import { useBackend } from '../engine/backend.js';
+import { tf, useBackend } from '../engine/backend.js';
 import { Network } from '../model/network.js';
-import { ScoredSet } from '../schedules/evaluation.js';
+import { evaluateNetwork, ScoredSet } from '../schedules/evaluation.js';
 import type { WorkerRequest, WorkerReply } from './worker-evaluator.js';
 
 let network: Network | null = null;
 let testSet: ScoredSet | null = null;
+/** The training set on the backend, when the run asks for training losses here. */
+let train: { x: tf.Tensor2D; y: tf.Tensor2D } | null = null;
 
 function reply(message: WorkerReply): void {
   parentPort!.postMessage(message);
@@ -21,9 +23,22 @@ parentPort!.on('message', async (request: WorkerRequest) => {
       await useBackend(request.backend);
       network?.dispose();
       testSet?.dispose();
+      if (train) tf.dispose([train.x, train.y]);
       network = Network.fromParameters(request.spec, request.parameters, 'evaluation thread');
       testSet = new ScoredSet(request.test, request.batchSize, request.hiddenLoss);
+      const t = request.train;
+      train = t ? { x: tf.tensor2d(t.x, [t.count, t.inputSize]), y: tf.tensor2d(t.y, [t.count, t.outputSize]) } : null;
       reply({ id: request.id, loss: 0, accuracy: 0, blockAccuracy: [] });
+    } else if (request.type === 'trainLoss') {
+      if (!train) throw new Error('no training set: the run did not give one at setup');
+      network!.load(request.snapshot);
+      const weights = tf.tensor1d(request.weights);
+      try {
+        // The same computation as the run's Session.evaluateTrain, on the same backend: the same number.
+        reply({ id: request.id, ...evaluateNetwork(network!, train.x, train.y, weights, request.batchCount, null) });
+      } finally {
+        weights.dispose();
+      }
     } else {
       network!.load(request.snapshot);
       reply({ id: request.id, ...testSet!.evaluate(network!) });

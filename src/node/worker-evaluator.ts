@@ -7,8 +7,9 @@ import type { LossName, ModelSpec } from '../model/spec.js';
 import type { Evaluation, TestEvaluator } from '../schedules/evaluation.js';
 
 export type WorkerRequest =
-  | { type: 'setup'; id: number; backend: string; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number; hiddenLoss: LossName }
-  | { type: 'evaluate'; id: number; snapshot: Float32Array[] };
+  | { type: 'setup'; id: number; backend: string; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number; hiddenLoss: LossName; train?: Dataset }
+  | { type: 'evaluate'; id: number; snapshot: Float32Array[] }
+  | { type: 'trainLoss'; id: number; snapshot: Float32Array[]; weights: Float32Array; batchCount: number };
 
 export type WorkerReply = ({ id: number } & Evaluation) | { id: number; error: string };
 
@@ -46,8 +47,12 @@ export class WorkerEvaluator implements TestEvaluator {
     return new WorkerEvaluator(new Worker(bootstrap, { eval: true }));
   }
 
-  setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName): Promise<void> {
-    return this.request({ type: 'setup', id: 0, backend: tf.getBackend(), spec: network.spec, parameters: network.toParameters(), test, batchSize, hiddenLoss }).then(() => undefined);
+  setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName, train?: Dataset): Promise<void> {
+    return this.request({ type: 'setup', id: 0, backend: tf.getBackend(), spec: network.spec, parameters: network.toParameters(), test, batchSize, hiddenLoss, train }).then(() => undefined);
+  }
+
+  trainLoss(snapshot: Float32Array[], weights: Float32Array, batchCount: number): Promise<number> {
+    return this.request({ type: 'trainLoss', id: 0, snapshot, weights, batchCount }, [...snapshot.map((a) => a.buffer as ArrayBuffer), weights.buffer as ArrayBuffer]).then((e) => e.loss);
   }
 
   evaluate(snapshot: Float32Array[]): Promise<Evaluation> {

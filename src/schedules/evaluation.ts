@@ -91,8 +91,14 @@ export class ScoredSet {
  * numbers the run would compute itself: same backend, same kernels.
  */
 export interface TestEvaluator {
-  /** Prepares for a run: its model, test set, batch size and hidden loss. */
-  setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName): Promise<void>;
+  /** Prepares for a run: its model, test set, batch size and hidden loss, and the training set when it will be asked for training losses. */
+  setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName, train?: Dataset): Promise<void>;
   /** Scores the network whose parameters are `snapshot` (see {@link Network.snapshot}). */
   evaluate(snapshot: Float32Array[]): Promise<Evaluation>;
+  /**
+   * The output loss on the training set (given to `setup`) of the network
+   * whose parameters are `snapshot`, each example weighted by `weights`
+   * (1/|its batch|), over `batchCount` batches: what {@link Session.evaluateTrain} computes.
+   */
+  trainLoss?(snapshot: Float32Array[], weights: Float32Array, batchCount: number): Promise<number>;
 }

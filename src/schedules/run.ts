@@ -287,7 +287,9 @@ export class Run implements AsyncIterable<RunEvent> {
         Object.assign(live, { epoch: resume.epoch, busyMs: resume.seconds * 1000, restoredScheduleState: resume.scheduleState, history: [...resume.history] });
       }
       this.live = live;
-      await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss);
+      // With mini-batches the training loss costs a pass over the training set every epoch: the evaluator takes it too.
+      const trainOnEvaluator = evaluator?.trainLoss !== undefined && o.step === 'batch';
+      await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss, trainOnEvaluator ? this.input.train : undefined);
       const pipeline = this.input.pipeline && this.schedule.name === 'local-parallel' ? this.input.pipeline : undefined;
       if (pipeline) {
         check(!resume, '--workers cannot continue a checkpoint yet (the groups would need the optimizer state); resume with --workers 1');
@@ -326,9 +328,16 @@ export class Run implements AsyncIterable<RunEvent> {
         const pending = evaluator?.evaluate(this.network.snapshot());
         // If training throws first, the evaluation's own failure is moot; do not report it as unhandled.
         pending?.catch(() => undefined);
+        let pendingTrainLoss: Promise<number> | null = null;
+        if (trainOnEvaluator && session.trainLossCostsAPass) {
+          const { weights, batchCount } = session.measureTrainLossElsewhere();
+          // A snapshot of its own: the evaluator takes over (transfers) the buffers it is given.
+          pendingTrainLoss = evaluator!.trainLoss!(this.network.snapshot(), weights, batchCount);
+          pendingTrainLoss.catch(() => undefined);
+        }
         const inline = pending ? null : session.evaluateTest();
         const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate) : meanLosses(plan.train(), session.batchCount);
-        const trainLoss = session.trainLossBeforeEpoch();
+        const trainLoss = pendingTrainLoss ? await pendingTrainLoss : session.trainLossBeforeEpoch();
         const test = inline ?? (await pending!);
         live.busyMs += performance.now() - epochStart;
         const event: EpochEvent = {

@@ -53,6 +53,8 @@ export class Session {
   private readonly testSet: ScoredSet;
   /** The batch partition of the epoch being trained (set by {@link Session.beginEpoch}). */
   batches!: EpochBatches;
+  /** True when this epoch's training loss is measured outside the session. */
+  private trainLossElsewhere = false;
   /** Each block's dropout mask stream, forked from the run's dropout stream. */
   private readonly blockDropout: Rng[] | null;
   /** Counts optimizer steps, so a cached loss knows which parameters it belongs to. */
@@ -121,6 +123,7 @@ export class Session {
    * is given that session's batches instead of drawing its own.
    */
   beginEpoch(given?: EpochBatches): void {
+    this.trainLossElsewhere = false;
     this.batches = given ?? epochBatches(this.train.count, this.options.batchSize, this.shuffleRng);
     this.epochTrainLoss = null;
   }
@@ -133,6 +136,7 @@ export class Session {
    * itself runs the whole network on the whole set.
    */
   trainLossBeforeEpoch(): number {
+    check(!this.trainLossElsewhere, 'this epoch\'s training loss is measured elsewhere (measureTrainLossElsewhere)');
     this.settleTrainLoss();
     return this.epochTrainLoss!;
   }
@@ -144,7 +148,7 @@ export class Session {
    * other threads). A session with `measureTrainLoss: false` never measures.
    */
   settleTrainLoss(): void {
-    if (this.epochTrainLoss !== null || this.options.measureTrainLoss === false) return;
+    if (this.epochTrainLoss !== null || this.options.measureTrainLoss === false || this.trainLossElsewhere) return;
     const cache = this.outputLossCache;
     if (cache && cache.version === this.version) {
       const total = tf.tidy(() => tf.div(tf.sum(tf.mul(cache.perExample, this.epochWeights())), this.batchCount));
@@ -172,6 +176,26 @@ export class Session {
       return perExampleLoss(loss, loss === 'ce' ? logits : last.fromLogits(logits), this.trainY);
     });
     this.outputLossCache = { version: this.version, perExample };
+  }
+
+  /**
+   * Whether this epoch's training loss would cost a pass over the training
+   * set: not with one step per epoch (the steps or the cache give it) and
+   * not when the cache holds the current parameters' loss.
+   */
+  get trainLossCostsAPass(): boolean {
+    const cache = this.outputLossCache;
+    return this.options.step === 'batch' && this.options.measureTrainLoss !== false && !(cache && cache.version === this.version);
+  }
+
+  /**
+   * This epoch's training loss is measured elsewhere (another thread, on
+   * the parameters the epoch starts from): the session does not measure it,
+   * and {@link Session.trainLossBeforeEpoch} must not be asked for it.
+   */
+  measureTrainLossElsewhere(): { weights: Float32Array; batchCount: number } {
+    this.trainLossElsewhere = true;
+    return { weights: batchMeanWeights(this.batches), batchCount: this.batchCount };
   }
 
   private epochWeights(): tf.Tensor1D {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { seededStart } from '../../src/experiment/seeded.js';
 import { cloneParameters } from '../../src/model/parameters.js';
@@ -9,9 +9,10 @@ import { Run } from '../../src/schedules/run.js';
 
 const spec = parseModelSpec(SEED_MODEL);
 
-async function epochs(schedule: string, evaluator?: WorkerEvaluator): Promise<EpochEvent[]> {
+async function epochs(schedule: string, evaluator?: WorkerEvaluator, batch = false): Promise<EpochEvent[]> {
   const start = seededStart(3, spec, { dataset: 'signed_xor' });
-  const run = new Run({ schedule, spec, ...start, parameters: cloneParameters(start.parameters), epochs: 6, testEvaluator: evaluator });
+  const steps = batch ? { step: 'batch' as const, batchSize: 128, optimizer: { name: 'adam' as const, lr: 0.01 } } : {};
+  const run = new Run({ schedule, spec, ...start, parameters: cloneParameters(start.parameters), epochs: 6, testEvaluator: evaluator, ...steps });
   const events: EpochEvent[] = [];
   await run.complete((e) => {
     if (e.type === 'epoch') events.push(e);
@@ -36,6 +37,17 @@ describe('evaluation on a second thread', () => {
     expect(threaded.map((e) => [e.testLoss, e.testAccuracy, e.trainLoss])).toEqual(inline.map((e) => [e.testLoss, e.testAccuracy, e.trainLoss]));
     // Training changes the network every epoch, so a stale snapshot would show as repeated values.
     expect(new Set(threaded.map((e) => e.testLoss)).size).toBe(threaded.length);
+  });
+
+  it.each(['backprop', 'local-parallel', 'local-sequential'])('with mini-batches, gives %s exactly the training loss computed inline, measured on the thread', async (schedule) => {
+    const inline = await epochs(schedule, undefined, true);
+    const calls = vi.spyOn(evaluator, 'trainLoss');
+    const threaded = await epochs(schedule, evaluator, true);
+    // Every epoch's training loss came from the thread.
+    expect(calls).toHaveBeenCalledTimes(threaded.length);
+    calls.mockRestore();
+    expect(threaded.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy])).toEqual(inline.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]));
+    expect(new Set(threaded.map((e) => e.trainLoss)).size).toBe(threaded.length);
   });
 
   it('leaves no tensors behind on the main thread', async () => {
