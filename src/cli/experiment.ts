@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../experiment/gated-study.js';
 import { renderGatedReport, renderResultsIndex } from '../experiment/gated-report.js';
 import { MNIST_STUDY, runMnistStudy, type MnistRunRecord } from '../experiment/mnist-study.js';
+import { WorkerPipeline } from '../node/worker-pipeline.js';
+import { parseModelSpec } from '../model/spec.js';
 import { mnistCurves, renderMnistReport } from '../experiment/mnist-report.js';
 import type { TestEvaluator } from '../schedules/evaluation.js';
 import { check } from '../util/errors.js';
@@ -56,6 +58,8 @@ export interface ExperimentCommandOptions {
   part?: string;
   /** mnist: restrict to these datasets. */
   datasets?: string[];
+  /** mnist: local-parallel on a pipeline of this many threads. */
+  workers?: number;
 }
 
 /**
@@ -73,15 +77,27 @@ async function runMnistCommand(options: ExperimentCommandOptions, evaluator: Tes
   const file = (key: string) => join(folder, `${key}.json`);
   if (!options.renderOnly) {
     const started = Date.now();
-    await runMnistStudy(plan, {
-      ...(options.quick ? { limit: 1000, epochs: 2 } : {}),
-      evaluator,
-      done: (key) => existsSync(file(key)),
-      save: (key, record) => writeJsonAtomic(file(key), record),
-      progress: (m) => {
-        if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-      },
-    });
+    const pipelines = new Map<string, WorkerPipeline>();
+    const workers = options.workers ?? 1;
+    check(Number.isInteger(workers) && workers >= 1, `--workers must be a whole number ≥ 1, got ${options.workers}`);
+    try {
+      await runMnistStudy(plan, {
+        ...(options.quick ? { limit: 1000, epochs: 2 } : {}),
+        evaluator,
+        pipelineFor: (model) => {
+          if (workers <= 1) return undefined;
+          if (!pipelines.has(model)) pipelines.set(model, WorkerPipeline.start(parseModelSpec(model), workers));
+          return pipelines.get(model);
+        },
+        done: (key) => existsSync(file(key)),
+        save: (key, record) => writeJsonAtomic(file(key), record),
+        progress: (m) => {
+          if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+        },
+      });
+    } finally {
+      await Promise.all([...pipelines.values()].map((p) => p.close()));
+    }
   }
   const records = existsSync(folder)
     ? readdirSync(folder)

@@ -1,5 +1,6 @@
 import { parseModelSpec } from '../model/spec.js';
 import type { TestEvaluator } from '../schedules/evaluation.js';
+import type { EpochPipeline } from '../schedules/pipeline.js';
 import type { RunOptions } from '../schedules/run.js';
 import { experimentRuns } from './experiment.js';
 
@@ -68,7 +69,16 @@ export function runKey(cell: Pick<MnistCell, 'dataset' | 'model'>, schedule: str
  */
 export async function runMnistStudy(
   cells: MnistCell[],
-  options: { limit?: number; epochs?: number; evaluator?: TestEvaluator; done: (key: string) => boolean; save: (key: string, record: MnistRunRecord) => void; progress: (m: string) => void },
+  options: {
+    limit?: number;
+    epochs?: number;
+    evaluator?: TestEvaluator;
+    /** Trains local-parallel on this model's pipeline (same results, sooner); the caller starts and closes them. */
+    pipelineFor?: (model: string) => EpochPipeline | undefined;
+    done: (key: string) => boolean;
+    save: (key: string, record: MnistRunRecord) => void;
+    progress: (m: string) => void;
+  },
 ): Promise<void> {
   for (const cell of cells) {
     for (const seed of cell.seeds) {
@@ -81,7 +91,7 @@ export async function runMnistStudy(
           schedules: [schedule],
           seeds: [seed],
           decoders: ['learned' as const],
-          training: { ...MNIST_TRAINING, optimizer: { ...MNIST_TRAINING.optimizer }, lrDecayAt: [...MNIST_TRAINING.lrDecayAt], ...(options.epochs ? { epochs: options.epochs } : {}), testEvaluator: options.evaluator },
+          training: { ...MNIST_TRAINING, optimizer: { ...MNIST_TRAINING.optimizer }, lrDecayAt: [...MNIST_TRAINING.lrDecayAt], ...(options.epochs ? { epochs: options.epochs } : {}), testEvaluator: options.evaluator, pipeline: schedule === 'local-parallel' ? options.pipelineFor?.(cell.model) : undefined },
         };
         options.progress(`${key}: started`);
         for (const run of experimentRuns(config)) {
