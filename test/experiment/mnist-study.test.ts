@@ -3,6 +3,8 @@ import { useBackend } from '../../src/engine/backend.js';
 import { renderMnistReport } from '../../src/experiment/mnist-report.js';
 import { MNIST_STUDY, runKey, runMnistStudy, type MnistCell, type MnistRunRecord } from '../../src/experiment/mnist-study.js';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
+import { WorkerPipeline } from '../../src/node/worker-pipeline.js';
+import { parseModelSpec } from '../../src/model/spec.js';
 
 beforeAll(async () => {
   registerImageDatasets();
@@ -46,6 +48,21 @@ describe('the MNIST study', () => {
     expect(r.testError).toBeGreaterThan(0);
     expect(r.testError).toBeLessThan(0.9);
     expect(r.limit).toBe(300);
+  });
+
+  it('gives the same record when local-parallel trains on a pipeline', async () => {
+    const cell: MnistCell = { dataset: 'mnist', model: '784-16-16-10', schedules: ['local-parallel'], seeds: [1], part: 'small' };
+    const records: MnistRunRecord[] = [];
+    const pipeline = WorkerPipeline.start(parseModelSpec(cell.model), 2);
+    try {
+      for (const pipelineFor of [undefined, () => pipeline]) {
+        await runMnistStudy([cell], { limit: 300, epochs: 2, pipelineFor, done: () => false, save: (_, r) => records.push(r), progress: () => undefined });
+      }
+    } finally {
+      await pipeline.close();
+    }
+    const [one, two] = records.map(({ seconds, ...rest }) => rest);
+    expect(two).toEqual(one);
   });
 
   it('tables mean ± std over seeds and judges the goals from the records', () => {
