@@ -14,12 +14,14 @@ const WINDOW = 4;
 /**
  * An {@link EpochPipeline} on Node's worker_threads: one thread, with its own
  * TF.js, per group of blocks; consecutive groups talk over their own
- * message channel, activations moving without a copy (transferred buffers).
+ * message channel, activations read once off the backend and then
+ * transferred, not cloned.
  * Close it when done ({@link WorkerPipeline.close}); a failed epoch closes it.
  */
 export class WorkerPipeline implements EpochPipeline {
   private readonly workers: Worker[];
   private replies: ((m: PipelineReply, g: number) => void) | null = null;
+  private rejectPending: ((e: Error) => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
   private epochs = 0;
@@ -79,7 +81,7 @@ export class WorkerPipeline implements EpochPipeline {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  /** Whether every thread has stopped (for tests: nothing is left running). */
+  /** Threads still running: 0 once the pipeline is closed (tests check nothing is left behind). */
   get threadCount(): number {
     return this.workers.filter((w) => w.threadId !== -1).length;
   }
@@ -112,8 +114,6 @@ export class WorkerPipeline implements EpochPipeline {
       this.workers.forEach((w, g) => w.postMessage(request(g)));
     });
   }
-  private rejectPending: ((e: Error) => void) | null = null;
-
   /** A failed group leaves the others waiting on it: stop them all, keep the first error for the caller. */
   private fail(error: Error): void {
     if (this.failure || this.closed) return;
