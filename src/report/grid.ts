@@ -81,30 +81,27 @@ export function areaOf(data: Pick<Dataset, 'x' | 'count' | 'inputSize'>): GridAr
 const CHUNK = 16384;
 
 /**
- * What `read` gives for every lattice point, computed in chunks. `read` runs
- * inside a tidy and returns a `[rows, outputs]` tensor.
+ * What `read` gives for every lattice point, computed in chunks: one grid per
+ * tensor it returns. `read` runs inside a tidy and returns `[rows, outputs]` tensors.
  */
-function evaluateGrid(area: GridArea, size: number, read: (x: tf.Tensor2D) => tf.Tensor2D): BoundaryGrid {
+function evaluateGrids(area: GridArea, size: number, read: (x: tf.Tensor2D) => tf.Tensor2D[]): BoundaryGrid[] {
   const inputs = gridInputs(area, size);
   const points = size * size;
-  let values: Float32Array | null = null;
-  let outputs = 0;
+  let grids: BoundaryGrid[] = [];
   for (let start = 0; start < points; start += CHUNK) {
     const rows = Math.min(CHUNK, points - start);
-    const out = tf.tidy(() => read(tf.tensor2d(inputs.subarray(2 * start, 2 * (start + rows)), [rows, 2])));
-    const data = out.dataSync() as Float32Array;
-    outputs = out.shape[1];
-    out.dispose();
-    values ??= new Float32Array(points * outputs);
-    values.set(data, start * outputs);
+    const outs = tf.tidy(() => read(tf.tensor2d(inputs.subarray(2 * start, 2 * (start + rows)), [rows, 2])));
+    if (start === 0) grids = outs.map((t) => ({ area, size, outputs: t.shape[1], values: new Float32Array(points * t.shape[1]) }));
+    outs.forEach((t, k) => grids[k].values.set(t.dataSync() as Float32Array, start * grids[k].outputs));
+    tf.dispose(outs);
   }
-  return { area, size, outputs, values: values! };
+  return grids;
 }
 
 /** The network's output over the area: its probabilities for sigmoid and softmax outputs. */
 export function networkGrid(network: Network, area: GridArea, size: number): BoundaryGrid {
   checkTwoD(network);
-  return evaluateGrid(area, size, (x) => network.predict(x));
+  return evaluateGrids(area, size, (x) => [network.predict(x)])[0];
 }
 
 /**
@@ -118,7 +115,7 @@ export function blockGrid(network: Network, block: number, hiddenLoss: LossName,
   const blocks = network.blocks.length;
   check(Number.isInteger(block) && block >= 0 && block < blocks, `block ${block} does not exist; the network has blocks 0-${blocks - 1}`);
   if (block === blocks - 1) return networkGrid(network, area, size);
-  return evaluateGrid(area, size, (x) => readDecoder(network.decoders[block].apply(network.encode(x, block + 1)), hiddenLoss));
+  return evaluateGrids(area, size, (x) => [readDecoder(network.decoders[block].apply(network.encode(x, block + 1)), hiddenLoss)])[0];
 }
 
 /**
@@ -128,24 +125,13 @@ export function blockGrid(network: Network, block: number, hiddenLoss: LossName,
  */
 export function allBlockGrids(network: Network, hiddenLoss: LossName, area: GridArea, size: number): BoundaryGrid[] {
   checkTwoD(network);
-  const inputs = gridInputs(area, size);
-  const points = size * size;
-  const blocks = network.blocks;
-  const grids: BoundaryGrid[] = blocks.map((b) => ({ area, size, outputs: b.isOutput ? b.outputSize : network.decoders[b.index].weight.shape[1], values: new Float32Array(0) }));
-  grids.forEach((g) => (g.values = new Float32Array(points * g.outputs)));
-  for (let start = 0; start < points; start += CHUNK) {
-    const rows = Math.min(CHUNK, points - start);
-    const outs = tf.tidy(() => {
-      let h: tf.Tensor2D = tf.tensor2d(inputs.subarray(2 * start, 2 * (start + rows)), [rows, 2]);
-      return blocks.map((block) => {
-        h = block.apply(h);
-        return block.isOutput ? h : readDecoder(network.decoders[block.index].apply(h), hiddenLoss);
-      });
+  return evaluateGrids(area, size, (x) => {
+    let h = x;
+    return network.blocks.map((block) => {
+      h = block.apply(h);
+      return block.isOutput ? h : readDecoder(network.decoders[block.index].apply(h), hiddenLoss);
     });
-    outs.forEach((t, b) => grids[b].values.set(t.dataSync() as Float32Array, start * grids[b].outputs));
-    tf.dispose(outs);
-  }
-  return grids;
+  });
 }
 
 /** A decoder's output on the scale the run's accuracy reads it. */
