@@ -18,7 +18,7 @@ import { resultsObject } from './report.js';
 import { runExperiment } from './run-experiment.js';
 import { outFolder, reportSettings } from './report-settings.js';
 import { allScheduleNames, experimentFrom, parseJson } from './setup.js';
-import { startPipeline } from './workers.js';
+import { withPipeline } from './workers.js';
 import { InterruptedError, interruption } from './interrupt.js';
 import { formatSummary, formatTable } from './table.js';
 import { runExperimentCommand } from './experiment.js';
@@ -67,12 +67,7 @@ async function compare(cli: OptionValues): Promise<void> {
 async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined): Promise<void> {
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
-  const pipeline = startPipeline(o, config);
-  try {
-    await compareOn(o, config);
-  } finally {
-    await pipeline?.close();
-  }
+  await withPipeline(o, config, () => compareOn(o, config));
 }
 
 async function compareOn(o: OptionValues, config: ExperimentConfig): Promise<void> {
@@ -97,12 +92,7 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
   const schedule = getSchedule(o.schedule as string);
   const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0], evaluator);
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
-  const pipeline = startPipeline(o, config);
-  try {
-    await trainOn(o, config);
-  } finally {
-    await pipeline?.close();
-  }
+  await withPipeline(o, config, () => trainOn(o, config));
 }
 
 async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void> {

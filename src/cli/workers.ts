@@ -5,12 +5,22 @@ import { resolveRunOptions } from '../schedules/run.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from './options.js';
 
+/** Runs `body` with the pipeline `--workers N` asks for attached to `config` (see {@link startPipeline}), closing it after. */
+export async function withPipeline<T>(o: OptionValues, config: ExperimentConfig, body: () => Promise<T>): Promise<T> {
+  const pipeline = startPipeline(o, config);
+  try {
+    return await body();
+  } finally {
+    await pipeline?.close();
+  }
+}
+
 /**
  * The pipeline `--workers N` asks for (none for N = 1), attached to the
  * experiment's local-parallel runs; the caller closes it. Everything that
  * would make it refuse is checked here, before any thread starts.
  */
-export function startPipeline(o: OptionValues, config: ExperimentConfig): WorkerPipeline | undefined {
+function startPipeline(o: OptionValues, config: ExperimentConfig): WorkerPipeline | undefined {
   const workers = (o.workers as number | undefined) ?? 1;
   if (workers <= 1) return undefined;
   check(config.schedules.includes('local-parallel'), `--workers pipelines local-parallel only, and this command runs ${config.schedules.join(', ')}; use --workers 1`);
