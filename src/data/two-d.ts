@@ -26,15 +26,23 @@ export function twoDimensional(sample: (rng: Rng) => [number, number, number], d
   };
 }
 
-/** Two interleaved spiral arms, each turning 1.5 times around the origin within the unit disc. */
-export const spiral: DatasetEntry = (() => {
-  const draw = twoDimensional((rng) => {
-    const label = rng.int(2);
+/**
+ * A sampler of `arms` spiral arms evenly spaced around the origin, each
+ * turning `turns` times between radius 0.05 and 1: the label is the arm.
+ */
+function spiralArms(arms: number, turns: number): (rng: Rng) => [number, number, number] {
+  return (rng) => {
+    const label = rng.int(arms);
     // √u spreads points evenly along the arm's area rather than piling them at the centre.
     const r = 0.05 + 0.95 * Math.sqrt(rng.uniform());
-    const angle = 3 * Math.PI * r + label * Math.PI;
+    const angle = 2 * Math.PI * turns * r + (label * 2 * Math.PI) / arms;
     return [r * Math.cos(angle), r * Math.sin(angle), label];
-  }, 0.03);
+  };
+}
+
+/** Two interleaved spiral arms, each turning 1.5 times around the origin within the unit disc. */
+export const spiral: DatasetEntry = (() => {
+  const draw = twoDimensional(spiralArms(2, 1.5), 0.03);
   return {
     name: 'spiral',
     description: 'Two spiral arms, each turning 1.5 times around the origin in the unit disc; assign the arm (0 or 1). Noise std 0.03 by default.',
@@ -48,16 +56,7 @@ export const spiral: DatasetEntry = (() => {
 
 /** Three spiral arms 120° apart, each turning once around the origin: a 3-class task. */
 export const spiral3: DatasetEntry = (() => {
-  const draw = twoDimensional(
-    (rng) => {
-      const label = rng.int(3);
-      const r = 0.05 + 0.95 * Math.sqrt(rng.uniform());
-      const angle = 2 * Math.PI * r + (label * 2 * Math.PI) / 3;
-      return [r * Math.cos(angle), r * Math.sin(angle), label];
-    },
-    0.03,
-    3,
-  );
+  const draw = twoDimensional(spiralArms(3, 1), 0.03, 3);
   return {
     name: 'spiral3',
     description: 'Three spiral arms 120° apart, each turning once around the origin in the unit disc; assign the arm (0, 1 or 2, one-hot targets). Noise std 0.03 by default.',
