@@ -28,10 +28,7 @@ export class WorkerPipeline implements EpochPipeline {
   /** Test hook: make a block throw at a batch, to check how failures surface. */
   failAt?: { block: number; batch: number };
 
-  constructor(
-    readonly spec: ModelSpec,
-    readonly groups: number[][],
-  ) {
+  constructor(readonly groups: number[][]) {
     this.workers = groups.map(() => startWorker());
     this.workers.forEach((w, g) => {
       w.on('message', (m: PipelineReply) => this.replies?.(m, g));
@@ -51,7 +48,7 @@ export class WorkerPipeline implements EpochPipeline {
 
   /** A pipeline of `workers` groups, balanced by {@link groupBlocks}. */
   static start(spec: ModelSpec, workers: number): WorkerPipeline {
-    return new WorkerPipeline(spec, groupBlocks(spec, workers));
+    return new WorkerPipeline(groupBlocks(spec, workers));
   }
 
   async setup(network: Network, train: Dataset, options: PipelineRunOptions): Promise<void> {
