@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { useBackend } from '../engine/backend.js';
 import { listDatasets } from '../data/registry.js';
 import { summarize } from '../experiment/summary.js';
@@ -34,7 +35,12 @@ function scoredOnText(config: ExperimentConfig): string {
 }
 
 function options(name: CommandName, cli: OptionValues): OptionValues {
-  const o = resolveOptions(name, cli, (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`));
+  const o = resolveOptions(
+    name,
+    cli,
+    (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`),
+    (configPath, file) => resolvePath(dirname(configPath), file),
+  );
   if (o.resume !== undefined) {
     // The stopped command's own --out (even one with {time} in it) named the folder that --resume names now.
     check(o.out === undefined || o.out === o.resume || String(o.out).includes('{time}'), `--resume ${String(o.resume)} continues in that folder, but --out names ${String(o.out)}; drop --out or give the same folder`);

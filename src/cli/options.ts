@@ -73,6 +73,7 @@ export function parseSeeds(v: unknown, label = '--seeds'): number[] {
 const COMMON: OptionDef[] = [
   { key: 'dataset', flags: '--dataset <name>', help: 'registered dataset (see `localprop datasets`); default signed_xor', parse: text },
   { key: 'noise', flags: '--noise <std>', help: 'Gaussian noise added to 2-D inputs after labelling', parse: nonNegative },
+  { key: 'trainShare', flags: '--train-share <s>', help: "2-D sets: share of their 2000 points used for training (default 0.5: 1000 and 1000, the seed's)", parse: number },
   { key: 'dataDir', flags: '--data-dir <dir>', help: 'folder holding the IDX files of mnist or fashion-mnist (raw or .gz), instead of their default place', parse: text },
   { key: 'limit', flags: '--limit <n>', help: 'keep only the first n training and the first n test examples (quick runs)', parse: positiveInt },
   { key: 'val', flags: '--val <n>', help: 'score on the last n training examples (held out from training) instead of the test set; reported metrics are then validation metrics', parse: positiveInt },
@@ -147,12 +148,22 @@ export function addOptions(command: Command, name: CommandName): Command {
 /** Parsed option values by key; absent keys were not given anywhere. */
 export type OptionValues = Record<string, unknown>;
 
+/** Options that name files to read; in a config file they are relative to the file's folder. */
+const INPUT_FILES = ['train', 'test', 'init', 'dataDir', 'model'];
+
 /**
  * Merges --config (if any) under the flags given on the command line and
  * parses every value. Unknown keys in the config file are errors, so a typo
- * does not silently run the default.
+ * does not silently run the default. Files a config file names are found
+ * beside it (`besideConfig` joins the config's path and a relative name), so
+ * a folder holding a config and its data works from any directory.
  */
-export function resolveOptions(name: CommandName, cli: OptionValues, readConfig: (path: string) => unknown): OptionValues {
+export function resolveOptions(
+  name: CommandName,
+  cli: OptionValues,
+  readConfig: (path: string) => unknown,
+  besideConfig: (configPath: string, file: string) => string = (_c, file) => file,
+): OptionValues {
   const defs = DEFS[name];
   const byKey = new Map(defs.map((d) => [d.key, d]));
   const merged: OptionValues = {};
@@ -166,7 +177,10 @@ export function resolveOptions(name: CommandName, cli: OptionValues, readConfig:
       if (!def || key === 'config') {
         throw new LocalpropError(`--config ${path}: unknown option "${rawKey}" for \`localprop ${name}\`; known: ${defs.filter((d) => d.key !== 'config').map((d) => d.key).join(', ')}`);
       }
-      merged[key] = def.parse(value, `"${rawKey}" in ${path}`);
+      const parsed = def.parse(value, `"${rawKey}" in ${path}`);
+      // A model given inline (spec text or JSON) is not a file.
+      const isFile = INPUT_FILES.includes(key) && (key !== 'model' || String(parsed).endsWith('.json'));
+      merged[key] = isFile ? besideConfig(path, parsed as string) : parsed;
     }
   }
   for (const [key, value] of Object.entries(cli)) {

@@ -41,6 +41,7 @@ export function dataSourceFrom(o: OptionValues): DataSource {
   getDataset(name);
   const options: DatasetOptions = {};
   if (o.noise !== undefined) options.noise = o.noise as number;
+  if (o.trainShare !== undefined) options.trainShare = o.trainShare as number;
   if (o.dataDir !== undefined) options.dataDir = o.dataDir as string;
   if (o.limit !== undefined) options.limit = o.limit as number;
   return { dataset: name, options };

@@ -71,6 +71,21 @@ describe('--config', () => {
     expect(expectUserError(await cli('compare', '--config', configFile({ save: 'x.safetensors' })))).toMatch(/unknown option "save" for `localprop compare`/);
   });
 
+  it('finds the CSV files a config names beside the config, whatever the working directory', async () => {
+    const dir = tempDir();
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => `${(i % 7) / 7 - 0.5},${(i % 5) / 5 - 0.5},${i % 2}`).join('\n');
+    writeFileSync(join(dir, 'train.csv'), rows(40));
+    writeFileSync(join(dir, 'test.csv'), rows(20));
+    const path = join(dir, 'config.json');
+    writeFileSync(path, JSON.stringify({ train: 'train.csv', test: 'test.csv', model: '2-8-1 hidden=relu', schedules: 'backprop', seeds: 1, epochs: 2, quiet: true }));
+    const json = await cliJson('compare', '--config', path, '--json');
+    expect(json.results).toHaveLength(1);
+    expect(json.dataset).toContain("train.csv");
+    // A missing file is named by its full place, so the user sees where it was looked for.
+    writeFileSync(path, JSON.stringify({ train: 'missing.csv', test: 'test.csv' }));
+    expect(expectUserError(await cli('compare', '--config', path, '--quiet'))).toContain(join(dir, 'missing.csv'));
+  });
+
   it('"config" inside a config file is refused', async () => {
     expect(expectUserError(await cli('compare', '--config', configFile({ config: 'other.json' })))).toMatch(/unknown option "config"/);
   });

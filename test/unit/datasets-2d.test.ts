@@ -4,6 +4,23 @@ import { splitValidation } from '../../src/data/dataset.js';
 import { Rng } from '../../src/util/rng.js';
 
 describe('2-D datasets', () => {
+  it('--train-share moves points between the splits; 0.5 is the seed\'s 1000 and 1000, and a larger share extends the training set', () => {
+    const plain = buildDataset('signed_xor', new Rng(3));
+    const half = buildDataset('signed_xor', new Rng(3), { trainShare: 0.5 });
+    expect(half.train.x).toEqual(plain.train.x);
+    expect(half.test.y).toEqual(plain.test.y);
+    const more = buildDataset('signed_xor', new Rng(3), { trainShare: 0.75 });
+    expect([more.train.count, more.test.count]).toEqual([1500, 500]);
+    expect(more.train.x.subarray(0, 2000)).toEqual(plain.train.x);
+    expect(more.test.x).toEqual(plain.test.x.subarray(0, 1000));
+    expect(buildDataset('spiral3', new Rng(3), { trainShare: 0.1 }).train.count).toBe(200);
+  });
+
+  it('--train-share outside (0, 1) is refused with the reason', () => {
+    expect(() => buildDataset('circles', new Rng(0), { trainShare: 1 })).toThrow(/between 0 and 1 exclusive/);
+    expect(() => buildDataset('circles', new Rng(0), { trainShare: 0 })).toThrow(/--train-share/);
+  });
+
   it('circles labels by radius: inner disc and outer ring are class 1, the middle ring class 0', () => {
     const { train } = buildDataset('circles', new Rng(5), { noise: 0 });
     expect(train.count).toBe(1000);
