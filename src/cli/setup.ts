@@ -4,16 +4,13 @@ import { getDataset, type DatasetOptions } from '../data/registry.js';
 import type { DataSource, ExperimentConfig } from '../experiment/experiment.js';
 import { decodeCheckpoint } from '../io/checkpoint.js';
 import type { ParameterMap } from '../model/parameters.js';
-import { modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec, type LossName } from '../model/spec.js';
-import type { OptimizerConfig, OptimizerName } from '../optim/index.js';
-import type { DecoderMode } from '../schedules/events.js';
+import { modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec } from '../model/spec.js';
 import { listSchedules } from '../schedules/registry.js';
 import type { TestEvaluator } from '../schedules/evaluation.js';
-import type { GateOptions } from '../schedules/gates.js';
-import type { StepMode } from '../schedules/session.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile } from './files.js';
 import type { OptionValues } from './options.js';
+import { experimentOf } from './experiment-options.js';
 
 export const DEFAULT_DATASET = 'signed_xor';
 
@@ -80,60 +77,12 @@ export function loadInit(path: string, spec: ModelSpec | undefined): { spec: Mod
   return decodeCheckpoint(new Uint8Array(readUserFile(path, '--init')), `--init ${path}`, spec);
 }
 
-function optimizerFrom(o: OptionValues): OptimizerConfig | undefined {
-  const name = o.optimizer as OptimizerName | undefined;
-  const given = ['lr', 'etas', 'stepSizes', 'betas', 'eps', 'alpha', 'momentum', 'dampening', 'nesterov', 'weightDecay'].filter((k) => o[k] !== undefined);
-  if (!name && given.length === 0) return undefined;
-  const resolved: OptimizerName = name ?? (o.step === 'batch' ? 'adam' : 'rprop');
-  const config: OptimizerConfig = { name: resolved };
-  if (o.lr !== undefined) config.lr = o.lr as number;
-  if (o.etas) [config.etaMinus, config.etaPlus] = o.etas as [number, number];
-  if (o.stepSizes) [config.stepMin, config.stepMax] = o.stepSizes as [number, number];
-  if (o.betas) [config.beta1, config.beta2] = o.betas as [number, number];
-  for (const k of ['eps', 'alpha', 'momentum', 'dampening', 'weightDecay'] as const) if (o[k] !== undefined) config[k] = o[k] as number;
-  if (o.nesterov) config.nesterov = true;
-  return config;
-}
-
 /** An experiment from the options of `compare` or `train`. */
 export function experimentFrom(o: OptionValues, schedules: string[], seeds: number[], evaluator?: TestEvaluator): ExperimentConfig {
   const data = dataSourceFrom(o);
   const init = o.init !== undefined ? loadInit(o.init as string, o.model !== undefined ? modelSpecOf(o, data, undefined) : undefined) : undefined;
   const spec = modelSpecOf(o, data, init?.spec);
-  const decoders = ((o.decoders as string[] | undefined) ?? ['learned']).map((d) => {
-    check(d === 'fixed' || d === 'learned', `--decoders takes fixed, learned or fixed,learned; got "${d}"`);
-    return d as DecoderMode;
-  });
-  check(new Set(decoders).size === decoders.length, '--decoders lists a mode twice');
-  return {
-    data,
-    spec,
-    schedules,
-    seeds,
-    decoders,
-    initial: init?.parameters,
-    holdOut: o.val as number | undefined,
-    training: {
-      epochs: o.epochs as number | undefined,
-      step: o.step as StepMode | undefined,
-      batchSize: o.batchSize as number | undefined,
-      optimizer: optimizerFrom(o),
-      hiddenLoss: o.hiddenLoss as LossName | undefined,
-      zeroGradSteps: o.zeroGradSteps as boolean | undefined,
-      lrDecayAt: o.lrDecayAt as number[] | undefined,
-      lrDecay: o.lrDecay as number | undefined,
-      dropout: o.dropout as number | undefined,
-      testEvaluator: evaluator,
-      gate: {
-        mode: o.gate as GateOptions['mode'] | undefined,
-        tau: o.gateTau as number | undefined,
-        scale: o.gateScale as GateOptions['scale'] | undefined,
-        smoothing: o.gateSmoothing as number | undefined,
-        floor: o.gateFloor as number | undefined,
-        target: o.gateTarget as GateOptions['target'] | undefined,
-      },
-    },
-  };
+  return experimentOf(o, { data, spec, schedules, seeds, initial: init?.parameters, evaluator });
 }
 
 export function allScheduleNames(): string[] {
