@@ -7,7 +7,7 @@ import { Run, checkDataFitsModel, resolveRunOptions, type RunOptions } from '../
 import { getDataset } from '../data/registry.js';
 import { getSchedule } from '../schedules/registry.js';
 import { check } from '../util/errors.js';
-import { seededStart } from './seeded.js';
+import { seededStart, type SeededStart } from './seeded.js';
 
 /** Where the data comes from: a registered dataset drawn per seed, or fixed sets (user files). */
 export type DataSource = { dataset: string; options?: DatasetOptions } | { name: string; train: Dataset; test: Dataset };
@@ -58,6 +58,33 @@ export function dataName(data: DataSource): string {
   return 'dataset' in data ? data.dataset : data.name;
 }
 
+/** What seed `seed` fixes for every run of the experiment: the data (with the hold-out applied) and the initial parameters. */
+export function experimentStart(config: ExperimentConfig, seed: number): SeededStart {
+  const data = 'dataset' in config.data ? config.data : { train: config.data.train, test: config.data.test };
+  const start = seededStart(seed, config.spec, data);
+  if (config.holdOut) {
+    const { train, validation } = splitValidation(start.train, config.holdOut);
+    start.train = train;
+    start.test = validation;
+  }
+  if (config.initial) start.parameters = config.initial;
+  return start;
+}
+
+/** One run of the experiment from a seed's start, with its own copy of the initial parameters; the caller disposes it. */
+export function experimentRun(config: ExperimentConfig, start: SeededStart, schedule: string, decoders: DecoderMode): Run {
+  return new Run({
+    ...config.training,
+    schedule,
+    spec: config.spec,
+    parameters: cloneParameters(start.parameters),
+    train: start.train,
+    test: start.test,
+    seed: start.seed,
+    decoders,
+  });
+}
+
 /**
  * The runs of an experiment in order: seed by seed, then decoder mode, then
  * schedule. Each run is made only when the caller asks for the next one and
@@ -66,26 +93,10 @@ export function dataName(data: DataSource): string {
 export function* experimentRuns(config: ExperimentConfig): Generator<Run> {
   checkExperiment(config);
   for (const seed of config.seeds) {
-    const data = 'dataset' in config.data ? config.data : { train: config.data.train, test: config.data.test };
-    const start = seededStart(seed, config.spec, data);
-    if (config.holdOut) {
-      const { train, validation } = splitValidation(start.train, config.holdOut);
-      start.train = train;
-      start.test = validation;
-    }
-    const parameters = config.initial ?? start.parameters;
+    const start = experimentStart(config, seed);
     for (const decoders of config.decoders) {
       for (const schedule of config.schedules) {
-        const run = new Run({
-          ...config.training,
-          schedule,
-          spec: config.spec,
-          parameters: cloneParameters(parameters),
-          train: start.train,
-          test: start.test,
-          seed,
-          decoders,
-        });
+        const run = experimentRun(config, start, schedule, decoders);
         try {
           yield run;
         } finally {
