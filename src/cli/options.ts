@@ -190,3 +190,14 @@ export function resolveOptions(
   }
   return merged;
 }
+
+/**
+ * Parses one option's value as `localprop name` would, with the flag in any
+ * message; `key` is the option's camelCase key. For callers that hold
+ * options outside a command line (the playground's URL).
+ */
+export function parseOptionValue(name: CommandName, key: string, value: unknown): unknown {
+  const def = DEFS[name].find((d) => d.key === key);
+  check(def !== undefined, `\`localprop ${name}\` has no option ${key}`);
+  return def.parse(value, def.flags.split(' ')[0]);
+}

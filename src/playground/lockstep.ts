@@ -1,0 +1,139 @@
+import { experimentRun } from '../experiment/experiment.js';
+import { allBlockGrids, networkGrid, type BoundaryGrid } from '../report/grid.js';
+import type { EpochEvent, RunEndEvent, RunEvent } from '../schedules/events.js';
+import type { Run } from '../schedules/run.js';
+import type { PlaygroundSetup } from './setup.js';
+
+/** One column of a frame: a schedule's run as it stands. */
+export interface ColumnFrame {
+  schedule: string;
+  /** Epochs trained so far, and in all. */
+  epoch: number;
+  epochs: number;
+  /** The block local-sequential is training now; null for the schedules that train every block. */
+  block: number | null;
+  done: boolean;
+  /** Epoch events since the previous frame. */
+  events: EpochEvent[];
+  /** The final metrics, once the run has finished. */
+  end: RunEndEvent | null;
+  /** The network's output over the plane. */
+  network: BoundaryGrid;
+  /** decoder∘block∘encoder of every hidden block over the plane. */
+  blocks: BoundaryGrid[];
+}
+
+export interface Frame {
+  /** Calls of {@link Lockstep.advance} so far. */
+  tick: number;
+  columns: ColumnFrame[];
+}
+
+/** Points a side of the pictures a frame carries. */
+export interface FrameSizes {
+  network: number;
+  blocks: number;
+}
+
+/** Small enough to draw every frame while four columns train, large enough to read the boundary. */
+export const DEFAULT_FRAME_SIZES: FrameSizes = { network: 100, blocks: 40 };
+
+interface Column {
+  run: Run;
+  events: AsyncIterator<RunEvent>;
+  epoch: number;
+  epochs: number;
+  block: number | null;
+  fresh: EpochEvent[];
+  history: EpochEvent[];
+  end: RunEndEvent | null;
+}
+
+/**
+ * Every schedule of a setup trained side by side: the same data, seed and
+ * initial weights, each column advancing the same number of epochs before a
+ * frame is taken, so the comparison is fair at every frame. DOM-free: the
+ * page runs it in a Web Worker, tests run it in Node.
+ */
+export class Lockstep {
+  private readonly columns: Column[];
+  private ticks = 0;
+
+  constructor(
+    readonly setup: PlaygroundSetup,
+    private readonly sizes: FrameSizes = DEFAULT_FRAME_SIZES,
+  ) {
+    const { config, start } = setup;
+    this.columns = config.schedules.map((schedule) => {
+      const run = experimentRun(config, start, schedule, config.decoders[0]);
+      return { run, events: run[Symbol.asyncIterator](), epoch: 0, epochs: 0, block: null, fresh: [], history: [], end: null };
+    });
+  }
+
+  /** True when every column has finished. */
+  get done(): boolean {
+    return this.columns.every((c) => c.end !== null);
+  }
+
+  /** The runs, in column order (their networks hold the weights as of the last frame). */
+  get runs(): Run[] {
+    return this.columns.map((c) => c.run);
+  }
+
+  /** Every column's epoch events so far. */
+  histories(): { schedule: string; events: EpochEvent[]; end: RunEndEvent | null }[] {
+    return this.columns.map((c) => ({ schedule: c.run.schedule.name, events: [...c.history], end: c.end }));
+  }
+
+  /** Trains every unfinished column `epochs` more epochs (or to its end). */
+  async advance(epochs: number): Promise<void> {
+    this.ticks++;
+    for (const column of this.columns) {
+      let trained = 0;
+      while (trained < epochs && column.end === null) {
+        const next = await column.events.next();
+        if (next.done) break;
+        const event = next.value;
+        if (event.type === 'start') column.epochs = event.epochs;
+        else if (event.type === 'epoch') {
+          trained++;
+          column.epoch = event.epoch;
+          column.block = event.block;
+          column.fresh.push(event);
+          column.history.push(event);
+        } else column.end = event;
+      }
+    }
+  }
+
+  /** Every column's pictures now, and its events since the previous frame. */
+  frame(): Frame {
+    const { area } = this.setup;
+    const columns = this.columns.map((c): ColumnFrame => {
+      const network = c.run.network;
+      const frame: ColumnFrame = {
+        schedule: c.run.schedule.name,
+        epoch: c.epoch,
+        epochs: c.epochs,
+        block: c.block,
+        done: c.end !== null,
+        events: c.fresh,
+        end: c.end,
+        network: networkGrid(network, area, this.sizes.network),
+        blocks: allBlockGrids(network, c.run.options.hiddenLoss, area, this.sizes.blocks).slice(0, -1),
+      };
+      c.fresh = [];
+      return frame;
+    });
+    return { tick: this.ticks, columns };
+  }
+
+  /** Frees every run's tensors. */
+  async dispose(): Promise<void> {
+    for (const c of this.columns) {
+      // Returning the generator runs its finally: the optimizer and session free their tensors.
+      await c.events.return?.(undefined);
+      c.run.dispose();
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { parseModelSpec } from '../../src/model/spec.js';
+import { decodePoints, encodePoints, pointsFromCsv, pointsToCsv, splitPoints, pointsDataset, type Point } from '../../src/playground/points.js';
+import { csvDatasets } from '../../src/data/csv.js';
+import { DEFAULT_STATE, fitModel, MAX_LINK_POINTS, queryFromState, stateFromQuery, STATE_OPTIONS, type PlaygroundState } from '../../src/playground/state.js';
+import { cliConfigOf, setupOf } from '../../src/playground/setup.js';
+import { resolveOptions } from '../../src/cli/options.js';
+import { localpropErrorOf } from '../unit/support.js';
+
+/** A state that differs from the default in every option. */
+const EVERYTHING_CHANGED: PlaygroundState = {
+  dataset: 'points',
+  noise: 0.2,
+  trainShare: 0.7,
+  model: '2-12-6-3 hidden=tanh',
+  schedules: ['local-gated', 'backprop'],
+  decoders: 'fixed',
+  epochs: 17,
+  step: 'batch',
+  batchSize: 32,
+  optimizer: 'adam',
+  lr: 0.003,
+  gate: 'soft',
+  gateTau: 0.25,
+  gateScale: 'absolute',
+  gateSmoothing: 0.5,
+  gateFloor: 0.1,
+  gateTarget: 'block',
+  seed: 7,
+  backend: 'cpu',
+  speed: 5,
+  points: [
+    [0.125, -0.5, 0],
+    [-0.75, 0.333, 1],
+    [0.9, 0.9, 2],
+  ],
+};
+
+describe('playground state in the URL', () => {
+  it('every option of the table is changed by the test state, so the round trip checks them all', () => {
+    for (const option of STATE_OPTIONS) expect(EVERYTHING_CHANGED[option.key], option.name).not.toEqual(DEFAULT_STATE[option.key]);
+  });
+
+  it('round-trips the default state and a state with every option changed', () => {
+    for (const state of [DEFAULT_STATE, EVERYTHING_CHANGED]) {
+      const { query, pointsLeftOut } = queryFromState(state);
+      expect(pointsLeftOut).toBe(false);
+      const read = stateFromQuery(query);
+      expect(read.problems).toEqual([]);
+      expect(read.state).toEqual(state);
+    }
+  });
+
+  it('uses the CLI flag names in the link', () => {
+    const { query } = queryFromState(EVERYTHING_CHANGED);
+    const names = [...new URLSearchParams(query).keys()];
+    expect(names).toContain('train-share');
+    expect(names).toContain('batch-size');
+    expect(names).toContain('gate-tau');
+    expect(new URLSearchParams(query).get('model')).toBe('2-12-6-3 hidden=tanh');
+    // Options left at "default" (null) are left out of the link.
+    const defaults = [...new URLSearchParams(queryFromState(DEFAULT_STATE).query).keys()];
+    expect(defaults).not.toContain('lr');
+    expect(defaults).not.toContain('epochs');
+    expect(defaults).not.toContain('points');
+  });
+
+  it('reports unknown names and bad values, keeping the defaults for them', () => {
+    const read = stateFromQuery('?seed=-3&optimizer=adamw&speed=7&colour=red&dataset=spiral');
+    expect(read.state.seed).toBe(0);
+    expect(read.state.optimizer).toBe('rprop');
+    expect(read.state.speed).toBe(1);
+    expect(read.state.dataset).toBe('spiral');
+    expect(read.problems).toHaveLength(4);
+    expect(read.problems.join('\n')).toMatch(/seed: --seed must be a whole number ≥ 0/);
+    expect(read.problems.join('\n')).toMatch(/optimizer: --optimizer must be one of rprop, adam, rmsprop, sgd, got "adamw"/);
+    expect(read.problems.join('\n')).toMatch(/unknown option "colour"/);
+    expect(stateFromQuery('model=2-x-1').problems[0]).toMatch(/^model: /);
+    expect(stateFromQuery('schedules=backprop,backprop').problems[0]).toMatch(/twice/);
+    expect(stateFromQuery('schedules=adam').problems[0]).toMatch(/unknown schedule "adam"/);
+    expect(stateFromQuery('points=1,2').problems[0]).toMatch(/point 1 \("1,2"\) is not x,y,class/);
+  });
+
+  it('leaves out points that are too many or too precise for a link, and says so', () => {
+    const many: Point[] = Array.from({ length: MAX_LINK_POINTS + 1 }, (_, i) => [i / 1000, 0, i % 2]);
+    expect(queryFromState({ ...DEFAULT_STATE, dataset: 'points', points: many })).toMatchObject({ pointsLeftOut: true });
+    const precise = queryFromState({ ...DEFAULT_STATE, dataset: 'points', points: [[0.12345, 0, 0], [0, 0, 1]] });
+    expect(precise.pointsLeftOut).toBe(true);
+    expect(new URLSearchParams(precise.query).has('points')).toBe(false);
+    expect(queryFromState({ ...DEFAULT_STATE, dataset: 'points', points: many.slice(0, MAX_LINK_POINTS) }).pointsLeftOut).toBe(false);
+  });
+});
+
+describe('the model follows the data', () => {
+  it('fits the input and output widths, taking the output defaults of a new width', () => {
+    expect(fitModel('2-100-100-10-1 hidden=mish,normalize out=sigmoid', 2, 1)).toBe('2-100-100-10-1 hidden=mish,normalize');
+    expect(fitModel('2-100-100-10-1 hidden=mish,normalize', 2, 3)).toBe('2-100-100-10-3 hidden=mish,normalize');
+    expect(parseModelSpec(fitModel('2-8-1 out=tanh', 2, 1)).out).toBe('tanh');
+    expect(parseModelSpec(fitModel('2-8-1 out=tanh', 2, 4)).out).toBe('softmax');
+    expect(fitModel('2-8-1', 2, 1, { widths: [5, 4], activation: 'tanh', normalize: true })).toBe('2-5-4-1 hidden=tanh,normalize');
+    expect(localpropErrorOf(() => fitModel('2-8-1', 2, 1, { widths: [0] }))).toMatch(/hidden widths must be whole numbers ≥ 1/);
+  });
+});
+
+describe('the user points', () => {
+  it('encode to the link and back', () => {
+    const points: Point[] = [[0.5, -0.25, 1], [-1, 0.125, 0]];
+    expect(encodePoints(points)).toBe('0.5,-0.25,1;-1,0.125,0');
+    expect(decodePoints(encodePoints(points))).toEqual(points);
+    expect(localpropErrorOf(() => decodePoints('0,0,9'))).toMatch(/class 9 must be a whole number from 0 to 7/);
+  });
+
+  it('read a CSV with or without a header and refuse other shapes', () => {
+    expect(pointsFromCsv('x,y,label\n0.5,0.5,1\n-0.5,0.25,0\n', 'mine.csv')).toEqual([[0.5, 0.5, 1], [-0.5, 0.25, 0]]);
+    expect(pointsFromCsv('1,2,0\n3,4,2\n', 'mine.csv')).toEqual([[1, 2, 0], [3, 4, 2]]);
+    expect(localpropErrorOf(() => pointsFromCsv('1,2,3,0\n1,2,3,1\n', 'wide.csv'))).toMatch(/wide.csv has 3 feature columns/);
+    expect(localpropErrorOf(() => pointsFromCsv('1,2,0\n', 'one.csv'))).toMatch(/at least 2 rows/);
+  });
+
+  it('split by the training share with a seeded shuffle; too few points are both trained and tested on', () => {
+    const points: Point[] = Array.from({ length: 20 }, (_, i) => [i, -i, i % 3]);
+    const a = splitPoints(points, 0.75, 4);
+    expect([a.train.length, a.test.length, a.sharedTest]).toEqual([15, 5, false]);
+    expect([...a.train, ...a.test].map((p) => p[0]).sort((x, y) => x - y)).toEqual(points.map((p) => p[0]));
+    expect(splitPoints(points, 0.75, 4)).toEqual(a);
+    expect(splitPoints(points, 0.75, 5).train).not.toEqual(a.train);
+    const few = splitPoints(points.slice(0, 4), 0.5, 0);
+    expect(few).toEqual({ train: points.slice(0, 4), test: points.slice(0, 4), sharedTest: true });
+  });
+
+  it('written as CSV, read by the CLI reader as the same dataset', () => {
+    const points: Point[] = [[0.1, 0.2, 0], [Math.fround(1 / 3), -0.7, 2], [0.3, 0.4, 1]];
+    const text = pointsToCsv(points);
+    const { train } = csvDatasets(text, text, { trainSource: 'train.csv', testSource: 'test.csv' });
+    const direct = pointsDataset(points, 3);
+    expect(train.x).toEqual(direct.x);
+    expect(train.y).toEqual(direct.y);
+  });
+});
+
+describe('the configuration the CLI reads', () => {
+  it('carries the CLI names, a one-seed list, the fitted model, and gate options only with the gated schedule', () => {
+    const config = cliConfigOf({ ...DEFAULT_STATE, dataset: 'spiral3', schedules: ['backprop'], seed: 3, lr: 0.02 }, 'wasm');
+    expect(config).toEqual({
+      dataset: 'spiral3',
+      'train-share': 0.5,
+      model: '2-100-100-10-3 hidden=mish,normalize',
+      schedules: ['backprop'],
+      decoders: 'learned',
+      step: 'epoch',
+      'batch-size': 100,
+      optimizer: 'rprop',
+      lr: 0.02,
+      seeds: [3],
+      backend: 'wasm',
+    });
+    expect(cliConfigOf(DEFAULT_STATE)).toMatchObject({ gate: 'hard', 'gate-tau': 0.1 });
+    // A backend the CLI does not have is left out.
+    expect(cliConfigOf(DEFAULT_STATE, 'webgl').backend).toBeUndefined();
+    const points = cliConfigOf(EVERYTHING_CHANGED);
+    expect(points).toMatchObject({ train: 'train.csv', test: 'test.csv' });
+    expect(points.dataset).toBeUndefined();
+    expect(points.noise).toBeUndefined();
+    // Every key is one `localprop compare --config` accepts.
+    expect(() => resolveOptions('compare', { config: 'c.json' }, () => points)).not.toThrow();
+  });
+
+  it('builds the experiment the CLI would, and refuses what the CLI refuses', () => {
+    const setup = setupOf({ ...DEFAULT_STATE, dataset: 'circles', trainShare: 0.25, noise: 0 });
+    expect([setup.start.train.count, setup.start.test.count]).toEqual([500, 1500]);
+    expect(setup.config.schedules).toEqual(DEFAULT_STATE.schedules);
+    expect(setupOf({ ...DEFAULT_STATE, dataset: 'points', points: [[0, 0, 0], [1, 1, 2], [1, 0, 1]] }).config.spec.layers).toEqual([2, 100, 100, 10, 3]);
+    expect(localpropErrorOf(() => setupOf({ ...DEFAULT_STATE, optimizer: 'rprop', step: 'epoch', epochs: null, lr: 0.01, schedules: [] }))).toMatch(/schedules.*needs/);
+    expect(localpropErrorOf(() => setupOf({ ...DEFAULT_STATE, dataset: 'points', points: [] }))).toMatch(/add at least 2 points/);
+  });
+});
