@@ -10,11 +10,11 @@ export const DEFAULT_BACKEND = 'wasm';
 
 /**
  * Selects and initialises a TF.js backend (`wasmPaths`: the URL prefix of
- * the .wasm files, needed in a browser). Throws a {@link LocalpropError}
+ * the .wasm files, or each file's URL by its name, needed in a browser). Throws a {@link LocalpropError}
  * naming the backends that are registered when `name` is not one of them or
  * fails to start.
  */
-export async function useBackend(name: string = DEFAULT_BACKEND, options: { wasmPaths?: string } = {}): Promise<void> {
+export async function useBackend(name: string = DEFAULT_BACKEND, options: { wasmPaths?: string | Record<string, string> } = {}): Promise<void> {
   // In a browser the wasm binaries are fetched from wherever the page serves them.
   if (options.wasmPaths !== undefined) setWasmPaths(options.wasmPaths);
   if (tf.getBackend() === name) return;

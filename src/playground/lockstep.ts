@@ -1,5 +1,5 @@
 import { experimentRun } from '../experiment/experiment.js';
-import { allBlockGrids, networkGrid, type BoundaryGrid } from '../report/grid.js';
+import { allBlockGrids, type BoundaryGrid } from '../report/grid.js';
 import type { EpochEvent, RunEndEvent, RunEvent } from '../schedules/events.js';
 import type { Run } from '../schedules/run.js';
 import type { PlaygroundSetup } from './setup.js';
@@ -29,14 +29,12 @@ export interface Frame {
   columns: ColumnFrame[];
 }
 
-/** Points a side of the pictures a frame carries. */
-export interface FrameSizes {
-  network: number;
-  blocks: number;
-}
-
-/** Small enough to draw every frame while four columns train, large enough to read the boundary. */
-export const DEFAULT_FRAME_SIZES: FrameSizes = { network: 100, blocks: 40 };
+/**
+ * Points a side of a frame's pictures. The network's and the blocks' come
+ * from one forward pass over one lattice, which is what lets four columns
+ * be drawn many times a second.
+ */
+export const DEFAULT_FRAME_SIZE = 64;
 
 interface Column {
   run: Run;
@@ -61,7 +59,7 @@ export class Lockstep {
 
   constructor(
     readonly setup: PlaygroundSetup,
-    private readonly sizes: FrameSizes = DEFAULT_FRAME_SIZES,
+    private readonly size: number = DEFAULT_FRAME_SIZE,
   ) {
     const { config, start } = setup;
     this.columns = config.schedules.map((schedule) => {
@@ -110,7 +108,7 @@ export class Lockstep {
   frame(): Frame {
     const { area } = this.setup;
     const columns = this.columns.map((c): ColumnFrame => {
-      const network = c.run.network;
+      const grids = allBlockGrids(c.run.network, c.run.options.hiddenLoss, area, this.size);
       const frame: ColumnFrame = {
         schedule: c.run.schedule.name,
         epoch: c.epoch,
@@ -119,8 +117,8 @@ export class Lockstep {
         done: c.end !== null,
         events: c.fresh,
         end: c.end,
-        network: networkGrid(network, area, this.sizes.network),
-        blocks: allBlockGrids(network, c.run.options.hiddenLoss, area, this.sizes.blocks).slice(0, -1),
+        network: grids[grids.length - 1],
+        blocks: grids.slice(0, -1),
       };
       c.fresh = [];
       return frame;

@@ -18,7 +18,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.png': 'image/png', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.png': 'image/png', '.svg': 'image/svg+xml', '.css': 'text/css' };
 
 /** Serves `routes` (URL prefix → folder) on a loopback port. */
 export async function serveFolders(routes: Record<string, string>): Promise<{ url: string; close: () => Promise<void> }> {

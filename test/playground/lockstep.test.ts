@@ -23,7 +23,7 @@ describe('training side by side', () => {
   beforeAll(() => useBackend('wasm'));
 
   it('advances every column the same epochs per frame; local-sequential goes on after the others finish', async () => {
-    const lockstep = new Lockstep(setupOf(SMALL), { network: 12, blocks: 6 });
+    const lockstep = new Lockstep(setupOf(SMALL), 12);
     await lockstep.advance(1);
     const first = lockstep.frame();
     expect(first.columns.map((c) => [c.schedule, c.epoch, c.events.length])).toEqual([
@@ -34,7 +34,7 @@ describe('training side by side', () => {
     ]);
     expect(first.columns.map((c) => c.epochs)).toEqual([3, 12, 3, 3]);
     expect(first.columns[0].network.values).toHaveLength(12 * 12);
-    expect(first.columns[0].blocks.map((b) => b.values.length)).toEqual([36, 36, 36]);
+    expect(first.columns[0].blocks.map((b) => b.values.length)).toEqual([144, 144, 144]);
     await lockstep.advance(2);
     const second = lockstep.frame();
     expect(second.columns.map((c) => c.epoch)).toEqual([3, 3, 3, 3]);
@@ -53,7 +53,7 @@ describe('training side by side', () => {
   });
 
   it('shares the data and initial weights across columns: the first epoch scores every column alike', async () => {
-    const lockstep = new Lockstep(setupOf({ ...SMALL, schedules: ['backprop', 'local-parallel'] }), { network: 4, blocks: 4 });
+    const lockstep = new Lockstep(setupOf({ ...SMALL, schedules: ['backprop', 'local-parallel'] }), 4);
     await lockstep.advance(1);
     const [a, b] = lockstep.frame().columns.map((c) => c.events[0]);
     expect(a.testLoss).toBeCloseTo(b.testLoss, 6);
@@ -64,7 +64,7 @@ describe('training side by side', () => {
 
   it('frees every tensor it made when disposed', async () => {
     const before = tf.memory().numTensors;
-    const lockstep = new Lockstep(setupOf(SMALL), { network: 8, blocks: 4 });
+    const lockstep = new Lockstep(setupOf(SMALL), 8);
     await lockstep.advance(2);
     lockstep.frame();
     await lockstep.dispose();
@@ -76,7 +76,7 @@ describe('a downloaded run', () => {
   beforeAll(() => useBackend('wasm'));
 
   it('is trained again by `localprop compare --config` to the same numbers', async () => {
-    const lockstep = new Lockstep(setupOf({ ...SMALL, schedules: ['backprop', 'local-gated'], seed: 2 }), { network: 4, blocks: 4 });
+    const lockstep = new Lockstep(setupOf({ ...SMALL, schedules: ['backprop', 'local-gated'], seed: 2 }), 4);
     while (!lockstep.done) await lockstep.advance(2);
     const dir = unzipTo(runArchive(lockstep, 'wasm'));
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -93,7 +93,7 @@ describe('a downloaded run', () => {
 
   it("holds the user's points and each column's weights, which --init continues from", async () => {
     const points: Point[] = Array.from({ length: 24 }, (_, i) => [roundForLink(Math.cos(i) * 0.8), roundForLink(Math.sin(i * 1.7) * 0.8), i % 3]);
-    const lockstep = new Lockstep(setupOf({ ...SMALL, dataset: 'points', points, schedules: ['local-parallel'], trainShare: 0.75 }), { network: 4, blocks: 4 });
+    const lockstep = new Lockstep(setupOf({ ...SMALL, dataset: 'points', points, schedules: ['local-parallel'], trainShare: 0.75 }), 4);
     await lockstep.advance(2);
     const dir = unzipTo(runArchive(lockstep, 'wasm'));
     expect(readFileSync(join(dir, 'train.csv'), 'utf8').split('\n')[0]).toBe('x,y,class');

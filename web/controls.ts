@@ -1,0 +1,169 @@
+import { HIDDEN_ACTIVATIONS, hiddenLayout, STATE_OPTIONS, USER_POINTS, type PlaygroundState, type StateOption } from '../src/playground/state.js';
+import { MAX_CLASSES } from '../src/playground/points.js';
+import { categoryColor } from '../src/report/colors.js';
+import { h } from './dom.js';
+
+/** What the controls ask the page to do. */
+export interface ControlEvents {
+  /** Options changed (already checked by the table's readers). */
+  change(patch: Partial<PlaygroundState>): void;
+  /** A problem with what was typed, to show instead of applying it. */
+  problem(message: string): void;
+  upload(file: File): void;
+  clearPoints(): void;
+}
+
+const GROUPS: StateOption['group'][] = ['Data', 'Model', 'Training', 'Gates', 'Run'];
+
+/**
+ * The options panel, built from the state table: one labelled control per
+ * option, grouped, each reading its text through the table's own reader
+ * (the CLI's parsers), so a bad value is refused with the CLI's message.
+ */
+export class Controls {
+  readonly element: HTMLElement;
+  private readonly refreshers: ((state: PlaygroundState) => void)[] = [];
+  /** The class a click on the picture adds. */
+  pointClass = 0;
+  private readonly classPicker: HTMLElement;
+  private readonly pointsNote: HTMLElement;
+
+  constructor(private readonly events: ControlEvents) {
+    this.classPicker = h('div', { class: 'classes', role: 'radiogroup', 'aria-label': 'class of the points you click' });
+    this.pointsNote = h('p', { class: 'points-note', 'aria-live': 'polite' });
+    this.element = h('form', { class: 'controls', 'aria-label': 'options' });
+    this.element.addEventListener('submit', (e) => e.preventDefault());
+    for (const group of GROUPS) {
+      const fieldset = h('fieldset', { 'data-group': group }, h('legend', {}, group));
+      for (const option of STATE_OPTIONS.filter((o) => o.group === group)) {
+        const row = this.build(option);
+        if (row) fieldset.append(row);
+      }
+      if (group === 'Data') fieldset.append(this.pointsTools());
+      this.element.append(fieldset);
+    }
+  }
+
+  /** Shows a state's values in every control. */
+  show(state: PlaygroundState, pointsLeftOut: boolean): void {
+    for (const refresh of this.refreshers) refresh(state);
+    this.showPointTools(state, pointsLeftOut);
+  }
+
+  private build(option: StateOption): HTMLElement | null {
+    const id = `option-${option.name}`;
+    const label = (text = option.label) => h('label', { for: id, title: option.help }, text);
+    const read = (text: string) => {
+      try {
+        this.events.change({ [option.key]: option.read(text) } as Partial<PlaygroundState>);
+      } catch (e) {
+        this.events.problem(`${option.label}: ${(e as Error).message}`);
+      }
+    };
+    const control = option.control;
+    if (option.key === 'model') return this.modelControls(option);
+    if (control.kind === 'none') return null;
+    if (control.kind === 'checklist') {
+      const box = h('div', { class: 'checklist', role: 'group', 'aria-label': option.label, title: option.help });
+      const inputs = control.choices().map((c) => {
+        const input = h('input', { type: 'checkbox', id: `${id}-${c.value}`, value: c.value, name: option.name });
+        box.append(h('label', { for: input.id }, input, ` ${c.label}`));
+        return input;
+      });
+      box.addEventListener('change', () => read(inputs.filter((i) => i.checked).map((i) => i.value).join(',')));
+      this.refreshers.push((s) => inputs.forEach((i) => (i.checked = (s[option.key] as string[]).includes(i.value))));
+      return h('div', { class: 'row' }, h('span', { class: 'label' }, option.label), box);
+    }
+    if (control.kind === 'select') {
+      const select = h('select', { id, name: option.name, title: option.help }, ...control.choices().map((c) => h('option', { value: c.value }, c.label)));
+      select.addEventListener('change', () => read(select.value));
+      this.refreshers.push((s) => (select.value = String(s[option.key])));
+      return h('div', { class: 'row' }, label(), select);
+    }
+    const input =
+      control.kind === 'number'
+        ? h('input', { id, name: option.name, type: 'number', min: control.min, max: control.max, step: control.step, placeholder: control.placeholder, title: option.help })
+        : h('input', { id, name: option.name, type: 'text', title: option.help });
+    input.addEventListener('change', () => read(input.value.trim()));
+    this.refreshers.push((s) => {
+      const value = s[option.key];
+      input.value = value === null ? '' : String(value);
+    });
+    return h('div', { class: 'row' }, label(), input);
+  }
+
+  /** The model as hidden widths, activation and normalize, which rewrite the CLI's spec; the spec itself shown below. */
+  private modelControls(option: StateOption): HTMLElement {
+    const widths = h('input', { id: 'option-widths', type: 'text', title: 'hidden widths, one number per hidden block, like 100-100-10', 'aria-describedby': 'model-spec' });
+    const activation = h('select', { id: 'option-activation' }, ...HIDDEN_ACTIVATIONS.map((a) => h('option', { value: a }, a)));
+    const normalize = h('input', { id: 'option-normalize', type: 'checkbox' });
+    const spec = h('output', { id: 'model-spec', class: 'spec', for: 'option-widths option-activation option-normalize' });
+    let current = '';
+    const apply = () => {
+      const layers = widths.value.trim().split(/[-,\s]+/).filter(Boolean);
+      const parts = current.split(/\s+/);
+      const ends = parts[0].split('-');
+      const text = `${[ends[0], ...layers, ends[ends.length - 1]].join('-')} hidden=${activation.value}${normalize.checked ? ',normalize' : ''} ${parts.slice(1).filter((p) => !p.startsWith('hidden=')).join(' ')}`.trim();
+      try {
+        this.events.change({ model: option.read(text) as string });
+      } catch (e) {
+        this.events.problem(`Model: ${(e as Error).message}`);
+      }
+    };
+    [widths, activation, normalize].forEach((c) => c.addEventListener('change', apply));
+    this.refreshers.push((s) => {
+      current = s.model;
+      const layout = hiddenLayout(s.model);
+      widths.value = layout.widths.join('-');
+      activation.value = layout.activation;
+      normalize.checked = layout.normalize;
+      spec.textContent = `--model "${s.model}"`;
+    });
+    return h(
+      'div',
+      { class: 'model' },
+      h('div', { class: 'row' }, h('label', { for: widths.id, title: widths.title }, 'Hidden widths'), widths),
+      h('div', { class: 'row' }, h('label', { for: activation.id }, 'Activation'), activation),
+      h('div', { class: 'row' }, h('label', { for: normalize.id, title: 'divide each hidden output by its L2 norm' }, 'Normalize'), normalize),
+      spec,
+    );
+  }
+
+  private pointsTools(): HTMLElement {
+    const upload = h('input', { id: 'upload-csv', type: 'file', accept: '.csv,text/csv', class: 'visually-hidden' });
+    upload.addEventListener('change', () => {
+      const file = upload.files?.[0];
+      if (file) this.events.upload(file);
+      upload.value = '';
+    });
+    const choose = h('button', { type: 'button', id: 'choose-csv' }, 'Upload CSV (x,y,class)');
+    choose.addEventListener('click', () => upload.click());
+    const clear = h('button', { type: 'button', id: 'clear-points' }, 'Clear points');
+    clear.addEventListener('click', () => this.events.clearPoints());
+    return h(
+      'div',
+      { class: 'points-tools' },
+      h('span', { class: 'label' }, 'Your points: click a picture to add one of class'),
+      this.classPicker,
+      h('div', { class: 'buttons' }, choose, upload, clear),
+      this.pointsNote,
+    );
+  }
+
+  private showPointTools(state: PlaygroundState, pointsLeftOut: boolean): void {
+    const classes = Math.min(MAX_CLASSES, Math.max(2, ...state.points.map((p) => p[2] + 2)));
+    this.pointClass = Math.min(this.pointClass, classes - 1);
+    this.classPicker.replaceChildren(
+      ...Array.from({ length: classes }, (_, k) => {
+        const input = h('input', { type: 'radio', name: 'point-class', id: `point-class-${k}`, value: k, checked: k === this.pointClass });
+        input.addEventListener('change', () => (this.pointClass = k));
+        return h('label', { for: input.id, style: `border-color:${categoryColor(k)}` }, input, ` ${k}`);
+      }),
+    );
+    const mine = state.dataset === USER_POINTS;
+    const notes: string[] = [];
+    if (mine) notes.push(`${state.points.length} point(s) of ${new Set(state.points.map((p) => p[2])).size} class(es).`);
+    if (mine && pointsLeftOut) notes.push('Too many (or too precise) points for a link: download the run to keep them.');
+    this.pointsNote.textContent = notes.join(' ');
+  }
+}

@@ -1,0 +1,282 @@
+import { pointsFromCsv, roundForLink, type Point } from '../src/playground/points.js';
+import { queryFromState, stateFromQuery, USER_POINTS, type PlaygroundState } from '../src/playground/state.js';
+import { ColumnView, comparisonCharts } from './columns.js';
+import { Controls } from './controls.js';
+import { h } from './dom.js';
+import { toPlane } from './draw.js';
+import type { ExperimentInfo, FromWorker, ToWorker } from './protocol.js';
+import type { Frame } from '../src/playground/lockstep.js';
+
+/*
+ * The page: options on the left, one column per schedule on the right, all
+ * trained by one Web Worker in lock-step. The URL always holds the state,
+ * so a link reopens the same experiment.
+ */
+
+const read = stateFromQuery(location.search);
+let state: PlaygroundState = read.state;
+let worker: Worker;
+let workerBackend = '';
+let info: ExperimentInfo | null = null;
+let generation = 0;
+let columns: ColumnView[] = [];
+let playing = false;
+let pending: { frame: Frame; done: boolean } | null = null;
+let lastCharts = 0;
+const drawnAt: number[] = [];
+let framesDrawn = 0;
+const view = { showTest: false };
+
+const playButton = h('button', { type: 'button', id: 'play', 'aria-pressed': 'false', 'aria-keyshortcuts': 'Space' }, 'Play');
+const stepButton = h('button', { type: 'button', id: 'step', 'aria-keyshortcuts': 'S' }, 'Step');
+const resetButton = h('button', { type: 'button', id: 'reset', 'aria-keyshortcuts': 'R' }, 'Reset');
+const downloadButton = h('button', { type: 'button', id: 'download' }, 'Download run');
+const testToggle = h('input', { type: 'checkbox', id: 'show-test' });
+const rate = h('span', { id: 'rate', 'aria-live': 'off' }, '');
+const backendNote = h('span', { id: 'backend-note' }, 'starting…');
+const messages = h('div', { id: 'messages', role: 'status', 'aria-live': 'polite' });
+const board = h('div', { id: 'columns' });
+const comparison = h('div', { id: 'comparison', 'aria-label': 'all schedules compared' });
+
+const controls = new Controls({
+  change: (patch) => update(patch),
+  problem: (message) => say(message, true),
+  upload: (file) => void upload(file),
+  clearPoints: () => update({ dataset: USER_POINTS, points: [] }),
+});
+
+document.body.append(
+  h(
+    'header',
+    {},
+    h('h1', {}, 'localprop playground'),
+    h('p', { class: 'tagline' }, 'Every block learns from its own linear decoder, side by side with back-propagation, from the same data and initial weights.'),
+    h(
+      'div',
+      { class: 'toolbar', role: 'toolbar', 'aria-label': 'training' },
+      playButton,
+      stepButton,
+      resetButton,
+      downloadButton,
+      h('label', { for: 'show-test' }, testToggle, ' show test points'),
+      rate,
+      backendNote,
+    ),
+    messages,
+  ),
+  h('main', {}, controls.element, h('div', { class: 'board' }, board, comparison)),
+);
+
+function say(message: string, problem = false): void {
+  const line = h('p', { class: problem ? 'problem' : 'info' }, message);
+  messages.replaceChildren(line);
+}
+
+function send(message: ToWorker): void {
+  worker.postMessage(message);
+}
+
+/** A new worker for a new backend: TF.js runs one backend per thread. */
+function ensureWorker(): void {
+  if (worker && workerBackend === state.backend) return;
+  worker?.terminate();
+  workerBackend = state.backend;
+  worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = (event: MessageEvent<FromWorker>) => receive(event.data);
+  worker.onerror = (event) => say(`the training worker failed: ${event.message}`, true);
+}
+
+function writeUrl(): boolean {
+  const { query, pointsLeftOut } = queryFromState(state);
+  history.replaceState(null, '', `${location.pathname}?${query}`);
+  return pointsLeftOut;
+}
+
+/** Applies changed options: the URL, the controls, and a fresh experiment. */
+function update(patch: Partial<PlaygroundState>): void {
+  state = { ...state, ...patch };
+  const pointsLeftOut = writeUrl();
+  controls.show(state, pointsLeftOut);
+  if (patch.speed !== undefined && Object.keys(patch).length === 1) {
+    send({ type: 'speed', speed: state.speed });
+    return;
+  }
+  restart();
+}
+
+let restartTimer: ReturnType<typeof setTimeout> | undefined;
+/** Starts the experiment again; rapid changes (clicking points) are gathered into one restart. */
+function restart(delay = 0): void {
+  clearTimeout(restartTimer);
+  restartTimer = setTimeout(() => {
+    if (state.dataset === USER_POINTS && state.points.length < 2) {
+      info = null;
+      board.replaceChildren(emptyBoard());
+      comparison.replaceChildren();
+      document.body.dataset.phase = 'waiting';
+      return;
+    }
+    ensureWorker();
+    document.body.dataset.phase = 'starting';
+    send({ type: 'start', state });
+    if (playing) send({ type: 'play' });
+  }, delay);
+}
+
+/** The board while the user's own data has fewer than two points: one big canvas to click on. */
+function emptyBoard(): HTMLElement {
+  const canvas = h('canvas', { class: 'network', width: 360, height: 360, role: 'img', 'aria-label': 'empty plane: click to add points' });
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = '#f4f4f4';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const area = { x: [-1, 1] as [number, number], y: [-1, 1] as [number, number] };
+  canvas.addEventListener('click', (e) => clickPoint(e, canvas, area));
+  for (const p of state.points) {
+    const [x, y] = [((p[0] + 1) / 2) * canvas.width, ((1 - p[1]) / 2) * canvas.height];
+    ctx.fillStyle = '#333';
+    ctx.fillRect(x - 3, y - 3, 6, 6);
+  }
+  return h('section', { class: 'column empty' }, h('h2', {}, 'Your points'), h('p', {}, 'Click to add points of the chosen class (at least two), or upload a CSV of x,y,class rows.'), canvas);
+}
+
+function receive(message: FromWorker): void {
+  switch (message.type) {
+    case 'backend':
+      backendNote.textContent = `backend: ${message.note}`;
+      document.body.dataset.backend = message.backend;
+      return;
+    case 'ready':
+      generation = message.generation;
+      layOut(message.info);
+      return;
+    case 'frame':
+      if (message.generation !== generation) return;
+      pending = { frame: message.frame, done: message.done };
+      requestAnimationFrame(drawPending);
+      return;
+    case 'archive':
+      save(message.bytes);
+      return;
+    case 'error':
+      playing = false;
+      showPlaying();
+      document.body.dataset.phase = 'error';
+      say(message.message, true);
+      return;
+  }
+}
+
+function layOut(next: ExperimentInfo): void {
+  info = next;
+  columns = next.columns.map((c) => new ColumnView(c.schedule, next));
+  for (const column of columns) column.network.addEventListener('click', (e) => clickPoint(e, column.network, next.area));
+  board.replaceChildren(...columns.map((c) => c.element));
+  comparison.replaceChildren();
+  framesDrawn = 0;
+  drawnAt.length = 0;
+  if (next.sharedTest) say('Fewer than 10 points: every point is used for training and for testing.');
+  else messages.replaceChildren();
+  document.body.dataset.phase = playing ? 'playing' : 'paused';
+}
+
+function drawPending(): void {
+  if (!pending) return;
+  const { frame, done } = pending;
+  pending = null;
+  frame.columns.forEach((c, k) => columns[k]?.draw(c, view));
+  const now = performance.now();
+  if (now - lastCharts > 300 || done || !playing) {
+    lastCharts = now;
+    columns.forEach((c) => c.drawCharts());
+    comparison.innerHTML = comparisonCharts(columns);
+  }
+  framesDrawn++;
+  drawnAt.push(now);
+  while (drawnAt.length && drawnAt[0] < now - 1000) drawnAt.shift();
+  const epochs = frame.columns.reduce((m, c) => Math.max(m, c.epoch), 0);
+  rate.textContent = `${drawnAt.length} frames/s · epoch ${epochs}`;
+  document.body.dataset.frames = String(framesDrawn);
+  document.body.dataset.fps = String(drawnAt.length);
+  if (done) {
+    playing = false;
+    showPlaying();
+    document.body.dataset.phase = 'done';
+  }
+  send({ type: 'drawn' });
+}
+
+function showPlaying(): void {
+  playButton.textContent = playing ? 'Pause' : 'Play';
+  playButton.setAttribute('aria-pressed', String(playing));
+  if (document.body.dataset.phase !== 'done' && document.body.dataset.phase !== 'error' && info) document.body.dataset.phase = playing ? 'playing' : 'paused';
+}
+
+function togglePlay(): void {
+  if (!info) return;
+  playing = !playing;
+  showPlaying();
+  send({ type: playing ? 'play' : 'pause' });
+}
+
+function clickPoint(event: MouseEvent, canvas: HTMLCanvasElement, area: ExperimentInfo['area']): void {
+  const box = canvas.getBoundingClientRect();
+  const scale = canvas.width / box.width;
+  const [x, y] = toPlane(area, canvas, (event.clientX - box.left) * scale, (event.clientY - box.top) * scale);
+  const mine = state.dataset === USER_POINTS ? state.points : [];
+  let points: Point[];
+  if (event.shiftKey) {
+    // The nearest point, if one is close: a twentieth of the view.
+    const reach = (area.x[1] - area.x[0]) / 20;
+    const nearest = mine.map((p, i) => [Math.hypot(p[0] - x, p[1] - y), i]).sort((a, b) => a[0] - b[0])[0];
+    if (!nearest || nearest[0] > reach) return;
+    points = mine.filter((_, i) => i !== nearest[1]);
+  } else points = [...mine, [roundForLink(x), roundForLink(y), controls.pointClass]];
+  state = { ...state, dataset: USER_POINTS, points };
+  controls.show(state, writeUrl());
+  restart(250);
+}
+
+async function upload(file: File): Promise<void> {
+  try {
+    const points = pointsFromCsv(await file.text(), file.name);
+    update({ dataset: USER_POINTS, points });
+    say(`${file.name}: ${points.length} points.`);
+  } catch (e) {
+    say((e as Error).message, true);
+  }
+}
+
+function save(bytes: Uint8Array): void {
+  const name = `localprop-${state.dataset === USER_POINTS ? 'points' : state.dataset}-seed${state.seed}.zip`;
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/zip' }));
+  const link = h('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+playButton.addEventListener('click', togglePlay);
+stepButton.addEventListener('click', () => {
+  playing = false;
+  showPlaying();
+  send({ type: 'step' });
+});
+resetButton.addEventListener('click', () => restart());
+downloadButton.addEventListener('click', () => send({ type: 'download' }));
+testToggle.addEventListener('change', () => {
+  view.showTest = testToggle.checked;
+});
+document.addEventListener('keydown', (e) => {
+  const target = e.target as HTMLElement;
+  if (e.ctrlKey || e.metaKey || e.altKey || ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(target.tagName)) return;
+  if (e.key === ' ') {
+    e.preventDefault();
+    togglePlay();
+  } else if (e.key === 's') stepButton.click();
+  else if (e.key === 'r') resetButton.click();
+});
+
+if (read.problems.length) say(`The link had problems; defaults were kept for them: ${read.problems.join('; ')}`, true);
+controls.show(state, writeUrl());
+restart();
