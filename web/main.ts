@@ -1,5 +1,6 @@
 import { pointsFromCsv, roundForLink, type Point } from '../src/playground/points.js';
 import { queryFromState, stateFromQuery, USER_POINTS, type PlaygroundState } from '../src/playground/state.js';
+import { fittedState } from '../src/playground/setup.js';
 import { ColumnView, comparisonCharts } from './columns.js';
 import { Controls } from './controls.js';
 import { h } from './dom.js';
@@ -14,7 +15,7 @@ import type { Frame } from '../src/playground/lockstep.js';
  */
 
 const read = stateFromQuery(location.search);
-let state: PlaygroundState = read.state;
+let state: PlaygroundState = fittedState(read.state);
 let worker: Worker;
 let workerBackend = '';
 let info: ExperimentInfo | null = null;
@@ -94,7 +95,8 @@ function writeUrl(): boolean {
 
 /** Applies changed options: the URL, the controls, and a fresh experiment. */
 function update(patch: Partial<PlaygroundState>): void {
-  state = { ...state, ...patch };
+  messages.replaceChildren();
+  state = fittedState({ ...state, ...patch });
   const pointsLeftOut = writeUrl();
   controls.show(state, pointsLeftOut);
   if (patch.speed !== undefined && Object.keys(patch).length === 1) {
@@ -175,7 +177,6 @@ function layOut(next: ExperimentInfo): void {
   framesDrawn = 0;
   drawnAt.length = 0;
   if (next.sharedTest) say('Fewer than 10 points: every point is used for training and for testing.');
-  else messages.replaceChildren();
   document.body.dataset.phase = playing ? 'playing' : 'paused';
 }
 
@@ -231,7 +232,7 @@ function clickPoint(event: MouseEvent, canvas: HTMLCanvasElement, area: Experime
     if (!nearest || nearest[0] > reach) return;
     points = mine.filter((_, i) => i !== nearest[1]);
   } else points = [...mine, [roundForLink(x), roundForLink(y), controls.pointClass]];
-  state = { ...state, dataset: USER_POINTS, points };
+  state = fittedState({ ...state, dataset: USER_POINTS, points });
   controls.show(state, writeUrl());
   restart(250);
 }

@@ -47,10 +47,20 @@ export function pointsFromCsv(text: string, source: string): Point[] {
   for (let i = 0; i < csv.rows; i++) {
     const label = csv.targets[i];
     checkClass(label, `${source} row ${i + 1}`);
-    points.push([csv.features[2 * i], csv.features[2 * i + 1], label]);
+    points.push([shortest(csv.features[2 * i]), shortest(csv.features[2 * i + 1]), label]);
   }
   check(points.length >= 2, `${source} holds ${points.length} point(s); give at least 2 rows of x,y,class`);
   return points;
+}
+
+/**
+ * The CSV reader keeps float32s: 0.3 comes back as 0.30000001192…. The
+ * short decimal with the same float32 is what the user wrote, and what
+ * lets a link carry the point exactly; training sees the same float32.
+ */
+function shortest(v: number): number {
+  const short = roundForLink(v);
+  return Math.fround(short) === v ? short : v;
 }
 
 /** The points as CSV with a header, in the form `localprop --train/--test` reads. */

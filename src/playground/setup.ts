@@ -38,6 +38,12 @@ export function modelOf(state: PlaygroundState): string {
   return fitModel(state.model, 2, dataWidths(state).outputs);
 }
 
+/** The state with its model fitted to its data, as the page shows and links it. */
+export function fittedState(state: PlaygroundState): PlaygroundState {
+  const model = modelOf(state);
+  return model === state.model ? state : { ...state, model };
+}
+
 /**
  * The state as the options `localprop compare --config` reads (the CLI's
  * names): what a downloaded config.json holds. The user's points become

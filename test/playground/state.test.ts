@@ -3,7 +3,7 @@ import { parseModelSpec } from '../../src/model/spec.js';
 import { decodePoints, encodePoints, pointsFromCsv, pointsToCsv, splitPoints, pointsDataset, type Point } from '../../src/playground/points.js';
 import { csvDatasets } from '../../src/data/csv.js';
 import { DEFAULT_STATE, fitModel, MAX_LINK_POINTS, queryFromState, stateFromQuery, STATE_OPTIONS, type PlaygroundState } from '../../src/playground/state.js';
-import { cliConfigOf, setupOf } from '../../src/playground/setup.js';
+import { cliConfigOf, fittedState, setupOf } from '../../src/playground/setup.js';
 import { resolveOptions } from '../../src/cli/options.js';
 import { localpropErrorOf } from '../unit/support.js';
 
@@ -92,6 +92,11 @@ describe('playground state in the URL', () => {
 });
 
 describe('the model follows the data', () => {
+  it('a state takes the model fitted to its data', () => {
+    expect(fittedState({ ...DEFAULT_STATE, dataset: 'spiral3' }).model).toBe('2-100-100-10-3 hidden=mish,normalize');
+    expect(fittedState(DEFAULT_STATE)).toBe(DEFAULT_STATE);
+  });
+
   it('fits the input and output widths, taking the output defaults of a new width', () => {
     expect(fitModel('2-100-100-10-1 hidden=mish,normalize out=sigmoid', 2, 1)).toBe('2-100-100-10-1 hidden=mish,normalize');
     expect(fitModel('2-100-100-10-1 hidden=mish,normalize', 2, 3)).toBe('2-100-100-10-3 hidden=mish,normalize');
@@ -113,6 +118,8 @@ describe('the user points', () => {
   it('read a CSV with or without a header and refuse other shapes', () => {
     expect(pointsFromCsv('x,y,label\n0.5,0.5,1\n-0.5,0.25,0\n', 'mine.csv')).toEqual([[0.5, 0.5, 1], [-0.5, 0.25, 0]]);
     expect(pointsFromCsv('1,2,0\n3,4,2\n', 'mine.csv')).toEqual([[1, 2, 0], [3, 4, 2]]);
+    // Decimals the user wrote come back as written (not as their float32), so a link carries them; finer ones stay float32.
+    expect(pointsFromCsv('0.3,-0.125,1\n0.1234567,0.7,0\n', 'mine.csv')).toEqual([[0.3, -0.125, 1], [Math.fround(0.1234567), 0.7, 0]]);
     expect(localpropErrorOf(() => pointsFromCsv('1,2,3,0\n1,2,3,1\n', 'wide.csv'))).toMatch(/wide.csv has 3 feature columns/);
     expect(localpropErrorOf(() => pointsFromCsv('1,2,0\n', 'one.csv'))).toMatch(/at least 2 rows/);
   });

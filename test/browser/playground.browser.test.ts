@@ -1,0 +1,265 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync } from 'fflate';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, cliJson } from '../cli/helpers.js';
+import { launchChromium, serveFolders } from './chromium.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const OUTPUT = join(ROOT, 'test-output');
+
+interface PageRun {
+  schedule: string;
+  events: { epoch: number; block: number | null; trainLoss: number; testLoss: number; testAccuracy: number; blockLosses: (number | null)[] }[];
+  end: { testLoss: number; testAccuracy: number; trainLoss: number } | null;
+}
+
+/** End-to-end: the page `npm run build:web` writes, served as static files, driven in Debian's Chromium. */
+describe('the playground', () => {
+  let browser: Browser;
+  let server: { url: string; close: () => Promise<void> };
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    const site = mkdtempSync(join(tmpdir(), 'localprop-playground-'));
+    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'silent', build: { outDir: site, emptyOutDir: true } });
+    server = await serveFolders({ '/': site });
+    browser = await launchChromium();
+    mkdirSync(OUTPUT, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** Opens the page at `query` and waits for its first frame. */
+  async function open(query = '', viewport = { width: 1600, height: 1000 }): Promise<Page> {
+    const page = await browser.newPage({ viewport, acceptDownloads: true });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}/index.html${query}`);
+    await waitForPhase(page, ['paused', 'waiting']);
+    return page;
+  }
+
+  async function waitForPhase(page: Page, phases: string[], timeout = 60_000): Promise<void> {
+    await page.waitForFunction((p) => p.includes(document.body.dataset.phase ?? '') && document.querySelectorAll('#columns canvas').length > 0, phases, { timeout });
+  }
+
+  /** Every column's network and block pictures, as PNG data URLs. */
+  async function pictures(page: Page): Promise<string[][]> {
+    return page.$$eval('#columns .column', (columns) => columns.map((c) => [...c.querySelectorAll('canvas')].map((canvas) => (canvas as HTMLCanvasElement).toDataURL())));
+  }
+
+  async function epochs(page: Page): Promise<number[]> {
+    return page.$$eval('#columns .column .status', (s) => s.map((e) => Number((e as HTMLElement).dataset.epoch)));
+  }
+
+  /** Clicks "Download run" and reads the archive's files. */
+  async function download(page: Page): Promise<Record<string, Uint8Array>> {
+    const [file] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(file.suggestedFilename()).toMatch(/^localprop-.*\.zip$/);
+    return unzipSync(readFileSync((await file.path())!));
+  }
+
+  function saveFiles(files: Record<string, Uint8Array>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'localprop-download-'));
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    return dir;
+  }
+
+  it('trains every schedule side by side: the pictures change between frames and the loss falls', async () => {
+    const page = await open('?epochs=40&speed=2');
+    expect(await page.$$eval('#columns .column', (c) => c.map((e) => (e as HTMLElement).dataset.schedule))).toEqual(['backprop', 'local-sequential', 'local-parallel', 'local-gated']);
+    expect(await page.textContent('#backend-note')).toMatch(/auto chose wasm/);
+    const before = await pictures(page);
+    expect(before.map((c) => c.length)).toEqual([4, 4, 4, 4]);
+    await page.click('#step');
+    await page.waitForFunction(() => [...document.querySelectorAll('.status')].every((s) => (s as HTMLElement).dataset.epoch === '2'));
+    const after = await pictures(page);
+    // Each column's network picture and every block picture moved with one frame's training.
+    after.forEach((column, k) => column.forEach((picture, p) => expect(picture, `column ${k} picture ${p}`).not.toBe(before[k][p])));
+    await page.screenshot({ path: join(OUTPUT, 'playground-start.png') });
+
+    // Space plays from anywhere but a control (on a focused button it presses that button).
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('Space');
+    await waitForPhase(page, ['done'], 120_000);
+    expect(await epochs(page)).toEqual([40, 160, 40, 40]);
+    expect(await page.getAttribute('#play', 'aria-pressed')).toBe('false');
+    await page.screenshot({ path: join(OUTPUT, 'playground-done.png'), fullPage: true });
+
+    const history = JSON.parse(new TextDecoder().decode((await download(page))['history.json'])) as { runs: PageRun[] };
+    for (const run of history.runs) {
+      const first = run.events[0];
+      if (run.schedule === 'local-sequential') {
+        // Its output loss moves only in the last phase; within the first phase block 0's own loss falls.
+        expect(run.events[39].blockLosses[0]!, run.schedule).toBeLessThan(first.blockLosses[0]!);
+        expect(run.events[159].blockLosses[3]!).toBeLessThan(run.events[120].blockLosses[3]!);
+      } else {
+        expect(run.end!.testLoss, run.schedule).toBeLessThan(0.6 * first.testLoss);
+        expect(run.end!.testAccuracy, run.schedule).toBeGreaterThan(0.9);
+      }
+    }
+    // The page shows the final numbers the history holds.
+    const shown = await page.$$eval('.status', (s) => s.map((e) => Number((e as HTMLElement).dataset.testLoss)));
+    shown.forEach((v, k) => expect(v).toBeCloseTo(history.runs[k].end!.testLoss, 6));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('measures how many frames a second it draws while all four schedules train (reported, not a threshold)', async () => {
+    const page = await open('');
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.body.dataset.frames) >= 5);
+    const samples: number[] = [];
+    for (let s = 0; s < 10; s++) {
+      await page.waitForTimeout(1000);
+      samples.push(Number(await page.evaluate(() => document.body.dataset.fps)));
+    }
+    await page.click('#play');
+    const sorted = [...samples].sort((a, b) => a - b);
+    const median = (sorted[4] + sorted[5]) / 2;
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    writeFileSync(join(OUTPUT, 'playground-fps.json'), JSON.stringify({ median, samples, cores, backend: await page.evaluate(() => document.body.dataset.backend), date: new Date().toISOString() }, null, 2));
+    console.log(`playground: ${median} frames/s (median of ${samples.length} one-second samples: ${samples.join(', ')}) with all four schedules on signed_xor`);
+    expect(median).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('keeps every option in the URL, and a link reopens the same experiment', async () => {
+    const page = await open('');
+    await page.selectOption('#option-dataset', 'spiral');
+    await page.fill('#option-noise', '0.05');
+    await page.dispatchEvent('#option-noise', 'change');
+    await page.uncheck('#option-schedules-local-sequential');
+    await page.selectOption('#option-optimizer', 'adam');
+    await page.fill('#option-lr', '0.01');
+    await page.dispatchEvent('#option-lr', 'change');
+    await page.selectOption('#option-step', 'batch');
+    await page.selectOption('#option-gate', 'soft');
+    await page.fill('#option-widths', '20-20');
+    await page.dispatchEvent('#option-widths', 'change');
+    await page.selectOption('#option-activation', 'tanh');
+    await page.uncheck('#option-normalize');
+    await page.fill('#option-seed', '3');
+    await page.dispatchEvent('#option-seed', 'change');
+    await page.selectOption('#option-speed', '5');
+    await page.selectOption('#option-backend', 'cpu');
+    await waitForPhase(page, ['paused']);
+    const url = new URL(page.url());
+    const params = Object.fromEntries(url.searchParams);
+    expect(params).toMatchObject({
+      dataset: 'spiral',
+      noise: '0.05',
+      schedules: 'backprop,local-parallel,local-gated',
+      optimizer: 'adam',
+      lr: '0.01',
+      step: 'batch',
+      gate: 'soft',
+      model: '2-20-20-1 hidden=tanh',
+      seed: '3',
+      speed: '5',
+      backend: 'cpu',
+    });
+    await page.waitForFunction(() => document.body.dataset.backend === 'cpu');
+
+    const again = await open(url.search);
+    const values = await again.evaluate(() =>
+      Object.fromEntries(['dataset', 'noise', 'optimizer', 'lr', 'step', 'gate', 'seed', 'speed', 'backend', 'widths', 'activation'].map((n) => [n, (document.getElementById(`option-${n}`) as HTMLInputElement).value])),
+    );
+    expect(values).toEqual({ dataset: 'spiral', noise: '0.05', optimizer: 'adam', lr: '0.01', step: 'batch', gate: 'soft', seed: '3', speed: '5', backend: 'cpu', widths: '20-20', activation: 'tanh' });
+    expect(await again.isChecked('#option-schedules-local-sequential')).toBe(false);
+    expect(await again.isChecked('#option-normalize')).toBe(false);
+    expect(await again.$$eval('#columns .column', (c) => c.map((e) => (e as HTMLElement).dataset.schedule))).toEqual(['backprop', 'local-parallel', 'local-gated']);
+    expect(new URL(again.url()).search).toBe(url.search);
+    await again.waitForFunction(() => document.body.dataset.backend === 'cpu');
+
+    // A bad value in a link is named, and its default kept.
+    const bad = await open('?seed=-1&optimizer=adamw');
+    expect(await bad.textContent('#messages')).toMatch(/--optimizer must be one of rprop, adam, rmsprop, sgd, got "adamw"/);
+    expect(await bad.inputValue('#option-optimizer')).toBe('rprop');
+    errors.length = 0;
+    await Promise.all([page.close(), again.close(), bad.close()]);
+  });
+
+  it('trains on an uploaded CSV of three classes, and on clicked points', async () => {
+    const page = await open('?schedules=backprop,local-parallel&epochs=60&speed=10');
+    const rows = ['x,y,class'];
+    for (let i = 0; i < 90; i++) {
+      const c = i % 3;
+      const angle = (2 * Math.PI * c) / 3 + ((i * 0.37) % 1) * 0.8 - 0.4;
+      const r = 0.3 + ((i * 0.61) % 1) * 0.6;
+      rows.push(`${(r * Math.cos(angle)).toFixed(3)},${(r * Math.sin(angle)).toFixed(3)},${c}`);
+    }
+    await page.setInputFiles('#upload-csv', { name: 'three.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    await page.waitForFunction(() => (document.getElementById('option-dataset') as HTMLSelectElement).value === 'points');
+    await waitForPhase(page, ['paused']);
+    expect(await page.textContent('#messages')).toMatch(/three.csv: 90 points/);
+    expect(new URL(page.url()).searchParams.get('points')?.split(';')).toHaveLength(90);
+    expect(await page.textContent('#model-spec')).toContain('2-100-100-10-3');
+    await page.click('#play');
+    await waitForPhase(page, ['done'], 120_000);
+    const accuracy = await page.$$eval('.status', (s) => s.map((e) => Number((e as HTMLElement).dataset.testAccuracy)));
+    // Three well-separated wedges: both schedules learn them.
+    accuracy.forEach((a) => expect(a).toBeGreaterThan(0.8));
+    await page.screenshot({ path: join(OUTPUT, 'playground-csv.png') });
+
+    // A file that is not x,y,class says why and changes nothing.
+    await page.setInputFiles('#upload-csv', { name: 'wide.csv', mimeType: 'text/csv', buffer: Buffer.from('1,2,3,0\n4,5,6,1\n') });
+    await page.waitForFunction(() => /wide.csv has 3 feature columns/.test(document.getElementById('messages')!.textContent ?? ''));
+    expect(new URL(page.url()).searchParams.get('points')?.split(';')).toHaveLength(90);
+
+    // Clicks: from an empty plane, two points of two classes start a run.
+    await page.click('#clear-points');
+    await page.waitForFunction(() => document.body.dataset.phase === 'waiting');
+    const plane = page.locator('#columns canvas.network');
+    await plane.click({ position: { x: 90, y: 90 } });
+    await page.check('#point-class-1');
+    await plane.click({ position: { x: 270, y: 270 } });
+    await waitForPhase(page, ['paused']);
+    const points = new URL(page.url()).searchParams.get('points')!.split(';').map((p) => p.split(',').map(Number));
+    expect(points.map((p) => p[2])).toEqual([0, 1]);
+    expect(points[0][0]).toBeLessThan(0);
+    expect(points[0][1]).toBeGreaterThan(0);
+    expect(points[1][0]).toBeGreaterThan(0);
+    expect(points[1][1]).toBeLessThan(0);
+    expect(await page.textContent('#messages')).toMatch(/Fewer than 10 points/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('downloads a run that the CLI trains again to the same numbers and continues from its weights', async () => {
+    const page = await open('?schedules=backprop,local-gated&epochs=6&seed=4&backend=wasm');
+    await page.click('#play');
+    await waitForPhase(page, ['done']);
+    const files = await download(page);
+    expect(Object.keys(files).sort()).toEqual(['README.md', 'backprop.safetensors', 'config.json', 'history.json', 'initial.safetensors', 'local-gated.safetensors']);
+    const dir = saveFiles(files);
+    const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { runs: PageRun[]; link: string };
+    expect(history.link).toContain('seed=4');
+
+    const again = await cliJson('compare', '--config', join(dir, 'config.json'), '--json', '--quiet');
+    expect(again.results.map((r) => r.schedule)).toEqual(['backprop', 'local-gated']);
+    // Same code, kernels and seed: the browser's wasm and Node's agree to float32 rounding.
+    again.results.forEach((r, k) => {
+      expect(r.testLoss).toBeCloseTo(history.runs[k].end!.testLoss, 5);
+      expect(r.testAccuracy).toBeCloseTo(history.runs[k].end!.testAccuracy, 5);
+    });
+
+    const out = join(dir, 'continued');
+    const r = await cli('compare', '--config', join(dir, 'config.json'), '--schedules', 'backprop', '--init', join(dir, 'backprop.safetensors'), '--epochs', '1', '--out', out, '--report', 'off', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const first = (JSON.parse(readFileSync(join(out, 'backprop-seed4.history.json'), 'utf8')) as { epochs: { testLoss: number }[] }).epochs[0];
+    // The CLI's first epoch scores the downloaded weights: the page's final model.
+    expect(first.testLoss).toBeCloseTo(history.runs[0].end!.testLoss, 5);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
