@@ -1,11 +1,13 @@
 import { pointsFromCsv, roundForLink, type Point } from '../src/playground/points.js';
 import { queryFromState, stateFromQuery, USER_POINTS, type PlaygroundState } from '../src/playground/state.js';
-import { fittedState } from '../src/playground/setup.js';
+import { fittedState, setupOf } from '../src/playground/setup.js';
 import { ColumnView, comparisonCharts } from './columns.js';
 import { Controls } from './controls.js';
 import { h } from './dom.js';
 import { toPlane } from './draw.js';
-import type { ExperimentInfo, FromWorker, ToWorker } from './protocol.js';
+import type { ExperimentInfo } from './protocol.js';
+import { Trainers } from './trainers.js';
+import { runArchive } from '../src/playground/bundle.js';
 import type { Frame } from '../src/playground/lockstep.js';
 
 /*
@@ -16,13 +18,12 @@ import type { Frame } from '../src/playground/lockstep.js';
 
 const read = stateFromQuery(location.search);
 let state: PlaygroundState = fittedState(read.state);
-let worker: Worker;
-let workerBackend = '';
 let info: ExperimentInfo | null = null;
-let generation = 0;
+let backend = '';
 let columns: ColumnView[] = [];
 let playing = false;
 let pending: { frame: Frame; done: boolean } | null = null;
+let finished = false;
 let lastCharts = 0;
 const drawnAt: number[] = [];
 let framesDrawn = 0;
@@ -73,19 +74,24 @@ function say(message: string, problem = false): void {
   messages.replaceChildren(line);
 }
 
-function send(message: ToWorker): void {
-  worker.postMessage(message);
-}
-
-/** A new worker for a new backend: TF.js runs one backend per thread. */
-function ensureWorker(): void {
-  if (worker && workerBackend === state.backend) return;
-  worker?.terminate();
-  workerBackend = state.backend;
-  worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-  worker.onmessage = (event: MessageEvent<FromWorker>) => receive(event.data);
-  worker.onerror = (event) => say(`the training worker failed: ${event.message}`, true);
-}
+const trainers = new Trainers({
+  backend: (name, note) => {
+    backend = name;
+    backendNote.textContent = `backend: ${note}`;
+    document.body.dataset.backend = name;
+  },
+  ready: (next) => layOut(next),
+  frame: (frame, done) => {
+    pending = { frame, done };
+    requestAnimationFrame(drawPending);
+  },
+  error: (message) => {
+    playing = false;
+    showPlaying();
+    document.body.dataset.phase = 'error';
+    say(message, true);
+  },
+});
 
 function writeUrl(): boolean {
   const { query, pointsLeftOut } = queryFromState(state);
@@ -99,10 +105,8 @@ function update(patch: Partial<PlaygroundState>): void {
   state = fittedState({ ...state, ...patch });
   const pointsLeftOut = writeUrl();
   controls.show(state, pointsLeftOut);
-  if (patch.speed !== undefined && Object.keys(patch).length === 1) {
-    send({ type: 'speed', speed: state.speed });
-    return;
-  }
+  // The speed applies from the next step on; everything else is a new experiment.
+  if (Object.keys(patch).every((k) => k === 'speed')) return;
   restart();
 }
 
@@ -118,10 +122,9 @@ function restart(delay = 0): void {
       document.body.dataset.phase = 'waiting';
       return;
     }
-    ensureWorker();
     document.body.dataset.phase = 'starting';
-    send({ type: 'start', state });
-    if (playing) send({ type: 'play' });
+    info = null;
+    trainers.start(state);
   }, delay);
 }
 
@@ -141,33 +144,6 @@ function emptyBoard(): HTMLElement {
   return h('section', { class: 'column empty' }, h('h2', {}, 'Your points'), h('p', {}, 'Click to add points of the chosen class (at least two), or upload a CSV of x,y,class rows.'), canvas);
 }
 
-function receive(message: FromWorker): void {
-  switch (message.type) {
-    case 'backend':
-      backendNote.textContent = `backend: ${message.note}`;
-      document.body.dataset.backend = message.backend;
-      return;
-    case 'ready':
-      generation = message.generation;
-      layOut(message.info);
-      return;
-    case 'frame':
-      if (message.generation !== generation) return;
-      pending = { frame: message.frame, done: message.done };
-      requestAnimationFrame(drawPending);
-      return;
-    case 'archive':
-      save(message.bytes);
-      return;
-    case 'error':
-      playing = false;
-      showPlaying();
-      document.body.dataset.phase = 'error';
-      say(message.message, true);
-      return;
-  }
-}
-
 function layOut(next: ExperimentInfo): void {
   info = next;
   columns = next.columns.map((c) => new ColumnView(c.schedule, next));
@@ -176,6 +152,8 @@ function layOut(next: ExperimentInfo): void {
   comparison.replaceChildren();
   framesDrawn = 0;
   drawnAt.length = 0;
+  finished = false;
+  document.body.dataset.frames = '0';
   if (next.sharedTest) say('Fewer than 10 points: every point is used for training and for testing.');
   document.body.dataset.phase = playing ? 'playing' : 'paused';
 }
@@ -184,7 +162,7 @@ function drawPending(): void {
   if (!pending) return;
   const { frame, done } = pending;
   pending = null;
-  frame.columns.forEach((c, k) => columns[k]?.draw(c, view));
+  for (const c of frame.columns) columns.find((column) => column.schedule === c.schedule)?.draw(c, view);
   const now = performance.now();
   if (now - lastCharts > 300 || done || !playing) {
     lastCharts = now;
@@ -194,16 +172,16 @@ function drawPending(): void {
   framesDrawn++;
   drawnAt.push(now);
   while (drawnAt.length && drawnAt[0] < now - 1000) drawnAt.shift();
-  const epochs = frame.columns.reduce((m, c) => Math.max(m, c.epoch), 0);
+  const epochs = Math.max(0, ...columns.map((c) => c.history.at(-1)?.epoch ?? 0));
   rate.textContent = `${drawnAt.length} frames/s · epoch ${epochs}`;
   document.body.dataset.frames = String(framesDrawn);
   document.body.dataset.fps = String(drawnAt.length);
+  finished = done;
   if (done) {
     playing = false;
     showPlaying();
     document.body.dataset.phase = 'done';
-  }
-  send({ type: 'drawn' });
+  } else if (playing) trainers.advance(state.speed);
 }
 
 function showPlaying(): void {
@@ -213,10 +191,11 @@ function showPlaying(): void {
 }
 
 function togglePlay(): void {
-  if (!info) return;
+  if (!info || (finished && !playing)) return;
   playing = !playing;
   showPlaying();
-  send({ type: playing ? 'play' : 'pause' });
+  // A step still out continues the play when it is drawn.
+  if (playing && !pending) trainers.advance(state.speed);
 }
 
 function clickPoint(event: MouseEvent, canvas: HTMLCanvasElement, area: ExperimentInfo['area']): void {
@@ -261,10 +240,13 @@ playButton.addEventListener('click', togglePlay);
 stepButton.addEventListener('click', () => {
   playing = false;
   showPlaying();
-  send({ type: 'step' });
+  if (info && !finished && !pending) trainers.advance(state.speed);
 });
 resetButton.addEventListener('click', () => restart());
-downloadButton.addEventListener('click', () => send({ type: 'download' }));
+downloadButton.addEventListener('click', () => {
+  if (!info) return;
+  void trainers.records().then((records) => save(runArchive(setupOf(state), backend, records)));
+});
 testToggle.addEventListener('change', () => {
   view.showTest = testToggle.checked;
 });

@@ -1,19 +1,19 @@
 import type { GridArea } from '../src/report/grid.js';
-import type { Frame } from '../src/playground/lockstep.js';
+import type { ColumnRecord, Frame } from '../src/playground/lockstep.js';
 import type { PlaygroundState } from '../src/playground/state.js';
 
-/** What the page asks of the training worker. */
+/**
+ * What the page asks of a training worker. The page drives: it asks every
+ * worker to advance, waits for all their frames, draws them, and only then
+ * asks again, so the columns stay in lock-step and frames never queue up.
+ */
 export type ToWorker =
-  /** Build the experiment (again) from this state and send its first frame. */
-  | { type: 'start'; state: PlaygroundState }
-  | { type: 'play' }
-  | { type: 'pause' }
-  /** Train one frame's epochs and stop. */
-  | { type: 'step' }
-  | { type: 'speed'; speed: number }
-  /** The page has drawn the last frame: the worker may take the next (so frames never queue up). */
-  | { type: 'drawn' }
-  | { type: 'download' };
+  /** Build the experiment (again) from this state, training only these schedules, and send the first frame. */
+  | { type: 'start'; generation: number; state: PlaygroundState; schedules: string[] }
+  /** Train every column `epochs` more epochs and send a frame of what changed. */
+  | { type: 'advance'; generation: number; epochs: number }
+  /** Send every column's record for a download. */
+  | { type: 'records'; generation: number };
 
 /** The points of one split, for drawing. */
 export interface PlotPoints {
@@ -40,6 +40,7 @@ export interface ExperimentInfo {
 export type FromWorker =
   | { type: 'backend'; backend: string; note: string }
   | { type: 'ready'; generation: number; info: ExperimentInfo }
-  | { type: 'frame'; generation: number; frame: Frame; playing: boolean; done: boolean }
-  | { type: 'archive'; bytes: Uint8Array }
-  | { type: 'error'; message: string };
+  /** `done`: every column of this worker has finished. */
+  | { type: 'frame'; generation: number; frame: Frame; done: boolean }
+  | { type: 'records'; generation: number; records: ColumnRecord[] }
+  | { type: 'error'; generation: number; message: string };

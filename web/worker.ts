@@ -3,8 +3,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import '@tensorflow/tfjs-backend-wasm';
-import { useBackend, tf } from '../src/engine/backend.js';
-import { runArchive } from '../src/playground/bundle.js';
+import { useBackend } from '../src/engine/backend.js';
 import { Lockstep, type Frame } from '../src/playground/lockstep.js';
 import { setupOf } from '../src/playground/setup.js';
 import type { PlaygroundState } from '../src/playground/state.js';
@@ -12,9 +11,8 @@ import type { Dataset } from '../src/data/dataset.js';
 import type { ExperimentInfo, FromWorker, PlotPoints, ToWorker } from './protocol.js';
 
 /*
- * Trains every column off the page's thread. One frame at a time: after
- * sending a frame it waits for the page to say it has drawn it, so a slow
- * page never builds a queue and the controls always answer at once.
+ * Trains some of the page's columns off its thread. It does only what the
+ * page asks: build, advance, report; the page keeps every worker in step.
  */
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -26,10 +24,6 @@ const AUTO_ORDER = ['wasm', 'webgl', 'cpu'];
 let backendReady: Promise<string> | null = null;
 let lockstep: Lockstep | null = null;
 let generation = 0;
-let playing = false;
-let waitingForPage = false;
-let busy = false;
-let speed = 1;
 
 function send(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
@@ -64,95 +58,56 @@ function plotPoints(data: Dataset): PlotPoints {
   return { x: data.x.slice(0, data.count * 2), labels };
 }
 
-async function start(state: PlaygroundState): Promise<void> {
-  const mine = ++generation;
-  playing = false;
-  waitingForPage = false;
-  speed = state.speed;
+async function start(state: PlaygroundState, schedules: string[]): Promise<void> {
   backendReady ??= startBackend(state.backend);
   await backendReady;
   const old = lockstep;
   lockstep = null;
   await old?.dispose();
-  if (mine !== generation) return;
-  const next = new Lockstep(setupOf(state));
+  const next = new Lockstep(setupOf({ ...state, schedules }));
   lockstep = next;
   const { setup } = next;
+  const blocks = setup.config.spec.layers.length - 1;
   const info: ExperimentInfo = {
     area: setup.area,
     classes: setup.classes,
-    outputs: setup.config.spec.layers[setup.config.spec.layers.length - 1],
-    hiddenBlocks: setup.config.spec.layers.length - 2,
-    columns: next.runs.map((run) => ({ schedule: run.schedule.name, epochs: run.schedule.totalEpochs(run.options.epochs, setup.config.spec.layers.length - 1) })),
+    outputs: setup.config.spec.layers[blocks],
+    hiddenBlocks: blocks - 1,
+    columns: next.runs.map((run) => ({ schedule: run.schedule.name, epochs: run.schedule.totalEpochs(run.options.epochs, blocks) })),
     train: plotPoints(setup.start.train),
     test: plotPoints(setup.start.test),
     sharedTest: setup.split?.sharedTest ?? false,
     model: setup.state.model,
   };
-  send({ type: 'ready', generation: mine, info });
+  send({ type: 'ready', generation, info });
   sendFrame(next.frame());
 }
 
 function sendFrame(frame: Frame): void {
   const buffers = frame.columns.flatMap((c) => [c.network.values.buffer, ...c.blocks.map((b) => b.values.buffer)]);
-  waitingForPage = true;
-  send({ type: 'frame', generation, frame, playing, done: lockstep?.done ?? true }, buffers as ArrayBuffer[]);
-}
-
-/** Trains one frame's epochs and sends the frame, unless the page is still drawing the last one. */
-async function pump(): Promise<void> {
-  if (busy || waitingForPage || !lockstep) return;
-  busy = true;
-  try {
-    const current = lockstep;
-    if (current.done) playing = false;
-    else {
-      await current.advance(speed);
-      if (current !== lockstep) return;
-      if (current.done) playing = false;
-      sendFrame(current.frame());
-    }
-  } finally {
-    busy = false;
-  }
+  send({ type: 'frame', generation, frame, done: lockstep?.done ?? true }, buffers as ArrayBuffer[]);
 }
 
 async function handle(message: ToWorker): Promise<void> {
-  switch (message.type) {
-    case 'start':
-      await start(message.state);
-      return;
-    case 'play':
-      playing = true;
-      await pump();
-      return;
-    case 'pause':
-      playing = false;
-      return;
-    case 'step':
-      playing = false;
-      waitingForPage = false;
-      await pump();
-      return;
-    case 'speed':
-      speed = message.speed;
-      return;
-    case 'drawn':
-      waitingForPage = false;
-      if (playing) await pump();
-      return;
-    case 'download': {
-      if (!lockstep) return;
-      const bytes = runArchive(lockstep, tf.getBackend());
-      send({ type: 'archive', bytes }, [bytes.buffer]);
-      return;
-    }
+  if (message.type === 'start') {
+    generation = message.generation;
+    await start(message.state, message.schedules);
+    return;
   }
+  // A message for an experiment this worker has already left behind.
+  if (message.generation !== generation || !lockstep) return;
+  if (message.type === 'advance') {
+    await lockstep.advance(message.epochs);
+    sendFrame(lockstep.frame(true));
+  } else send({ type: 'records', generation, records: lockstep.records() });
 }
 
+// One message at a time, in order: a 'start' must not overtake the 'advance' before it.
+let queue: Promise<void> = Promise.resolve();
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
-  handle(event.data).catch((e: Error) => {
-    playing = false;
-    send({ type: 'error', message: e.message });
-  });
+  queue = queue.then(() =>
+    handle(event.data).catch((e: Error) => {
+      send({ type: 'error', generation: event.data.generation, message: e.message });
+    }),
+  );
 };

@@ -1,8 +1,8 @@
 import { strToU8, zipSync } from 'fflate';
 import { encodeCheckpoint } from '../io/checkpoint.js';
-import type { Lockstep } from './lockstep.js';
+import type { ColumnRecord } from './lockstep.js';
 import { pointsToCsv } from './points.js';
-import { cliConfigOf, POINTS_FILES } from './setup.js';
+import { cliConfigOf, POINTS_FILES, type PlaygroundSetup } from './setup.js';
 import { queryFromState } from './state.js';
 
 /** The file names of a downloaded run, one safetensors file per schedule besides these. */
@@ -18,37 +18,36 @@ export function weightsFile(schedule: string): string {
  * (every epoch event of every column), the shared initial weights and each
  * column's weights as they stand, as safetensors checkpoints the CLI reads
  * with --init, the user's points as the CSV files config.json names, and a
- * README with the commands.
+ * README with the commands. The columns may come from several workers
+ * ({@link Lockstep.records} of each), in the order the state lists them.
  */
-export function runFiles(lockstep: Lockstep, backend: string): Record<string, Uint8Array> {
-  const { state, config, start, split } = lockstep.setup;
-  const cliConfig = cliConfigOf(state, backend);
+export function runFiles(setup: PlaygroundSetup, backend: string, columns: ColumnRecord[]): Record<string, Uint8Array> {
+  const { state, config, start, split } = setup;
   const files: Record<string, Uint8Array> = {};
   const json = (value: unknown) => strToU8(JSON.stringify(value, null, 2) + '\n');
-  files[BUNDLE_FILES.config] = json(cliConfig);
-  const histories = lockstep.histories();
+  files[BUNDLE_FILES.config] = json(cliConfigOf(state, backend));
   files[BUNDLE_FILES.history] = json({
     link: `?${queryFromState(state).query}`,
     backend,
     model: config.spec,
-    runs: histories.map((h, k) => ({ ...h, options: lockstep.runs[k].options })),
+    runs: columns.map(({ parameters: _weights, ...rest }) => rest),
   });
   files[BUNDLE_FILES.initial] = encodeCheckpoint(start.parameters, { spec: config.spec, extra: { seed: String(start.seed), epoch: '0' } });
-  lockstep.runs.forEach((run, k) => {
-    const epoch = String(histories[k].events.length);
-    files[weightsFile(run.schedule.name)] = encodeCheckpoint(run.network.toParameters(), { spec: config.spec, extra: { schedule: run.schedule.name, seed: String(start.seed), epoch } });
-  });
+  for (const column of columns) {
+    const extra = { schedule: column.schedule, seed: String(start.seed), epoch: String(column.events.length) };
+    files[weightsFile(column.schedule)] = encodeCheckpoint(column.parameters, { spec: config.spec, extra });
+  }
   if (split) {
     files[POINTS_FILES.train] = strToU8(pointsToCsv(split.train));
     files[POINTS_FILES.test] = strToU8(pointsToCsv(split.test));
   }
-  files[BUNDLE_FILES.readme] = strToU8(readme(histories.map((h) => ({ schedule: h.schedule, epochs: h.events.length })), split !== null));
+  files[BUNDLE_FILES.readme] = strToU8(readme(columns.map((c) => ({ schedule: c.schedule, epochs: c.events.length })), split !== null));
   return files;
 }
 
 /** {@link runFiles} as one zip archive. */
-export function runArchive(lockstep: Lockstep, backend: string): Uint8Array {
-  return zipSync(runFiles(lockstep, backend));
+export function runArchive(setup: PlaygroundSetup, backend: string, columns: ColumnRecord[]): Uint8Array {
+  return zipSync(runFiles(setup, backend, columns));
 }
 
 function readme(columns: { schedule: string; epochs: number }[], userPoints: boolean): string {

@@ -1,7 +1,8 @@
 import { experimentRun } from '../experiment/experiment.js';
 import { allBlockGrids, type BoundaryGrid } from '../report/grid.js';
 import type { EpochEvent, RunEndEvent, RunEvent } from '../schedules/events.js';
-import type { Run } from '../schedules/run.js';
+import type { ResolvedRunOptions, Run } from '../schedules/run.js';
+import type { ParameterMap } from '../model/parameters.js';
 import type { PlaygroundSetup } from './setup.js';
 
 /** One column of a frame: a schedule's run as it stands. */
@@ -21,6 +22,15 @@ export interface ColumnFrame {
   network: BoundaryGrid;
   /** decoder∘block∘encoder of every hidden block over the plane. */
   blocks: BoundaryGrid[];
+}
+
+/** A column as a download needs it. */
+export interface ColumnRecord {
+  schedule: string;
+  events: EpochEvent[];
+  end: RunEndEvent | null;
+  options: ResolvedRunOptions;
+  parameters: ParameterMap;
 }
 
 export interface Frame {
@@ -45,6 +55,8 @@ interface Column {
   fresh: EpochEvent[];
   history: EpochEvent[];
   end: RunEndEvent | null;
+  /** A frame has shown this column since it ended: nothing of it changes any more. */
+  shownEnded: boolean;
 }
 
 /**
@@ -64,7 +76,7 @@ export class Lockstep {
     const { config, start } = setup;
     this.columns = config.schedules.map((schedule) => {
       const run = experimentRun(config, start, schedule, config.decoders[0]);
-      return { run, events: run[Symbol.asyncIterator](), epoch: 0, epochs: 0, block: null, fresh: [], history: [], end: null };
+      return { run, events: run[Symbol.asyncIterator](), epoch: 0, epochs: 0, block: null, fresh: [], history: [], end: null, shownEnded: false };
     });
   }
 
@@ -78,9 +90,9 @@ export class Lockstep {
     return this.columns.map((c) => c.run);
   }
 
-  /** Every column's epoch events so far. */
-  histories(): { schedule: string; events: EpochEvent[]; end: RunEndEvent | null }[] {
-    return this.columns.map((c) => ({ schedule: c.run.schedule.name, events: [...c.history], end: c.end }));
+  /** Every column as it stands: its events so far, its options and its weights, for a download. */
+  records(): ColumnRecord[] {
+    return this.columns.map((c) => ({ schedule: c.run.schedule.name, events: [...c.history], end: c.end, options: c.run.options, parameters: c.run.network.toParameters() }));
   }
 
   /** Trains every unfinished column `epochs` more epochs (or to its end). */
@@ -104,10 +116,14 @@ export class Lockstep {
     }
   }
 
-  /** Every column's pictures now, and its events since the previous frame. */
-  frame(): Frame {
+  /**
+   * Every column's pictures now, and its events since the previous frame;
+   * with `changedOnly`, only the columns that trained or ended since then.
+   */
+  frame(changedOnly = false): Frame {
     const { area } = this.setup;
-    const columns = this.columns.map((c): ColumnFrame => {
+    const shown = changedOnly ? this.columns.filter((c) => c.fresh.length > 0 || (c.end !== null && !c.shownEnded)) : this.columns;
+    const columns = shown.map((c): ColumnFrame => {
       const grids = allBlockGrids(c.run.network, c.run.options.hiddenLoss, area, this.size);
       const frame: ColumnFrame = {
         schedule: c.run.schedule.name,
@@ -121,6 +137,7 @@ export class Lockstep {
         blocks: grids.slice(0, -1),
       };
       c.fresh = [];
+      c.shownEnded = c.end !== null;
       return frame;
     });
     return { tick: this.ticks, columns };

@@ -49,7 +49,12 @@ describe('the playground', () => {
   }
 
   async function waitForPhase(page: Page, phases: string[], timeout = 60_000): Promise<void> {
-    await page.waitForFunction((p) => p.includes(document.body.dataset.phase ?? '') && document.querySelectorAll('#columns canvas').length > 0, phases, { timeout });
+    // A phase with columns counts once their first frame is drawn.
+    await page.waitForFunction(
+      (p) => p.includes(document.body.dataset.phase ?? '') && document.querySelectorAll('#columns canvas').length > 0 && (document.body.dataset.phase === 'waiting' || Number(document.body.dataset.frames) >= 1),
+      phases,
+      { timeout },
+    );
   }
 
   /** Every column's network and block pictures, as PNG data URLs. */
