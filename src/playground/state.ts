@@ -3,6 +3,8 @@ import { listDatasets } from '../data/registry.js';
 import { ACTIVATIONS, type Activation } from '../model/activations.js';
 import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
 import { listSchedules } from '../schedules/registry.js';
+import type { GateOptions } from '../schedules/gates.js';
+import type { OptimizerName } from '../optim/index.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { decodePoints, encodePoints, type Point } from './points.js';
 
@@ -25,15 +27,15 @@ export interface PlaygroundState {
   epochs: number | null;
   step: 'epoch' | 'batch';
   batchSize: number;
-  optimizer: 'rprop' | 'adam' | 'rmsprop' | 'sgd';
+  optimizer: OptimizerName;
   /** null keeps the optimizer's default rate. */
   lr: number | null;
-  gate: 'hard' | 'soft' | 'off';
+  gate: GateOptions['mode'];
   gateTau: number;
-  gateScale: 'relative' | 'absolute';
+  gateScale: GateOptions['scale'];
   gateSmoothing: number;
   gateFloor: number;
-  gateTarget: 'weights' | 'block' | 'step-sizes';
+  gateTarget: GateOptions['target'];
   seed: number;
   /** A TF.js backend, or `auto` (see the worker's choice). */
   backend: string;
