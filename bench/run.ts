@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { benchDenseOp } from './dense-op.js';
 import { benchPipeline } from './pipeline.js';
+import { benchPlayground } from './playground.js';
 import { benchReport } from './report.js';
 import { benchSeedProtocol } from './seed-protocol.js';
 import { benchThroughput } from './throughput.js';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, (file: string) => Promise<string>> = {
   report: (file) => benchReport(file),
   throughput: (file) => benchThroughput(file),
   pipeline: (file) => benchPipeline(file),
+  playground: (file) => benchPlayground(file),
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
