@@ -42,6 +42,7 @@ export class ColumnView {
   readonly history: EpochEvent[] = [];
   end: RunEndEvent | null = null;
   private chartsDirty = false;
+  private networkGrid: ColumnFrame['network'] | null = null;
 
   constructor(
     readonly schedule: string,
@@ -80,9 +81,8 @@ export class ColumnView {
   draw(frame: ColumnFrame, view: PointView): void {
     this.history.push(...frame.events);
     if (frame.end) this.end = frame.end;
-    paintGrid(this.network, frame.network);
-    drawPoints(this.network, this.info.area, this.info.train, this.info.classes);
-    if (view.showTest) drawPoints(this.network, this.info.area, this.info.test, this.info.classes, true);
+    this.networkGrid = frame.network;
+    this.drawNetwork(view);
     frame.blocks.forEach((grid, b) => {
       paintGrid(this.blocks[b], grid);
       const training = frame.block === b && !frame.done;
@@ -102,6 +102,14 @@ export class ColumnView {
     }
     this.network.setAttribute('aria-label', `${this.schedule}: decision boundary of the network, ${parts.join(', ')}`);
     if (frame.events.length > 0 || frame.end) this.chartsDirty = true;
+  }
+
+  /** The network's boundary with the points on top, as the last frame left it. */
+  drawNetwork(view: PointView): void {
+    if (!this.networkGrid) return;
+    paintGrid(this.network, this.networkGrid);
+    drawPoints(this.network, this.info.area, this.info.train, this.info.classes);
+    if (view.showTest) drawPoints(this.network, this.info.area, this.info.test, this.info.classes, true);
   }
 
   /** Redraws the curves if new epochs came in (charts are SVG text: cheap, but not every frame). */

@@ -12,8 +12,8 @@ import type { Frame } from '../src/playground/lockstep.js';
 
 /*
  * The page: options on the left, one column per schedule on the right, all
- * trained by one Web Worker in lock-step. The URL always holds the state,
- * so a link reopens the same experiment.
+ * trained in lock-step by a pool of Web Workers. The URL always holds the
+ * state, so a link reopens the same experiment.
  */
 
 const read = stateFromQuery(location.search);
@@ -249,6 +249,7 @@ downloadButton.addEventListener('click', () => {
 });
 testToggle.addEventListener('change', () => {
   view.showTest = testToggle.checked;
+  for (const column of columns) column.drawNetwork(view);
 });
 document.addEventListener('keydown', (e) => {
   const target = e.target as HTMLElement;
