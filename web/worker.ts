@@ -43,7 +43,7 @@ async function startBackend(requested: string): Promise<string> {
       failures.push(`${name}: ${(e as Error).message}`);
     }
   }
-  throw new Error(`no backend started: ${failures.join('; ')}`);
+  throw new Error(`no backend started: ${failures.join('; ')}; pick another under Run → Backend`);
 }
 
 function plotPoints(data: Dataset): PlotPoints {

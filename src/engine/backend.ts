@@ -29,9 +29,9 @@ export async function useBackend(name: string = DEFAULT_BACKEND, options: { wasm
   try {
     ok = await tf.setBackend(name);
   } catch (e) {
-    throw new LocalpropError(`backend "${name}" failed to start (${(e as Error).message}); try --backend cpu`);
+    throw new LocalpropError(`backend "${name}" failed to start (${(e as Error).message}); choose another backend (cpu works everywhere)`);
   }
-  if (!ok) throw new LocalpropError(`backend "${name}" failed to start; try --backend cpu`);
+  if (!ok) throw new LocalpropError(`backend "${name}" failed to start here; choose another backend (cpu works everywhere)`);
   await tf.ready();
 }
 
