@@ -61,8 +61,8 @@ export class ColumnView {
       thumbs.append(h('figure', {}, canvas, caption));
     }
     this.status = h('p', { class: 'status', 'data-epoch': 0 }, 'epoch 0');
-    this.lossChart = h('div', { class: 'chart loss', 'aria-label': `${schedule}: training and test loss by epoch` });
-    this.gateChart = schedule === 'local-gated' ? h('div', { class: 'chart gates', 'aria-label': `${schedule}: drift and gate of each block by epoch` }) : null;
+    this.lossChart = h('div', { class: 'chart loss', role: 'img', 'aria-label': `${schedule}: training and test loss by epoch` });
+    this.gateChart = schedule === 'local-gated' ? h('div', { class: 'chart gates', role: 'img', 'aria-label': `${schedule}: drift and gate of each block by epoch` }) : null;
     this.element = h(
       'section',
       { class: 'column', 'data-schedule': schedule, 'aria-label': schedule },

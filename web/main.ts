@@ -28,6 +28,7 @@ let lastCharts = 0;
 const drawnAt: number[] = [];
 let framesDrawn = 0;
 const view = { showTest: false };
+const stepTiming = { trainMs: 0, picturesMs: 0 };
 
 const playButton = h('button', { type: 'button', id: 'play', 'aria-pressed': 'false', 'aria-keyshortcuts': 'Space' }, 'Play');
 const stepButton = h('button', { type: 'button', id: 'step', 'aria-keyshortcuts': 'S' }, 'Step');
@@ -38,7 +39,7 @@ const rate = h('span', { id: 'rate', 'aria-live': 'off' }, '');
 const backendNote = h('span', { id: 'backend-note' }, 'starting…');
 const messages = h('div', { id: 'messages', role: 'status', 'aria-live': 'polite' });
 const board = h('div', { id: 'columns' });
-const comparison = h('div', { id: 'comparison', 'aria-label': 'all schedules compared' });
+const comparison = h('div', { id: 'comparison', role: 'img', 'aria-label': 'all schedules compared' });
 
 const controls = new Controls({
   change: (patch) => update(patch),
@@ -81,7 +82,12 @@ const trainers = new Trainers({
     document.body.dataset.backend = name;
   },
   ready: (next) => layOut(next),
-  frame: (frame, done) => {
+  frame: (frame, done, timing) => {
+    // Smoothed over about ten frames: what a step costs the slowest worker.
+    stepTiming.trainMs += (timing.trainMs - stepTiming.trainMs) / 10;
+    stepTiming.picturesMs += (timing.picturesMs - stepTiming.picturesMs) / 10;
+    document.body.dataset.trainMs = stepTiming.trainMs.toFixed(1);
+    document.body.dataset.picturesMs = stepTiming.picturesMs.toFixed(1);
     pending = { frame, done };
     requestAnimationFrame(drawPending);
   },

@@ -36,11 +36,17 @@ export interface ExperimentInfo {
   model: string;
 }
 
+/** Where a worker's time for one frame went. */
+export interface StepTiming {
+  trainMs: number;
+  picturesMs: number;
+}
+
 /** What the worker tells the page. */
 export type FromWorker =
   | { type: 'backend'; backend: string; note: string }
   | { type: 'ready'; generation: number; info: ExperimentInfo }
-  /** `done`: every column of this worker has finished. */
-  | { type: 'frame'; generation: number; frame: Frame; done: boolean }
+  /** `done`: every column of this worker has finished; `timing`: milliseconds spent training and drawing the grids for this frame. */
+  | { type: 'frame'; generation: number; frame: Frame; done: boolean; timing: StepTiming }
   | { type: 'records'; generation: number; records: ColumnRecord[] }
   | { type: 'error'; generation: number; message: string };

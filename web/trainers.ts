@@ -1,13 +1,13 @@
 import type { ColumnRecord, Frame } from '../src/playground/lockstep.js';
 import type { PlaygroundState } from '../src/playground/state.js';
-import type { ExperimentInfo, FromWorker, ToWorker } from './protocol.js';
+import type { ExperimentInfo, FromWorker, StepTiming, ToWorker } from './protocol.js';
 
 /** What the pool tells the page. */
 export interface TrainerEvents {
   backend(name: string, note: string): void;
   ready(info: ExperimentInfo): void;
-  /** Every worker's frame of one step, merged; `done` when every column has finished. */
-  frame(frame: Frame, done: boolean): void;
+  /** Every worker's frame of one step, merged; `done` when every column has finished; `timing` of the slowest worker. */
+  frame(frame: Frame, done: boolean, timing: StepTiming): void;
   error(message: string): void;
 }
 
@@ -105,7 +105,8 @@ export class Trainers {
         const parts = [...this.waiting.values()];
         this.waiting = null;
         const columns = parts.flatMap((p) => p.frame.columns).sort((a, b) => this.order.indexOf(a.schedule) - this.order.indexOf(b.schedule));
-        this.events.frame({ tick: parts[0].frame.tick, columns }, parts.every((p) => p.done));
+        const slowest = parts.reduce((a, p) => (p.timing.trainMs + p.timing.picturesMs > a.trainMs + a.picturesMs ? p.timing : a), parts[0].timing);
+        this.events.frame({ tick: parts[0].frame.tick, columns }, parts.every((p) => p.done), slowest);
         return;
       }
       case 'records': {

@@ -8,7 +8,7 @@ import { Lockstep, type Frame } from '../src/playground/lockstep.js';
 import { setupOf } from '../src/playground/setup.js';
 import type { PlaygroundState } from '../src/playground/state.js';
 import type { Dataset } from '../src/data/dataset.js';
-import type { ExperimentInfo, FromWorker, PlotPoints, ToWorker } from './protocol.js';
+import type { ExperimentInfo, FromWorker, PlotPoints, StepTiming, ToWorker } from './protocol.js';
 
 /*
  * Trains some of the page's columns off its thread. It does only what the
@@ -80,12 +80,14 @@ async function start(state: PlaygroundState, schedules: string[]): Promise<void>
     model: setup.state.model,
   };
   send({ type: 'ready', generation, info });
-  sendFrame(next.frame());
+  const started = performance.now();
+  const frame = next.frame();
+  sendFrame(frame, { trainMs: 0, picturesMs: performance.now() - started });
 }
 
-function sendFrame(frame: Frame): void {
+function sendFrame(frame: Frame, timing: StepTiming): void {
   const buffers = frame.columns.flatMap((c) => [c.network.values.buffer, ...c.blocks.map((b) => b.values.buffer)]);
-  send({ type: 'frame', generation, frame, done: lockstep?.done ?? true }, buffers as ArrayBuffer[]);
+  send({ type: 'frame', generation, frame, done: lockstep?.done ?? true, timing }, buffers as ArrayBuffer[]);
 }
 
 async function handle(message: ToWorker): Promise<void> {
@@ -97,8 +99,11 @@ async function handle(message: ToWorker): Promise<void> {
   // A message for an experiment this worker has already left behind.
   if (message.generation !== generation || !lockstep) return;
   if (message.type === 'advance') {
+    const started = performance.now();
     await lockstep.advance(message.epochs);
-    sendFrame(lockstep.frame(true));
+    const trained = performance.now();
+    const frame = lockstep.frame(true);
+    sendFrame(frame, { trainMs: trained - started, picturesMs: performance.now() - trained });
   } else send({ type: 'records', generation, records: lockstep.records() });
 }
 

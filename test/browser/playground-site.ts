@@ -19,6 +19,9 @@ export interface FrameRate {
   samples: number[];
   median: number;
   epochsPerSecond: number;
+  /** The slowest worker's milliseconds per frame, training and computing the pictures (smoothed, at the end). */
+  trainMs: number;
+  picturesMs: number;
 }
 
 /**
@@ -37,8 +40,9 @@ export async function measureFrameRate(page: Page, seconds: number): Promise<Fra
     samples.push(Number(await page.evaluate(() => document.body.dataset.fps)));
   }
   const epochsPerSecond = ((await epoch()) - startEpoch) / ((Date.now() - started) / 1000);
+  const [trainMs, picturesMs] = await page.evaluate(() => [Number(document.body.dataset.trainMs), Number(document.body.dataset.picturesMs)]);
   await page.click('#play');
   const sorted = [...samples].sort((a, b) => a - b);
   const m = sorted.length >> 1;
-  return { samples, median: sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2, epochsPerSecond };
+  return { samples, median: sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2, epochsPerSecond, trainMs, picturesMs };
 }

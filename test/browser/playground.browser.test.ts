@@ -122,7 +122,7 @@ describe('the playground', () => {
     const rate = await measureFrameRate(page, 10);
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     writeFileSync(join(OUTPUT, 'playground-fps.json'), JSON.stringify({ ...rate, cores, backend: await page.evaluate(() => document.body.dataset.backend), date: new Date().toISOString() }, null, 2));
-    console.log(`playground: ${rate.median} frames/s (median of one-second samples ${rate.samples.join(', ')}), ${rate.epochsPerSecond.toFixed(1)} epochs/s, all four schedules on signed_xor`);
+    console.log(`playground: ${rate.median} frames/s (median of one-second samples ${rate.samples.join(', ')}), ${rate.epochsPerSecond.toFixed(1)} epochs/s, slowest worker ${rate.trainMs.toFixed(0)} ms training + ${rate.picturesMs.toFixed(0)} ms pictures per frame, all four schedules on signed_xor`);
     expect(rate.median).toBeGreaterThan(0);
     await page.close();
   });
