@@ -16,8 +16,8 @@ export async function benchPlayground(file: string): Promise<string> {
   const rows: string[] = [];
   try {
     for (const [label, query] of [
-      ['all four schedules', ''],
-      ['backprop only', '?schedules=backprop'],
+      ['all four schedules', '?epochs=1000'],
+      ['backprop only', '?schedules=backprop&epochs=1000'],
     ] as const) {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
       await page.goto(`${server.url}/index.html${query}`);

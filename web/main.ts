@@ -22,7 +22,8 @@ let info: ExperimentInfo | null = null;
 let backend = '';
 let columns: ColumnView[] = [];
 let playing = false;
-let pending: { frame: Frame; done: boolean } | null = null;
+/** Frames received but not yet drawn: at most two, as the next step is asked for only while fewer wait. */
+const pending: { frame: Frame; done: boolean }[] = [];
 let finished = false;
 let lastCharts = 0;
 const drawnAt: number[] = [];
@@ -88,7 +89,9 @@ const trainers = new Trainers({
     stepTiming.picturesMs += (timing.picturesMs - stepTiming.picturesMs) / 10;
     document.body.dataset.trainMs = stepTiming.trainMs.toFixed(1);
     document.body.dataset.picturesMs = stepTiming.picturesMs.toFixed(1);
-    pending = { frame, done };
+    pending.push({ frame, done });
+    // The workers compute the next step while the page draws this one, one step ahead at most.
+    if (playing && !done && pending.length === 1) trainers.advance(state.speed);
     requestAnimationFrame(drawPending);
   },
   error: (message) => {
@@ -152,6 +155,7 @@ function emptyBoard(): HTMLElement {
 
 function layOut(next: ExperimentInfo): void {
   info = next;
+  pending.length = 0;
   columns = next.columns.map((c) => new ColumnView(c.schedule, next));
   for (const column of columns) column.network.addEventListener('click', (e) => clickPoint(e, column.network, next.area));
   board.replaceChildren(...columns.map((c) => c.element));
@@ -165,10 +169,10 @@ function layOut(next: ExperimentInfo): void {
 }
 
 function drawPending(): void {
-  if (!pending) return;
-  const { frame, done } = pending;
-  pending = null;
-  for (const c of frame.columns) columns.find((column) => column.schedule === c.schedule)?.draw(c, view);
+  if (pending.length === 0) return;
+  const frames = pending.splice(0);
+  for (const { frame } of frames) for (const c of frame.columns) columns.find((column) => column.schedule === c.schedule)?.draw(c, view);
+  const done = frames[frames.length - 1].done;
   const now = performance.now();
   if (now - lastCharts > 300 || done || !playing) {
     lastCharts = now;
@@ -201,7 +205,7 @@ function togglePlay(): void {
   playing = !playing;
   showPlaying();
   // A step still out continues the play when it is drawn.
-  if (playing && !pending) trainers.advance(state.speed);
+  if (playing) trainers.advance(state.speed);
 }
 
 function clickPoint(event: MouseEvent, canvas: HTMLCanvasElement, area: ExperimentInfo['area']): void {
@@ -246,7 +250,7 @@ playButton.addEventListener('click', togglePlay);
 stepButton.addEventListener('click', () => {
   playing = false;
   showPlaying();
-  if (info && !finished && !pending) trainers.advance(state.speed);
+  if (info && !finished) trainers.advance(state.speed);
 });
 resetButton.addEventListener('click', () => restart());
 downloadButton.addEventListener('click', () => {

@@ -44,7 +44,7 @@ export interface Frame {
  * from one forward pass over one lattice, which is what lets four columns
  * be drawn many times a second.
  */
-export const DEFAULT_FRAME_SIZE = 64;
+export const DEFAULT_FRAME_SIZE = 48;
 
 interface Column {
   run: Run;
