@@ -60,6 +60,12 @@ describe('the playground', () => {
     return page.$$eval('#columns .column', (columns) => columns.map((c) => [...c.querySelectorAll('canvas')].map((canvas) => (canvas as HTMLCanvasElement).toDataURL())));
   }
 
+  /** Types into a field and leaves it, as a user does: the page reads a field on change. */
+  async function enter(page: Page, selector: string, value: string): Promise<void> {
+    await page.fill(selector, value);
+    await page.dispatchEvent(selector, 'change');
+  }
+
   async function epochs(page: Page): Promise<number[]> {
     return page.$$eval('#columns .column .status', (s) => s.map((e) => Number((e as HTMLElement).dataset.epoch)));
   }
@@ -130,20 +136,16 @@ describe('the playground', () => {
   it('keeps every option in the URL, and a link reopens the same experiment', async () => {
     const page = await open('');
     await page.selectOption('#option-dataset', 'spiral');
-    await page.fill('#option-noise', '0.05');
-    await page.dispatchEvent('#option-noise', 'change');
+    await enter(page, '#option-noise', '0.05');
     await page.uncheck('#option-schedules-local-sequential');
     await page.selectOption('#option-optimizer', 'adam');
-    await page.fill('#option-lr', '0.01');
-    await page.dispatchEvent('#option-lr', 'change');
+    await enter(page, '#option-lr', '0.01');
     await page.selectOption('#option-step', 'batch');
     await page.selectOption('#option-gate', 'soft');
-    await page.fill('#option-widths', '20-20');
-    await page.dispatchEvent('#option-widths', 'change');
+    await enter(page, '#option-widths', '20-20');
     await page.selectOption('#option-activation', 'tanh');
     await page.uncheck('#option-normalize');
-    await page.fill('#option-seed', '3');
-    await page.dispatchEvent('#option-seed', 'change');
+    await enter(page, '#option-seed', '3');
     await page.selectOption('#option-speed', '5');
     await page.selectOption('#option-backend', 'cpu');
     await waitForPhase(page, ['paused']);
