@@ -1,4 +1,3 @@
-import type { tf } from '../engine/backend.js';
 import { trainParallelEpoch } from './local-parallel.js';
 import { GateTracker, resolveGateOptions } from './gates.js';
 import type { Schedule } from './schedule.js';

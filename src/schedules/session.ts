@@ -72,7 +72,7 @@ export class Session {
     readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean; gate?: Partial<GateOptions>; dropout?: number; measureTrainLoss?: boolean },
     private readonly shuffleRng: Rng,
     /** Draws the dropout masks (only used when `options.dropout` > 0). */
-    private readonly dropoutRng?: Rng,
+    dropoutRng?: Rng,
   ) {
     check(this.dropoutRate === 0 || dropoutRng !== undefined, 'a session with dropout needs a generator for its masks');
     // One stream a block: a block's masks do not depend on which thread (see EpochPipeline) or order the blocks step in.

@@ -14,7 +14,7 @@ import { expectClose, localpropErrorOf, seedRuns } from './support.js';
 import { cli } from '../cli/helpers.js';
 
 const seed = seedRuns();
-const { spec, makeRun } = seed;
+const { makeRun } = seed;
 
 async function weightsAfter(options: Partial<RunOptions>): Promise<{ params: ParameterMap; epochs: EpochEvent[] }> {
   const run = makeRun(options);

@@ -8,7 +8,7 @@ import { Run } from '../../src/schedules/run.js';
 import { localpropErrorOf, localpropErrorOfAsync, seedRuns } from './support.js';
 
 const seed = seedRuns();
-const { spec, makeRun } = seed;
+const { makeRun } = seed;
 
 async function eventsOf(run: Run): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
