@@ -43,6 +43,7 @@ export class ColumnView {
   end: RunEndEvent | null = null;
   private chartsDirty = false;
   private networkGrid: ColumnFrame['network'] | null = null;
+  private readonly layers = new Map<boolean, HTMLCanvasElement>();
 
   constructor(
     readonly schedule: string,
@@ -108,8 +109,23 @@ export class ColumnView {
   drawNetwork(view: PointView): void {
     if (!this.networkGrid) return;
     paintGrid(this.network, this.networkGrid);
-    drawPoints(this.network, this.info.area, this.info.train, this.info.classes);
-    if (view.showTest) drawPoints(this.network, this.info.area, this.info.test, this.info.classes, true);
+    this.network.getContext('2d')!.drawImage(this.pointsLayer(view.showTest), 0, 0);
+  }
+
+  /**
+   * The points, drawn once on a transparent canvas and laid over every
+   * frame: a thousand markers a frame would cost the page more than the
+   * boundary, and take the CPU from the workers.
+   */
+  private pointsLayer(showTest: boolean): HTMLCanvasElement {
+    let layer = this.layers.get(showTest);
+    if (!layer) {
+      layer = h('canvas', { width: this.network.width, height: this.network.height });
+      drawPoints(layer, this.info.area, this.info.train, this.info.classes);
+      if (showTest) drawPoints(layer, this.info.area, this.info.test, this.info.classes, true);
+      this.layers.set(showTest, layer);
+    }
+    return layer;
   }
 
   /** Redraws the curves if new epochs came in (charts are SVG text: cheap, but not every frame). */
