@@ -24,7 +24,7 @@ export async function benchPlayground(file: string): Promise<string> {
       await page.waitForFunction(() => document.body.dataset.phase === 'paused' && Number(document.body.dataset.frames) >= 1, null, { timeout: 60_000 });
       const rate = await measureFrameRate(page, SECONDS);
       const backend = await page.evaluate(() => document.body.dataset.backend);
-      rows.push(`| ${label} | ${rate.median} | ${Math.min(...rate.samples)}–${Math.max(...rate.samples)} | ${rate.epochsPerSecond.toFixed(1)} | ${rate.trainMs.toFixed(0)} | ${rate.picturesMs.toFixed(0)} | ${backend} |`);
+      rows.push(`| ${label} | ${rate.median} | ${Math.min(...rate.samples)}–${Math.max(...rate.samples)} | ${rate.epochsPerSecond.toFixed(1)} | ${rate.trainMs.toFixed(0)} | ${rate.picturesMs.toFixed(0)} | ${rate.drawMs.toFixed(1)} | ${rate.chartMs.toFixed(0)} | ${backend} |`);
       await page.close();
     }
   } finally {
@@ -35,10 +35,10 @@ export async function benchPlayground(file: string): Promise<string> {
     '## Playground frame rate (headless Chromium, seed network on signed_xor)',
     '',
     machineLine(),
-    `Chromium from Debian (\`--headless --disable-gpu\`), the page as \`npm run build:web\` builds it, 1 epoch per frame, ${SECONDS} one-second samples each. A frame is new pictures of every column (network at 64×64 and each hidden block) drawn after every column trained one more epoch; the workers (one per core, up to one per column) wait for the page to draw before the next step. The milliseconds are the slowest worker's per frame (smoothed): training one epoch of its columns, and computing their pictures; the rest of a frame's time is the page drawing and the messages.`,
+    `Chromium from Debian (\`--headless --disable-gpu\`), the page as \`npm run build:web\` builds it, 1 epoch per frame, ${SECONDS} one-second samples each. A frame is new pictures of every column (network at 64×64 and each hidden block) drawn after every column trained one more epoch; the workers (one per core, up to one per column) wait for the page to draw before the next step. The worker's milliseconds are the slowest worker's per frame (smoothed): training one epoch of its columns, and computing their pictures. The page's are its main thread's: painting a frame's pictures, and redrawing the SVG charts, which it does at most every 300 ms. The page draws while the workers compute the next step, so the slowest worker sets the pace.`,
     '',
-    '| columns | frames/s, median | range | epochs/s per column | ms training per frame | ms for the pictures | backend |',
-    '|---|---|---|---|---|---|---|',
+    '| columns | frames/s, median | range | epochs/s per column | worker: ms training | worker: ms pictures | page: ms drawing a frame | page: ms redrawing the charts | backend |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
   writeSection(file, 'playground', body);

@@ -30,6 +30,8 @@ const drawnAt: number[] = [];
 let framesDrawn = 0;
 const view = { showTest: false };
 const stepTiming = { trainMs: 0, picturesMs: 0 };
+/** What drawing costs the page (smoothed): a frame's pictures, and a redraw of the charts (at most every 300 ms). */
+const page = { pictureMs: 0, chartMs: 0 };
 
 const playButton = h('button', { type: 'button', id: 'play', 'aria-pressed': 'false', 'aria-keyshortcuts': 'Space' }, 'Play');
 const stepButton = h('button', { type: 'button', id: 'step', 'aria-keyshortcuts': 'S' }, 'Step');
@@ -170,15 +172,20 @@ function layOut(next: ExperimentInfo): void {
 
 function drawPending(): void {
   if (pending.length === 0) return;
+  const drawStart = performance.now();
   const frames = pending.splice(0);
   for (const { frame } of frames) for (const c of frame.columns) columns.find((column) => column.schedule === c.schedule)?.draw(c, view);
   const done = frames[frames.length - 1].done;
   const now = performance.now();
+  page.pictureMs += (now - drawStart - page.pictureMs) / 10;
   if (now - lastCharts > 300 || done || !playing) {
     lastCharts = now;
     columns.forEach((c) => c.drawCharts());
     comparison.innerHTML = comparisonCharts(columns);
+    page.chartMs += (performance.now() - now - page.chartMs) / 5;
   }
+  document.body.dataset.drawMs = page.pictureMs.toFixed(1);
+  document.body.dataset.chartMs = page.chartMs.toFixed(1);
   framesDrawn++;
   drawnAt.push(now);
   while (drawnAt.length && drawnAt[0] < now - 1000) drawnAt.shift();

@@ -22,6 +22,9 @@ export interface FrameRate {
   /** The slowest worker's milliseconds per frame, training and computing the pictures (smoothed, at the end). */
   trainMs: number;
   picturesMs: number;
+  /** The page's milliseconds drawing a frame's pictures, and redrawing the charts (at most every 300 ms), smoothed. */
+  drawMs: number;
+  chartMs: number;
 }
 
 /**
@@ -40,9 +43,9 @@ export async function measureFrameRate(page: Page, seconds: number): Promise<Fra
     samples.push(Number(await page.evaluate(() => document.body.dataset.fps)));
   }
   const epochsPerSecond = ((await epoch()) - startEpoch) / ((Date.now() - started) / 1000);
-  const [trainMs, picturesMs] = await page.evaluate(() => [Number(document.body.dataset.trainMs), Number(document.body.dataset.picturesMs)]);
+  const [trainMs, picturesMs, drawMs, chartMs] = await page.evaluate(() => ['trainMs', 'picturesMs', 'drawMs', 'chartMs'].map((k) => Number(document.body.dataset[k])));
   await page.click('#play');
   const sorted = [...samples].sort((a, b) => a - b);
   const m = sorted.length >> 1;
-  return { samples, median: sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2, epochsPerSecond, trainMs, picturesMs };
+  return { samples, median: sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2, epochsPerSecond, trainMs, picturesMs, drawMs, chartMs };
 }
