@@ -25,15 +25,12 @@ export interface PlotPoints {
 export interface ExperimentInfo {
   area: GridArea;
   classes: number;
-  /** Outputs of the network: 1 for two classes. */
-  outputs: number;
   hiddenBlocks: number;
-  columns: { schedule: string; epochs: number }[];
+  columns: { schedule: string }[];
   train: PlotPoints;
   test: PlotPoints;
   /** The user's points were too few to split: the test set is the training set. */
   sharedTest: boolean;
-  model: string;
 }
 
 /** Where a worker's time for one frame went. */

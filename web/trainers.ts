@@ -68,6 +68,9 @@ export class Trainers {
     });
   }
 
+  /** Sorts columns into the state's order of schedules, whichever worker trained them. */
+  private readonly byOrder = (a: { schedule: string }, b: { schedule: string }): number => this.order.indexOf(a.schedule) - this.order.indexOf(b.schedule);
+
   private spawn(backend: string, count: number): void {
     for (const worker of this.workers) worker.terminate();
     this.backend = backend;
@@ -94,7 +97,7 @@ export class Trainers {
         this.readyInfos.set(w, message.info);
         if (this.readyInfos.size === this.workers.length) {
           const infos = [...this.readyInfos.values()];
-          const columns = infos.flatMap((i) => i.columns).sort((a, b) => this.order.indexOf(a.schedule) - this.order.indexOf(b.schedule));
+          const columns = infos.flatMap((i) => i.columns).sort(this.byOrder);
           this.events.ready({ ...infos[0], columns });
         }
         return;
@@ -104,7 +107,7 @@ export class Trainers {
         if (this.waiting.size < this.workers.length) return;
         const parts = [...this.waiting.values()];
         this.waiting = null;
-        const columns = parts.flatMap((p) => p.frame.columns).sort((a, b) => this.order.indexOf(a.schedule) - this.order.indexOf(b.schedule));
+        const columns = parts.flatMap((p) => p.frame.columns).sort(this.byOrder);
         const slowest = parts.reduce((a, p) => (p.timing.trainMs + p.timing.picturesMs > a.trainMs + a.picturesMs ? p.timing : a), parts[0].timing);
         this.events.frame({ tick: parts[0].frame.tick, columns }, parts.every((p) => p.done), slowest);
         return;
@@ -115,7 +118,7 @@ export class Trainers {
         request.records.set(w, message.records);
         if (request.records.size < this.workers.length) return;
         this.recordRequests = null;
-        request.resolve([...request.records.values()].flat().sort((a, b) => this.order.indexOf(a.schedule) - this.order.indexOf(b.schedule)));
+        request.resolve([...request.records.values()].flat().sort(this.byOrder));
         return;
       }
       case 'error':

@@ -7,7 +7,7 @@ import { useBackend } from '../src/engine/backend.js';
 import { Lockstep, type Frame } from '../src/playground/lockstep.js';
 import { setupOf } from '../src/playground/setup.js';
 import type { PlaygroundState } from '../src/playground/state.js';
-import type { Dataset } from '../src/data/dataset.js';
+import { classLabels, type Dataset } from '../src/data/dataset.js';
 import type { ExperimentInfo, FromWorker, PlotPoints, StepTiming, ToWorker } from './protocol.js';
 
 /*
@@ -47,15 +47,7 @@ async function startBackend(requested: string): Promise<string> {
 }
 
 function plotPoints(data: Dataset): PlotPoints {
-  const labels = new Int32Array(data.count);
-  for (let i = 0; i < data.count; i++) {
-    if (data.outputSize === 1) labels[i] = data.y[i] >= 0.5 ? 1 : 0;
-    else {
-      const row = data.y.subarray(i * data.outputSize, (i + 1) * data.outputSize);
-      labels[i] = row.indexOf(Math.max(...row));
-    }
-  }
-  return { x: data.x.slice(0, data.count * 2), labels };
+  return { x: data.x.slice(0, data.count * 2), labels: classLabels(data) };
 }
 
 async function start(state: PlaygroundState, schedules: string[]): Promise<void> {
@@ -67,17 +59,14 @@ async function start(state: PlaygroundState, schedules: string[]): Promise<void>
   const next = new Lockstep(setupOf({ ...state, schedules }));
   lockstep = next;
   const { setup } = next;
-  const blocks = setup.config.spec.layers.length - 1;
   const info: ExperimentInfo = {
     area: setup.area,
     classes: setup.classes,
-    outputs: setup.config.spec.layers[blocks],
-    hiddenBlocks: blocks - 1,
-    columns: next.runs.map((run) => ({ schedule: run.schedule.name, epochs: run.schedule.totalEpochs(run.options.epochs, blocks) })),
+    hiddenBlocks: setup.config.spec.layers.length - 2,
+    columns: next.runs.map((run) => ({ schedule: run.schedule.name })),
     train: plotPoints(setup.start.train),
     test: plotPoints(setup.start.test),
     sharedTest: setup.split?.sharedTest ?? false,
-    model: setup.state.model,
   };
   send({ type: 'ready', generation, info });
   const started = performance.now();

@@ -50,12 +50,13 @@ const gridSide = (v: unknown, label: string): number => {
   return n;
 };
 const flag = (v: unknown): boolean => v === true || v === 'true';
-const oneOf =
-  (...allowed: string[]) =>
-  (v: unknown, label: string): string => {
+/** A reader of one of `allowed` (the playground's table reads its own choices with it too). */
+export const oneOf =
+  <T extends string>(...allowed: readonly T[]) =>
+  (v: unknown, label: string): T => {
     const s = text(v, label);
-    check(allowed.includes(s), `${label} must be one of ${allowed.join(', ')}, got "${s}"`);
-    return s;
+    check((allowed as readonly string[]).includes(s), `${label} must be one of ${allowed.join(', ')}, got "${s}"`);
+    return s as T;
   };
 
 /** `--seeds 5` means seeds 0-4; `--seeds 0,3,7` a list. */

@@ -59,7 +59,7 @@ export function buildDataset(name: string, rng: Rng, options: DatasetOptions = {
   if (options.noise !== undefined) check(Number.isFinite(options.noise) && options.noise >= 0, `--noise must be a number ≥ 0, got ${options.noise}`);
   const limit = options.limit;
   if (limit !== undefined) check(Number.isInteger(limit) && limit >= 1, `--limit must be a whole number ≥ 1, got ${limit}`);
-  if (options.trainShare !== undefined) check(entry.inputSize === 2 && entry.name !== 'mnist', `--train-share applies to the 2-D datasets only; ${name} has its own training and test sets (use --val or --limit)`);
+  if (options.trainShare !== undefined) check(entry.inputSize === 2, `--train-share applies to the 2-D datasets only; ${name} has its own training and test sets (use --val or --limit)`);
   const train = entry.train(rng.fork('train'), options);
   const test = entry.test(rng.fork('test'), options);
   return limit === undefined ? { train, test } : { train: firstExamples(train, limit), test: firstExamples(test, limit) };

@@ -1,4 +1,4 @@
-import { parseOptionValue } from '../cli/options.js';
+import { oneOf, parseOptionValue } from '../cli/options.js';
 import { listDatasets } from '../data/registry.js';
 import { ACTIVATIONS, type Activation } from '../model/activations.js';
 import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
@@ -79,10 +79,6 @@ export interface StateOption {
 const cliValue = (key: string) => (text: string) => parseOptionValue('compare', key, text);
 const nullable = (read: (text: string) => unknown) => (text: string) => (text === '' || text === 'default' ? null : read(text));
 const plain = (value: unknown): string | null => (value === null ? null : String(value));
-const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (text: string): T => {
-  check((allowed as readonly string[]).includes(text), `${name} must be one of ${allowed.join(', ')}, got "${text}"`);
-  return text as T;
-};
 const choices = (values: readonly string[]) => () => values.map((v) => ({ value: v, label: v }));
 
 /** The 2-D datasets of the registry: the ones a boundary can be drawn for. */
@@ -98,7 +94,7 @@ export const STATE_OPTIONS: StateOption[] = [
     key: 'dataset', name: 'dataset', label: 'Dataset', group: 'Data', cli: true,
     help: 'a 2-D dataset of the registry, or your own points (click the picture or upload a CSV)',
     control: { kind: 'select', choices: () => [...planeDatasets().map((d) => ({ value: d, label: d })), { value: USER_POINTS, label: 'your points' }] },
-    read: (text) => oneOf('--dataset', [...planeDatasets(), USER_POINTS])(text), write: plain,
+    read: (text) => oneOf(...planeDatasets(), USER_POINTS)(text, '--dataset'), write: plain,
   },
   {
     key: 'noise', name: 'noise', label: 'Noise', group: 'Data', cli: true,
@@ -144,7 +140,7 @@ export const STATE_OPTIONS: StateOption[] = [
     key: 'decoders', name: 'decoders', label: 'Decoders', group: 'Training', cli: true,
     help: 'learned: trained with their block; fixed: random and frozen (the seed’s code)',
     control: { kind: 'select', choices: choices(['learned', 'fixed']) },
-    read: oneOf('--decoders', ['learned', 'fixed'] as const), write: plain,
+    read: (text) => oneOf('learned', 'fixed')(text, '--decoders'), write: plain,
   },
   {
     key: 'epochs', name: 'epochs', label: 'Epochs', group: 'Training', cli: true,
@@ -222,13 +218,13 @@ export const STATE_OPTIONS: StateOption[] = [
     key: 'backend', name: 'backend', label: 'Backend', group: 'Run', cli: false,
     help: 'TF.js backend; auto takes wasm, the fastest for networks this small, then webgl, then cpu',
     control: { kind: 'select', choices: choices(PLAYGROUND_BACKENDS) },
-    read: oneOf('backend', PLAYGROUND_BACKENDS), write: plain,
+    read: (text) => oneOf(...PLAYGROUND_BACKENDS)(text, 'backend'), write: plain,
   },
   {
     key: 'speed', name: 'speed', label: 'Epochs per frame', group: 'Run', cli: false,
     help: 'how many epochs every column trains between two pictures',
     control: { kind: 'select', choices: () => SPEEDS.map((s) => ({ value: String(s), label: String(s) })) },
-    read: (text) => Number(oneOf('speed', SPEEDS.map(String))(text)), write: plain,
+    read: (text) => Number(oneOf(...SPEEDS.map(String))(text, 'speed')), write: plain,
   },
   {
     key: 'points', name: 'points', label: 'Points', group: 'Data', cli: false,
