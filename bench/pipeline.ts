@@ -8,8 +8,8 @@ import { registerImageDatasets } from '../src/node/image-datasets.js';
 import { WorkerPipeline } from '../src/node/worker-pipeline.js';
 import { createOptimizer } from '../src/optim/index.js';
 import { getSchedule } from '../src/schedules/registry.js';
-import { pipelineBound } from '../src/schedules/pipeline.js';
-import { Session } from '../src/schedules/session.js';
+import { pipelineBound } from '../src/train/pipeline.js';
+import { Session } from '../src/train/session.js';
 import { Rng } from '../src/util/rng.js';
 import { machineLine, median, writeSection } from './sections.js';
 

@@ -7,8 +7,8 @@ import { seededStart, type SeededStart } from '../src/experiment/seeded.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import { cloneParameters } from '../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../src/model/spec.js';
-import { Run } from '../src/schedules/run.js';
-import type { TestEvaluator } from '../src/schedules/evaluation.js';
+import { Run } from '../src/train/run.js';
+import type { TestEvaluator } from '../src/train/evaluation.js';
 import { WorkerEvaluator } from '../src/node/worker-evaluator.js';
 import { machineLine, median, writeSection } from './sections.js';
 

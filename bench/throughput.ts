@@ -8,7 +8,7 @@ import { initialParameters } from '../src/model/parameters.js';
 import { parseModelSpec } from '../src/model/spec.js';
 import { createOptimizer } from '../src/optim/index.js';
 import { getSchedule } from '../src/schedules/registry.js';
-import { Session } from '../src/schedules/session.js';
+import { Session } from '../src/train/session.js';
 import { Rng } from '../src/util/rng.js';
 import { machineLine, median, writeSection } from './sections.js';
 

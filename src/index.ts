@@ -33,11 +33,11 @@ export { registerDataset, getDataset, listDatasets, buildDataset, type DatasetEn
 export { epochBatches, batchMeanWeights, type EpochBatches } from './data/batches.js';
 export { parseCsv, csvDatasets, type CsvOptions, type ParsedCsv } from './data/csv.js';
 
-export type { RunEvent, RunStartEvent, EpochEvent, RunEndEvent, RunIdentity, DecoderMode } from './schedules/events.js';
+export type { RunEvent, RunStartEvent, EpochEvent, RunEndEvent, RunIdentity, DecoderMode } from './train/events.js';
 export type { Schedule, EpochPlan } from './schedules/schedule.js';
-export { Session, type Chunk, type StepMode } from './schedules/session.js';
-export { evaluateNetwork, accuracyOf, ScoredSet, type Evaluation, type TestEvaluator } from './schedules/evaluation.js';
-export { Run, resolveRunOptions, DEFAULT_BATCH_SIZE, type RunOptions, type ResolvedRunOptions } from './schedules/run.js';
+export { Session, type Chunk, type StepMode } from './train/session.js';
+export { evaluateNetwork, accuracyOf, ScoredSet, type Evaluation, type TestEvaluator } from './train/evaluation.js';
+export { Run, resolveRunOptions, DEFAULT_BATCH_SIZE, type RunOptions, type ResolvedRunOptions } from './train/run.js';
 export { registerSchedule, getSchedule, listSchedules } from './schedules/registry.js';
 export { backprop } from './schedules/backprop.js';
 export { localParallel } from './schedules/local-parallel.js';
@@ -65,7 +65,7 @@ export {
 export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './io/safetensors.js';
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointInfo } from './io/checkpoint.js';
 export { encodeRunCheckpoint, decodeRunCheckpoint } from './io/run-checkpoint.js';
-export type { RunCheckpoint } from './schedules/resume.js';
+export type { RunCheckpoint } from './train/resume.js';
 
 export { SEED_AREA, areaOf, gridInputs, gridPoint, networkGrid, blockGrid, readCell, type BoundaryGrid, type GridArea } from './report/grid.js';
 export { plasma, gridPixels, CATEGORY_COLORS } from './report/colors.js';

@@ -1,7 +1,7 @@
 import { lineChart, type Series } from '../src/report/chart.js';
 import { CATEGORY_COLORS } from '../src/report/colors.js';
 import type { ColumnFrame } from '../src/playground/lockstep.js';
-import type { EpochEvent, RunEndEvent } from '../src/schedules/events.js';
+import type { EpochEvent, RunEndEvent } from '../src/train/events.js';
 import { h } from './dom.js';
 import { drawPoints, paintGrid } from './draw.js';
 import type { ExperimentInfo } from './protocol.js';

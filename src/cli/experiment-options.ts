@@ -2,10 +2,10 @@ import type { DataSource, ExperimentConfig } from '../experiment/experiment.js';
 import type { ParameterMap } from '../model/parameters.js';
 import type { LossName, ModelSpec } from '../model/spec.js';
 import type { OptimizerConfig, OptimizerName } from '../optim/index.js';
-import type { DecoderMode } from '../schedules/events.js';
-import type { TestEvaluator } from '../schedules/evaluation.js';
-import type { GateOptions } from '../schedules/gates.js';
-import type { StepMode } from '../schedules/session.js';
+import type { DecoderMode } from '../train/events.js';
+import type { TestEvaluator } from '../train/evaluation.js';
+import type { GateOptions } from '../modulators/gates.js';
+import type { StepMode } from '../train/session.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from './options.js';
 

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../experiment/gated-study.js';
-import { renderGatedReport, renderResultsIndex } from '../experiment/gated-report.js';
-import { MNIST_STUDY, runMnistStudy, type MnistRunRecord } from '../experiment/mnist-study.js';
+import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
+import { renderGatedReport, renderResultsIndex } from '../studies/gated-report.js';
+import { MNIST_STUDY, runMnistStudy, type MnistRunRecord } from '../studies/mnist-study.js';
 import { WorkerPipeline } from '../node/worker-pipeline.js';
 import { parseModelSpec } from '../model/spec.js';
-import { mnistCurves, renderMnistReport } from '../experiment/mnist-report.js';
-import type { TestEvaluator } from '../schedules/evaluation.js';
+import { mnistCurves, renderMnistReport } from '../studies/mnist-report.js';
+import type { TestEvaluator } from '../train/evaluation.js';
 import { check } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 

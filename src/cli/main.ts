@@ -6,7 +6,7 @@ import { summarize } from '../experiment/summary.js';
 import { encodeCheckpoint } from '../io/checkpoint.js';
 import { formatModelSpec } from '../model/spec.js';
 import { getSchedule } from '../schedules/registry.js';
-import type { TestEvaluator } from '../schedules/evaluation.js';
+import type { TestEvaluator } from '../train/evaluation.js';
 import type { ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerEvaluator } from '../node/worker-evaluator.js';
 import { registerImageDatasets } from '../node/image-datasets.js';

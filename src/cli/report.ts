@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { dataName, type ExperimentConfig } from '../experiment/experiment.js';
 import { summarize } from '../experiment/summary.js';
 import { formatModelSpec } from '../model/spec.js';
-import type { EpochEvent, RunEndEvent } from '../schedules/events.js';
-import type { ResolvedRunOptions } from '../schedules/run.js';
+import type { EpochEvent, RunEndEvent } from '../train/events.js';
+import type { ResolvedRunOptions } from '../train/run.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { encodeRunCheckpoint } from '../io/run-checkpoint.js';
-import type { RunCheckpoint } from '../schedules/resume.js';
-import type { RunIdentity } from '../schedules/events.js';
+import type { RunCheckpoint } from '../train/resume.js';
+import type { RunIdentity } from '../train/events.js';
 import { rmSync } from 'node:fs';
 
 /** The name of the checkpoint file in an --out folder. */

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeRunCheckpoint } from '../io/run-checkpoint.js';
-import type { EpochEvent, RunEndEvent, RunIdentity } from '../schedules/events.js';
-import type { RunCheckpoint } from '../schedules/resume.js';
-import { canonicalJson, differingOptions, type ResolvedRunOptions, type Run } from '../schedules/run.js';
+import type { EpochEvent, RunEndEvent, RunIdentity } from '../train/events.js';
+import type { RunCheckpoint } from '../train/resume.js';
+import { canonicalJson, differingOptions, type ResolvedRunOptions, type Run } from '../train/run.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { parseJson } from './setup.js';
 import type { OutFolder } from './report.js';

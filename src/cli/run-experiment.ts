@@ -1,5 +1,5 @@
-import type { EpochEvent, RunEndEvent, RunEvent, RunIdentity } from '../schedules/events.js';
-import type { Run } from '../schedules/run.js';
+import type { EpochEvent, RunEndEvent, RunEvent, RunIdentity } from '../train/events.js';
+import type { Run } from '../train/run.js';
 import { checkExperiment, dataName, experimentEpochs, experimentRuns, type ExperimentConfig } from '../experiment/experiment.js';
 import { formatModelSpec } from '../model/spec.js';
 import { writeReportFiles } from '../node/report-files.js';

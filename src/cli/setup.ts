@@ -6,7 +6,7 @@ import { decodeCheckpoint } from '../io/checkpoint.js';
 import type { ParameterMap } from '../model/parameters.js';
 import { modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec } from '../model/spec.js';
 import { listSchedules } from '../schedules/registry.js';
-import type { TestEvaluator } from '../schedules/evaluation.js';
+import type { TestEvaluator } from '../train/evaluation.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile } from './files.js';
 import type { OptionValues } from './options.js';

@@ -1,7 +1,7 @@
 import type { ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerPipeline } from '../node/worker-pipeline.js';
-import { pipelineBound, pipelineRefusal } from '../schedules/pipeline.js';
-import { resolveRunOptions } from '../schedules/run.js';
+import { pipelineBound, pipelineRefusal } from '../train/pipeline.js';
+import { resolveRunOptions } from '../train/run.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from './options.js';
 

@@ -1,4 +1,4 @@
-import type { DecoderMode, RunEndEvent } from '../schedules/events.js';
+import type { DecoderMode, RunEndEvent } from '../train/events.js';
 
 /** One row of the result table: a schedule and decoder mode over all seeds. */
 export interface SummaryRow {

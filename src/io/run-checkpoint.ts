@@ -1,6 +1,6 @@
 import type { ParameterMap, PlainTensor } from '../model/parameters.js';
 import type { VariableState } from '../optim/optimizer.js';
-import type { RunCheckpoint } from '../schedules/resume.js';
+import type { RunCheckpoint } from '../train/resume.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 

@@ -2,9 +2,9 @@ import type { ExperimentConfig } from '../experiment/experiment.js';
 import type { Activation } from '../model/activations.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { OptimizerName } from '../optim/index.js';
-import type { DecoderMode } from '../schedules/events.js';
-import { resolveRunOptions } from '../schedules/run.js';
-import type { StepMode } from '../schedules/session.js';
+import type { DecoderMode } from '../train/events.js';
+import { resolveRunOptions } from '../train/run.js';
+import type { StepMode } from '../train/session.js';
 
 /**
  * Memory a schedule needs, computed from tensor shapes alone (no TF.js), so
@@ -31,7 +31,7 @@ import type { StepMode } from '../schedules/session.js';
  *   Every schedule but `backprop` is counted as local. With --step epoch
  *   the batch is the whole training set, which the data already holds, so
  *   it is counted twice there.
- *   Measured on the cpu backend (test/unit/memory.test.ts, by distinct data
+ *   Measured on the cpu backend (test/metrics/memory.test.ts, by distinct data
  *   buffers, since `tf.memory().numBytes` counts shared ones twice), TF.js holds
  *   exactly this for relu networks (and within 1% for the other
  *   activations and losses). On wasm it holds more: there a tensor saved

@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { tf, useBackend } from '../engine/backend.js';
 import { Network } from '../model/network.js';
-import { evaluateNetwork, ScoredSet } from '../schedules/evaluation.js';
+import { evaluateNetwork, ScoredSet } from '../train/evaluation.js';
 import type { WorkerRequest, WorkerReply } from './worker-evaluator.js';
 
 let network: Network | null = null;

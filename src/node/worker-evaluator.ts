@@ -4,7 +4,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
 import type { ParameterMap } from '../model/parameters.js';
 import type { LossName, ModelSpec } from '../model/spec.js';
-import type { Evaluation, TestEvaluator } from '../schedules/evaluation.js';
+import type { Evaluation, TestEvaluator } from '../train/evaluation.js';
 
 export type WorkerRequest =
   | { type: 'setup'; id: number; backend: string; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number; hiddenLoss: LossName; train?: Dataset }

@@ -4,7 +4,7 @@ import type { EpochBatches } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
 import type { ModelSpec } from '../model/spec.js';
-import { groupBlocks, type EpochPipeline, type PipelineRunOptions } from '../schedules/pipeline.js';
+import { groupBlocks, type EpochPipeline, type PipelineRunOptions } from '../train/pipeline.js';
 import { LocalpropError } from '../util/errors.js';
 import type { PipelineReply, PipelineRequest } from './pipeline-worker.js';
 

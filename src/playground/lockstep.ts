@@ -1,7 +1,7 @@
 import { experimentRun } from '../experiment/experiment.js';
 import { allBlockGrids, type BoundaryGrid } from '../report/grid.js';
-import type { EpochEvent, RunEndEvent, RunEvent } from '../schedules/events.js';
-import type { ResolvedRunOptions, Run } from '../schedules/run.js';
+import type { EpochEvent, RunEndEvent, RunEvent } from '../train/events.js';
+import type { ResolvedRunOptions, Run } from '../train/run.js';
 import type { ParameterMap } from '../model/parameters.js';
 import type { PlaygroundSetup } from './setup.js';
 

@@ -3,7 +3,7 @@ import { listDatasets } from '../data/registry.js';
 import { ACTIVATIONS, type Activation } from '../model/activations.js';
 import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
 import { listSchedules } from '../schedules/registry.js';
-import type { GateOptions } from '../schedules/gates.js';
+import type { GateOptions } from '../modulators/gates.js';
 import type { OptimizerName } from '../optim/index.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { decodePoints, encodePoints, type Point } from './points.js';

@@ -1,6 +1,6 @@
 import { classLabels } from '../data/dataset.js';
-import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent } from '../schedules/events.js';
-import type { ResolvedRunOptions, Run } from '../schedules/run.js';
+import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent } from '../train/events.js';
+import type { ResolvedRunOptions, Run } from '../train/run.js';
 import type { LabelledPoints } from './boundary.js';
 import { allBlockGrids, areaOf, networkGrid, type BoundaryGrid, type GridArea } from './grid.js';
 

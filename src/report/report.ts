@@ -1,5 +1,5 @@
 import { summarize, type SummaryRow } from '../experiment/summary.js';
-import type { RunEndEvent } from '../schedules/events.js';
+import type { RunEndEvent } from '../train/events.js';
 import { boundaryPanel, gridImage, panelSize } from './boundary.js';
 import { blockChart, comparisonChart, groupRuns, localSchedule, scheduleFigure, timelineFigure, type Canvas, type LossScale, type RunGroup } from './figures.js';
 import type { ReportRecorder } from './recorder.js';

@@ -1,5 +1,5 @@
 import { trainParallelEpoch } from './local-parallel.js';
-import { GateTracker, resolveGateOptions } from './gates.js';
+import { GateTracker, resolveGateOptions } from '../modulators/gates.js';
 import type { Schedule } from './schedule.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { check } from '../util/errors.js';

@@ -1,6 +1,6 @@
 import { tf } from '../engine/backend.js';
 import type { Schedule } from './schedule.js';
-import type { Session } from './session.js';
+import type { Session } from '../train/session.js';
 
 /**
  * Per block, what scales its step: the optimizer's `scales` and `shrinkGates`

@@ -1,6 +1,6 @@
 import type { tf } from '../engine/backend.js';
-import type { Session } from './session.js';
-import type { GateMetrics } from './events.js';
+import type { Session } from '../train/session.js';
+import type { GateMetrics } from '../train/events.js';
 import type { PlainTensor } from '../model/parameters.js';
 
 /** One epoch of a schedule, trained when `train` is called. */

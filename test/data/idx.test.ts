@@ -4,7 +4,7 @@ import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { classLabels } from '../../src/data/dataset.js';
 import { idxDataset, isGzip, parseIdx, parseIdxImages, parseIdxLabels } from '../../src/data/idx.js';
-import { localpropErrorOf } from '../unit/support.js';
+import { localpropErrorOf } from '../support.js';
 import { idxBytes } from './idx-bytes.js';
 
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/engine/backend.js';
-import { renderMnistReport } from '../../src/experiment/mnist-report.js';
-import { MNIST_STUDY, runKey, runMnistStudy, type MnistCell, type MnistRunRecord } from '../../src/experiment/mnist-study.js';
+import { renderMnistReport } from '../../src/studies/mnist-report.js';
+import { MNIST_STUDY, runKey, runMnistStudy, type MnistCell, type MnistRunRecord } from '../../src/studies/mnist-study.js';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
 import { WorkerPipeline } from '../../src/node/worker-pipeline.js';
 import { parseModelSpec } from '../../src/model/spec.js';

@@ -7,7 +7,7 @@ import { classLabels } from '../../src/data/dataset.js';
 import { buildDataset, getDataset, listDatasets } from '../../src/data/registry.js';
 import { clearImageDatasetCache, FASHION_MNIST_DIR, registerImageDatasets } from '../../src/node/image-datasets.js';
 import { Rng } from '../../src/util/rng.js';
-import { localpropErrorOf } from '../unit/support.js';
+import { localpropErrorOf } from '../support.js';
 import { idxBytes } from '../data/idx-bytes.js';
 
 

@@ -4,8 +4,8 @@ import { seededStart } from '../../src/experiment/seeded.js';
 import { cloneParameters } from '../../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
 import { WorkerEvaluator } from '../../src/node/worker-evaluator.js';
-import type { EpochEvent } from '../../src/schedules/events.js';
-import { Run } from '../../src/schedules/run.js';
+import type { EpochEvent } from '../../src/train/events.js';
+import { Run } from '../../src/train/run.js';
 
 const spec = parseModelSpec(SEED_MODEL);
 

@@ -6,10 +6,10 @@ import { parseModelSpec } from '../../src/model/spec.js';
 import { WorkerPipeline } from '../../src/node/worker-pipeline.js';
 import { createOptimizer } from '../../src/optim/index.js';
 import { trainParallelEpoch } from '../../src/schedules/local-parallel.js';
-import { blockWork, groupBlocks, pipelineBound, pipelinedEpoch, type PipelineRunOptions } from '../../src/schedules/pipeline.js';
-import { Session } from '../../src/schedules/session.js';
-import { Run } from '../../src/schedules/run.js';
-import type { EpochEvent } from '../../src/schedules/events.js';
+import { blockWork, groupBlocks, pipelineBound, pipelinedEpoch, type PipelineRunOptions } from '../../src/train/pipeline.js';
+import { Session } from '../../src/train/session.js';
+import { Run } from '../../src/train/run.js';
+import type { EpochEvent } from '../../src/train/events.js';
 import { Rng } from '../../src/util/rng.js';
 
 const spec = parseModelSpec('2-16-12-8-1 hidden=tanh out=sigmoid');

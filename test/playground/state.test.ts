@@ -5,7 +5,7 @@ import { csvDatasets } from '../../src/data/csv.js';
 import { DEFAULT_STATE, fitModel, MAX_LINK_POINTS, queryFromState, stateFromQuery, STATE_OPTIONS, type PlaygroundState } from '../../src/playground/state.js';
 import { cliConfigOf, fittedState, setupOf } from '../../src/playground/setup.js';
 import { resolveOptions } from '../../src/cli/options.js';
-import { localpropErrorOf } from '../unit/support.js';
+import { localpropErrorOf } from '../support.js';
 
 /** A state that differs from the default in every option. */
 const EVERYTHING_CHANGED: PlaygroundState = {

@@ -6,11 +6,11 @@ import { encodeSafetensors } from '../../src/io/safetensors.js';
 import { cloneParameters, type ParameterMap } from '../../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
 import { createOptimizer } from '../../src/optim/index.js';
-import type { RunEndEvent, RunEvent } from '../../src/schedules/events.js';
-import type { RunCheckpoint } from '../../src/schedules/resume.js';
-import { Run, type RunOptions } from '../../src/schedules/run.js';
+import type { RunEndEvent, RunEvent } from '../../src/train/events.js';
+import type { RunCheckpoint } from '../../src/train/resume.js';
+import { Run, type RunOptions } from '../../src/train/run.js';
 import { Rng } from '../../src/util/rng.js';
-import { localpropErrorOf } from './support.js';
+import { localpropErrorOf } from '../support.js';
 
 const spec = parseModelSpec(SEED_MODEL);
 let start: SeededStart;

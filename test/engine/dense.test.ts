@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { dense, denseFixedInput, linear } from '../../src/engine/dense.js';
-import { BACKENDS, expectClose } from './support.js';
+import { BACKENDS, expectClose } from '../support.js';
 
 /**
  * The hand-written gradients of dense/denseFixedInput/linear must equal what

@@ -1,9 +1,9 @@
 import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
-import type { DecoderMode, EpochEvent, RunEndEvent } from '../schedules/events.js';
-import type { GateOptions } from '../schedules/gates.js';
-import type { TestEvaluator } from '../schedules/evaluation.js';
-import { experimentRuns, type ExperimentConfig } from './experiment.js';
-import { stats, type Stats } from './summary.js';
+import type { DecoderMode, EpochEvent, RunEndEvent } from '../train/events.js';
+import type { GateOptions } from '../modulators/gates.js';
+import type { TestEvaluator } from '../train/evaluation.js';
+import { experimentRuns, type ExperimentConfig } from '../experiment/experiment.js';
+import { stats, type Stats } from '../experiment/summary.js';
 
 /** One gate configuration of the sweep, with a stable label. */
 export interface GateConfig {

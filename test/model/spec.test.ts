@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatModelSpec, modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec } from '../../src/model/spec.js';
-import { localpropErrorOf } from './support.js';
+import { localpropErrorOf } from '../support.js';
 
 const SEED_SPEC: ModelSpec = {
   layers: [2, 100, 100, 10, 1],

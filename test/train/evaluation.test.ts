@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { Network } from '../../src/model/network.js';
 import { parseModelSpec } from '../../src/model/spec.js';
-import { evaluateNetwork } from '../../src/schedules/evaluation.js';
+import { evaluateNetwork } from '../../src/train/evaluation.js';
 
 describe('evaluateNetwork', () => {
   beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { parseModelSpec } from '../model/spec.js';
-import type { TestEvaluator } from '../schedules/evaluation.js';
-import type { EpochPipeline } from '../schedules/pipeline.js';
-import type { RunOptions } from '../schedules/run.js';
-import { experimentRuns } from './experiment.js';
+import type { TestEvaluator } from '../train/evaluation.js';
+import type { EpochPipeline } from '../train/pipeline.js';
+import type { RunOptions } from '../train/run.js';
+import { experimentRuns } from '../experiment/experiment.js';
 
 /** One model on one dataset: the schedules and seeds to run. */
 export interface MnistCell {

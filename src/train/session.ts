@@ -10,7 +10,7 @@ import type { Rng, RngState } from '../util/rng.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { check } from '../util/errors.js';
 import type { DecoderMode } from './events.js';
-import type { GateOptions } from './gates.js';
+import type { GateOptions } from '../modulators/gates.js';
 
 /** How often the optimizer steps: once per epoch on the summed batch losses (the seed), or once per mini-batch. */
 export type StepMode = 'epoch' | 'batch';

@@ -7,7 +7,7 @@ import { Network } from '../../src/model/network.js';
 import { parseModelSpec } from '../../src/model/spec.js';
 import { createOptimizer } from '../../src/optim/index.js';
 import { getSchedule } from '../../src/schedules/registry.js';
-import { Session } from '../../src/schedules/session.js';
+import { Session } from '../../src/train/session.js';
 import { Rng } from '../../src/util/rng.js';
 
 describe('memory accounting on a tiny network, by hand', () => {

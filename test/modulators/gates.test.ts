@@ -3,9 +3,9 @@ import { tf, useBackend } from '../../src/engine/backend.js';
 import { seededStart } from '../../src/experiment/seeded.js';
 import { cloneParameters } from '../../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
-import type { EpochEvent } from '../../src/schedules/events.js';
-import { GateTracker, gateFromDrift, resolveGateOptions } from '../../src/schedules/gates.js';
-import { Run } from '../../src/schedules/run.js';
+import type { EpochEvent } from '../../src/train/events.js';
+import { GateTracker, gateFromDrift, resolveGateOptions } from '../../src/modulators/gates.js';
+import { Run } from '../../src/train/run.js';
 import { LocalpropError } from '../../src/util/errors.js';
 
 const close = (actual: ArrayLike<number>, expected: number[], digits = 6) =>

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { BCE_LOG_FLOOR, meanLoss, perExampleLoss, weightedLoss } from '../../src/losses/losses.js';
 import { batchMeanWeights, epochBatches } from '../../src/data/batches.js';
-import { BACKENDS, expectClose } from './support.js';
+import { BACKENDS, expectClose } from '../support.js';
 
 describe.each(BACKENDS)('losses on %s', (backend) => {
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/engine/backend.js';
 import { seededStart } from '../../src/experiment/seeded.js';
 import { parseModelSpec } from '../../src/model/spec.js';
-import { decayedRate, resolveRunOptions, Run } from '../../src/schedules/run.js';
+import { decayedRate, resolveRunOptions, Run } from '../../src/train/run.js';
 
 beforeAll(async () => {
   await useBackend('cpu');

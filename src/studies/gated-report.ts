@@ -1,4 +1,4 @@
-import type { Stats } from './summary.js';
+import type { Stats } from '../experiment/summary.js';
 import type { GatedStudyResult, GateSummary } from './gated-study.js';
 
 const pm = (s: Stats, digits = 4) => `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`;

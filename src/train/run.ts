@@ -7,15 +7,15 @@ import { createOptimizer, defaultLearningRate, type OptimizerConfig } from '../o
 import { LocalpropError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent, RunIdentity } from './events.js';
-import { getSchedule } from './registry.js';
-import type { EpochPlan, Schedule } from './schedule.js';
+import { getSchedule } from '../schedules/registry.js';
+import type { EpochPlan, Schedule } from '../schedules/schedule.js';
 import type { RunCheckpoint } from './resume.js';
 import { pipelinedEpoch, pipelineRefusal, type EpochPipeline } from './pipeline.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
 import type { TestEvaluator } from './evaluation.js';
-import { resolveGateOptions, type GateOptions } from './gates.js';
+import { resolveGateOptions, type GateOptions } from '../modulators/gates.js';
 
 /** Everything one training run needs. Left-out options take the seed's protocol. */
 export interface RunOptions {

@@ -3,9 +3,9 @@ import { tf } from '../../src/engine/backend.js';
 import { seededStart } from '../../src/experiment/seeded.js';
 import type { ParameterMap } from '../../src/model/parameters.js';
 import { parseModelSpec } from '../../src/model/spec.js';
-import type { EpochEvent, RunEvent } from '../../src/schedules/events.js';
-import { Run } from '../../src/schedules/run.js';
-import { localpropErrorOf, localpropErrorOfAsync, seedRuns } from './support.js';
+import type { EpochEvent, RunEvent } from '../../src/train/events.js';
+import { Run } from '../../src/train/run.js';
+import { localpropErrorOf, localpropErrorOfAsync, seedRuns } from '../support.js';
 
 const seed = seedRuns();
 const { makeRun } = seed;

@@ -1,7 +1,7 @@
 import { tf } from '../engine/backend.js';
 import { check } from '../util/errors.js';
 import type { PlainTensor } from '../model/parameters.js';
-import type { GateMetrics } from './events.js';
+import type { GateMetrics } from '../train/events.js';
 
 /**
  * How the stability gates of `local-gated` work. Block i's input axis j gets

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { oneHot } from '../../src/data/dataset.js';
 import { meanLoss, perExampleLoss } from '../../src/losses/losses.js';
-import { accuracyOf } from '../../src/schedules/evaluation.js';
-import { BACKENDS, expectClose } from './support.js';
+import { accuracyOf } from '../../src/train/evaluation.js';
+import { BACKENDS, expectClose } from '../support.js';
 
 // Ten classes, as MNIST: cross-entropy on the logits and argmax accuracy.
 describe.each(BACKENDS)('ten classes on %s', (backend) => {

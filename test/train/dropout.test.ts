@@ -5,12 +5,12 @@ import { Network } from '../../src/model/network.js';
 import { cloneParameters, type ParameterMap } from '../../src/model/parameters.js';
 import { parseModelSpec } from '../../src/model/spec.js';
 import { createOptimizer } from '../../src/optim/index.js';
-import { evaluateNetwork } from '../../src/schedules/evaluation.js';
-import type { EpochEvent } from '../../src/schedules/events.js';
-import { resolveRunOptions, type RunOptions } from '../../src/schedules/run.js';
-import { Session } from '../../src/schedules/session.js';
+import { evaluateNetwork } from '../../src/train/evaluation.js';
+import type { EpochEvent } from '../../src/train/events.js';
+import { resolveRunOptions, type RunOptions } from '../../src/train/run.js';
+import { Session } from '../../src/train/session.js';
 import { Rng } from '../../src/util/rng.js';
-import { expectClose, localpropErrorOf, seedRuns } from './support.js';
+import { expectClose, localpropErrorOf, seedRuns } from '../support.js';
 import { cli } from '../cli/helpers.js';
 
 const seed = seedRuns();

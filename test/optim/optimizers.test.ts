@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { Adam, createOptimizer, defaultLearningRate, Rmsprop, Rprop, Sgd, type Optimizer } from '../../src/optim/index.js';
-import { BACKENDS, expectClose, localpropErrorOf } from './support.js';
+import { BACKENDS, expectClose, localpropErrorOf } from '../support.js';
 
 /**
  * Feeds `grads[s]` to one parameter vector starting at `initial` for each

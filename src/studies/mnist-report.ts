@@ -2,7 +2,7 @@ import { activationBytes } from '../metrics/memory.js';
 import { parseModelSpec } from '../model/spec.js';
 import type { MnistCell, MnistRunRecord } from './mnist-study.js';
 import { MNIST_TRAINING } from './mnist-study.js';
-import { stats } from './summary.js';
+import { stats } from '../experiment/summary.js';
 import { lineChart } from '../report/chart.js';
 import { CATEGORY_COLORS } from '../report/colors.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stats, summarize } from '../../src/experiment/summary.js';
-import type { DecoderMode, RunEndEvent } from '../../src/schedules/events.js';
+import type { DecoderMode, RunEndEvent } from '../../src/train/events.js';
 
 describe('stats', () => {
   it('gives the mean and the SAMPLE standard deviation (n - 1) of [1, 2, 3, 4]', () => {

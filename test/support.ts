@@ -1,10 +1,10 @@
 import { beforeAll, expect } from 'vitest';
-import { useBackend } from '../../src/engine/backend.js';
-import { seededStart, type SeededStart } from '../../src/experiment/seeded.js';
-import { cloneParameters } from '../../src/model/parameters.js';
-import { parseModelSpec, SEED_MODEL, type ModelSpec } from '../../src/model/spec.js';
-import { Run, type RunOptions } from '../../src/schedules/run.js';
-import { LocalpropError } from '../../src/util/errors.js';
+import { useBackend } from '../src/engine/backend.js';
+import { seededStart, type SeededStart } from '../src/experiment/seeded.js';
+import { cloneParameters } from '../src/model/parameters.js';
+import { parseModelSpec, SEED_MODEL, type ModelSpec } from '../src/model/spec.js';
+import { Run, type RunOptions } from '../src/train/run.js';
+import { LocalpropError } from '../src/util/errors.js';
 
 /** The backends numeric tests run on: the default (wasm) and the reference JS one. */
 export const BACKENDS = ['wasm', 'cpu'] as const;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDataset, getDataset, listDatasets } from '../../src/data/registry.js';
 import { batchMeanWeights, epochBatches } from '../../src/data/batches.js';
 import { Rng } from '../../src/util/rng.js';
-import { localpropErrorOf } from './support.js';
+import { localpropErrorOf } from '../support.js';
 
 function isPermutation(p: ArrayLike<number>, n: number): boolean {
   if (p.length !== n) return false;

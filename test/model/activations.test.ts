@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { activate, LEAKY_RELU_SLOPE, mish, normalizeRows } from '../../src/model/activations.js';
-import { BACKENDS, expectClose } from './support.js';
+import { BACKENDS, expectClose } from '../support.js';
 
 /** Mish in plain JS doubles, straight from its definition x·tanh(softplus(x)). */
 function mishDouble(x: number): number {
