@@ -30,7 +30,7 @@ async function epochSeconds(schedule: string, workers: number): Promise<number[]
   const pipeline = workers > 1 ? WorkerPipeline.start(spec, workers) : null;
   const seconds: number[] = [];
   try {
-    await pipeline?.setup(network, train, { seed: 0, ...options, optimizer: { name: 'adam', lr: 1e-3 }, dropout: 0 });
+    await pipeline?.setup(network, train, { rule: 'decoder', seed: 0, ...options, optimizer: { name: 'adam', lr: 1e-3 }, dropout: 0 });
     const plans = getSchedule(schedule).plan(session, EPOCHS + 1);
     for (const plan of plans) {
       session.beginEpoch();

@@ -10,7 +10,10 @@ export { dense, denseFixedInput, linear } from './engine/dense.js';
 export { ACTIVATIONS, activate, mish, normalizeRows, LEAKY_RELU_SLOPE, type Activation } from './model/activations.js';
 export { parseModelSpec, modelSpecFrom, formatModelSpec, SEED_MODEL, LOSSES, type ModelSpec, type HiddenSpec, type LossName } from './model/spec.js';
 export { initialParameters, parameterShapes, checkParameters, cloneParameters, type ParameterMap, type PlainTensor } from './model/parameters.js';
-export { Network, Block, Decoder } from './model/network.js';
+export { Network, Block } from './model/network.js';
+export { Decoder, decoderRule } from './rules/decoder.js';
+export { registerRule, getRule, listRules, DEFAULT_RULE } from './rules/registry.js';
+export type { LocalRule, BlockRule, RuleTensor, LocalLossInput } from './rules/rule.js';
 
 export { perExampleLoss, weightedLoss, meanLoss, BCE_LOG_FLOOR } from './losses/losses.js';
 export {

@@ -54,6 +54,7 @@ export function experimentOf(o: OptionValues, parts: ExperimentParts): Experimen
     schedules: parts.schedules,
     seeds: parts.seeds,
     decoders,
+    ...(o.rule !== undefined ? { rules: o.rule as string[] } : {}),
     initial: parts.initial,
     holdOut: o.val as number | undefined,
     training: {

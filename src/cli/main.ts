@@ -5,12 +5,14 @@ import { listDatasets } from '../data/registry.js';
 import { summarize } from '../experiment/summary.js';
 import { encodeCheckpoint } from '../io/checkpoint.js';
 import { formatModelSpec } from '../model/spec.js';
-import { getSchedule } from '../schedules/registry.js';
+import { getSchedule, listSchedules } from '../schedules/registry.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import type { ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerEvaluator } from '../node/worker-evaluator.js';
 import { registerImageDatasets } from '../node/image-datasets.js';
 import { formatMemoryLine } from '../metrics/memory.js';
+import { listRules } from '../rules/registry.js';
+import { importUserModules } from '../node/user-modules.js';
 import { memoryOf } from './results-extras.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile, writeFileAtomic } from './files.js';
@@ -64,8 +66,18 @@ async function withEvaluator<T>(o: OptionValues, body: (evaluator: TestEvaluator
   }
 }
 
+/**
+ * Loads the modules --import names before anything they register is looked
+ * up. Only the command line can load code: a --config file (which may come
+ * from a download or a sweep) cannot.
+ */
+async function withImports(name: CommandName, cli: OptionValues): Promise<OptionValues> {
+  if (cli.import !== undefined) await importUserModules(resolveOptions(name, { import: cli.import }, () => ({})).import as string[]);
+  return options(name, cli);
+}
+
 async function compare(cli: OptionValues): Promise<void> {
-  const o = options('compare', cli);
+  const o = await withImports('compare', cli);
   await useBackend((o.backend as string | undefined) ?? 'wasm');
   await withEvaluator(o, (evaluator) => compareWith(o, evaluator));
 }
@@ -87,7 +99,7 @@ async function compareOn(o: OptionValues, config: ExperimentConfig): Promise<voi
 }
 
 async function train(cli: OptionValues): Promise<void> {
-  const o = options('train', cli);
+  const o = await withImports('train', cli);
   check(o.schedule !== undefined, `name the schedule to train with --schedule (one of: ${allScheduleNames().join(', ')})`);
   getSchedule(o.schedule as string);
   await useBackend((o.backend as string | undefined) ?? 'wasm');
@@ -98,6 +110,7 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
   const schedule = getSchedule(o.schedule as string);
   const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0], evaluator);
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
+  check((config.rules?.length ?? 1) === 1, '`train` runs one rule; use `compare --rule a,b` to compare rules');
   await withPipeline(o, config, () => trainOn(o, config));
 }
 
@@ -149,6 +162,14 @@ async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void>
   if (o.save !== undefined) process.stdout.write(`saved ${o.save}\n`);
 }
 
+function schedules(): void {
+  for (const s of listSchedules()) process.stdout.write(`${s.name}\n  ${s.description}\n`);
+}
+
+function rules(): void {
+  for (const r of listRules()) process.stdout.write(`${r.name}\n  ${r.description}\n`);
+}
+
 function datasets(): void {
   for (const d of listDatasets()) process.stdout.write(`${d.name}  (${d.inputSize} → ${d.outputSize})\n  ${d.description}\n`);
 }
@@ -162,6 +183,8 @@ function program(): Command {
   addOptions(p.command('compare').description('train every schedule from the same start, over seeds, and print a table'), 'compare').action(async (_opts, cmd: Command) => compare(cmd.opts()));
   addOptions(p.command('train').description('train one schedule, printing per-epoch progress'), 'train').action(async (_opts, cmd: Command) => train(cmd.opts()));
   p.command('datasets').description('list the registered datasets and their tasks').action(datasets);
+  p.command('schedules').description('list the registered schedules (which blocks learn, on what, when)').action(schedules);
+  p.command('rules').description('list the registered learning rules (what hidden blocks learn from)').action(rules);
   p.command('experiment')
     .description('run a registered experiment and write its results page (experiments: gated, mnist)')
     .argument('<name>', 'the experiment: gated or mnist')

@@ -82,6 +82,7 @@ const COMMON: OptionDef[] = [
   { key: 'test', flags: '--test <file.csv>', help: 'your own test set, same columns as --train', parse: text },
   { key: 'targets', flags: '--targets <k>', help: 'number of target columns at the end of each CSV row (default 1)', parse: positiveInt },
   { key: 'model', flags: '--model <spec>', help: 'model spec, e.g. "2-100-100-10-1 hidden=mish,normalize out=sigmoid", JSON, or a .json file', parse: text },
+  { key: 'rule', flags: '--rule <names>', help: 'what hidden blocks learn from: decoder (default; see `localprop rules`), or a comma list to compare rules', parse: list },
   { key: 'decoders', flags: '--decoders <modes>', help: 'fixed, learned, or fixed,learned (default learned)', parse: list },
   { key: 'epochs', flags: '--epochs <n>', help: "epochs for every schedule (per block for local-sequential); default each schedule's own", parse: positiveInt },
   { key: 'step', flags: '--step <mode>', help: 'epoch: one step per epoch on the summed batch losses (the seed); batch: one per mini-batch', parse: oneOf('epoch', 'batch') },
@@ -122,6 +123,7 @@ const COMMON: OptionDef[] = [
   { key: 'snapshotEvery', flags: '--snapshot-every <k>', help: "report: take the boundaries every k epochs (default: about 20 frames a run)", parse: positiveInt },
   { key: 'lossScale', flags: '--loss-scale <log|linear>', help: 'report: y axis of the loss charts (default log)', parse: oneOf('log', 'linear') },
   { key: 'quiet', flags: '--quiet', help: 'no progress bar', parse: flag },
+  { key: 'import', flags: '--import <files>', help: 'load these JavaScript modules first (comma list): each registers your own rules, schedules or datasets through the public API', parse: list },
   { key: 'config', flags: '--config <file.json>', help: 'read any of these options from a JSON file; flags on the command line win', parse: text },
 ];
 
@@ -131,7 +133,7 @@ const COMPARE: OptionDef[] = [
 ];
 
 const TRAIN: OptionDef[] = [
-  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required): backprop, local-sequential, local-parallel, ...', parse: text },
+  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required; see `localprop schedules`)', parse: text },
   { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} must be a whole number ≥ 0`); return n; } },
   { key: 'save', flags: '--save <file.safetensors>', help: 'save the trained parameters', parse: text },
   { key: 'logEvery', flags: '--log-every <n>', help: 'print every n-th epoch (default: about 20 lines)', parse: positiveInt },
@@ -175,6 +177,7 @@ export function resolveOptions(
     for (const [rawKey, value] of Object.entries(file as Record<string, unknown>)) {
       const key = rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       const def = byKey.get(key);
+      check(key !== 'import', `--config ${path}: "import" loads code, which only the command line may do; pass --import on the command line`);
       if (!def || key === 'config') {
         throw new LocalpropError(`--config ${path}: unknown option "${rawKey}" for \`localprop ${name}\`; known: ${defs.filter((d) => d.key !== 'config').map((d) => d.key).join(', ')}`);
       }

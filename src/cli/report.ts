@@ -24,6 +24,7 @@ export function resultsObject(config: ExperimentConfig, results: RunEndEvent[]) 
       schedule: r.schedule,
       seed: r.seed,
       decoders: r.decoders,
+      ...(r.rule ? { rule: r.rule } : {}),
       testAccuracy: r.testAccuracy,
       testLoss: r.testLoss,
       trainLoss: r.trainLoss,
@@ -38,8 +39,9 @@ export function resultsObject(config: ExperimentConfig, results: RunEndEvent[]) 
 /**
  * The --out folder: config.json at the start, one history file as each run
  * ends (so a crash later keeps the finished runs), results.json at the end.
- * History files are `<schedule>-seed<k>.history.json`, with the decoder mode
- * inserted (`<schedule>-<decoders>-seed<k>`) when both modes are compared.
+ * History files are `<schedule>-seed<k>.history.json`, with the rule
+ * (when not the decoder rule) and the decoder mode (when both modes are
+ * compared) inserted: `<schedule>-<rule>-<decoders>-seed<k>`.
  */
 export class OutFolder {
   constructor(
@@ -67,6 +69,7 @@ export class OutFolder {
       schedules: c.schedules,
       seeds: c.seeds,
       decoders: c.decoders,
+      ...(c.rules ? { rules: c.rules } : {}),
       training,
       evalThread: testEvaluator !== undefined,
       ...extra,
@@ -77,7 +80,8 @@ export class OutFolder {
   /** Where the history of a run goes. */
   historyPath(run: RunIdentity): string {
     const mode = this.config.decoders.length > 1 ? `-${run.decoders}` : '';
-    return join(this.dir, `${run.schedule}${mode}-seed${run.seed}.history.json`);
+    const rule = run.rule ? `-${run.rule}` : '';
+    return join(this.dir, `${run.schedule}${rule}${mode}-seed${run.seed}.history.json`);
   }
 
   /** Where `--checkpoint-every` keeps the checkpoint of the run in progress (one file, replaced atomically). */

@@ -16,7 +16,7 @@ export function formatSummary(rows: SummaryRow[], scoredOn: 'test' | 'validation
   return formatTable(
     ['schedule', 'decoders', 'seeds', `${set} accuracy`, `${set} loss`, 'train loss', 'seconds'],
     rows.map((r) => [
-      r.schedule,
+      r.rule ? `${r.schedule} · ${r.rule}` : r.schedule,
       r.decoders,
       String(r.seeds.length),
       `${r.testAccuracy.mean.toFixed(4)} ± ${r.testAccuracy.std.toFixed(4)}`,

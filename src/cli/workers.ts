@@ -1,6 +1,7 @@
 import type { ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerPipeline } from '../node/worker-pipeline.js';
-import { pipelineBound, pipelineRefusal } from '../train/pipeline.js';
+import { pipelineBound, pipelinableNames, pipelineRefusal } from '../train/pipeline.js';
+import { getSchedule } from '../schedules/registry.js';
 import { resolveRunOptions } from '../train/run.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from './options.js';
@@ -23,20 +24,23 @@ export async function withPipeline<T>(o: OptionValues, config: ExperimentConfig,
 function startPipeline(o: OptionValues, config: ExperimentConfig): WorkerPipeline | undefined {
   const workers = (o.workers as number | undefined) ?? 1;
   if (workers <= 1) return undefined;
-  check(config.schedules.includes('local-parallel'), `--workers pipelines local-parallel only, and this command runs ${config.schedules.join(', ')}; use --workers 1`);
+  const pipelined = config.schedules.map(getSchedule).filter((s) => s.pipelinable);
+  check(pipelined.length > 0, `--workers pipelines ${pipelinableNames()} only, and this command runs ${config.schedules.join(', ')}; use --workers 1`);
   check(o.checkpointEvery === undefined, '--checkpoint-every cannot save a pipelined run yet (its optimizer state lives in the worker threads); use --workers 1 for runs you want to resume');
   const outputs = config.spec.layers[config.spec.layers.length - 1];
-  for (const decoders of config.decoders) {
-    const r = resolveRunOptions({ ...config.training, schedule: 'local-parallel', seed: 0, decoders }, outputs);
-    const refusal = pipelineRefusal({ schedule: 'local-parallel', step: r.step, zeroGradSteps: r.zeroGradSteps });
-    check(refusal === null, () => refusal!);
+  for (const schedule of pipelined) {
+    for (const decoders of config.decoders) {
+      const r = resolveRunOptions({ ...config.training, schedule, seed: 0, decoders }, outputs);
+      const refusal = pipelineRefusal({ schedule, step: r.step, zeroGradSteps: r.zeroGradSteps });
+      check(refusal === null, () => refusal!);
+    }
   }
   const pipeline = WorkerPipeline.start(config.spec, workers);
   config.training.pipeline = pipeline;
   if (!o.json && !o.quiet) {
-    const others = config.schedules.filter((s) => s !== 'local-parallel');
+    const others = config.schedules.filter((s) => !getSchedule(s).pipelinable);
     process.stderr.write(
-      `localprop: local-parallel on ${workers} threads, blocks ${pipeline.groups.map((g) => `[${g.join(', ')}]`).join(' | ')} (at best ${pipelineBound(config.spec, pipeline.groups).toFixed(2)}× one thread)${others.length ? `; ${others.join(', ')} on one thread` : ''}\n`,
+      `localprop: ${pipelined.map((s) => s.name).join(', ')} on ${workers} threads, blocks ${pipeline.groups.map((g) => `[${g.join(', ')}]`).join(' | ')} (at best ${pipelineBound(config.spec, pipeline.groups).toFixed(2)}× one thread)${others.length ? `; ${others.join(', ')} on one thread` : ''}\n`,
     );
   }
   return pipeline;

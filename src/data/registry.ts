@@ -37,8 +37,14 @@ export interface DatasetEntry {
 
 const entries = new Map<string, DatasetEntry>();
 
-/** Adds a dataset; adding one is writing a module that exports a {@link DatasetEntry} and registering it. */
+/**
+ * Adds a dataset; adding one is writing a module that exports a
+ * {@link DatasetEntry} and registering it. A name is taken once: another
+ * entry under a registered name is refused (the same entry again changes nothing).
+ */
 export function registerDataset(entry: DatasetEntry): void {
+  if (entries.get(entry.name) === entry) return;
+  check(!entries.has(entry.name), `a dataset named "${entry.name}" is already registered; give yours another name`);
   entries.set(entry.name, entry);
 }
 

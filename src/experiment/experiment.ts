@@ -1,6 +1,8 @@
 import { splitValidation, type Dataset } from '../data/dataset.js';
 import type { DatasetOptions } from '../data/registry.js';
-import { cloneParameters, type ParameterMap } from '../model/parameters.js';
+import { cloneParameters, initialParameters, type ParameterMap } from '../model/parameters.js';
+import { DEFAULT_RULE, getRule } from '../rules/registry.js';
+import { Rng } from '../util/rng.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { DecoderMode } from '../train/events.js';
 import { Run, checkDataFitsModel, resolveRunOptions, type RunOptions } from '../train/run.js';
@@ -19,8 +21,10 @@ export interface ExperimentConfig {
   schedules: string[];
   seeds: number[];
   decoders: DecoderMode[];
+  /** The rules to compare (default: the decoder rule alone). */
+  rules?: string[];
   /** Training options shared by every run (epochs, step, optimizer, ...). */
-  training: Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'decoders'>;
+  training: Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'decoders' | 'rule'>;
   /** Start every run from these parameters instead of the seed's initialisation. */
   initial?: ParameterMap;
   /**
@@ -49,9 +53,16 @@ export function checkExperiment(config: ExperimentConfig): void {
           { ...d.test, name: 'the test set' },
         ],
   );
+  const rules = rulesOf(config);
+  check(new Set(rules).size === rules.length, '--rule lists a rule twice');
   for (const schedule of config.schedules) {
-    for (const decoders of config.decoders) resolveRunOptions({ ...config.training, schedule, seed: 0, decoders }, outputs);
+    for (const rule of rules) for (const decoders of config.decoders) resolveRunOptions({ ...config.training, schedule, seed: 0, decoders, rule }, outputs);
   }
+}
+
+/** The experiment's rules, the default decoder rule when none are named. */
+export function rulesOf(config: ExperimentConfig): string[] {
+  return config.rules && config.rules.length > 0 ? config.rules : [DEFAULT_RULE];
 }
 
 export function dataName(data: DataSource): string {
@@ -71,13 +82,20 @@ export function experimentStart(config: ExperimentConfig, seed: number): SeededS
   return start;
 }
 
-/** One run of the experiment from a seed's start, with its own copy of the initial parameters; the caller disposes it. */
-export function experimentRun(config: ExperimentConfig, start: SeededStart, schedule: string, decoders: DecoderMode): Run {
+/**
+ * One run of the experiment from a seed's start, with its own copy of the
+ * initial parameters; the caller disposes it. Under another rule than the
+ * decoder rule, the blocks start from the same values and the rule's own
+ * tensors are the rule's initialisation from the seed.
+ */
+export function experimentRun(config: ExperimentConfig, start: SeededStart, schedule: string, decoders: DecoderMode, rule: string = DEFAULT_RULE): Run {
+  const parameters = rule === DEFAULT_RULE || config.initial ? cloneParameters(start.parameters) : initialParameters(config.spec, new Rng(start.seed).fork('init'), getRule(rule));
   return new Run({
     ...config.training,
     schedule,
+    rule,
     spec: config.spec,
-    parameters: cloneParameters(start.parameters),
+    parameters,
     train: start.train,
     test: start.test,
     seed: start.seed,
@@ -94,13 +112,15 @@ export function* experimentRuns(config: ExperimentConfig): Generator<Run> {
   checkExperiment(config);
   for (const seed of config.seeds) {
     const start = experimentStart(config, seed);
-    for (const decoders of config.decoders) {
-      for (const schedule of config.schedules) {
-        const run = experimentRun(config, start, schedule, decoders);
-        try {
-          yield run;
-        } finally {
-          run.dispose();
+    for (const rule of rulesOf(config)) {
+      for (const decoders of config.decoders) {
+        for (const schedule of config.schedules) {
+          const run = experimentRun(config, start, schedule, decoders, rule);
+          try {
+            yield run;
+          } finally {
+            run.dispose();
+          }
         }
       }
     }
@@ -115,5 +135,5 @@ export function experimentEpochs(config: ExperimentConfig): number {
     const s = getSchedule(name);
     perSeed += s.totalEpochs(config.training.epochs ?? s.defaultEpochs, blocks);
   }
-  return perSeed * config.decoders.length * config.seeds.length;
+  return perSeed * config.decoders.length * rulesOf(config).length * config.seeds.length;
 }

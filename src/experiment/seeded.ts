@@ -3,6 +3,8 @@ import { buildDataset, type DatasetOptions } from '../data/registry.js';
 import { initialParameters, type ParameterMap } from '../model/parameters.js';
 import type { ModelSpec } from '../model/spec.js';
 import { Rng } from '../util/rng.js';
+import { resolveRule } from '../rules/registry.js';
+import type { LocalRule } from '../rules/rule.js';
 
 /**
  * What seed k fixes before any schedule runs: the data (unless the user gave
@@ -19,8 +21,10 @@ export function seededStart(
   seed: number,
   spec: ModelSpec,
   data: { dataset: string; options?: DatasetOptions } | { train: Dataset; test: Dataset },
+  /** The rule whose tensors the parameters include (default the decoder rule). */
+  rule?: string | LocalRule,
 ): SeededStart {
   const rng = new Rng(seed);
   const sets = 'dataset' in data ? buildDataset(data.dataset, rng.fork('data'), data.options) : data;
-  return { seed, ...sets, parameters: initialParameters(spec, rng.fork('init')) };
+  return { seed, ...sets, parameters: initialParameters(spec, rng.fork('init'), resolveRule(rule)) };
 }

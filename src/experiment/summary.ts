@@ -4,6 +4,8 @@ import type { DecoderMode, RunEndEvent } from '../train/events.js';
 export interface SummaryRow {
   schedule: string;
   decoders: DecoderMode;
+  /** The rule, when not the default decoder rule. */
+  rule?: string;
   seeds: number[];
   testAccuracy: Stats;
   testLoss: Stats;
@@ -30,12 +32,13 @@ export function stats(values: number[]): Stats {
 export function summarize(results: RunEndEvent[]): SummaryRow[] {
   const groups = new Map<string, RunEndEvent[]>();
   for (const r of results) {
-    const key = `${r.schedule}\u0000${r.decoders}`;
+    const key = `${r.schedule}\u0000${r.decoders}\u0000${r.rule ?? ''}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()].map((rs) => ({
     schedule: rs[0].schedule,
     decoders: rs[0].decoders,
+    ...(rs[0].rule ? { rule: rs[0].rule } : {}),
     seeds: rs.map((r) => r.seed),
     testAccuracy: stats(rs.map((r) => r.testAccuracy)),
     testLoss: stats(rs.map((r) => r.testLoss)),

@@ -4,6 +4,7 @@ import type { ModelSpec } from '../model/spec.js';
 import type { OptimizerName } from '../optim/index.js';
 import type { DecoderMode } from '../train/events.js';
 import { resolveRunOptions } from '../train/run.js';
+import { getSchedule } from '../schedules/registry.js';
 import type { StepMode } from '../train/session.js';
 
 /**
@@ -28,7 +29,7 @@ import type { StepMode } from '../train/session.js';
  *   per output (logits and what the loss keeps of them). Each row also
  *   carries 4 numbers of bookkeeping (its index, its weight in the loss, its
  *   loss and weighted loss); row normalisation adds 2 more per block.
- *   Every schedule but `backprop` is counted as local. With --step epoch
+ *   Every schedule that trains its rule is counted as local. With --step epoch
  *   the batch is the whole training set, which the data already holds, so
  *   it is counted twice there.
  *   Measured on the cpu backend (test/metrics/memory.test.ts, by distinct data
@@ -113,8 +114,6 @@ const BOOKKEEPING_PER_ROW = 4;
 const NORMALIZE_PER_ROW = 2;
 /** Output block and decoders: the logits (or decoder output) and what the loss keeps of them, per output. */
 const KEPT_PER_OUTPUT = 2;
-/** Rows local-gated tracks between epochs with mini-batches (src/schedules/local-gated.ts). */
-const GATE_PROBE_ROWS = 1024;
 
 /** Bytes of the parameters: every block's weight and bias, every hidden block's decoder. */
 export function parameterBytes(spec: ModelSpec): number {
@@ -168,7 +167,7 @@ export function activationBytes(spec: ModelSpec, schedule: string, rows: number,
   const batch = l[0] + l[blocks] + BOOKKEEPING_PER_ROW;
   const batchPastBlock0 = step === 'batch' ? batch - l[0] : batch;
   let perRow: number;
-  if (schedule === 'backprop') {
+  if (!getSchedule(schedule).trainsRule) {
     perRow = batch;
     for (let i = 0; i < blocks; i++) perRow += keptByBlock(spec, i, false);
   } else {
@@ -184,28 +183,14 @@ export function activationBytes(spec: ModelSpec, schedule: string, rows: number,
 
 /** Bytes of the optimizer's state: per trained parameter, {@link OPTIMIZER_STATE_TENSORS}. */
 export function optimizerStateBytes(spec: ModelSpec, schedule: string, optimizer: OptimizerName, decoders: DecoderMode): number {
-  const trainsDecoders = schedule !== 'backprop' && decoders === 'learned';
+  const trainsDecoders = getSchedule(schedule).trainsRule && decoders === 'learned';
   const trained = blockParameterCount(spec) + (trainsDecoders ? decoderParameterCount(spec) : 0);
   return trained * OPTIMIZER_STATE_TENSORS[optimizer] * BYTES_PER_NUMBER;
 }
 
-/** What a schedule keeps between steps besides parameters and optimizer state (see {@link ScheduleMemory}). */
+/** What a schedule keeps between steps besides parameters and optimizer state (see {@link ScheduleMemory}); the schedule says. */
 export function scheduleStateBytes(spec: ModelSpec, schedule: string, step: StepMode, trainRows: number): number {
-  const l = spec.layers;
-  const blocks = l.length - 1;
-  if (schedule === 'local-sequential') {
-    // Phase i ≥ 1 holds the frozen blocks' output on the training set: trainRows × l[i].
-    let widest = 0;
-    for (let i = 1; i < blocks; i++) widest = Math.max(widest, l[i]);
-    return trainRows * widest * BYTES_PER_NUMBER;
-  }
-  if (schedule === 'local-gated') {
-    const tracked = step === 'batch' ? Math.min(GATE_PROBE_ROWS, trainRows) : trainRows;
-    let numbers = step === 'batch' ? tracked * l[0] : 0;
-    for (let i = 1; i < blocks; i++) numbers += (tracked + 3) * l[i];
-    return numbers * BYTES_PER_NUMBER;
-  }
-  return 0;
+  return getSchedule(schedule).stateBytes?.(spec, step, trainRows, BYTES_PER_NUMBER) ?? 0;
 }
 
 /** The memory of one schedule and decoder mode (see {@link ScheduleMemory} for what is counted). */

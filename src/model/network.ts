@@ -1,8 +1,10 @@
 import { tf } from '../engine/backend.js';
-import { dense, denseFixedInput, linear } from '../engine/dense.js';
+import { dense, denseFixedInput } from '../engine/dense.js';
 import { activate, normalizeRows } from './activations.js';
 import type { ModelSpec } from './spec.js';
-import { checkParameters, type ParameterMap, type PlainTensor } from './parameters.js';
+import { checkParameters, hiddenBlocks, type ParameterMap, type PlainTensor } from './parameters.js';
+import { internalLayout, type BlockRule, type LocalRule, type RuleTensor } from '../rules/rule.js';
+import { decoderRule } from '../rules/decoder.js';
 import { check } from '../util/errors.js';
 
 /**
@@ -51,43 +53,45 @@ export class Block {
   }
 }
 
-/** The linear map without bias from a hidden block's output to the targets; weight held as [hidden, outputs]. */
-export class Decoder {
-  constructor(readonly index: number, readonly weight: tf.Variable<tf.Rank.R2>) {}
-
-  apply(h: tf.Tensor2D): tf.Tensor2D {
-    return linear(h, this.weight);
-  }
-}
-
 /**
- * A network of blocks plus one decoder per hidden block. Parameters are TF.js
- * variables; {@link Network.toParameters} and {@link Network.fromParameters}
- * convert to and from plain, PyTorch-layout arrays.
+ * A network of blocks plus its rule bound to every hidden block (the
+ * decoder rule's decoders, by default). Parameters are TF.js variables;
+ * {@link Network.toParameters} and {@link Network.fromParameters} convert
+ * to and from plain, PyTorch-layout arrays.
  */
 export class Network {
   private constructor(
     readonly spec: ModelSpec,
     readonly blocks: Block[],
-    readonly decoders: Decoder[],
+    /** The rule the hidden blocks learn from. */
+    readonly rule: LocalRule,
+    /** The rule bound to each hidden block, by block index. */
+    readonly rules: BlockRule[],
+    /** The rule's variables by checkpoint name, in {@link parameterShapes} order. */
+    private readonly ruleVariables: [RuleTensor, tf.Variable][],
   ) {}
 
-  static fromParameters(spec: ModelSpec, params: ParameterMap, source = 'parameters'): Network {
-    checkParameters(spec, params, source);
+  static fromParameters(spec: ModelSpec, params: ParameterMap, source = 'parameters', rule: LocalRule = decoderRule): Network {
+    checkParameters(spec, params, source, rule);
     const n = spec.layers.length - 1;
     const blocks: Block[] = [];
-    const decoders: Decoder[] = [];
     for (let i = 0; i < n; i++) {
       const w = variableFrom(transposed(params[`blocks.${i}.weight`]), `blocks.${i}.weight`) as tf.Variable<tf.Rank.R2>;
       const b = variableFrom(tf.tensor1d(params[`blocks.${i}.bias`].data), `blocks.${i}.bias`) as tf.Variable<tf.Rank.R1>;
       blocks.push(new Block(i, w, b, i === n - 1, spec));
     }
-    for (let i = 0; i + 1 < n; i++) {
-      const w = variableFrom(transposed(params[`decoders.${i}.weight`]), `decoders.${i}.weight`) as tf.Variable<tf.Rank.R2>;
-      decoders.push(new Decoder(i, w));
-    }
+    const ruleVariables: [RuleTensor, tf.Variable][] = [];
+    const rules = hiddenBlocks(spec).map((i) => {
+      const named: Record<string, tf.Variable> = {};
+      for (const t of rule.tensors(spec, i)) {
+        const v = variableFrom(toInternal(t, params[t.name]), t.name);
+        named[t.name] = v;
+        ruleVariables.push([t, v]);
+      }
+      return rule.bind(spec, i, named);
+    });
     networkCount++;
-    return new Network(spec, blocks, decoders);
+    return new Network(spec, blocks, rule, rules, ruleVariables);
   }
 
   get outputSize(): number {
@@ -104,9 +108,9 @@ export class Network {
     return tf.tidy(() => this.blocks.slice(0, count).reduce((h, block) => block.apply(h), x));
   }
 
-  /** Every variable in a fixed order: each block's weight and bias, then each decoder's weight. */
+  /** Every variable in a fixed order: each block's weight and bias, then the rule's tensors block by block. */
   get variables(): tf.Variable[] {
-    return [...this.blocks.flatMap((b) => b.variables), ...this.decoders.map((d) => d.weight)];
+    return [...this.blocks.flatMap((b) => b.variables), ...this.ruleVariables.map(([, v]) => v)];
   }
 
   /**
@@ -129,12 +133,12 @@ export class Network {
 
   /** Sets every parameter from plain, PyTorch-layout arrays (a {@link Network.toParameters} of a network with the same spec). */
   setParameters(params: ParameterMap, source = 'parameters'): void {
-    checkParameters(this.spec, params, source);
+    checkParameters(this.spec, params, source, this.rule);
     for (const block of this.blocks) {
       tf.tidy(() => block.weight.assign(transposed(params[`blocks.${block.index}.weight`])));
       tf.tidy(() => block.bias.assign(tf.tensor1d(params[`blocks.${block.index}.bias`].data)));
     }
-    for (const decoder of this.decoders) tf.tidy(() => decoder.weight.assign(transposed(params[`decoders.${decoder.index}.weight`])));
+    for (const [t, v] of this.ruleVariables) tf.tidy(() => v.assign(toInternal(t, params[t.name])));
   }
 
   /** A plain, PyTorch-layout copy of every parameter. */
@@ -144,7 +148,9 @@ export class Network {
       out[`blocks.${block.index}.weight`] = plainTransposed(block.weight);
       out[`blocks.${block.index}.bias`] = { shape: [...block.bias.shape], data: (block.bias.dataSync() as Float32Array).slice() };
     }
-    for (const decoder of this.decoders) out[`decoders.${decoder.index}.weight`] = plainTransposed(decoder.weight);
+    for (const [t, v] of this.ruleVariables) {
+      out[t.name] = internalLayout(t) === 'transposed' ? plainTransposed(v as tf.Variable<tf.Rank.R2>) : { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() };
+    }
     return out;
   }
 
@@ -163,6 +169,11 @@ function variableFrom(initial: tf.Tensor, name: string): tf.Variable {
   const v = tf.variable(initial, true, `net${networkCount}/${name}`);
   initial.dispose();
   return v;
+}
+
+/** A rule tensor in the layout the network holds it (see {@link internalLayout}). */
+function toInternal(t: RuleTensor, value: PlainTensor): tf.Tensor {
+  return internalLayout(t) === 'transposed' ? transposed(value) : tf.tensor(value.data, value.shape);
 }
 
 function transposed(t: PlainTensor): tf.Tensor2D {

@@ -1,6 +1,8 @@
 import type { ModelSpec } from './spec.js';
 import type { Rng } from '../util/rng.js';
 import { check } from '../util/errors.js';
+import type { LocalRule } from '../rules/rule.js';
+import { decoderRule } from '../rules/decoder.js';
 
 /** A tensor as plain data: what checkpoints, workers and browsers exchange. */
 export interface PlainTensor {
@@ -9,45 +11,57 @@ export interface PlainTensor {
 }
 
 /**
- * Every parameter of a network and its decoders, by name, in PyTorch's layout:
- * `blocks.{i}.weight` [out, in], `blocks.{i}.bias` [out], `decoders.{i}.weight`
- * [outputs, hidden] for each hidden block i.
+ * Every parameter of a network and its rule, by name, in PyTorch's layout:
+ * `blocks.{i}.weight` [out, in], `blocks.{i}.bias` [out], and the rule's
+ * tensors for each hidden block i (the decoder rule's `decoders.{i}.weight`
+ * [outputs, hidden]).
  */
 export type ParameterMap = Record<string, PlainTensor>;
 
-/** The names and shapes a spec's parameters must have, in checkpoint order. */
-export function parameterShapes(spec: ModelSpec): [string, number[]][] {
+/** The names and shapes of the blocks' own parameters, in checkpoint order. */
+export function blockParameterShapes(spec: ModelSpec): [string, number[]][] {
   const { layers } = spec;
-  const outputs = layers[layers.length - 1];
   const shapes: [string, number[]][] = [];
   for (let i = 0; i + 1 < layers.length; i++) {
     shapes.push([`blocks.${i}.weight`, [layers[i + 1], layers[i]]]);
     shapes.push([`blocks.${i}.bias`, [layers[i + 1]]]);
   }
-  for (let i = 0; i + 2 < layers.length; i++) shapes.push([`decoders.${i}.weight`, [outputs, layers[i + 1]]]);
   return shapes;
 }
 
+/** The hidden blocks' indices (every block but the output block). */
+export function hiddenBlocks(spec: ModelSpec): number[] {
+  return Array.from({ length: spec.layers.length - 2 }, (_, i) => i);
+}
+
+/** The names and shapes a spec's parameters must have under `rule`, in checkpoint order: the blocks', then the rule's. */
+export function parameterShapes(spec: ModelSpec, rule: LocalRule = decoderRule): [string, number[]][] {
+  const ruleShapes = hiddenBlocks(spec).flatMap((i) => rule.tensors(spec, i).map((t): [string, number[]] => [t.name, t.shape]));
+  return [...blockParameterShapes(spec), ...ruleShapes];
+}
+
 /**
- * PyTorch's default initialisation of `nn.Linear`: weight and bias uniform on
- * ±1/√fan_in (kaiming_uniform with a=√5 reduces to that bound). Decoders are
- * `Linear(hidden, outputs, bias=False)`, initialised the same way.
+ * PyTorch's default initialisation of `nn.Linear` for the blocks: weight and
+ * bias uniform on ±1/√fan_in (kaiming_uniform with a=√5 reduces to that
+ * bound); then the rule's tensors as the rule initialises them, from the
+ * same stream (so every rule of a seed starts from the same blocks).
  */
-export function initialParameters(spec: ModelSpec, rng: Rng): ParameterMap {
+export function initialParameters(spec: ModelSpec, rng: Rng, rule: LocalRule = decoderRule): ParameterMap {
   const params: ParameterMap = {};
-  for (const [name, shape] of parameterShapes(spec)) {
-    const fanIn = name.endsWith('.bias') ? spec.layers[Number(name.split('.')[1])] : shape[1];
+  for (const [name, shape] of blockParameterShapes(spec)) {
+    const fanIn = spec.layers[Number(name.split('.')[1])];
     const bound = 1 / Math.sqrt(fanIn);
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     for (let k = 0; k < data.length; k++) data[k] = rng.uniformIn(-bound, bound);
     params[name] = { shape, data };
   }
+  for (const i of hiddenBlocks(spec)) Object.assign(params, rule.initialize(spec, i, rng));
   return params;
 }
 
 /** Checks that `params` holds exactly the tensors `spec` needs, naming what differs and what to do. */
-export function checkParameters(spec: ModelSpec, params: ParameterMap, source: string): void {
-  const expected = parameterShapes(spec);
+export function checkParameters(spec: ModelSpec, params: ParameterMap, source: string, rule: LocalRule = decoderRule): void {
+  const expected = parameterShapes(spec, rule);
   const expectedNames = new Set(expected.map(([n]) => n));
   const extra = Object.keys(params).filter((n) => !expectedNames.has(n) && !n.startsWith('data.'));
   const fix = `use a checkpoint saved for this model, or pass the spec it was saved with (--model)`;

@@ -5,6 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 import { tf, useBackend } from '../engine/backend.js';
 import { Network } from '../model/network.js';
+import { getRule } from '../rules/registry.js';
+import { importUserModuleUrls } from './user-modules.js';
 import { evaluateNetwork, ScoredSet } from '../train/evaluation.js';
 import type { WorkerRequest, WorkerReply } from './worker-evaluator.js';
 
@@ -21,10 +23,11 @@ parentPort!.on('message', async (request: WorkerRequest) => {
   try {
     if (request.type === 'setup') {
       await useBackend(request.backend);
+      await importUserModuleUrls(request.imports);
       network?.dispose();
       testSet?.dispose();
       if (train) tf.dispose([train.x, train.y]);
-      network = Network.fromParameters(request.spec, request.parameters, 'evaluation thread');
+      network = Network.fromParameters(request.spec, request.parameters, 'evaluation thread', getRule(request.rule));
       testSet = new ScoredSet(request.test, request.batchSize, request.hiddenLoss);
       const t = request.train;
       train = t ? { x: tf.tensor2d(t.x, [t.count, t.inputSize]), y: tf.tensor2d(t.y, [t.count, t.outputSize]) } : null;

@@ -15,10 +15,12 @@ import { Session } from '../train/session.js';
 import { makeDataset } from '../data/dataset.js';
 import type { EpochBatches } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
+import { getRule } from '../rules/registry.js';
+import { importUserModuleUrls } from './user-modules.js';
 
 export type PipelineRequest =
   | { type: 'ports'; upstream: MessagePort | null; downstream: MessagePort | null }
-  | { type: 'setup'; backend: string; spec: ModelSpec; parameters: ParameterMap; train: Dataset; options: PipelineRunOptions; blocks: number[]; window: number; failAt?: { block: number; batch: number } }
+  | { type: 'setup'; backend: string; imports: string[]; spec: ModelSpec; parameters: ParameterMap; train: Dataset; options: PipelineRunOptions; blocks: number[]; window: number; failAt?: { block: number; batch: number } }
   | { type: 'epoch'; epoch: number; learningRate: number; batches: EpochBatches };
 
 export type PipelineReply =
@@ -64,7 +66,7 @@ function setup(request: Extract<PipelineRequest, { type: 'setup' }>): void {
   inbox.length = 0;
   credits = request.window;
   const o = request.options;
-  const network = Network.fromParameters(request.spec, request.parameters, 'pipeline group');
+  const network = Network.fromParameters(request.spec, request.parameters, 'pipeline group', getRule(o.rule));
   const optimizer = createOptimizer(o.optimizer);
   // A one-example "test set": this thread never evaluates, the run's own thread does.
   const test = makeDataset(request.train.x.slice(0, request.train.inputSize), request.train.y.slice(0, request.train.outputSize), request.train.inputSize, request.train.outputSize);
@@ -145,6 +147,7 @@ parentPort!.on('message', async (request: PipelineRequest) => {
       });
     } else if (request.type === 'setup') {
       await useBackend(request.backend);
+      await importUserModuleUrls(request.imports);
       setup(request);
       reply({ type: 'ready' });
     } else {

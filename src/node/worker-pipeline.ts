@@ -1,5 +1,6 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { tf } from '../engine/backend.js';
+import { userModules } from './user-modules.js';
 import type { EpochBatches } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
@@ -54,7 +55,7 @@ export class WorkerPipeline implements EpochPipeline {
   async setup(network: Network, train: Dataset, options: PipelineRunOptions): Promise<void> {
     this.check();
     const parameters = network.toParameters();
-    await this.all((g) => ({ type: 'setup', backend: tf.getBackend(), spec: network.spec, parameters, train, options, blocks: this.groups[g], window: WINDOW, failAt: this.failAt }), 'ready');
+    await this.all((g) => ({ type: 'setup', backend: tf.getBackend(), imports: userModules(), spec: network.spec, parameters, train, options, blocks: this.groups[g], window: WINDOW, failAt: this.failAt }), 'ready');
   }
 
   async trainEpoch(batches: EpochBatches, learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }> {

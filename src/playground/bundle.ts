@@ -2,6 +2,7 @@ import { strToU8, zipSync } from 'fflate';
 import { encodeCheckpoint } from '../io/checkpoint.js';
 import type { ColumnRecord } from './lockstep.js';
 import { pointsToCsv } from './points.js';
+import { listSchedules } from '../schedules/registry.js';
 import { cliConfigOf, POINTS_FILES, type PlaygroundSetup } from './setup.js';
 import { queryFromState } from './state.js';
 
@@ -51,7 +52,7 @@ export function runArchive(setup: PlaygroundSetup, backend: string, columns: Col
 }
 
 function readme(columns: { schedule: string; epochs: number }[], userPoints: boolean): string {
-  const first = columns[0]?.schedule ?? 'backprop';
+  const first = columns[0]?.schedule ?? listSchedules()[0].name;
   return [
     '# A localprop playground run',
     '',

@@ -2,6 +2,7 @@ import { experimentOf } from '../cli/experiment-options.js';
 import { resolveOptions } from '../cli/options.js';
 import type { Dataset } from '../data/dataset.js';
 import { getDataset, type DatasetOptions } from '../data/registry.js';
+import { getSchedule } from '../schedules/registry.js';
 import { checkExperiment, experimentStart, type DataSource, type ExperimentConfig } from '../experiment/experiment.js';
 import type { SeededStart } from '../experiment/seeded.js';
 import { parseModelSpec } from '../model/spec.js';
@@ -58,7 +59,7 @@ export function cliConfigOf(state: PlaygroundState, backend?: string): Record<st
     const value = state[option.key];
     if (value === null) continue;
     if (userPoints && ['dataset', 'noise', 'trainShare'].includes(option.key)) continue;
-    if (option.group === 'Gates' && !state.schedules.includes('local-gated')) continue;
+    if (option.group === 'Gates' && !state.schedules.some((s) => getSchedule(s).optionGroups?.includes('gate'))) continue;
     if (option.key === 'seed') config.seeds = [value];
     else if (option.key === 'model') config.model = modelOf(state);
     else config[option.name] = value;

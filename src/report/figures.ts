@@ -4,6 +4,7 @@ import { CATEGORY_COLORS } from './colors.js';
 import type { GridArea } from './grid.js';
 import type { Frame, RunRecord } from './recorder.js';
 import { el, svgDocument, text } from './svg.js';
+import { getSchedule } from '../schedules/registry.js';
 
 /** The runs of one schedule and decoder mode, over seeds. */
 export interface RunGroup {
@@ -22,10 +23,13 @@ export function groupRuns(runs: RunRecord[]): RunGroup[] {
   const modes = new Set(runs.map((r) => r.decoders));
   const groups = new Map<string, RunGroup>();
   for (const run of runs) {
-    const label = modes.size > 1 ? `${run.schedule} (${run.decoders})` : run.schedule;
+    const rule = run.options.rule;
+    const named = rule ? `${run.schedule} · ${rule}` : run.schedule;
+    const label = modes.size > 1 ? `${named} (${run.decoders})` : named;
     let group = groups.get(label);
     if (!group) {
-      const slug = modes.size > 1 ? `${run.schedule}-${run.decoders}` : run.schedule;
+      const ruled = rule ? `${run.schedule}-${rule}` : run.schedule;
+      const slug = modes.size > 1 ? `${ruled}-${run.decoders}` : ruled;
       group = { label, slug, color: CATEGORY_COLORS[groups.size % CATEGORY_COLORS.length], runs: [] };
       groups.set(label, group);
     }
@@ -104,7 +108,7 @@ const BLOCK_SIDE = 150;
 
 /** Whether a schedule trains its hidden blocks through their decoders (so their panels mean something). */
 export function localSchedule(group: RunGroup): boolean {
-  return group.runs[0].schedule !== 'backprop';
+  return getSchedule(group.runs[0].schedule).trainsRule;
 }
 
 /**

@@ -115,7 +115,7 @@ export function blockGrid(network: Network, block: number, hiddenLoss: LossName,
   const blocks = network.blocks.length;
   check(Number.isInteger(block) && block >= 0 && block < blocks, `block ${block} does not exist; the network has blocks 0-${blocks - 1}`);
   if (block === blocks - 1) return networkGrid(network, area, size);
-  return evaluateGrids(area, size, (x) => [readDecoder(network.decoders[block].apply(network.encode(x, block + 1)), hiddenLoss)])[0];
+  return evaluateGrids(area, size, (x) => [readProbe(network, block, network.encode(x, block + 1), hiddenLoss)])[0];
 }
 
 /**
@@ -129,16 +129,20 @@ export function allBlockGrids(network: Network, hiddenLoss: LossName, area: Grid
     let h = x;
     return network.blocks.map((block) => {
       h = block.apply(h);
-      return block.isOutput ? h : readDecoder(network.decoders[block.index].apply(h), hiddenLoss);
+      return block.isOutput ? h : readProbe(network, block.index, h, hiddenLoss);
     });
   });
 }
 
-/** A decoder's output on the scale the run's accuracy reads it. */
-function readDecoder(decoded: tf.Tensor2D, hiddenLoss: LossName): tf.Tensor2D {
-  if (hiddenLoss === 'bce') return tf.sigmoid(decoded);
-  if (hiddenLoss === 'ce') return tf.softmax(decoded);
-  return decoded;
+/**
+ * Block `block`'s read-out of its output `h` on a probability scale (its
+ * rule's probe, through a softmax for ce); zeros, an undecided picture,
+ * for a rule without a read-out of its own.
+ */
+function readProbe(network: Network, block: number, h: tf.Tensor2D, hiddenLoss: LossName): tf.Tensor2D {
+  const read = network.rules[block].probe(h, hiddenLoss);
+  if (!read) return tf.zeros([h.shape[0], network.outputSize]);
+  return hiddenLoss === 'ce' ? tf.softmax(read) : read;
 }
 
 function checkTwoD(network: Network): void {

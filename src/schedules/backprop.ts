@@ -5,6 +5,9 @@ import type { Schedule } from './schedule.js';
 export const backprop: Schedule = {
   name: 'backprop',
   description: 'back-propagation of the output loss through every block (100 epochs)',
+  note: 'one gradient from the output through every block',
+  trainsRule: false,
+  pipelinable: false,
   defaultEpochs: 100,
   totalEpochs: (epochs) => epochs,
   *plan(session, epochs) {

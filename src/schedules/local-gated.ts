@@ -21,6 +21,19 @@ const PROBE_ROWS = 1024;
 export const localGated: Schedule = {
   name: 'local-gated',
   description: 'local-parallel with per-axis gates that slow learning from inputs still moving (200 epochs)',
+  note: 'local-parallel, each input axis gated by how much it still moves',
+  trainsRule: true,
+  pipelinable: false,
+  optionGroups: ['gate'],
+  resolveOptions: (options) => ({ gate: resolveGateOptions(options.gate) }),
+  // Per tracked block: the last input on the tracked rows plus drift, magnitude and gate per axis; batch mode also keeps the probe rows.
+  stateBytes(spec, step, trainRows, bytes) {
+    const l = spec.layers;
+    const tracked = step === 'batch' ? Math.min(PROBE_ROWS, trainRows) : trainRows;
+    let numbers = step === 'batch' ? tracked * l[0] : 0;
+    for (let i = 1; i < l.length - 1; i++) numbers += (tracked + 3) * l[i];
+    return numbers * bytes;
+  },
   defaultEpochs: 200,
   totalEpochs: (epochs) => epochs,
   *plan(session, epochs) {

@@ -57,6 +57,9 @@ export function trainParallelEpoch(session: Session, modulate?: StepModulation):
 export const localParallel: Schedule = {
   name: 'local-parallel',
   description: 'every block learns at once from its own decoder (200 epochs)',
+  note: 'every block at once, each from its own decoder',
+  trainsRule: true,
+  pipelinable: true,
   defaultEpochs: 200,
   totalEpochs: (epochs) => epochs,
   *plan(session, epochs) {

@@ -16,6 +16,11 @@ import type { Schedule } from './schedule.js';
 export const localSequential: Schedule = {
   name: 'local-sequential',
   description: 'one block at a time, each on the frozen blocks before it (50 epochs per block)',
+  note: 'one block at a time, each from its own decoder',
+  trainsRule: true,
+  pipelinable: false,
+  // Phase i ≥ 1 holds the frozen blocks' output on the training set: trainRows × layers[i].
+  stateBytes: (spec, _step, trainRows, bytes) => trainRows * Math.max(0, ...spec.layers.slice(1, -1)) * bytes,
   defaultEpochs: 50,
   totalEpochs: (epochs, blocks) => epochs * blocks,
   *plan(session, epochs) {

@@ -7,8 +7,14 @@ import { localGated } from './local-gated.js';
 
 const schedules = new Map<string, Schedule>();
 
-/** Makes a schedule available by name to runs, `compare` and the CLI. */
+/**
+ * Makes a schedule available by name to runs, `compare` and the CLI. A
+ * name is taken once: another schedule under a registered name is refused
+ * (the same schedule again changes nothing).
+ */
 export function registerSchedule(schedule: Schedule): void {
+  if (schedules.get(schedule.name) === schedule) return;
+  check(!schedules.has(schedule.name), `a schedule named "${schedule.name}" is already registered; give yours another name`);
   schedules.set(schedule.name, schedule);
 }
 

@@ -2,6 +2,9 @@ import type { tf } from '../engine/backend.js';
 import type { Session } from '../train/session.js';
 import type { GateMetrics } from '../train/events.js';
 import type { PlainTensor } from '../model/parameters.js';
+import type { ModelSpec } from '../model/spec.js';
+import type { GateOptions } from '../modulators/gates.js';
+import type { StepMode } from '../train/session.js';
 
 /** One epoch of a schedule, trained when `train` is called. */
 export interface EpochPlan {
@@ -29,6 +32,28 @@ export interface EpochPlan {
 export interface Schedule {
   readonly name: string;
   readonly description: string;
+  /** One short sentence for a page beside the schedule's column: what it does, without defaults. */
+  readonly note: string;
+  /**
+   * Whether hidden blocks learn from their rule (their decoders train);
+   * false for back-propagation, whose rule tensors stay as they started.
+   */
+  readonly trainsRule: boolean;
+  /** Whether its epochs can run on a worker pipeline ({@link EpochPipeline}) with the single thread's results. */
+  readonly pipelinable: boolean;
+  /**
+   * Groups of options it reads beyond the common ones, by their flag
+   * prefix (local-gated's `gate`: --gate, --gate-tau, ...); pages show
+   * those options only when the schedule runs.
+   */
+  readonly optionGroups?: readonly string[];
+  /** Its own options, checked and with defaults filled in, as the run records them. */
+  resolveOptions?(options: { gate?: Partial<GateOptions> }): { gate?: GateOptions };
+  /**
+   * Bytes it keeps between steps besides the parameters and the optimizer's
+   * state (local-sequential's frozen features, local-gated's trackers); 0 when absent.
+   */
+  stateBytes?(spec: ModelSpec, step: StepMode, trainRows: number, bytesPerNumber: number): number;
   /** Epochs when --epochs is not given (for local-sequential: per block). */
   readonly defaultEpochs: number;
   /** Epochs the whole run takes for an --epochs of `epochs`. */

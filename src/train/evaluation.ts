@@ -33,8 +33,9 @@ export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D
     for (const block of blocks.slice(0, -1)) {
       h = block.apply(h);
       if (decoderLoss === null) continue;
-      const decoded = network.decoders[block.index].apply(h);
-      decoderAccuracies.push(accuracyOf(decoderLoss === 'bce' ? tf.sigmoid(decoded) : decoded, y));
+      const read = network.rules[block.index].probe(h, decoderLoss);
+      // A rule without a read-out of its own has no accuracy to report here (NaN, written as null).
+      decoderAccuracies.push(read ? accuracyOf(read, y) : tf.scalar(NaN));
     }
     const logits = last.logits(h);
     const lossName = network.spec.loss;

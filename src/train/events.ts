@@ -10,6 +10,8 @@ export interface RunIdentity {
   schedule: string;
   seed: number;
   decoders: DecoderMode;
+  /** The rule the hidden blocks learn from, when not the default decoder rule. */
+  rule?: string;
 }
 
 /** `fixed`: random decoders that never learn (the seed's code); `learned`: trained with their block. */

@@ -6,9 +6,18 @@ import type { OptimizerConfig } from '../optim/index.js';
 import { check } from '../util/errors.js';
 import type { Session } from './session.js';
 import type { DecoderMode } from './events.js';
+import type { Schedule } from '../schedules/schedule.js';
+import { listSchedules } from '../schedules/registry.js';
+
+/** The schedules a pipeline can train, as words. */
+export function pipelinableNames(): string {
+  return listSchedules().filter((s) => s.pipelinable).map((s) => s.name).join(', ');
+}
 
 /** What a pipeline needs to train a run's epochs the way the run would. */
 export interface PipelineRunOptions {
+  /** The registered rule's name (each thread looks it up in its own registry). */
+  rule: string;
   seed: number;
   batchSize: number;
   decoders: DecoderMode;
@@ -83,12 +92,12 @@ export function pipelineBound(spec: ModelSpec, groups: number[][]): number {
 }
 
 /**
- * Why a run cannot be pipelined, or null when it can: only local-parallel's
- * mini-batch steps keep the single-thread dependencies when blocks run
- * apart (see {@link EpochPipeline}).
+ * Why a run cannot be pipelined, or null when it can: only a pipelinable
+ * schedule's mini-batch steps keep the single-thread dependencies when
+ * blocks run apart (see {@link EpochPipeline}).
  */
-export function pipelineRefusal(o: { schedule: string; step: string; zeroGradSteps: boolean }): string | null {
-  if (o.schedule !== 'local-parallel') return `--workers pipelines local-parallel only (${o.schedule} runs on one thread); local-gated's gates and the other schedules are not pipelined yet`;
+export function pipelineRefusal(o: { schedule: Schedule; step: string; zeroGradSteps: boolean }): string | null {
+  if (!o.schedule.pipelinable) return `--workers pipelines ${pipelinableNames()} only (${o.schedule.name} runs on one thread)`;
   if (o.step !== 'batch') return '--workers needs --step batch: with one step per epoch a group would wait for the whole epoch of the group before it, so nothing overlaps';
   if (o.zeroGradSteps) return '--workers cannot reproduce --zero-grad-steps: every step would have to touch every group';
   return null;

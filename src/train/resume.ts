@@ -15,6 +15,8 @@ export interface RunCheckpoint {
   schedule: string;
   seed: number;
   decoders: DecoderMode;
+  /** The rule, when not the default decoder rule. */
+  rule?: string;
   /** The run's resolved options; a run resumes only with the same ones. */
   options: ResolvedRunOptions;
   /** Epochs finished (1-based count over the run, as events number them). */

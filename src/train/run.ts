@@ -15,7 +15,9 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
 import type { TestEvaluator } from './evaluation.js';
-import { resolveGateOptions, type GateOptions } from '../modulators/gates.js';
+import type { GateOptions } from '../modulators/gates.js';
+import { DEFAULT_RULE, resolveRule } from '../rules/registry.js';
+import type { LocalRule } from '../rules/rule.js';
 
 /** Everything one training run needs. Left-out options take the seed's protocol. */
 export interface RunOptions {
@@ -29,6 +31,12 @@ export interface RunOptions {
   seed: number;
   /** Epochs, overriding the schedule's default (per block for local-sequential). */
   epochs?: number;
+  /**
+   * What the hidden blocks learn from (see {@link LocalRule}); default the
+   * decoder rule. `parameters` must hold the rule's tensors (see
+   * {@link initialParameters}).
+   */
+  rule?: string | LocalRule;
   step?: StepMode;
   batchSize?: number;
   optimizer?: OptimizerConfig;
@@ -75,6 +83,8 @@ export interface RunOptions {
 /** The options of a run with every default filled in, as recorded in results. */
 export interface ResolvedRunOptions {
   schedule: string;
+  /** The rule, when not the default decoder rule (so records of decoder runs read as they always have). */
+  rule?: string;
   seed: number;
   epochs: number;
   step: StepMode;
@@ -115,12 +125,14 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
   check(Number.isInteger(batchSize) && batchSize >= 1, `--batch-size must be a positive integer, got ${batchSize}`);
   const optimizer = { ...options.optimizer, name: optimizerName, lr: options.optimizer?.lr ?? defaultLearningRate(optimizerName) };
   const zeroGradSteps = options.zeroGradSteps ?? false;
-  const gate = schedule.name === 'local-gated' ? resolveGateOptions(options.gate) : undefined;
+  const gate = schedule.resolveOptions?.(options).gate;
   const lrDecay = resolveLrDecay(options.lrDecayAt, options.lrDecay, optimizerName);
+  const rule = resolveRule(options.rule).name;
   const dropout = options.dropout ?? 0;
   check(Number.isFinite(dropout) && dropout >= 0 && dropout < 1, `--dropout is the probability of zeroing a hidden unit, in [0, 1) (0.2 drops one in five); got ${dropout}`);
   return {
     schedule: schedule.name,
+    ...(rule !== DEFAULT_RULE ? { rule } : {}),
     seed: options.seed,
     epochs,
     step,
@@ -202,6 +214,8 @@ export class Run implements AsyncIterable<RunEvent> {
   readonly network: Network;
   readonly options: ResolvedRunOptions;
   readonly schedule: Schedule;
+  /** What the hidden blocks learn from. */
+  readonly rule: LocalRule;
   private readonly identity: RunIdentity;
   private started = false;
   private live: LiveRun | null = null;
@@ -218,8 +232,9 @@ export class Run implements AsyncIterable<RunEvent> {
     ]);
     this.schedule = typeof input.schedule === 'string' ? getSchedule(input.schedule) : input.schedule;
     this.options = resolveRunOptions(input, input.spec.layers[input.spec.layers.length - 1]);
-    this.identity = { schedule: this.schedule.name, seed: input.seed, decoders: this.options.decoders };
-    this.network = Network.fromParameters(input.spec, input.parameters, 'initial parameters');
+    this.rule = resolveRule(input.rule);
+    this.identity = { schedule: this.schedule.name, seed: input.seed, decoders: this.options.decoders, ...(this.options.rule ? { rule: this.options.rule } : {}) };
+    this.network = Network.fromParameters(input.spec, input.parameters, 'initial parameters', this.rule);
     if (input.resumeFrom) this.resumeFrom(input.resumeFrom);
   }
 
@@ -229,9 +244,10 @@ export class Run implements AsyncIterable<RunEvent> {
    */
   resumeFrom(state: RunCheckpoint): void {
     check(!this.started, 'resumeFrom must be called before the run is iterated');
-    const mine = `${this.identity.schedule} (seed ${this.identity.seed}, ${this.identity.decoders} decoders)`;
-    const theirs = `${state.schedule} (seed ${state.seed}, ${state.decoders} decoders)`;
-    check(state.schedule === this.identity.schedule && state.seed === this.identity.seed && state.decoders === this.identity.decoders, `the checkpoint is of ${theirs}, not of ${mine}`);
+    const describe = (r: RunIdentity) => `${r.schedule}${r.rule ? ` with rule ${r.rule}` : ''} (seed ${r.seed}, ${r.decoders} decoders)`;
+    const mine = describe(this.identity);
+    const theirs = describe(state);
+    check(state.schedule === this.identity.schedule && state.seed === this.identity.seed && state.decoders === this.identity.decoders && (state.rule ?? DEFAULT_RULE) === this.rule.name, `the checkpoint is of ${theirs}, not of ${mine}`);
     const differ = differingOptions(state.options, this.options);
     check(differ.length === 0, `the checkpoint of ${mine} was written with other options (${differ.join('; ')}); resume with the options it was started with`);
     const total = this.schedule.totalEpochs(this.options.epochs, this.network.blocks.length);
@@ -290,12 +306,12 @@ export class Run implements AsyncIterable<RunEvent> {
       // With mini-batches the training loss costs a pass over the training set every epoch: the evaluator takes it too.
       const trainOnEvaluator = evaluator?.trainLoss !== undefined && o.step === 'batch';
       await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss, trainOnEvaluator ? this.input.train : undefined);
-      const pipeline = this.input.pipeline && this.schedule.name === 'local-parallel' ? this.input.pipeline : undefined;
+      const pipeline = this.input.pipeline && this.schedule.pipelinable ? this.input.pipeline : undefined;
       if (pipeline) {
         check(!resume, '--workers cannot continue a checkpoint yet (the groups would need the optimizer state); resume with --workers 1');
-        const refusal = pipelineRefusal({ schedule: this.schedule.name, step: o.step, zeroGradSteps: o.zeroGradSteps });
+        const refusal = pipelineRefusal({ schedule: this.schedule, step: o.step, zeroGradSteps: o.zeroGradSteps });
         check(refusal === null, () => refusal!);
-        await pipeline.setup(this.network, this.input.train, { seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer, dropout: o.dropout ?? 0 });
+        await pipeline.setup(this.network, this.input.train, { rule: this.rule.name, seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer, dropout: o.dropout ?? 0 });
       }
       yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };
       if (resume) {

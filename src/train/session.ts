@@ -260,7 +260,7 @@ export class Session {
   }
 
   /**
-   * The loss block `block` learns from: through its decoder for hidden
+   * The loss block `block` learns from: its rule's local loss for hidden
    * blocks (on the output times the dropout `mask`, when given), the output
    * loss for the last.
    */
@@ -268,9 +268,7 @@ export class Session {
     const logits = block.logits(input);
     if (block.isOutput) return this.outputLossOf(block, logits, chunk.y, chunk.weights);
     const h = block.fromLogits(logits);
-    const decoded = this.network.decoders[block.index].apply(mask ? tf.mul(h, mask) : h);
-    const prediction = this.options.hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded;
-    return weightedLoss(this.options.hiddenLoss, prediction, chunk.y, chunk.weights);
+    return this.network.rules[block.index].loss({ output: mask ? tf.mul(h, mask) : h, y: chunk.y, weights: chunk.weights, hiddenLoss: this.options.hiddenLoss });
   }
 
   private outputLossOf(block: Block, logits: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D): tf.Scalar {
@@ -278,11 +276,11 @@ export class Session {
     return weightedLoss(loss, loss === 'ce' ? logits : block.fromLogits(logits), y, weights);
   }
 
-  /** The variables block `index` updates: its own, and its decoder's when decoders are learned. */
+  /** The variables block `index` updates: its own, and its rule's trainable ones when decoders are learned. */
   trainableOf(index: number): tf.Variable[] {
     const block = this.network.blocks[index];
-    const decoder = this.network.decoders[index];
-    return decoder && this.options.decoders === 'learned' ? [...block.variables, decoder.weight] : block.variables;
+    const rule = this.network.rules[index];
+    return rule && this.options.decoders === 'learned' ? [...block.variables, ...rule.trainable] : block.variables;
   }
 
   /**

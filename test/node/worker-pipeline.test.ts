@@ -13,7 +13,7 @@ import type { EpochEvent } from '../../src/train/events.js';
 import { Rng } from '../../src/util/rng.js';
 
 const spec = parseModelSpec('2-16-12-8-1 hidden=tanh out=sigmoid');
-const options: PipelineRunOptions = { seed: 3, batchSize: 100, decoders: 'learned', hiddenLoss: 'mse', optimizer: { name: 'adam', lr: 0.01 }, dropout: 0 };
+const options: PipelineRunOptions = { rule: 'decoder', seed: 3, batchSize: 100, decoders: 'learned', hiddenLoss: 'mse', optimizer: { name: 'adam', lr: 0.01 }, dropout: 0 };
 const EPOCHS = 3;
 
 beforeAll(async () => {

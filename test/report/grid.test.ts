@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { Network } from '../../src/model/network.js';
+import { Decoder } from '../../src/rules/decoder.js';
 import { initialParameters } from '../../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
 import { allBlockGrids, areaOf, blockGrid, gridInputs, gridPoint, networkGrid, readCell, SEED_AREA } from '../../src/report/grid.js';
@@ -52,7 +53,7 @@ describe('boundary grids', () => {
     const network = Network.fromParameters(spec, initialParameters(spec, new Rng(4)));
     const point = gridPoint(SEED_AREA, 5, 1, 3);
     const x = tf.tensor2d([point], [1, 2]);
-    const decoded = network.decoders[1].apply(network.encode(x, 2));
+    const decoded = (network.rules[1] as Decoder).apply(network.encode(x, 2));
     const raw = decoded.dataSync()[0];
     const mse = blockGrid(network, 1, 'mse', SEED_AREA, 5);
     const bce = blockGrid(network, 1, 'bce', SEED_AREA, 5);

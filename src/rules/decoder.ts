@@ -1,0 +1,56 @@
+import { tf } from '../engine/backend.js';
+import { linear } from '../engine/dense.js';
+import { weightedLoss } from '../losses/losses.js';
+import type { LossName, ModelSpec } from '../model/spec.js';
+import type { PlainTensor } from '../model/parameters.js';
+import type { Rng } from '../util/rng.js';
+import type { BlockRule, LocalLossInput, LocalRule } from './rule.js';
+
+/** The linear map without bias from a hidden block's output to the targets; weight held as [hidden, outputs]. */
+export class Decoder implements BlockRule {
+  constructor(readonly index: number, readonly weight: tf.Variable<tf.Rank.R2>) {}
+
+  apply(h: tf.Tensor2D): tf.Tensor2D {
+    return linear(h, this.weight);
+  }
+
+  get trainable(): tf.Variable[] {
+    return [this.weight];
+  }
+
+  get variables(): tf.Variable[] {
+    return [this.weight];
+  }
+
+  loss({ output, y, weights, hiddenLoss }: LocalLossInput): tf.Scalar {
+    const decoded = this.apply(output);
+    return weightedLoss(hiddenLoss, hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded, y, weights);
+  }
+
+  probe(output: tf.Tensor2D, hiddenLoss: LossName): tf.Tensor2D {
+    const decoded = this.apply(output);
+    return hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded;
+  }
+}
+
+const outputsOf = (spec: ModelSpec) => spec.layers[spec.layers.length - 1];
+
+/**
+ * Mertens' rule, localprop's default: each hidden block learns through a
+ * bias-free linear decoder `Linear(hidden, outputs, bias=False)` to the
+ * targets, initialised as PyTorch initialises `nn.Linear` (uniform on
+ * ±1/√hidden), trained with the block unless decoders are fixed.
+ */
+export const decoderRule: LocalRule = {
+  name: 'decoder',
+  description: "a bias-free linear decoder from the block to the targets (Mertens' note; the default)",
+  tensors: (spec, block) => [{ name: `decoders.${block}.weight`, shape: [outputsOf(spec), spec.layers[block + 1]], trainable: true }],
+  initialize(spec, block, rng: Rng): Record<string, PlainTensor> {
+    const [t] = this.tensors(spec, block);
+    const bound = 1 / Math.sqrt(t.shape[1]);
+    const data = new Float32Array(t.shape[0] * t.shape[1]);
+    for (let k = 0; k < data.length; k++) data[k] = rng.uniformIn(-bound, bound);
+    return { [t.name]: { shape: t.shape, data } };
+  },
+  bind: (_spec, block, variables) => new Decoder(block, variables[`decoders.${block}.weight`] as tf.Variable<tf.Rank.R2>),
+};

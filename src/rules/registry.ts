@@ -1,0 +1,38 @@
+import { check } from '../util/errors.js';
+import { decoderRule } from './decoder.js';
+import type { LocalRule } from './rule.js';
+
+const rules = new Map<string, LocalRule>();
+
+/** The rule a run uses when none is named. */
+export const DEFAULT_RULE = decoderRule.name;
+
+/**
+ * Makes a rule available by name to runs, `--rule` and the playground. A
+ * name is taken once: another rule under a registered name is refused (the
+ * same rule again changes nothing, so a module may be loaded twice).
+ */
+export function registerRule(rule: LocalRule): void {
+  check(/^[a-z][a-z0-9-]*$/.test(rule.name), `a rule's name must be lower-case letters, digits and dashes, like "my-rule"; got "${rule.name}"`);
+  if (rules.get(rule.name) === rule) return;
+  check(!rules.has(rule.name), `a rule named "${rule.name}" is already registered; give yours another name`);
+  rules.set(rule.name, rule);
+}
+
+export function getRule(name: string): LocalRule {
+  const rule = rules.get(name);
+  check(rule !== undefined, () => `unknown rule "${name}"; choose one of: ${listRules().map((r) => r.name).join(', ')}`);
+  return rule;
+}
+
+export function listRules(): LocalRule[] {
+  return [...rules.values()];
+}
+
+/** A rule given by name or as itself. */
+export function resolveRule(rule: string | LocalRule | undefined): LocalRule {
+  if (rule === undefined) return getRule(DEFAULT_RULE);
+  return typeof rule === 'string' ? getRule(rule) : rule;
+}
+
+registerRule(decoderRule);
