@@ -5,18 +5,24 @@ export class InterruptedError extends LocalpropError {}
 
 /**
  * Ctrl-C while training: the first one asks the running command to stop at
- * the next epoch event (what finished is saved on the way out); a second
- * one exits at once. Worker threads live in the process, so neither leaves
- * one behind.
+ * the next step boundary (what finished is saved on the way out, and with
+ * --out the state to resume from); a second one exits at once. Worker
+ * threads live in the process, so neither leaves one behind.
  */
 export const interruption = {
   requested: false,
+  /** What a run reads between its steps ({@link RunOptions.signal}). */
+  signal: {
+    get aborted(): boolean {
+      return interruption.requested;
+    },
+  },
   /** Installs the SIGINT handler for the life of `body`. */
   async during<T>(body: () => Promise<T>): Promise<T> {
     const onSigint = () => {
       if (interruption.requested) process.exit(130);
       interruption.requested = true;
-      process.stderr.write('\nlocalprop: stopping after the epoch in progress (Ctrl-C again to quit at once)\n');
+      process.stderr.write('\nlocalprop: stopping at the next step (Ctrl-C again to quit at once)\n');
     };
     process.on('SIGINT', onSigint);
     try {

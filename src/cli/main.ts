@@ -85,6 +85,7 @@ async function compare(cli: OptionValues): Promise<void> {
 async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined): Promise<void> {
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
+  config.training.signal = interruption.signal;
   await withPipeline(o, config, () => compareOn(o, config));
 }
 
@@ -109,6 +110,7 @@ async function train(cli: OptionValues): Promise<void> {
 async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined): Promise<void> {
   const schedule = getSchedule(o.schedule as string);
   const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0], evaluator);
+  config.training.signal = interruption.signal;
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
   check((config.rules?.length ?? 1) === 1, '`train` runs one rule; use `compare --rule a,b` to compare rules');
   await withPipeline(o, config, () => trainOn(o, config));

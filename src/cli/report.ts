@@ -60,7 +60,7 @@ export class OutFolder {
   configObject(extra: Record<string, unknown>): Record<string, unknown> {
     const c = this.config;
     // The evaluator and the pipeline are live threads, not options; whether they ran is in `extra`.
-    const { testEvaluator, pipeline, ...training } = c.training;
+    const { testEvaluator, pipeline, signal, ...training } = c.training;
     const config = {
       dataset: dataName(c.data),
       datasetOptions: 'dataset' in c.data ? (c.data.options ?? {}) : {},

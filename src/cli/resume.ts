@@ -60,7 +60,7 @@ export class ResumeFolder {
 
   /** The run read back from its history file, when it had finished. */
   finished(run: Run): FinishedRun | null {
-    const identity = { schedule: run.schedule.name, seed: run.options.seed, decoders: run.options.decoders };
+    const identity = { schedule: run.schedule.name, seed: run.options.seed, decoders: run.options.decoders, ...(run.options.rule ? { rule: run.options.rule } : {}) };
     const path = this.out.historyPath(identity);
     if (!existsSync(path)) return null;
     const history = parseJson(readFileSync(path, 'utf8'), path) as {
@@ -82,7 +82,7 @@ export class ResumeFolder {
   /** The checkpoint to continue `run` from, when the interrupted run was this one. */
   checkpointFor(run: Run): RunCheckpoint | null {
     const c = this.checkpoint;
-    if (!c || c.schedule !== run.schedule.name || c.seed !== run.options.seed || c.decoders !== run.options.decoders) return null;
+    if (!c || c.schedule !== run.schedule.name || c.seed !== run.options.seed || c.decoders !== run.options.decoders || c.rule !== run.options.rule) return null;
     return c;
   }
 }

@@ -1,6 +1,7 @@
 import type { EpochEvent, RunEndEvent, RunEvent, RunIdentity } from '../train/events.js';
-import type { Run } from '../train/run.js';
-import { checkExperiment, dataName, experimentEpochs, experimentRuns, type ExperimentConfig } from '../experiment/experiment.js';
+import { RunStoppedError, type Run } from '../train/run.js';
+import { checkExperiment, dataName, experimentEpochs, experimentRuns, rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
+import { DEFAULT_RULE } from '../rules/registry.js';
 import { formatModelSpec } from '../model/spec.js';
 import { writeReportFiles } from '../node/report-files.js';
 import { ReportRecorder } from '../report/recorder.js';
@@ -86,7 +87,7 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
           interruption.check();
         }
       } catch (e) {
-        throw keepFinishedEpochs(e, out, run, epochs);
+        throw keepFinishedEpochs(stoppedRun(e, out, run), out, run, epochs);
       }
     }
   } finally {
@@ -96,6 +97,18 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
   if (every !== undefined || resume) out?.removeCheckpoint();
   if (out && recorder) drawReport(out.dir, recorder, listeners.report!, config, configJson!);
   return results;
+}
+
+/**
+ * A run stopped by Ctrl-C between two steps: with --out its state goes to
+ * the folder's checkpoint, which --resume continues exactly; without, the
+ * message says how to make a run resumable.
+ */
+function stoppedRun(error: unknown, out: OutFolder | null, run: Run): unknown {
+  if (!(error instanceof RunStoppedError)) return error;
+  if (!out) return new InterruptedError(`interrupted (Ctrl-C): ${error.message}; without --out DIR a run cannot be resumed, so give --out to make the next one resumable`);
+  out.writeCheckpoint(run.checkpoint());
+  return new InterruptedError(`interrupted (Ctrl-C): ${error.message}; its state is in ${out.checkpointPath}: repeat the command with --resume ${out.dir} to continue exactly from there`);
 }
 
 /**
@@ -113,7 +126,8 @@ function keepFinishedEpochs(error: unknown, out: OutFolder | null, run: Run, epo
 
 /** Every run of the experiment, in the order {@link experimentRuns} makes them. */
 function experimentIdentities(config: ExperimentConfig): RunIdentity[] {
-  return config.seeds.flatMap((seed) => config.decoders.flatMap((decoders) => config.schedules.map((schedule) => ({ schedule, seed, decoders }))));
+  const rules = rulesOf(config).map((r) => (r === DEFAULT_RULE ? {} : { rule: r }));
+  return config.seeds.flatMap((seed) => rules.flatMap((rule) => config.decoders.flatMap((decoders) => config.schedules.map((schedule) => ({ schedule, seed, decoders, ...rule })))));
 }
 
 /**

@@ -38,6 +38,7 @@ export function encodeRunCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
     optimizerSteps: checkpoint.optimizer.map((s) => (s ? s.step : null)),
     rng: { shuffle: checkpoint.session.shuffle, dropout: checkpoint.session.dropout },
     history: checkpoint.history,
+    ...(checkpoint.partial ? { partial: checkpoint.partial } : {}),
   };
   return encodeSafetensors(tensors, { format: FORMAT, version: VERSION, state: JSON.stringify(state) });
 }
@@ -96,5 +97,15 @@ export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheck
     session: { shuffle: rng.shuffle, dropout: rng.dropout ?? null, trainLoss },
     scheduleState,
     history: state.history as RunCheckpoint['history'],
+    ...(state.partial ? { partial: partialOf(state.partial, source) } : {}),
   };
+}
+
+/** A mid-epoch record as the file holds it, checked enough that a damaged one is named rather than misread. */
+function partialOf(value: unknown, source: string): NonNullable<RunCheckpoint['partial']> {
+  const p = value as NonNullable<RunCheckpoint['partial']>;
+  const ok = typeof p === 'object' && p !== null && Number.isInteger(p.chunks) && Array.isArray(p.losses) && p.losses.every((l) => Array.isArray(l) && l.every((v) => typeof v === 'number'))
+    && typeof p.test === 'object' && p.test !== null && typeof p.shuffle === 'object' && p.shuffle !== null;
+  check(ok, `${source}: its mid-epoch state is incomplete; the file is damaged, so resume from an earlier copy or start again`);
+  return p;
 }

@@ -1,4 +1,3 @@
-import type { tf } from '../engine/backend.js';
 import type { Schedule } from './schedule.js';
 
 /** Back-propagation: the whole network learns from the output loss. */
@@ -15,10 +14,11 @@ export const backprop: Schedule = {
     for (let e = 0; e < epochs; e++) {
       yield {
         block: null,
-        train: () => {
-          const losses: tf.Scalar[][] = Array.from({ length: session.blockCount }, () => []);
-          for (const chunk of session.chunks()) losses[last].push(session.stepNetwork(chunk));
-          return losses;
+        *train() {
+          for (const chunk of session.chunks()) {
+            session.recordLoss(last, session.stepNetwork(chunk));
+            yield;
+          }
         },
       };
     }

@@ -47,7 +47,8 @@ export const localGated: Schedule = {
         yield {
           block: null,
           train: () => {
-            if (probe) {
+            // A run resumed mid-epoch already observed this epoch's probe before it stopped (the trackers were saved after it).
+            if (probe && session.startChunk === 0) {
               for (let i = 1; i < n; i++) {
                 const input = session.network.encode(probe, i);
                 trackers[i]!.observe(input);

@@ -16,10 +16,9 @@ export type StepModulation = (block: number, input: () => tf.Tensor2D) => { scal
  * before each block's step, may scale that step (the gated schedule); its
  * tensors are freed after it.
  */
-export function trainParallelEpoch(session: Session, modulate?: StepModulation): tf.Scalar[][] {
+export function* trainParallelEpoch(session: Session, modulate?: StepModulation): Generator<void, void, void> {
   const n = session.blockCount;
   const masked = session.dropoutRate > 0;
-  const losses: tf.Scalar[][] = Array.from({ length: n }, () => []);
   for (const chunk of session.chunks()) {
     let input = chunk.x;
     // Under dropout, the unmasked inputs the modulation asks for: [k] is block k's, through blocks that already stepped.
@@ -36,7 +35,7 @@ export function trainParallelEpoch(session: Session, modulate?: StepModulation):
         const m = modulate?.(block, inputOf);
         return session.stepBlock(block, stepInput, chunk, block + 1 < n, m?.scales, m?.shrinkGates);
       });
-      losses[i].push(loss);
+      session.recordLoss(i, loss);
       // The last block's input is the current network's, so the next epoch's training loss comes cheap (not when masked).
       if (i + 1 === n && chunk.indices === null && !masked) session.cacheOutputLoss(input);
       if (input !== chunk.x) input.dispose();
@@ -45,8 +44,8 @@ export function trainParallelEpoch(session: Session, modulate?: StepModulation):
       if (output) input = output;
     }
     unmasked.slice(1).forEach((t) => t.dispose());
+    yield;
   }
-  return losses;
 }
 
 /**

@@ -31,21 +31,20 @@ export const localSequential: Schedule = {
         for (let e = 0; e < epochs; e++) {
           yield {
             block: i,
-            train: () => {
+            *train() {
               if (i > 0 && !frozen) frozen = session.network.encode(session.trainX, i);
-              const losses: tf.Scalar[][] = Array.from({ length: n }, () => []);
               for (const chunk of session.chunks()) {
                 // Past block 0 the batch's inputs are never read: the frozen features stand in for them.
                 if (frozen) session.releaseBatchInput(chunk);
                 const rows = frozen ? session.rowsOf(frozen, chunk) : chunk.x;
                 const input = frozen ? session.dropout(rows, i - 1) : rows;
-                losses[i].push(session.stepBlock(i, input, chunk, false).loss);
+                session.recordLoss(i, session.stepBlock(i, input, chunk, false).loss);
                 // The unmasked rows are the current network's last input: the next epoch's training loss comes cheap.
                 if (i + 1 === n && chunk.indices === null) session.cacheOutputLoss(rows);
                 if (input !== rows) input.dispose();
                 if (rows !== frozen && rows !== chunk.x) rows.dispose();
+                yield;
               }
-              return losses;
             },
           };
         }

@@ -1,4 +1,3 @@
-import type { tf } from '../engine/backend.js';
 import type { Session } from '../train/session.js';
 import type { GateMetrics } from '../train/events.js';
 import type { PlainTensor } from '../model/parameters.js';
@@ -10,8 +9,13 @@ import type { StepMode } from '../train/session.js';
 export interface EpochPlan {
   /** The block this epoch trains, or null when every block learns. */
   block: number | null;
-  /** Trains the epoch; returns each block's local loss tensors, one per chunk (empty for blocks that did not learn). */
-  train(): tf.Scalar[][];
+  /**
+   * Trains the epoch, yielding after every chunk's steps (a step boundary,
+   * where a run may stop and checkpoint); each block's local loss of each
+   * chunk goes to {@link Session.recordLoss}. Starts at the session's
+   * {@link Session.startChunk} (above 0 when a run resumes mid-epoch).
+   */
+  train(): Generator<void, void, void>;
   /** After `train`: the epoch's drift and gate statistics per block, for schedules that gate. */
   gateMetrics?(): GateMetrics[];
   /**
@@ -60,4 +64,9 @@ export interface Schedule {
   totalEpochs(epochs: number, blocks: number): number;
   /** The run's epochs in order; a `finally` in the generator frees what it cached. */
   plan(session: Session, epochs: number): Generator<EpochPlan>;
+}
+
+/** Trains a whole epoch of `steps` (an {@link EpochPlan.train}) without stopping between chunks. */
+export function trainToEnd(steps: Generator<void, void, void>): void {
+  for (let r = steps.next(); !r.done; r = steps.next());
 }

@@ -3,6 +3,8 @@ import type { VariableState } from '../optim/optimizer.js';
 import type { DecoderMode, EpochEvent } from './events.js';
 import type { ResolvedRunOptions } from './run.js';
 import type { SessionState } from './session.js';
+import type { Evaluation } from './evaluation.js';
+import type { RngState } from '../util/rng.js';
 
 /**
  * Everything a run needs to continue after `epoch` finished epochs exactly
@@ -35,4 +37,25 @@ export interface RunCheckpoint {
   scheduleState: Record<string, PlainTensor>;
   /** The epoch events so far, replayed to listeners when the run resumes. */
   history: EpochEvent[];
+  /** The epoch after `epoch`, when the run stopped inside it (see {@link RunOptions.signal}). */
+  partial?: PartialEpoch;
+}
+
+/**
+ * An epoch stopped between two steps: what it had done, and what was
+ * measured before its first step (its event reports those numbers).
+ */
+export interface PartialEpoch {
+  /** Chunks (mini-batches) trained. */
+  chunks: number;
+  /** Each block's local loss of each trained chunk. */
+  losses: number[][];
+  /** The shuffle stream before the epoch drew its batches, so a resumed run draws the same ones. */
+  shuffle: RngState;
+  /** The network's training loss before the epoch (null when the run does not measure it). */
+  trainLoss: number | null;
+  /** The test set's scores before the epoch. */
+  test: Evaluation;
+  /** Milliseconds of the run's own work in the epoch so far. */
+  milliseconds: number;
 }

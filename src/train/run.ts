@@ -1,4 +1,3 @@
-import { tf } from '../engine/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ModelSpec, LossName } from '../model/spec.js';
 import { Network } from '../model/network.js';
@@ -9,7 +8,7 @@ import { Rng } from '../util/rng.js';
 import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent, RunIdentity } from './events.js';
 import { getSchedule } from '../schedules/registry.js';
 import type { EpochPlan, Schedule } from '../schedules/schedule.js';
-import type { RunCheckpoint } from './resume.js';
+import type { PartialEpoch, RunCheckpoint } from './resume.js';
 import { pipelinedEpoch, pipelineRefusal, type EpochPipeline } from './pipeline.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { PlainTensor } from '../model/parameters.js';
@@ -71,6 +70,15 @@ export interface RunOptions {
   pipeline?: EpochPipeline;
   /** Continue from this {@link Run.checkpoint} of a run with the same options (see {@link Run.resumeFrom}). */
   resumeFrom?: RunCheckpoint;
+  /**
+   * Asks the run to stop (an `AbortSignal`, or anything with `aborted`):
+   * it is read at every step boundary, and once it holds the run stops
+   * there with {@link RunStoppedError}; {@link Run.checkpoint} then gives the
+   * state to continue from, mid-epoch included. With a signal the run lets
+   * other tasks (a Ctrl-C handler) run between steps; without one it never
+   * pauses.
+   */
+  signal?: { readonly aborted: boolean };
   /**
    * Inverted dropout on every hidden block's output in training steps: each
    * unit is zeroed with this probability and the others scaled by 1/(1-P).
@@ -181,6 +189,9 @@ export function checkDataFitsModel(spec: ModelSpec, sets: (Pick<Dataset, 'inputS
   });
 }
 
+/** A run stopped by its {@link RunOptions.signal}; {@link Run.checkpoint} gives the state to continue from. */
+export class RunStoppedError extends LocalpropError {}
+
 /** What a run holds while it is being iterated, for {@link Run.checkpoint}. */
 interface LiveRun {
   optimizer: Optimizer;
@@ -191,6 +202,8 @@ interface LiveRun {
   busyMs: number;
   /** The plan of the last finished epoch (null before the first of this iteration). */
   plan: EpochPlan | null;
+  /** The epoch in progress when the run stopped mid-epoch, for the checkpoint. */
+  partial?: PartialEpoch;
   /** The schedule's state restored from a checkpoint, until a plan has trained. */
   restoredScheduleState: Record<string, PlainTensor>;
   history: EpochEvent[];
@@ -222,6 +235,8 @@ export class Run implements AsyncIterable<RunEvent> {
   private resumeState: RunCheckpoint | undefined;
   /** True while the run replays the epoch events of the checkpoint it resumed from. */
   replaying = false;
+  /** The state a stopped run continues from (see {@link RunOptions.signal}). */
+  private stoppedAt: RunCheckpoint | undefined;
   /** The end event, once the run has finished. */
   result: RunEndEvent | undefined;
 
@@ -266,8 +281,9 @@ export class Run implements AsyncIterable<RunEvent> {
    * while replaying), to continue later with {@link Run.resumeFrom}.
    */
   checkpoint(): RunCheckpoint {
+    if (this.stoppedAt) return this.stoppedAt;
     const live = this.live;
-    check(live !== null && !this.replaying && this.result === undefined, 'a run can be checkpointed only at its start or epoch events, while it is being iterated');
+    check(live !== null && !this.replaying && this.result === undefined, 'a run can be checkpointed only at its start or epoch events, while it is being iterated, or after it stopped at its signal');
     return {
       ...this.identity,
       options: this.options,
@@ -279,7 +295,37 @@ export class Run implements AsyncIterable<RunEvent> {
       session: live.session.saveState(),
       scheduleState: live.plan ? (live.plan.saveState?.() ?? {}) : live.restoredScheduleState,
       history: [...live.history],
+      ...(live.partial ? { partial: live.partial } : {}),
     };
+  }
+
+  /** Stops the run here (a step boundary) with its state kept for {@link Run.checkpoint}. */
+  private stop(live: LiveRun, where: string): never {
+    this.stoppedAt = this.checkpoint();
+    throw new RunStoppedError(`${this.schedule.name} (seed ${this.identity.seed}) stopped ${where}`);
+  }
+
+  /**
+   * Trains `plan`'s epoch step by step. With a signal, other tasks get a
+   * turn after every step, and a stop asked for there keeps the epoch so far
+   * (its losses, the evaluations made before it) in the checkpoint.
+   */
+  private async trainEpoch(live: LiveRun, plan: EpochPlan, before: () => Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>>, epochStart: number): Promise<(number | null)[]> {
+    const { session } = live;
+    const signal = this.input.signal;
+    const steps = plan.train();
+    let chunk = session.startChunk;
+    for (let r = steps.next(); !r.done; r = steps.next()) {
+      chunk++;
+      if (!signal || chunk >= session.chunkCount) continue;
+      await nextTurn();
+      if (!signal.aborted) continue;
+      steps.return();
+      live.partial = { ...(await before()), chunks: chunk, losses: session.epochLossValues(), milliseconds: performance.now() - epochStart };
+      live.plan = plan;
+      this.stop(live, `in epoch ${live.epoch + 1} of ${live.total}, after step ${chunk} of ${session.chunkCount}`);
+    }
+    return session.takeEpochLosses();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {
@@ -295,6 +341,7 @@ export class Run implements AsyncIterable<RunEvent> {
     const evaluator = this.input.testEvaluator;
     const resume = this.resumeState;
     const live: LiveRun = { optimizer, session, total, epoch: 0, busyMs: 0, plan: null, restoredScheduleState: {}, history: [] };
+    const restoredPartial = resume?.partial;
     try {
       if (resume) {
         this.network.setParameters(resume.parameters, 'the checkpoint');
@@ -338,31 +385,48 @@ export class Run implements AsyncIterable<RunEvent> {
           check(plan.loadState !== undefined, `the checkpoint holds state of a schedule that ${this.schedule.name} does not keep; it is for another schedule`);
           plan.loadState(live.restoredScheduleState);
         }
+        // A pipelined epoch cannot stop inside (its optimizer state lives on the worker threads).
+        if (this.input.signal?.aborted && !pipeline) this.stop(live, `before epoch ${epoch} of ${total}`);
         optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch);
-        session.beginEpoch();
-        // Measured before the epoch's steps: inline, or on the evaluator while this thread trains.
-        const pending = evaluator?.evaluate(this.network.snapshot());
-        // If training throws first, the evaluation's own failure is moot; do not report it as unhandled.
-        pending?.catch(() => undefined);
-        let pendingTrainLoss: Promise<number> | null = null;
-        if (trainOnEvaluator && session.trainLossCostsAPass) {
-          const { weights, batchCount } = session.measureTrainLossElsewhere();
-          // A snapshot of its own: the evaluator takes over (transfers) the buffers it is given.
-          pendingTrainLoss = evaluator!.trainLoss!(this.network.snapshot(), weights, batchCount);
-          pendingTrainLoss.catch(() => undefined);
+        const resumed = resume && epoch === resume.epoch + 1 ? restoredPartial : undefined;
+        let evaluated: () => Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>>;
+        let started = epochStart;
+        if (resumed) {
+          // The epoch stopped mid-way: the same batches, the steps not yet taken, the evaluations made before it.
+          session.setShuffleState(resumed.shuffle);
+          session.beginEpoch();
+          session.resumeEpoch(resumed.chunks, resumed.losses, resumed.trainLoss);
+          const before = { shuffle: resumed.shuffle, trainLoss: resumed.trainLoss, test: resumed.test };
+          evaluated = async () => before;
+          started -= resumed.milliseconds;
+        } else {
+          const shuffle = session.shuffleState();
+          session.beginEpoch();
+          // Measured before the epoch's steps: inline, or on the evaluator while this thread trains.
+          const pending = evaluator?.evaluate(this.network.snapshot());
+          // If training throws first, the evaluation's own failure is moot; do not report it as unhandled.
+          pending?.catch(() => undefined);
+          let pendingTrainLoss: Promise<number> | null = null;
+          if (trainOnEvaluator && session.trainLossCostsAPass) {
+            const { weights, batchCount } = session.measureTrainLossElsewhere();
+            // A snapshot of its own: the evaluator takes over (transfers) the buffers it is given.
+            pendingTrainLoss = evaluator!.trainLoss!(this.network.snapshot(), weights, batchCount);
+            pendingTrainLoss.catch(() => undefined);
+          }
+          const inline = pending ? null : session.evaluateTest();
+          let measured: Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>> | null = null;
+          evaluated = () => (measured ??= (async () => ({ shuffle, trainLoss: pendingTrainLoss ? await pendingTrainLoss : session.trainLossBeforeEpoch(), test: inline ?? (await pending!) }))());
         }
-        const inline = pending ? null : session.evaluateTest();
-        const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate) : meanLosses(plan.train(), session.batchCount);
-        const trainLoss = pendingTrainLoss ? await pendingTrainLoss : session.trainLossBeforeEpoch();
-        const test = inline ?? (await pending!);
-        live.busyMs += performance.now() - epochStart;
+        const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate) : await this.trainEpoch(live, plan, evaluated, started);
+        const { trainLoss, test } = await evaluated();
+        live.busyMs += performance.now() - started;
         const event: EpochEvent = {
           type: 'epoch',
           ...this.identity,
           epoch,
           epochs: total,
           block: plan.block,
-          trainLoss,
+          trainLoss: trainLoss!,
           testLoss: test.loss,
           testAccuracy: test.accuracy,
           blockLosses,
@@ -450,14 +514,9 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** Sum of each block's chunk losses / batches: the mean of per-batch mean losses, or null when a block did not learn. */
-function meanLosses(losses: tf.Scalar[][], batchCount: number): (number | null)[] {
-  const learned = losses.map((l) => l.length > 0);
-  if (!learned.some(Boolean)) return losses.map(() => null);
-  const sums = tf.tidy(() => tf.stack(losses.filter((l) => l.length > 0).map((l) => tf.div(tf.addN(l), batchCount))));
-  const values = sums.dataSync();
-  sums.dispose();
-  losses.flat().forEach((t) => t.dispose());
-  let k = 0;
-  return learned.map((did) => (did ? values[k++] : null));
+/** Lets other tasks run (a signal handler among them) before the next step. */
+function nextTurn(): Promise<void> {
+  // Node's setImmediate runs after pending I/O and signals; a browser has only the (clamped) timeout.
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }

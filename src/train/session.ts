@@ -63,6 +63,11 @@ export class Session {
   private outputLossCache: { version: number; perExample: tf.Tensor1D } | null = null;
   /** The network's training loss before this epoch's first step, once known. */
   private epochTrainLoss: number | null = null;
+  /** Each block's local loss of every chunk trained so far this epoch (see {@link Session.recordLoss}). */
+  private epochLosses: tf.Scalar[][] = [];
+  /** The chunk this epoch's {@link Session.chunks} starts at (above 0 when a run resumes mid-epoch). */
+  private firstChunk = 0;
+
 
   constructor(
     readonly network: Network,
@@ -126,6 +131,72 @@ export class Session {
     this.trainLossElsewhere = false;
     this.batches = given ?? epochBatches(this.train.count, this.options.batchSize, this.shuffleRng);
     this.epochTrainLoss = null;
+    this.disposeEpochLosses();
+    this.epochLosses = this.network.blocks.map(() => []);
+    this.firstChunk = 0;
+  }
+
+  /**
+   * Continues this epoch (just begun with {@link Session.beginEpoch}, on the
+   * batches it had) after its first `chunks` chunks, whose local losses were
+   * `losses` (per block, per chunk), and with its training loss before the
+   * epoch already known: what a run stopped mid-epoch needs to go on exactly.
+   */
+  resumeEpoch(chunks: number, losses: number[][], trainLoss: number | null): void {
+    check(Number.isInteger(chunks) && chunks > 0 && chunks < this.chunkCount, `a mid-epoch checkpoint at chunk ${chunks} does not fit an epoch of ${this.chunkCount} chunks; the checkpoint is for other data or options`);
+    check(losses.length === this.blockCount, `a mid-epoch checkpoint holds the losses of ${losses.length} blocks; this network has ${this.blockCount}`);
+    this.disposeEpochLosses();
+    this.epochLosses = losses.map((l) => l.map((v) => tf.scalar(v)));
+    this.firstChunk = chunks;
+    this.epochTrainLoss = trainLoss;
+  }
+
+  /** Records block `block`'s local loss of the chunk being trained; the session owns (and frees) it. */
+  recordLoss(block: number, loss: tf.Scalar): void {
+    this.epochLosses[block].push(loss);
+  }
+
+  /** The chunks of an epoch: one in epoch mode, one per mini-batch in batch mode. */
+  get chunkCount(): number {
+    return this.options.step === 'epoch' ? 1 : this.batchCount;
+  }
+
+  /** The chunk this epoch starts at: 0, or the chunks trained before a mid-epoch stop. */
+  get startChunk(): number {
+    return this.firstChunk;
+  }
+
+  /**
+   * Each block's mean local loss this epoch: the sum of its chunk losses
+   * over the batches (the mean of per-batch means), null for blocks that did
+   * not learn. Frees the recorded losses.
+   */
+  takeEpochLosses(): (number | null)[] {
+    const losses = this.epochLosses;
+    this.epochLosses = this.network.blocks.map(() => []);
+    const learned = losses.map((l) => l.length > 0);
+    if (!learned.some(Boolean)) return losses.map(() => null);
+    const sums = tf.tidy(() => tf.stack(losses.filter((l) => l.length > 0).map((l) => tf.div(tf.addN(l), this.batchCount))));
+    const values = sums.dataSync();
+    sums.dispose();
+    losses.flat().forEach((t) => t.dispose());
+    let k = 0;
+    return learned.map((did) => (did ? values[k++] : null));
+  }
+
+  /** The local losses recorded so far this epoch, as numbers (per block, per chunk), for a mid-epoch checkpoint. */
+  epochLossValues(): number[][] {
+    return this.epochLosses.map((l) => l.map((t) => t.dataSync()[0]));
+  }
+
+  /** The training loss before this epoch, when already measured (null otherwise). */
+  get knownTrainLoss(): number | null {
+    return this.epochTrainLoss;
+  }
+
+  private disposeEpochLosses(): void {
+    this.epochLosses.flat().forEach((t) => t.dispose());
+    this.epochLosses = [];
   }
 
   /**
@@ -222,7 +293,7 @@ export class Session {
       return;
     }
     const { order, bounds } = this.batches;
-    for (let b = 0; b + 1 < bounds.length; b++) {
+    for (let b = this.firstChunk; b + 1 < bounds.length; b++) {
       const made = tf.tidy(() => {
         const indices = tf.tensor1d(order.subarray(bounds[b], bounds[b + 1]), 'int32');
         const size = bounds[b + 1] - bounds[b];
@@ -369,6 +440,16 @@ export class Session {
     return this.testSet.evaluate(this.network);
   }
 
+  /** Where the shuffle stream stands (before {@link Session.beginEpoch} draws an epoch's batches). */
+  shuffleState(): RngState {
+    return this.shuffleRng.getState();
+  }
+
+  /** Moves the shuffle stream to a {@link Session.shuffleState}, so the next epoch draws the batches it drew then. */
+  setShuffleState(state: RngState): void {
+    this.shuffleRng.setState(state);
+  }
+
   /** The state to continue from between epochs (see {@link SessionState}). */
   saveState(): SessionState {
     const cache = this.outputLossCache;
@@ -397,6 +478,7 @@ export class Session {
   }
 
   dispose(): void {
+    this.disposeEpochLosses();
     this.outputLossCache?.perExample.dispose();
     this.testSet.dispose();
     this.trainX.dispose();

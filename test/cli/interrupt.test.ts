@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -40,7 +40,7 @@ describe('Ctrl-C', () => {
     // Interrupt once two epochs have been printed (a header line, then a line an epoch).
     const r = await interrupted(args, (stdout) => stdout.trim().split('\n').length >= 3);
     expect(r.status, r.stderr).toBe(130);
-    expect(r.stderr).toMatch(/stopping after the epoch in progress/);
+    expect(r.stderr).toMatch(/stopping at the next step/);
     expect(r.stderr).toMatch(/localprop: interrupted \(Ctrl-C\); its \d+ finished epochs? (is|are) in .*local-parallel-seed0\.failed\.json/);
     const failed = JSON.parse(readFileSync(join(dir, 'local-parallel-seed0.failed.json'), 'utf8')) as { error: string; epochs: { epoch: number }[] };
     expect(failed.epochs.length).toBeGreaterThan(0);
@@ -48,4 +48,31 @@ describe('Ctrl-C', () => {
     // Not a finished run: no history file that --resume would take as done.
     expect(readdirSync(dir).filter((f) => f.endsWith('.history.json'))).toEqual([]);
   });
+
+  /** results.json's runs without their timing. */
+  const resultsOf = (dir: string) =>
+    (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { results: Record<string, unknown>[] }).results.map(({ seconds: _s, ...rest }) => rest);
+
+  it('stops a single-thread mini-batch run inside its epoch, and --resume continues it to the uninterrupted result', async () => {
+    const dir = join(tempDir(), 'run');
+    const args = ['train', '--schedule', 'local-parallel', '--dataset', 'spiral', '--model', '2-64-64-8-1 hidden=tanh out=sigmoid', '--step', 'batch', '--batch-size', '20', '--epochs', '8', '--log-every', '1', '--eval-thread', 'off', '--report', 'off'];
+    const r = await interrupted([...args, '--out', dir], (stdout) => stdout.trim().split('\n').length >= 3);
+    expect(r.status, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/stopped in epoch \d of 8, after step \d+ of 50/);
+    expect(r.stderr).toContain(`--resume ${dir}`);
+    const resumed = await cli(...args, '--resume', dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const straight = join(tempDir(), 'straight');
+    expect((await cli(...args, '--out', straight)).code).toBe(0);
+    expect(resultsOf(dir)).toEqual(resultsOf(straight));
+  }, 240_000);
+
+  it('stops compare between steps without --out, saying how to make the run resumable', async () => {
+    const args = ['compare', '--schedules', 'backprop,local-sequential', '--dataset', 'spiral', '--step', 'batch', '--batch-size', '10', '--epochs', '200', '--seeds', '1', '--eval-thread', 'off'];
+    const started = Date.now();
+    const r = await interrupted(args, () => Date.now() - started > 6000);
+    expect(r.status, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/without --out DIR a run cannot be resumed/);
+  });
 });
+

@@ -6,6 +6,7 @@ import { parseModelSpec } from '../../src/model/spec.js';
 import { WorkerPipeline } from '../../src/node/worker-pipeline.js';
 import { createOptimizer } from '../../src/optim/index.js';
 import { trainParallelEpoch } from '../../src/schedules/local-parallel.js';
+import { trainToEnd } from '../../src/schedules/schedule.js';
 import { blockWork, groupBlocks, pipelineBound, pipelinedEpoch, type PipelineRunOptions } from '../../src/train/pipeline.js';
 import { Session } from '../../src/train/session.js';
 import { Run } from '../../src/train/run.js';
@@ -35,9 +36,9 @@ function singleThread(seed: number): { weights: Float32Array[]; losses: number[]
   const losses: number[][] = [];
   for (let e = 0; e < EPOCHS; e++) {
     session.beginEpoch();
-    const perBlock = trainParallelEpoch(session);
-    losses.push(perBlock.map((l) => l.reduce((a, t) => a + t.dataSync()[0], 0) / session.batchCount));
-    perBlock.flat().forEach((t) => t.dispose());
+    trainToEnd(trainParallelEpoch(session));
+    losses.push(session.epochLossValues().map((l) => l.reduce((a, v) => a + v, 0) / session.batchCount));
+    session.takeEpochLosses();
   }
   const weights = network.snapshot();
   optimizer.dispose();

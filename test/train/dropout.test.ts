@@ -42,16 +42,6 @@ describe('dropout masks', () => {
     const both = [...a.dropoutMask(100, 0.3), ...a.dropoutMask(100, 0.3)];
     expect(both).toEqual([...new Rng(9).dropoutMask(200, 0.3)]);
   });
-
-  it('cost well under a millisecond for 128×1024 on this machine', () => {
-    const rng = new Rng(1);
-    for (let i = 0; i < 20; i++) rng.dropoutMask(128 * 1024, 0.2);
-    const t = performance.now();
-    for (let i = 0; i < 50; i++) rng.dropoutMask(128 * 1024, 0.2);
-    const ms = (performance.now() - t) / 50;
-    // About 0.4 ms here; generous for a loaded machine.
-    expect(ms).toBeLessThan(5);
-  });
 });
 
 describe('dropout in training steps, by hand', () => {

@@ -21,8 +21,8 @@ describe('run timing', () => {
     const wallSeconds = (performance.now() - wall) / 1000;
     run.dispose();
     expect(wallSeconds).toBeGreaterThan(0.7);
-    // Five epochs of a 2-8-1 network on 1000 points take milliseconds.
-    expect(run.result!.seconds).toBeLessThan(0.35);
+    // The listener's 700 ms are not the run's, however slow the machine is.
+    expect(wallSeconds - run.result!.seconds).toBeGreaterThan(0.69);
     expect(run.result!.seconds).toBeGreaterThan(0);
   });
 });
