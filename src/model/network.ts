@@ -68,7 +68,7 @@ export class Network {
     /** The rule bound to each hidden block, by block index. */
     readonly rules: BlockRule[],
     /** The rule's variables by checkpoint name, in {@link parameterShapes} order. */
-    private readonly ruleVariables: [RuleTensor, tf.Variable][],
+    private readonly ruleVariables: [RuleTensor, tf.Variable, number][],
   ) {}
 
   static fromParameters(spec: ModelSpec, params: ParameterMap, source = 'parameters', rule: LocalRule = decoderRule): Network {
@@ -80,13 +80,13 @@ export class Network {
       const b = variableFrom(tf.tensor1d(params[`blocks.${i}.bias`].data), `blocks.${i}.bias`) as tf.Variable<tf.Rank.R1>;
       blocks.push(new Block(i, w, b, i === n - 1, spec));
     }
-    const ruleVariables: [RuleTensor, tf.Variable][] = [];
+    const ruleVariables: [RuleTensor, tf.Variable, number][] = [];
     const rules = hiddenBlocks(spec).map((i) => {
       const named: Record<string, tf.Variable> = {};
       for (const t of rule.tensors(spec, i)) {
         const v = variableFrom(toInternal(t, params[t.name]), t.name);
         named[t.name] = v;
-        ruleVariables.push([t, v]);
+        ruleVariables.push([t, v, i]);
       }
       return rule.bind(spec, i, named);
     });
@@ -111,6 +111,14 @@ export class Network {
   /** Every variable in a fixed order: each block's weight and bias, then the rule's tensors block by block. */
   get variables(): tf.Variable[] {
     return [...this.blocks.flatMap((b) => b.variables), ...this.ruleVariables.map(([, v]) => v)];
+  }
+
+  /** Positions in {@link Network.variables} of block `i`'s weight and bias and of its rule's tensors. */
+  variableIndicesOf(i: number): number[] {
+    const own = [2 * i, 2 * i + 1];
+    const first = 2 * this.blocks.length;
+    const rule = this.ruleVariables.flatMap(([, , block], k) => (block === i ? [first + k] : []));
+    return [...own, ...rule];
   }
 
   /**

@@ -2,6 +2,7 @@ import { tf } from '../engine/backend.js';
 import { check } from '../util/errors.js';
 import type { PlainTensor } from '../model/parameters.js';
 import type { GateMetrics } from '../train/events.js';
+import type { StepAdjustment } from './modulator.js';
 
 /**
  * How the stability gates of `local-gated` work. Block i's input axis j gets
@@ -109,6 +110,13 @@ export class GateTracker {
     const g = this.gateValues;
     if (!g || this.options.target !== 'step-sizes') return [];
     return [tf.reshape(g, [g.shape[0], 1])];
+  }
+
+  /** The adjustments of the block's [weight, bias, decoder] steps: {@link GateTracker.scales} and {@link GateTracker.shrinkGates} together. */
+  adjustments(): StepAdjustment[] {
+    const scales = this.scales();
+    const shrink = this.shrinkGates();
+    return Array.from({ length: Math.max(scales.length, shrink.length) }, (_, k) => ({ scale: scales[k], shrinkGate: shrink[k] }));
   }
 
   /**

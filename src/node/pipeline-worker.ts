@@ -117,19 +117,13 @@ async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Prom
     const means = tf.tidy(() => tf.stack(losses.map((l) => tf.div(tf.addN(l), session.batchCount))));
     const blockLosses = Array.from(means.dataSync());
     means.dispose();
-    const parameters = blocks.flatMap((i) => variableIndices(network, i)).map((index) => ({ index, data: (network.variables[index].dataSync() as Float32Array).slice() }));
+    const parameters = blocks.flatMap((i) => network.variableIndicesOf(i)).map((index) => ({ index, data: (network.variables[index].dataSync() as Float32Array).slice() }));
     reply({ type: 'done', epoch: request.epoch, blockLosses, parameters }, parameters.map((p) => p.data.buffer as ArrayBuffer));
   } catch (e) {
     reply({ type: 'error', block: current, message: (e as Error).message });
   } finally {
     losses.flat().forEach((t) => t.dispose());
   }
-}
-
-/** Positions in {@link Network.variables} of block `i`'s weight and bias and its decoder's weight. */
-function variableIndices(network: Network, i: number): number[] {
-  const blocks = network.blocks.length;
-  return i + 1 < blocks ? [2 * i, 2 * i + 1, 2 * blocks + i] : [2 * i, 2 * i + 1];
 }
 
 parentPort!.on('message', async (request: PipelineRequest) => {

@@ -1,6 +1,7 @@
 import { tf } from '../engine/backend.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { check } from '../util/errors.js';
+import type { StepAdjustment } from '../modulators/modulator.js';
 
 /**
  * What an optimizer keeps for one variable, as plain data: how many updates
@@ -21,14 +22,12 @@ export interface Optimizer {
   /** The current learning rate (milestone decay changes it). */
   learningRate: number;
   /**
-   * One update of each `params[k]` from `grads[k]`. `scales[k]`, when given,
-   * multiplies the parameter's change (broadcast against its shape) after the
-   * rule has computed it; that is how a schedule slows part of a layer down
-   * for any rule, sign-based Rprop included. `shrinkGates[k]` (Rprop only;
-   * other rules ignore it) tempers the step-size decrease after a sign flip:
-   * the step shrinks by etaMinus^gate, so a gate of 0 keeps the step size.
+   * One update of each `params[k]` from `grads[k]`, adjusted by
+   * `adjustments[k]` when a step modulator asks (see {@link StepAdjustment}:
+   * the scale multiplies the change after the rule has computed it, which is
+   * why it reaches inside the update rather than wrapping it).
    */
-  step(params: tf.Variable[], grads: tf.Tensor[], scales?: (tf.Tensor | undefined)[], shrinkGates?: (tf.Tensor | undefined)[]): void;
+  step(params: tf.Variable[], grads: tf.Tensor[], adjustments?: (StepAdjustment | undefined)[]): void;
   /**
    * The state of each of `params` (null for one never updated), to continue
    * later with {@link Optimizer.loadState} exactly as if never stopped.
@@ -62,7 +61,7 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
    */
   protected abstract update(param: tf.Variable, grad: tf.Tensor, state: S, step: number, shrinkGate?: tf.Tensor): { delta: tf.Tensor; state: S };
 
-  step(params: tf.Variable[], grads: tf.Tensor[], scales?: (tf.Tensor | undefined)[], shrinkGates?: (tf.Tensor | undefined)[]): void {
+  step(params: tf.Variable[], grads: tf.Tensor[], adjustments?: (StepAdjustment | undefined)[]): void {
     params.forEach((param, k) => {
       const id = param.id;
       const stepCount = (this.steps.get(id) ?? 0) + 1;
@@ -70,8 +69,8 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
       const old = this.states.get(id);
       const next = tf.tidy(() => {
         const state = old ?? this.initialState(param, grads[k]);
-        const { delta, state: kept } = this.update(param, grads[k], state, stepCount, shrinkGates?.[k]);
-        const scale = scales?.[k];
+        const { delta, state: kept } = this.update(param, grads[k], state, stepCount, adjustments?.[k]?.shrinkGate);
+        const scale = adjustments?.[k]?.scale;
         param.assign(tf.add(param, scale ? tf.mul(delta, scale) : delta));
         Object.values(kept).forEach((t) => tf.keep(t));
         return kept;

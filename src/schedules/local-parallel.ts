@@ -3,25 +3,17 @@ import type { Schedule } from './schedule.js';
 import type { Session } from '../train/session.js';
 
 /**
- * Per block, what scales its step: the optimizer's `scales` and `shrinkGates`
- * (see {@link Optimizer.step}). `input` gives the block's input as the
- * network computes it, without dropout masks (made only when asked).
- */
-export type StepModulation = (block: number, input: () => tf.Tensor2D) => { scales?: (tf.Tensor | undefined)[]; shrinkGates?: (tf.Tensor | undefined)[] } | undefined;
-
-/**
  * One epoch of parallel local learning: for every chunk, blocks 0..n-1 step
  * in order, block i on the output of blocks 0..i-1 after they stepped on the
- * same chunk (each output masked by dropout, when on). `modulate`, called
- * before each block's step, may scale that step (the gated schedule); its
- * tensors are freed after it.
+ * same chunk (each output masked by dropout, when on). A step modulator on
+ * the session (local-gated's gates) is given each block's unmasked input.
  */
-export function* trainParallelEpoch(session: Session, modulate?: StepModulation): Generator<void, void, void> {
+export function* trainParallelEpoch(session: Session): Generator<void, void, void> {
   const n = session.blockCount;
   const masked = session.dropoutRate > 0;
   for (const chunk of session.chunks()) {
     let input = chunk.x;
-    // Under dropout, the unmasked inputs the modulation asks for: [k] is block k's, through blocks that already stepped.
+    // Under dropout, the unmasked inputs the modulator asks for: [k] is block k's, through blocks that already stepped.
     const unmasked: tf.Tensor2D[] = [chunk.x];
     for (let i = 0; i < n; i++) {
       const block = i;
@@ -31,10 +23,7 @@ export function* trainParallelEpoch(session: Session, modulate?: StepModulation)
         for (let k = unmasked.length - 1; k < block; k++) unmasked.push(tf.keep(session.network.blocks[k].apply(unmasked[k])));
         return unmasked[block];
       };
-      const { loss, output } = tf.tidy(() => {
-        const m = modulate?.(block, inputOf);
-        return session.stepBlock(block, stepInput, chunk, block + 1 < n, m?.scales, m?.shrinkGates);
-      });
+      const { loss, output } = session.stepBlock(block, stepInput, chunk, block + 1 < n, inputOf);
       session.recordLoss(i, loss);
       // The last block's input is the current network's, so the next epoch's training loss comes cheap (not when masked).
       if (i + 1 === n && chunk.indices === null && !masked) session.cacheOutputLoss(input);

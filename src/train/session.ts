@@ -11,6 +11,7 @@ import type { PlainTensor } from '../model/parameters.js';
 import { check } from '../util/errors.js';
 import type { DecoderMode } from './events.js';
 import type { GateOptions } from '../modulators/gates.js';
+import type { StepModulator } from '../modulators/modulator.js';
 
 /** How often the optimizer steps: once per epoch on the summed batch losses (the seed), or once per mini-batch. */
 export type StepMode = 'epoch' | 'batch';
@@ -51,6 +52,8 @@ export class Session {
   readonly trainX: tf.Tensor2D;
   readonly trainY: tf.Tensor2D;
   private readonly testSet: ScoredSet;
+  /** What adjusts every local block's step (local-gated's drift gates), or null for plain steps. */
+  modulator: StepModulator | null = null;
   /** The batch partition of the epoch being trained (set by {@link Session.beginEpoch}). */
   batches!: EpochBatches;
   /** True when this epoch's training loss is measured outside the session. */
@@ -356,8 +359,9 @@ export class Session {
 
   /**
    * One optimizer step of block `index` on its local loss, `input` being the
-   * output of the blocks before it; `scales[k]` multiplies the change of the
-   * k-th of {@link Session.trainableOf}'s variables. Returns the loss it stepped on and, when
+   * output of the blocks before it, adjusted by the session's step
+   * modulator when it has one (`unmaskedInput` gives it the block's input
+   * without dropout masks; by default `input`). Returns the loss it stepped on and, when
    * `wantOutput`, the block's output on `input` after the step (what the
    * next block learns from).
    *
@@ -371,17 +375,17 @@ export class Session {
     input: tf.Tensor2D,
     chunk: Chunk,
     wantOutput: boolean,
-    scales?: (tf.Tensor | undefined)[],
-    shrinkGates?: (tf.Tensor | undefined)[],
+    unmaskedInput: () => tf.Tensor2D = () => input,
   ): { loss: tf.Scalar; output: tf.Tensor2D | undefined } {
     const block = this.network.blocks[index];
     const vars = this.trainableOf(index);
     this.settleTrainLoss();
     this.version++;
     return tf.tidy(() => {
+      const adjustments = this.modulator?.adjust(index, unmaskedInput);
       const mask = block.isOutput ? null : this.dropoutMask(index, input.shape[0], block.outputSize);
       const { value, grads } = tf.variableGrads(() => this.localLoss(block, input, chunk, mask), vars);
-      this.optimizer.step(vars, vars.map((v) => grads[v.name]), scales, shrinkGates);
+      this.optimizer.step(vars, vars.map((v) => grads[v.name]), adjustments);
       if (this.options.zeroGradSteps) this.stepIdleWithZeroGradients(index);
       if (!wantOutput) return { loss: value, output: undefined };
       const output = block.apply(input);

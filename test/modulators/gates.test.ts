@@ -130,9 +130,9 @@ describe('step-size gates (Rprop)', () => {
     const param = tf.variable(tf.zeros([3, 1]));
     const opt = new Rprop({ lr: 0.1, etaMinus: 0.5, etaPlus: 1.2 });
     const gate = tf.tensor2d([[0], [0.5], [1]]);
-    opt.step([param], [tf.ones([3, 1])], undefined, [gate]); // first step: -0.1 each
-    opt.step([param], [tf.fill([3, 1], -1)], undefined, [gate]); // flip: no move, steps × 0.5^g
-    opt.step([param], [tf.fill([3, 1], -1)], undefined, [gate]); // memory was reset: move by the shrunk step
+    opt.step([param], [tf.ones([3, 1])], [{ shrinkGate: gate }]); // first step: -0.1 each
+    opt.step([param], [tf.fill([3, 1], -1)], [{ shrinkGate: gate }]); // flip: no move, steps × 0.5^g
+    opt.step([param], [tf.fill([3, 1], -1)], [{ shrinkGate: gate }]); // memory was reset: move by the shrunk step
     // Each weight: -0.1, then +step. Steps: 0.1·0.5^0 = 0.1, 0.1·0.5^0.5 ≈ 0.0707107, 0.1·0.5 = 0.05.
     close(param.dataSync(), [-0.1 + 0.1, -0.1 + 0.1 * Math.SQRT1_2, -0.1 + 0.05]);
     opt.dispose();

@@ -14,7 +14,7 @@ function trajectory(optimizer: Optimizer, initial: number[], grads: number[][], 
   grads.forEach((g, s) => {
     const grad = tf.tensor1d(g);
     const scale = scales?.[s] ? tf.tensor1d(scales[s]!) : undefined;
-    optimizer.step([param], [grad], [scale]);
+    optimizer.step([param], [grad], [scale ? { scale } : undefined]);
     out.push(Array.from(param.dataSync()));
     tf.dispose([grad, ...(scale ? [scale] : [])]);
   });

@@ -1,0 +1,41 @@
+import type { tf } from '../engine/backend.js';
+import type { PlainTensor } from '../model/parameters.js';
+import type { GateMetrics } from '../train/events.js';
+
+/**
+ * What a modulator asks of one variable's update. `scale` multiplies the
+ * change the optimizer's rule computed (broadcast against the variable's
+ * shape), for any rule, sign-based Rprop included; `shrinkGate` (Rprop
+ * only; the other rules ignore it) tempers the step-size decrease after a
+ * sign flip to etaMinus^gate, so a gate of 0 keeps the step size.
+ */
+export interface StepAdjustment {
+  scale?: tf.Tensor;
+  shrinkGate?: tf.Tensor;
+}
+
+/**
+ * Something applied around every local block's optimizer step, whatever the
+ * optimizer: it reads what it follows (the block's input), and asks for
+ * adjustments of the step. It keeps its own state (saved in checkpoints)
+ * and metrics (reported in epoch events). The drift gates of local-gated
+ * are one; a schedule attaches a modulator to its session.
+ */
+export interface StepModulator {
+  /** Before an epoch's first step (for one that follows probe rows once an epoch). */
+  beginEpoch?(): void;
+  /**
+   * The adjustments of block `block`'s next step, one per variable it
+   * trains (the session's `trainableOf` order), or undefined for a plain
+   * step. `input` gives the block's input without dropout masks, made only
+   * when asked. Called inside the step's `tf.tidy`: tensors it returns are freed after the step.
+   */
+  adjust(block: number, input: () => tf.Tensor2D): (StepAdjustment | undefined)[] | undefined;
+  /** Per block, what it measured (for epoch events). */
+  metrics(): GateMetrics[];
+  /** Its state as named plain tensors, for a checkpoint. */
+  saveState(): Record<string, PlainTensor>;
+  /** Continues from a {@link StepModulator.saveState}. */
+  loadState(state: Record<string, PlainTensor>): void;
+  dispose(): void;
+}
