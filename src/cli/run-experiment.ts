@@ -75,6 +75,7 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
             bar?.update(done, `${event.schedule} (${event.decoders}) seed ${event.seed}  epoch ${event.epoch}/${event.epochs}`);
             // Not at the last epoch: the history, written a moment later, finishes the run.
             if (every !== undefined && !run.replaying && event.epoch % every === 0 && event.epoch < event.epochs) {
+              await run.prepareCheckpoint();
               out!.writeCheckpoint(run.checkpoint());
               checkpointHooks.afterWrite?.(run, event.epoch);
             }
@@ -83,8 +84,9 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
             listeners.onRunEnd?.(run, event);
             out?.writeHistory(run.options, epochs, event);
           }
-          // After the event is saved: an interrupted run keeps the epoch that just finished.
-          interruption.check();
+          // Inside a run, Ctrl-C reaches the run through its signal (it stops at a step boundary, resumable);
+          // between runs, here, once the finished one is saved.
+          if (event.type === 'end') interruption.check();
         }
       } catch (e) {
         throw keepFinishedEpochs(stoppedRun(e, out, run), out, run, epochs);

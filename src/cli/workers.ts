@@ -26,7 +26,6 @@ function startPipeline(o: OptionValues, config: ExperimentConfig): WorkerPipelin
   if (workers <= 1) return undefined;
   const pipelined = config.schedules.map(getSchedule).filter((s) => s.pipelinable);
   check(pipelined.length > 0, `--workers pipelines ${pipelinableNames()} only, and this command runs ${config.schedules.join(', ')}; use --workers 1`);
-  check(o.checkpointEvery === undefined, '--checkpoint-every cannot save a pipelined run yet (its optimizer state lives in the worker threads); use --workers 1 for runs you want to resume');
   const outputs = config.spec.layers[config.spec.layers.length - 1];
   for (const schedule of pipelined) {
     for (const decoders of config.decoders) {

@@ -10,7 +10,9 @@ import { Network } from '../model/network.js';
 import type { ParameterMap } from '../model/parameters.js';
 import type { ModelSpec } from '../model/spec.js';
 import { createOptimizer, type Optimizer } from '../optim/index.js';
-import type { PipelineRunOptions } from '../train/pipeline.js';
+import type { PipelineRunOptions, PipelineState } from '../train/pipeline.js';
+import type { VariableState } from '../optim/optimizer.js';
+import type { RngState } from '../util/rng.js';
 import { Session } from '../train/session.js';
 import { makeDataset } from '../data/dataset.js';
 import type { EpochBatches } from '../data/batches.js';
@@ -20,11 +22,13 @@ import { importUserModuleUrls } from './user-modules.js';
 
 export type PipelineRequest =
   | { type: 'ports'; upstream: MessagePort | null; downstream: MessagePort | null }
-  | { type: 'setup'; backend: string; imports: string[]; spec: ModelSpec; parameters: ParameterMap; train: Dataset; options: PipelineRunOptions; blocks: number[]; window: number; failAt?: { block: number; batch: number } }
+  | { type: 'state' }
+  | { type: 'setup'; resume?: PipelineState; backend: string; imports: string[]; spec: ModelSpec; parameters: ParameterMap; train: Dataset; options: PipelineRunOptions; blocks: number[]; window: number; failAt?: { block: number; batch: number } }
   | { type: 'epoch'; epoch: number; learningRate: number; batches: EpochBatches };
 
 export type PipelineReply =
   | { type: 'ready' }
+  | { type: 'state'; optimizer: { index: number; state: VariableState | null }[]; dropout: { block: number; state: RngState }[] }
   | { type: 'done'; epoch: number; blockLosses: number[]; parameters: { index: number; data: Float32Array }[] }
   | { type: 'error'; block: number | null; message: string };
 
@@ -75,6 +79,28 @@ function setup(request: Extract<PipelineRequest, { type: 'setup' }>): void {
   const seedRng = new Rng(o.seed);
   const session = new Session(network, optimizer, request.train, test, { step: 'batch', batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, dropout: o.dropout, measureTrainLoss: false }, seedRng.fork('unused'), seedRng.fork('dropout'));
   state = { network, session, optimizer, blocks: request.blocks, window: request.window, failAt: request.failAt };
+  if (request.resume) restore(request.resume);
+}
+
+/** This group's variables, by their position in the whole network's variables. */
+function groupVariables(): { index: number; variable: tf.Variable }[] {
+  const { network, blocks } = state!;
+  return blocks.flatMap((i) => network.variableIndicesOf(i)).map((index) => ({ index, variable: network.variables[index] }));
+}
+
+/** Takes up a resumed run's optimizer state and mask streams for this group's blocks. */
+function restore(resume: PipelineState): void {
+  const vars = groupVariables();
+  state!.optimizer.loadState(vars.map((v) => v.variable), vars.map((v) => resume.optimizer[v.index] ?? null));
+  if (resume.dropout) for (const i of state!.blocks) state!.session.setDropoutState(i, resume.dropout[i]);
+}
+
+/** This group's optimizer state and mask streams, for a checkpoint. */
+function exportState(): Extract<PipelineReply, { type: 'state' }> {
+  const vars = groupVariables();
+  const saved = state!.optimizer.saveState(vars.map((v) => v.variable));
+  const dropout = state!.session.saveState().dropout;
+  return { type: 'state', optimizer: vars.map((v, k) => ({ index: v.index, state: saved[k] })), dropout: dropout ? state!.blocks.map((block) => ({ block, state: dropout[block] })) : [] };
 }
 
 async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Promise<void> {
@@ -139,6 +165,8 @@ parentPort!.on('message', async (request: PipelineRequest) => {
         credits++;
         notify();
       });
+    } else if (request.type === 'state') {
+      reply(exportState());
     } else if (request.type === 'setup') {
       await useBackend(request.backend);
       await importUserModuleUrls(request.imports);

@@ -5,7 +5,9 @@ import type { EpochBatches } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
 import type { ModelSpec } from '../model/spec.js';
-import { groupBlocks, type EpochPipeline, type PipelineRunOptions } from '../train/pipeline.js';
+import { groupBlocks, type EpochPipeline, type PipelineRunOptions, type PipelineState } from '../train/pipeline.js';
+import type { VariableState } from '../optim/optimizer.js';
+import type { RngState } from '../util/rng.js';
 import { LocalpropError } from '../util/errors.js';
 import type { PipelineReply, PipelineRequest } from './pipeline-worker.js';
 
@@ -26,6 +28,8 @@ export class WorkerPipeline implements EpochPipeline {
   private failure: Error | null = null;
   private closed = false;
   private epochs = 0;
+  private variableCount = 0;
+  private blockCount = 0;
   /** Test hook: make a block throw at a batch, to check how failures surface. */
   failAt?: { block: number; batch: number };
 
@@ -52,10 +56,25 @@ export class WorkerPipeline implements EpochPipeline {
     return new WorkerPipeline(groupBlocks(spec, workers));
   }
 
-  async setup(network: Network, train: Dataset, options: PipelineRunOptions): Promise<void> {
+  async setup(network: Network, train: Dataset, options: PipelineRunOptions, resume?: PipelineState): Promise<void> {
     this.check();
     const parameters = network.toParameters();
-    await this.all((g) => ({ type: 'setup', backend: tf.getBackend(), imports: userModules(), spec: network.spec, parameters, train, options, blocks: this.groups[g], window: WINDOW, failAt: this.failAt }), 'ready');
+    this.variableCount = network.variables.length;
+    this.blockCount = network.blocks.length;
+    await this.all((g) => ({ type: 'setup', resume, backend: tf.getBackend(), imports: userModules(), spec: network.spec, parameters, train, options, blocks: this.groups[g], window: WINDOW, failAt: this.failAt }), 'ready');
+  }
+
+  async exportState(): Promise<PipelineState> {
+    this.check();
+    const replies = await this.all(() => ({ type: 'state' }), 'state');
+    const optimizer: (VariableState | null)[] = Array.from({ length: this.variableCount }, () => null);
+    const dropout: RngState[] = [];
+    for (const reply of replies) {
+      if (reply.type !== 'state') continue;
+      for (const v of reply.optimizer) optimizer[v.index] = v.state;
+      for (const d of reply.dropout) dropout[d.block] = d.state;
+    }
+    return { optimizer, dropout: dropout.length === this.blockCount ? dropout : null };
   }
 
   async trainEpoch(batches: EpochBatches, learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }> {

@@ -7,6 +7,8 @@ import { check } from '../util/errors.js';
 import type { Session } from './session.js';
 import type { DecoderMode } from './events.js';
 import type { Schedule } from '../schedules/schedule.js';
+import type { VariableState } from '../optim/optimizer.js';
+import type { RngState } from '../util/rng.js';
 import { listSchedules } from '../schedules/registry.js';
 
 /** The schedules a pipeline can train, as words. */
@@ -36,8 +38,13 @@ export interface PipelineRunOptions {
  * same; only the timing overlaps (g-1 works on batch t+1 meanwhile).
  */
 export interface EpochPipeline {
-  /** Prepares every group for a run: its network, training set and options. */
-  setup(network: Network, train: Dataset, options: PipelineRunOptions): Promise<void>;
+  /**
+   * Prepares every group for a run: its network, training set and options,
+   * and when the run resumes, the state the groups had (see {@link EpochPipeline.exportState}).
+   */
+  setup(network: Network, train: Dataset, options: PipelineRunOptions, resume?: PipelineState): Promise<void>;
+  /** What the groups hold besides the parameters, between two epochs: for a checkpoint of a pipelined run. */
+  exportState(): Promise<PipelineState>;
   /**
    * Trains one epoch of these batches (the run's session draws them) at
    * `learningRate`; resolves to each block's mean local loss and the
@@ -46,6 +53,14 @@ export interface EpochPipeline {
   trainEpoch(batches: EpochBatches, learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }>;
   /** The blocks of each group. */
   readonly groups: number[][];
+}
+
+/** What the groups of a pipeline hold between epochs besides the parameters, gathered in the run's order. */
+export interface PipelineState {
+  /** The optimizer's state per variable, in {@link Network.variables} order. */
+  optimizer: (VariableState | null)[];
+  /** Each block's dropout mask stream, by block (null without dropout). */
+  dropout: RngState[] | null;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent, RunIdentity } from
 import { getSchedule } from '../schedules/registry.js';
 import type { EpochPlan, Schedule } from '../schedules/schedule.js';
 import type { PartialEpoch, RunCheckpoint } from './resume.js';
-import { pipelinedEpoch, pipelineRefusal, type EpochPipeline } from './pipeline.js';
+import { pipelinedEpoch, pipelineRefusal, type EpochPipeline, type PipelineState } from './pipeline.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
@@ -204,6 +204,10 @@ interface LiveRun {
   plan: EpochPlan | null;
   /** The epoch in progress when the run stopped mid-epoch, for the checkpoint. */
   partial?: PartialEpoch;
+  /** The worker pipeline training the epochs, when there is one. */
+  pipeline?: EpochPipeline;
+  /** The pipeline groups' state as fetched after epoch `epoch` (see {@link Run.prepareCheckpoint}). */
+  pipelineState?: { epoch: number; state: PipelineState };
   /** The schedule's state restored from a checkpoint, until a plan has trained. */
   restoredScheduleState: Record<string, PlainTensor>;
   history: EpochEvent[];
@@ -284,6 +288,8 @@ export class Run implements AsyncIterable<RunEvent> {
     if (this.stoppedAt) return this.stoppedAt;
     const live = this.live;
     check(live !== null && !this.replaying && this.result === undefined, 'a run can be checkpointed only at its start or epoch events, while it is being iterated, or after it stopped at its signal');
+    const piped = live.pipeline ? live.pipelineState : undefined;
+    check(!live.pipeline || piped?.epoch === live.epoch, 'a pipelined run keeps its optimizer state on the worker threads: await run.prepareCheckpoint() before run.checkpoint()');
     return {
       ...this.identity,
       options: this.options,
@@ -291,12 +297,24 @@ export class Run implements AsyncIterable<RunEvent> {
       epochs: live.total,
       seconds: live.busyMs / 1000,
       parameters: this.network.toParameters(),
-      optimizer: live.optimizer.saveState(this.network.variables),
-      session: live.session.saveState(),
+      optimizer: piped ? piped.state.optimizer : live.optimizer.saveState(this.network.variables),
+      session: piped ? { ...live.session.saveState(), dropout: piped.state.dropout } : live.session.saveState(),
       scheduleState: live.plan ? (live.plan.saveState?.() ?? {}) : live.restoredScheduleState,
       history: [...live.history],
       ...(live.partial ? { partial: live.partial } : {}),
     };
+  }
+
+  /**
+   * Gathers what {@link Run.checkpoint} needs from other threads: a
+   * pipelined run's optimizer state and mask streams live on its worker
+   * threads. Call it (and await it) before `checkpoint()` at an epoch
+   * event; it does nothing for a run on one thread.
+   */
+  async prepareCheckpoint(): Promise<void> {
+    const live = this.live;
+    if (!live?.pipeline || live.pipelineState?.epoch === live.epoch) return;
+    live.pipelineState = { epoch: live.epoch, state: await live.pipeline.exportState() };
   }
 
   /** Stops the run here (a step boundary) with its state kept for {@link Run.checkpoint}. */
@@ -355,10 +373,13 @@ export class Run implements AsyncIterable<RunEvent> {
       await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss, trainOnEvaluator ? this.input.train : undefined);
       const pipeline = this.input.pipeline && this.schedule.pipelinable ? this.input.pipeline : undefined;
       if (pipeline) {
-        check(!resume, '--workers cannot continue a checkpoint yet (the groups would need the optimizer state); resume with --workers 1');
+        check(!resume?.partial, 'this checkpoint stopped inside an epoch, which a pipeline cannot continue; resume it with --workers 1');
+        live.pipeline = pipeline;
         const refusal = pipelineRefusal({ schedule: this.schedule, step: o.step, zeroGradSteps: o.zeroGradSteps });
         check(refusal === null, () => refusal!);
-        await pipeline.setup(this.network, this.input.train, { rule: this.rule.name, seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer, dropout: o.dropout ?? 0 });
+        const resumeState = resume ? { optimizer: resume.optimizer, dropout: resume.session.dropout } : undefined;
+        await pipeline.setup(this.network, this.input.train, { rule: this.rule.name, seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer, dropout: o.dropout ?? 0 }, resumeState);
+        if (resumeState) live.pipelineState = { epoch: live.epoch, state: resumeState };
       }
       yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };
       if (resume) {
@@ -385,8 +406,11 @@ export class Run implements AsyncIterable<RunEvent> {
           check(plan.loadState !== undefined, `the checkpoint holds state of a schedule that ${this.schedule.name} does not keep; it is for another schedule`);
           plan.loadState(live.restoredScheduleState);
         }
-        // A pipelined epoch cannot stop inside (its optimizer state lives on the worker threads).
-        if (this.input.signal?.aborted && !pipeline) this.stop(live, `before epoch ${epoch} of ${total}`);
+        if (this.input.signal?.aborted) {
+          // A pipelined epoch cannot stop inside: it stops here, with the groups' state fetched for the checkpoint.
+          await this.prepareCheckpoint();
+          this.stop(live, `before epoch ${epoch} of ${total}`);
+        }
         optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch);
         const resumed = resume && epoch === resume.epoch + 1 ? restoredPartial : undefined;
         let evaluated: () => Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>>;

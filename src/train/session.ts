@@ -465,6 +465,11 @@ export class Session {
     };
   }
 
+  /** Moves block `block`'s mask stream to `state` (a pipeline group takes up its blocks' streams). */
+  setDropoutState(block: number, state: RngState): void {
+    this.blockDropout?.[block].setState(state);
+  }
+
   /** Continues from a {@link Session.saveState}, on a network restored to the same parameters. */
   loadState(state: SessionState): void {
     this.shuffleRng.setState(state.shuffle);

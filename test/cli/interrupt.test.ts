@@ -34,24 +34,30 @@ function interrupted(args: string[], ready: (stdout: string) => boolean): Promis
 }
 
 describe('Ctrl-C', () => {
-  it('stops a pipelined run after its epoch in progress, keeps its finished epochs and exits 130', async () => {
+  /** results.json's runs without their timing. */
+  const resultsOf = (dir: string) =>
+    (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { results: Record<string, unknown>[] }).results.map(({ seconds: _s, ...rest }) => rest);
+
+  it('stops a pipelined run at its next epoch, keeps its finished epochs, and --resume continues it to the uninterrupted result', async () => {
     const dir = join(tempDir(), 'run');
-    const args = ['train', '--schedule', 'local-parallel', '--dataset', 'spiral', '--model', '2-64-64-8-1 hidden=tanh out=sigmoid', '--step', 'batch', '--batch-size', '20', '--epochs', '500', '--log-every', '1', '--workers', '2', '--eval-thread', 'off', '--out', dir];
+    const args = ['train', '--schedule', 'local-parallel', '--dataset', 'spiral', '--model', '2-64-64-8-1 hidden=tanh out=sigmoid', '--step', 'batch', '--batch-size', '20', '--epochs', '12', '--log-every', '1', '--workers', '2', '--eval-thread', 'off', '--report', 'off'];
     // Interrupt once two epochs have been printed (a header line, then a line an epoch).
-    const r = await interrupted(args, (stdout) => stdout.trim().split('\n').length >= 3);
+    const r = await interrupted([...args, '--out', dir], (stdout) => stdout.trim().split('\n').length >= 3);
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/stopping at the next step/);
-    expect(r.stderr).toMatch(/localprop: interrupted \(Ctrl-C\); its \d+ finished epochs? (is|are) in .*local-parallel-seed0\.failed\.json/);
+    expect(r.stderr).toMatch(/stopped before epoch \d+ of 12; its state is in .*: repeat the command with --resume/);
+    expect(r.stderr).toMatch(/its \d+ finished epochs? (is|are) in .*local-parallel-seed0\.failed\.json/);
     const failed = JSON.parse(readFileSync(join(dir, 'local-parallel-seed0.failed.json'), 'utf8')) as { error: string; epochs: { epoch: number }[] };
     expect(failed.epochs.length).toBeGreaterThan(0);
     expect(failed.epochs.map((e) => e.epoch)).toEqual(failed.epochs.map((_, k) => k + 1));
     // Not a finished run: no history file that --resume would take as done.
     expect(readdirSync(dir).filter((f) => f.endsWith('.history.json'))).toEqual([]);
-  });
-
-  /** results.json's runs without their timing. */
-  const resultsOf = (dir: string) =>
-    (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { results: Record<string, unknown>[] }).results.map(({ seconds: _s, ...rest }) => rest);
+    const resumed = await cli(...args, '--resume', dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const straight = join(tempDir(), 'straight');
+    expect((await cli(...args, '--workers', '1', '--out', straight)).code).toBe(0);
+    expect(resultsOf(dir).map(({ epochs: _e, ...r }) => r)).toEqual(resultsOf(straight).map(({ epochs: _e, ...r }) => r));
+  }, 240_000);
 
   it('stops a single-thread mini-batch run inside its epoch, and --resume continues it to the uninterrupted result', async () => {
     const dir = join(tempDir(), 'run');

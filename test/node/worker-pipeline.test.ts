@@ -12,6 +12,8 @@ import { Session } from '../../src/train/session.js';
 import { Run } from '../../src/train/run.js';
 import type { EpochEvent } from '../../src/train/events.js';
 import { Rng } from '../../src/util/rng.js';
+import { cloneParameters } from '../../src/model/parameters.js';
+import { decodeRunCheckpoint, encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
 
 const spec = parseModelSpec('2-16-12-8-1 hidden=tanh out=sigmoid');
 const options: PipelineRunOptions = { rule: 'decoder', seed: 3, batchSize: 100, decoders: 'learned', hiddenLoss: 'mse', optimizer: { name: 'adam', lr: 0.01 }, dropout: 0 };
@@ -135,4 +137,33 @@ describe('the layer-parallel pipeline', () => {
     await backprop.complete();
     backprop.dispose();
   });
+
+  it('checkpoints a pipelined run at an epoch event and resumes it, on a pipeline or on one thread, to the run never stopped', async () => {
+    const pipeline = WorkerPipeline.start(spec, 2);
+    pipelines.push(pipeline);
+    const start = seededStart(4, spec, { dataset: 'signed_xor' });
+    const o = { schedule: 'local-parallel', spec, ...start, epochs: 4, step: 'batch' as const, batchSize: 125, optimizer: { name: 'adam' as const, lr: 0.01 }, dropout: 0.2 };
+    const full = new Run({ ...o, parameters: cloneParameters(start.parameters) });
+    await full.complete();
+    const expected = full.network.toParameters();
+    full.dispose();
+
+    const first = new Run({ ...o, parameters: cloneParameters(start.parameters), pipeline });
+    let bytes: Uint8Array | undefined;
+    for await (const e of first) {
+      if (e.type === 'epoch' && e.epoch === 2) {
+        await first.prepareCheckpoint();
+        bytes = encodeRunCheckpoint(first.checkpoint());
+        break;
+      }
+    }
+    first.dispose();
+    for (const onPipeline of [true, false]) {
+      const rest = new Run({ ...o, parameters: cloneParameters(start.parameters), resumeFrom: decodeRunCheckpoint(bytes!, 'pipelined'), ...(onPipeline ? { pipeline } : {}) });
+      await rest.complete();
+      expect(rest.network.toParameters()).toEqual(expected);
+      rest.dispose();
+    }
+  });
 });
+
