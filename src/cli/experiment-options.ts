@@ -67,6 +67,8 @@ export function experimentOf(o: OptionValues, parts: ExperimentParts): Experimen
       lrDecayAt: o.lrDecayAt as number[] | undefined,
       lrDecay: o.lrDecay as number | undefined,
       dropout: o.dropout as number | undefined,
+      evalEvery: o.evalEvery as number | undefined,
+      ...ruleOptionsOf(o),
       testEvaluator: parts.evaluator,
       gate: {
         mode: o.gate as GateOptions['mode'] | undefined,
@@ -79,3 +81,12 @@ export function experimentOf(o: OptionValues, parts: ExperimentParts): Experimen
     },
   };
 }
+
+/** The options of the rules themselves (`--ff-...`), for {@link RunOptions.ruleOptions}; none when none is given. */
+export function ruleOptionsOf(o: OptionValues): { ruleOptions?: Record<string, unknown> } {
+  const ruleOptions = Object.fromEntries(RULE_OPTION_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+  return Object.keys(ruleOptions).length > 0 ? { ruleOptions } : {};
+}
+
+/** Option keys that belong to a rule, not to the run. */
+export const RULE_OPTION_KEYS = ['ffThreshold', 'ffGoodness', 'ffEmbed', 'ffPredict', 'ffReadout', 'ffGoodnessBlocks'];

@@ -1,7 +1,7 @@
 import { splitValidation, type Dataset } from '../data/dataset.js';
 import type { DatasetOptions } from '../data/registry.js';
 import { cloneParameters, initialParameters, type ParameterMap } from '../model/parameters.js';
-import { DEFAULT_RULE, getRule } from '../rules/registry.js';
+import { DEFAULT_RULE, configuredRule, getRule } from '../rules/registry.js';
 import { Rng } from '../util/rng.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { DecoderMode } from '../train/events.js';
@@ -44,16 +44,19 @@ export function checkExperiment(config: ExperimentConfig): void {
   check(config.seeds.length > 0, 'no seed to run; give --seeds 5 (seeds 0-4) or a list like --seeds 0,3,7');
   const outputs = config.spec.layers[config.spec.layers.length - 1];
   const d = config.data;
-  checkDataFitsModel(
-    config.spec,
-    'dataset' in d
-      ? [{ ...getDataset(d.dataset), count: 1, name: `dataset ${d.dataset}` }]
-      : [
-          { ...d.train, name: 'the training set' },
-          { ...d.test, name: 'the test set' },
-        ],
-  );
   const rules = rulesOf(config);
+  for (const rule of rules) {
+    checkDataFitsModel(
+      config.spec,
+      'dataset' in d
+        ? [{ ...getDataset(d.dataset), count: 1, name: `dataset ${d.dataset}` }]
+        : [
+            { ...d.train, name: 'the training set' },
+            { ...d.test, name: 'the test set' },
+          ],
+      configuredRule(rule, config.training.ruleOptions),
+    );
+  }
   check(new Set(rules).size === rules.length, '--rule lists a rule twice');
   for (const schedule of config.schedules) {
     for (const rule of rules) for (const decoders of config.decoders) resolveRunOptions({ ...config.training, schedule, seed: 0, decoders, rule }, outputs);

@@ -44,8 +44,17 @@ export class Block {
   /** The activation (and normalisation) applied to `logits`. */
   fromLogits(z: tf.Tensor2D): tf.Tensor2D {
     if (this.isOutput) return activate(this.spec.out, z);
-    const h = activate(this.spec.hidden.activation, z);
-    return this.spec.hidden.normalize ? normalizeRows(h) : h;
+    return this.normalized(this.activated(z));
+  }
+
+  /** The activation alone, before a hidden block's normalisation (what Forward-Forward's goodness reads). */
+  activated(z: tf.Tensor2D): tf.Tensor2D {
+    return activate(this.isOutput ? this.spec.out : this.spec.hidden.activation, z);
+  }
+
+  /** A hidden block's normalisation of its activated output `h` (`h` itself when the spec does not normalise). */
+  normalized(h: tf.Tensor2D): tf.Tensor2D {
+    return !this.isOutput && this.spec.hidden.normalize ? normalizeRows(h) : h;
   }
 
   get variables(): tf.Variable[] {
@@ -100,7 +109,12 @@ export class Network {
 
   /** The network's prediction (probabilities for sigmoid/softmax outputs). */
   predict(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.blocks.reduce((h, block) => block.apply(h), x));
+    return tf.tidy(() => this.blocks.reduce((h, block) => block.apply(h), this.dataInput(x)));
+  }
+
+  /** The first block's input for data rows `x` outside training: `x`, or what the rule makes of it (see {@link LocalRule.evaluationInput}). */
+  dataInput(x: tf.Tensor2D): tf.Tensor2D {
+    return this.rule.evaluationInput ? this.rule.evaluationInput(x, this.spec) : x;
   }
 
   /** The output of blocks 0..count-1 (the input of block `count`). */

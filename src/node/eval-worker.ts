@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { tf, useBackend } from '../engine/backend.js';
 import { Network } from '../model/network.js';
-import { getRule } from '../rules/registry.js';
+import { configuredRule } from '../rules/registry.js';
 import { importUserModuleUrls } from './user-modules.js';
 import { evaluateNetwork, ScoredSet } from '../train/evaluation.js';
 import type { WorkerRequest, WorkerReply } from './worker-evaluator.js';
@@ -27,8 +27,8 @@ parentPort!.on('message', async (request: WorkerRequest) => {
       network?.dispose();
       testSet?.dispose();
       if (train) tf.dispose([train.x, train.y]);
-      network = Network.fromParameters(request.spec, request.parameters, 'evaluation thread', getRule(request.rule));
-      testSet = new ScoredSet(request.test, request.batchSize, request.hiddenLoss);
+      network = Network.fromParameters(request.spec, request.parameters, 'evaluation thread', configuredRule(request.rule, request.ruleOptions));
+      testSet = new ScoredSet(request.test, request.batchSize, request.hiddenLoss, network.rule.fitsProbes ? request.train : undefined);
       const t = request.train;
       train = t ? { x: tf.tensor2d(t.x, [t.count, t.inputSize]), y: tf.tensor2d(t.y, [t.count, t.outputSize]) } : null;
       reply({ id: request.id, loss: 0, accuracy: 0, blockAccuracy: [] });

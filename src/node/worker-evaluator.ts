@@ -8,7 +8,7 @@ import type { LossName, ModelSpec } from '../model/spec.js';
 import type { Evaluation, TestEvaluator } from '../train/evaluation.js';
 
 export type WorkerRequest =
-  | { type: 'setup'; id: number; backend: string; imports: string[]; rule: string; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number; hiddenLoss: LossName; train?: Dataset }
+  | { type: 'setup'; id: number; backend: string; imports: string[]; rule: string; ruleOptions?: Record<string, unknown>; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number; hiddenLoss: LossName; train?: Dataset }
   | { type: 'evaluate'; id: number; snapshot: Float32Array[] }
   | { type: 'trainLoss'; id: number; snapshot: Float32Array[]; weights: Float32Array; batchCount: number };
 
@@ -49,7 +49,7 @@ export class WorkerEvaluator implements TestEvaluator {
   }
 
   setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName, train?: Dataset): Promise<void> {
-    return this.request({ type: 'setup', id: 0, backend: tf.getBackend(), imports: userModules(), rule: network.rule.name, spec: network.spec, parameters: network.toParameters(), test, batchSize, hiddenLoss, train }).then(() => undefined);
+    return this.request({ type: 'setup', id: 0, backend: tf.getBackend(), imports: userModules(), rule: network.rule.name, ruleOptions: network.rule.options, spec: network.spec, parameters: network.toParameters(), test, batchSize, hiddenLoss, train }).then(() => undefined);
   }
 
   trainLoss(snapshot: Float32Array[], weights: Float32Array, batchCount: number): Promise<number> {

@@ -1,5 +1,7 @@
 import { check } from '../util/errors.js';
 import { decoderRule } from './decoder.js';
+import { ffRule } from './ff.js';
+import { dfaRule } from './dfa.js';
 import type { LocalRule } from './rule.js';
 
 const rules = new Map<string, LocalRule>();
@@ -35,4 +37,15 @@ export function resolveRule(rule: string | LocalRule | undefined): LocalRule {
   return typeof rule === 'string' ? getRule(rule) : rule;
 }
 
+/**
+ * A rule given by name or as itself, with its own options applied (see
+ * {@link LocalRule.withOptions}); a rule without options ignores them.
+ */
+export function configuredRule(rule: string | LocalRule | undefined, options: Record<string, unknown> | undefined): LocalRule {
+  const base = resolveRule(rule);
+  return base.withOptions ? base.withOptions(options ?? {}) : base;
+}
+
 registerRule(decoderRule);
+registerRule(ffRule);
+registerRule(dfaRule);

@@ -2,6 +2,8 @@ import type { tf } from '../engine/backend.js';
 import type { LossName, ModelSpec } from '../model/spec.js';
 import type { PlainTensor } from '../model/parameters.js';
 import type { Rng } from '../util/rng.js';
+import type { Chunk } from '../train/session.js';
+import type { Network } from '../model/network.js';
 
 /** One tensor a rule adds to the model, in PyTorch's layout, as checkpoints name and store it. */
 export interface RuleTensor {
@@ -26,6 +28,28 @@ export interface LocalLossInput {
   weights: tf.Tensor1D;
   /** The loss the run chose for hidden blocks (`--hidden-loss`). */
   hiddenLoss: LossName;
+  /**
+   * Optional: the block's output before its length normalisation (after the
+   * activation, masked as `output` is); the same tensor as `output` when the
+   * spec does not normalise. Forward-Forward's goodness reads it, since after
+   * normalisation every row has length 1.
+   */
+  activated?: tf.Tensor2D;
+  /** Optional: what the rule's {@link LocalRule.prepareChunk} attached to this step's chunk. */
+  context?: Record<string, tf.Tensor>;
+}
+
+/** Where a rule's {@link LocalRule.prepareChunk} runs: the network as it stands and the rule's own random stream. */
+export interface ChunkContext {
+  network: Network;
+  /** The run's stream for the rule (forked from the seed as `rule`), saved in checkpoints. */
+  rng: Rng;
+}
+
+/** A chunk a rule prepared, and how to free the tensors it made for it. */
+export interface PreparedChunk {
+  chunk: Chunk;
+  release(): void;
 }
 
 /**
@@ -70,6 +94,45 @@ export interface LocalRule {
   initialize(spec: ModelSpec, block: number, rng: Rng): Record<string, PlainTensor>;
   /** Binds the rule to hidden block `block`, given its variables by checkpoint name (held in the network's internal layout: see {@link internalLayout}). */
   bind(spec: ModelSpec, block: number, variables: Record<string, tf.Variable>): BlockRule;
+
+  // The members below are optional: a rule without them behaves as the decoder rule does.
+
+  /**
+   * The rule with its own options (`--ff-threshold` reaches Forward-Forward
+   * as `ffThreshold`); keys of other rules are ignored, its own are checked.
+   */
+  withOptions?(options: Record<string, unknown>): LocalRule;
+  /** The rule's resolved options, as a run records them (absent: none). */
+  readonly options?: Record<string, unknown>;
+  /** Why `schedule` cannot train with this rule (one line, with what to do instead), or null. */
+  refuseSchedule?(schedule: { name: string; trainsRule: boolean }): string | null;
+  /** The data's input width for `spec` (Forward-Forward on 2-D data appends the label); default `layers[0]`. */
+  dataInputs?(spec: ModelSpec): number;
+  /**
+   * The first block's input for data rows `x` outside training: in
+   * evaluation, prediction and pictures (Forward-Forward: `x` with the
+   * neutral label). Default `x` itself.
+   */
+  evaluationInput?(x: tf.Tensor2D, spec: ModelSpec): tf.Tensor2D;
+  /**
+   * Rewrites a training chunk before any block steps on it: Forward-Forward
+   * stacks positive, negative and neutral rows; DFA adds the output error of
+   * one forward pass (`context`) and every block's input from that pass
+   * (`blockInputs`). Schedules then step on the prepared chunk.
+   */
+  prepareChunk?(chunk: Chunk, context: ChunkContext): PreparedChunk;
+  /**
+   * The network's prediction for data rows `x` when it is not the output
+   * block's (Forward-Forward's goodness over labels): scores [rows, outputs]
+   * whose argmax is the class; null to use the output block.
+   */
+  predict?(network: Network, x: tf.Tensor2D): tf.Tensor2D | null;
+  /**
+   * True when the blocks have no read-out of their own ({@link BlockRule.probe}
+   * gives null): evaluation then fits a linear probe per block on the
+   * training set (see `src/rules/probe.ts`) and reports its accuracy.
+   */
+  readonly fitsProbes?: boolean;
 }
 
 /**

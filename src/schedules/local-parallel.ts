@@ -1,6 +1,6 @@
 import { tf } from '../engine/backend.js';
 import type { Schedule } from './schedule.js';
-import type { Session } from '../train/session.js';
+import type { Chunk, Session } from '../train/session.js';
 
 /**
  * One epoch of parallel local learning: for every chunk, blocks 0..n-1 step
@@ -12,6 +12,11 @@ export function* trainParallelEpoch(session: Session): Generator<void, void, voi
   const n = session.blockCount;
   const masked = session.dropoutRate > 0;
   for (const chunk of session.chunks()) {
+    if (chunk.blockInputs) {
+      stepFromOnePass(session, chunk, chunk.blockInputs);
+      yield;
+      continue;
+    }
     let input = chunk.x;
     // Under dropout, the unmasked inputs the modulator asks for: [k] is block k's, through blocks that already stepped.
     const unmasked: tf.Tensor2D[] = [chunk.x];
@@ -26,7 +31,8 @@ export function* trainParallelEpoch(session: Session): Generator<void, void, voi
       const { loss, output } = session.stepBlock(block, stepInput, chunk, block + 1 < n, inputOf);
       session.recordLoss(i, loss);
       // The last block's input is the current network's, so the next epoch's training loss comes cheap (not when masked).
-      if (i + 1 === n && chunk.indices === null && !masked) session.cacheOutputLoss(input);
+      // Not for a chunk a rule prepared (Forward-Forward): its rows are not the training set's.
+      if (i + 1 === n && chunk.indices === null && !masked && !chunk.context) session.cacheOutputLoss(input);
       if (input !== chunk.x) input.dispose();
       // Only block 0 reads the batch's inputs (and, under dropout, the unmasked inputs above start from them).
       else if (!masked) session.releaseBatchInput(chunk);
@@ -35,6 +41,15 @@ export function* trainParallelEpoch(session: Session): Generator<void, void, voi
     unmasked.slice(1).forEach((t) => t.dispose());
     yield;
   }
+}
+
+/**
+ * A chunk whose rule computed every block's input in one forward pass
+ * (DFA): every block steps on its input from that pass, none on the
+ * output of blocks that already stepped.
+ */
+function stepFromOnePass(session: Session, chunk: Chunk, inputs: tf.Tensor2D[]): void {
+  for (let i = 0; i < session.blockCount; i++) session.recordLoss(i, session.stepBlock(i, inputs[i], chunk, false).loss);
 }
 
 /**

@@ -32,6 +32,19 @@ export const localSequential: Schedule = {
           yield {
             block: i,
             *train() {
+              // A rule that prepares its chunks (Forward-Forward's positive and negative rows) makes new rows every
+              // step: they go through the frozen blocks each time, and no features are cached.
+              if (session.network.rule.prepareChunk) {
+                for (const chunk of session.chunks()) {
+                  const rows = i > 0 ? session.network.encode(chunk.x, i) : chunk.x;
+                  const input = i > 0 ? session.dropout(rows, i - 1) : rows;
+                  session.recordLoss(i, session.stepBlock(i, input, chunk, false).loss);
+                  if (input !== rows) input.dispose();
+                  if (rows !== chunk.x) rows.dispose();
+                  yield;
+                }
+                return;
+              }
               if (i > 0 && !frozen) frozen = session.network.encode(session.trainX, i);
               for (const chunk of session.chunks()) {
                 // Past block 0 the batch's inputs are never read: the frozen features stand in for them.

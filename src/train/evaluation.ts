@@ -4,6 +4,7 @@ import type { Dataset } from '../data/dataset.js';
 import { perExampleLoss } from '../losses/losses.js';
 import type { Network } from '../model/network.js';
 import type { LossName } from '../model/spec.js';
+import { applyProbe, fitProbe, PROBE_ROWS } from '../rules/probe.js';
 
 /** What the network scores on a dataset. */
 export interface Evaluation {
@@ -24,29 +25,51 @@ export interface Evaluation {
  * says how a decoder's output reads as a prediction: through a sigmoid for
  * bce). The training-loss path passes null: it needs the loss only, every epoch.
  */
-export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number, decoderLoss: LossName | null): Evaluation {
+export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D, batchCount: number, decoderLoss: LossName | null, probeSet?: ProbeSet, ruleAccuracy = decoderLoss !== null): Evaluation {
   const values = tf.tidy(() => {
     const blocks = network.blocks;
     const last = blocks[blocks.length - 1];
     const decoderAccuracies: tf.Scalar[] = [];
-    let h = x;
+    let h = network.dataInput(x);
+    // The probe rows go through the same blocks, so each block's probe is fitted on that block's output.
+    let hp = probeSet ? network.dataInput(probeSet.x) : null;
     for (const block of blocks.slice(0, -1)) {
       h = block.apply(h);
+      if (hp) hp = block.apply(hp);
       if (decoderLoss === null) continue;
-      const read = network.rules[block.index].probe(h, decoderLoss);
-      // A rule without a read-out of its own has no accuracy to report here (NaN, written as null).
+      let read = network.rules[block.index].probe(h, decoderLoss);
+      if (!read && hp) read = applyProbe(h, fitProbe(hp, probeSet!.y));
+      // A rule without a read-out of its own, and no probe rows, has no accuracy to report here (NaN, written as null).
       decoderAccuracies.push(read ? accuracyOf(read, y) : tf.scalar(NaN));
     }
     const logits = last.logits(h);
     const lossName = network.spec.loss;
     const probs = last.fromLogits(logits);
     const loss = tf.sum(tf.mul(perExampleLoss(lossName, lossName === 'ce' ? logits : probs, y), weights));
-    const accuracy = accuracyOf(probs, y);
+    // A rule may predict otherwise than its output block (Forward-Forward's goodness over labels); the
+    // per-epoch training loss does not ask for it (`ruleAccuracy` false): it costs a pass per label.
+    const predicted = (ruleAccuracy ? network.rule.predict?.(network, x) : null) ?? probs;
+    const accuracy = accuracyOf(predicted, y);
     return tf.stack([tf.div(loss, batchCount), accuracy, ...(decoderLoss === null ? [] : [...decoderAccuracies, accuracy])]);
   });
   const [loss, accuracy, ...blockAccuracy] = Array.from(values.dataSync());
   values.dispose();
   return { loss, accuracy, blockAccuracy };
+}
+
+/** The training rows a rule without read-outs fits its block probes on (see `src/rules/probe.ts`). */
+export interface ProbeSet {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+}
+
+/** The first {@link PROBE_ROWS} rows of `train` on the backend, as probes are fitted on. */
+export function probeSetOf(train: Dataset): ProbeSet {
+  const rows = Math.min(PROBE_ROWS, train.count);
+  return {
+    x: tf.tensor2d(train.x.subarray(0, rows * train.inputSize), [rows, train.inputSize]),
+    y: tf.tensor2d(train.y.subarray(0, rows * train.outputSize), [rows, train.outputSize]),
+  };
 }
 
 /** Share of rows whose predicted class matches the target's (threshold 0.5 for one output, argmax otherwise). */
@@ -66,8 +89,11 @@ export class ScoredSet {
   private readonly y: tf.Tensor2D;
   private readonly weights: tf.Tensor1D;
   private readonly batchCount: number;
+  private readonly probeSet: ProbeSet | undefined;
 
-  constructor(data: Dataset, batchSize: number, private readonly hiddenLoss: LossName) {
+  /** With `probeTrain`, blocks without a read-out of their own are scored through a probe fitted on its first rows. */
+  constructor(data: Dataset, batchSize: number, private readonly hiddenLoss: LossName, probeTrain?: Dataset) {
+    this.probeSet = probeTrain ? probeSetOf(probeTrain) : undefined;
     this.x = tf.tensor2d(data.x, [data.count, data.inputSize]);
     this.y = tf.tensor2d(data.y, [data.count, data.outputSize]);
     const batches = epochBatches(data.count, batchSize);
@@ -76,10 +102,11 @@ export class ScoredSet {
   }
 
   evaluate(network: Network): Evaluation {
-    return evaluateNetwork(network, this.x, this.y, this.weights, this.batchCount, this.hiddenLoss);
+    return evaluateNetwork(network, this.x, this.y, this.weights, this.batchCount, this.hiddenLoss, this.probeSet);
   }
 
   dispose(): void {
+    if (this.probeSet) tf.dispose([this.probeSet.x, this.probeSet.y]);
     this.x.dispose();
     this.y.dispose();
     this.weights.dispose();

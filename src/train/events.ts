@@ -55,6 +55,12 @@ export interface EpochEvent extends RunIdentity {
    * network's test accuracy.
    */
   blockAccuracy: number[];
+  /**
+   * With --eval-every above 1: the epoch whose scores `testLoss`,
+   * `testAccuracy` and `blockAccuracy` are (the latest scored at or before
+   * this one); absent when every epoch is scored.
+   */
+  evaluatedAt?: number;
   /** Stability gates (local-gated only): per block, this epoch's drift and gate statistics. */
   gates?: GateMetrics[];
   /** Seconds of training and evaluation so far (time spent by listeners between events is not counted). */

@@ -13,9 +13,9 @@ import { pipelinedEpoch, pipelineRefusal, type EpochPipeline, type PipelineState
 import type { Optimizer } from '../optim/optimizer.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
-import type { TestEvaluator } from './evaluation.js';
+import type { Evaluation, TestEvaluator } from './evaluation.js';
 import type { GateOptions } from '../modulators/gates.js';
-import { DEFAULT_RULE, resolveRule } from '../rules/registry.js';
+import { DEFAULT_RULE, configuredRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
 
 /** Everything one training run needs. Left-out options take the seed's protocol. */
@@ -36,6 +36,17 @@ export interface RunOptions {
    * {@link initialParameters}).
    */
   rule?: string | LocalRule;
+  /**
+   * The rule's own options by camelCase key (`ffThreshold` for
+   * `--ff-threshold`); each rule reads its own and ignores the others.
+   */
+  ruleOptions?: Record<string, unknown>;
+  /**
+   * Score the test set every k epochs (and on the last), not every epoch:
+   * the epochs between carry the latest scores, marked by `evaluatedAt`.
+   * For rules whose prediction costs a pass per label (Forward-Forward). Default 1.
+   */
+  evalEvery?: number;
   step?: StepMode;
   batchSize?: number;
   optimizer?: OptimizerConfig;
@@ -93,6 +104,8 @@ export interface ResolvedRunOptions {
   schedule: string;
   /** The rule, when not the default decoder rule (so records of decoder runs read as they always have). */
   rule?: string;
+  /** The rule's resolved options, when it has any. */
+  ruleOptions?: Record<string, unknown>;
   seed: number;
   epochs: number;
   step: StepMode;
@@ -107,6 +120,8 @@ export interface ResolvedRunOptions {
   lrDecay?: { at: number[]; factor: number };
   /** The dropout probability, when above 0. */
   dropout?: number;
+  /** Epochs between test evaluations, when above 1. */
+  evalEvery?: number;
 }
 
 /** The seed's batch size. */
@@ -135,12 +150,19 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
   const zeroGradSteps = options.zeroGradSteps ?? false;
   const gate = schedule.resolveOptions?.(options).gate;
   const lrDecay = resolveLrDecay(options.lrDecayAt, options.lrDecay, optimizerName);
-  const rule = resolveRule(options.rule).name;
+  const ruleObject = configuredRule(options.rule, options.ruleOptions);
+  const rule = ruleObject.name;
+  const refusal = ruleObject.refuseSchedule?.(schedule) ?? null;
+  check(refusal === null, () => refusal!);
+  const ruleOptions = ruleObject.options && Object.keys(ruleObject.options).length > 0 ? ruleObject.options : undefined;
+  const evalEvery = options.evalEvery ?? 1;
+  check(Number.isInteger(evalEvery) && evalEvery >= 1, `--eval-every must be a whole number of epochs ≥ 1, got ${evalEvery}`);
   const dropout = options.dropout ?? 0;
   check(Number.isFinite(dropout) && dropout >= 0 && dropout < 1, `--dropout is the probability of zeroing a hidden unit, in [0, 1) (0.2 drops one in five); got ${dropout}`);
   return {
     schedule: schedule.name,
     ...(rule !== DEFAULT_RULE ? { rule } : {}),
+    ...(ruleOptions ? { ruleOptions } : {}),
     seed: options.seed,
     epochs,
     step,
@@ -152,6 +174,7 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
     ...(gate ? { gate } : {}),
     ...(lrDecay ? { lrDecay } : {}),
     ...(dropout > 0 ? { dropout } : {}),
+    ...(evalEvery > 1 ? { evalEvery } : {}),
   };
 }
 
@@ -176,14 +199,17 @@ export function decayedRate(base: number, decay: ResolvedRunOptions['lrDecay'], 
 }
 
 /** Checks that both sets have the model's input and output widths, saying which width to change. */
-export function checkDataFitsModel(spec: ModelSpec, sets: (Pick<Dataset, 'inputSize' | 'outputSize' | 'count'> & { name: string })[]): void {
+export function checkDataFitsModel(spec: ModelSpec, sets: (Pick<Dataset, 'inputSize' | 'outputSize' | 'count'> & { name: string })[], rule?: LocalRule): void {
   const layers = spec.layers;
   const outputs = layers[layers.length - 1];
+  // A rule may feed block 0 more than the data (Forward-Forward appends the label to 2-D points).
+  const inputs = rule?.dataInputs?.(spec) ?? layers[0];
+  const extra = layers[0] - inputs;
   sets.forEach((data) => {
     const name = data.name;
     check(
-      data.inputSize === layers[0] && data.outputSize === outputs,
-      `${name} has ${data.inputSize} input(s) and ${data.outputSize} output(s) but the model ${layers.join('-')} takes ${layers[0]} and gives ${outputs}; change --model to ${[data.inputSize, ...layers.slice(1, -1), data.outputSize].join('-')}`,
+      data.inputSize === inputs && data.outputSize === outputs,
+      `${name} has ${data.inputSize} input(s) and ${data.outputSize} output(s) but the model ${layers.join('-')} takes ${inputs}${extra ? ` (${layers[0]} less the ${extra} rule ${rule!.name} adds)` : ''} and gives ${outputs}; change --model to ${[data.inputSize + extra, ...layers.slice(1, -1), data.outputSize].join('-')}`,
     );
     check(data.count > 0, `${name} is empty`);
   });
@@ -245,13 +271,17 @@ export class Run implements AsyncIterable<RunEvent> {
   result: RunEndEvent | undefined;
 
   constructor(private readonly input: RunOptions) {
-    checkDataFitsModel(input.spec, [
-      { ...input.train, name: 'the training set' },
-      { ...input.test, name: 'the test set' },
-    ]);
+    this.rule = configuredRule(input.rule, input.ruleOptions);
+    checkDataFitsModel(
+      input.spec,
+      [
+        { ...input.train, name: 'the training set' },
+        { ...input.test, name: 'the test set' },
+      ],
+      this.rule,
+    );
     this.schedule = typeof input.schedule === 'string' ? getSchedule(input.schedule) : input.schedule;
     this.options = resolveRunOptions(input, input.spec.layers[input.spec.layers.length - 1]);
-    this.rule = resolveRule(input.rule);
     this.identity = { schedule: this.schedule.name, seed: input.seed, decoders: this.options.decoders, ...(this.options.rule ? { rule: this.options.rule } : {}) };
     this.network = Network.fromParameters(input.spec, input.parameters, 'initial parameters', this.rule);
     if (input.resumeFrom) this.resumeFrom(input.resumeFrom);
@@ -353,7 +383,8 @@ export class Run implements AsyncIterable<RunEvent> {
     const optimizer = createOptimizer(o.optimizer);
     const seedRng = new Rng(o.seed);
     // Each use of randomness has its own stream, so turning dropout on leaves the shuffles as they were.
-    const session = new Session(this.network, optimizer, this.input.train, this.input.test, o, seedRng.fork('shuffle'), seedRng.fork('dropout'));
+    const ruleRng = this.rule.prepareChunk ? seedRng.fork('rule') : undefined;
+    const session = new Session(this.network, optimizer, this.input.train, this.input.test, o, seedRng.fork('shuffle'), seedRng.fork('dropout'), ruleRng);
     const total = this.schedule.totalEpochs(o.epochs, session.blockCount);
     const plans = this.schedule.plan(session, o.epochs);
     const evaluator = this.input.testEvaluator;
@@ -370,9 +401,11 @@ export class Run implements AsyncIterable<RunEvent> {
       this.live = live;
       // With mini-batches the training loss costs a pass over the training set every epoch: the evaluator takes it too.
       const trainOnEvaluator = evaluator?.trainLoss !== undefined && o.step === 'batch';
-      await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss, trainOnEvaluator ? this.input.train : undefined);
+      // A rule without read-outs fits its probes on training rows, there too.
+      await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss, trainOnEvaluator || this.rule.fitsProbes ? this.input.train : undefined);
       const pipeline = this.input.pipeline && this.schedule.pipelinable ? this.input.pipeline : undefined;
       if (pipeline) {
+        check(!this.rule.prepareChunk, `rule ${this.rule.name} prepares every chunk from the whole network, which a pipeline of block groups does not hold; use --workers 1`);
         check(!resume?.partial, 'this checkpoint stopped inside an epoch, which a pipeline cannot continue; resume it with --workers 1');
         live.pipeline = pipeline;
         const refusal = pipelineRefusal({ schedule: this.schedule, step: o.step, zeroGradSteps: o.zeroGradSteps });
@@ -392,6 +425,12 @@ export class Run implements AsyncIterable<RunEvent> {
       }
       // Seconds count this run's own work only, not the time listeners spend between events.
       let epoch = 0;
+      const evalEvery = o.evalEvery ?? 1;
+      // A resumed run carries the scores its last saved epoch carried, as the run never stopped would.
+      const saved = live.history[live.history.length - 1];
+      let lastTest: { test: Evaluation; epoch: number } | null = saved
+        ? { test: { loss: saved.testLoss, accuracy: saved.testAccuracy, blockAccuracy: saved.blockAccuracy }, epoch: saved.evaluatedAt ?? saved.epoch }
+        : null;
       let phaseEpoch = 0;
       let phaseBlock: number | null = null;
       for (const plan of plans) {
@@ -413,6 +452,8 @@ export class Run implements AsyncIterable<RunEvent> {
         }
         optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch);
         const resumed = resume && epoch === resume.epoch + 1 ? restoredPartial : undefined;
+        // With --eval-every k, epochs 1, 1+k, 1+2k, ... and the last are scored; the others carry the latest scores.
+        const scored = (epoch - 1) % evalEvery === 0 || epoch === total || lastTest === null;
         let evaluated: () => Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>>;
         let started = epochStart;
         if (resumed) {
@@ -427,7 +468,7 @@ export class Run implements AsyncIterable<RunEvent> {
           const shuffle = session.shuffleState();
           session.beginEpoch();
           // Measured before the epoch's steps: inline, or on the evaluator while this thread trains.
-          const pending = evaluator?.evaluate(this.network.snapshot());
+          const pending = scored ? evaluator?.evaluate(this.network.snapshot()) : undefined;
           // If training throws first, the evaluation's own failure is moot; do not report it as unhandled.
           pending?.catch(() => undefined);
           let pendingTrainLoss: Promise<number> | null = null;
@@ -437,12 +478,14 @@ export class Run implements AsyncIterable<RunEvent> {
             pendingTrainLoss = evaluator!.trainLoss!(this.network.snapshot(), weights, batchCount);
             pendingTrainLoss.catch(() => undefined);
           }
-          const inline = pending ? null : session.evaluateTest();
+          const inline = pending || !scored ? null : session.evaluateTest();
+          const carried = lastTest?.test;
           let measured: Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>> | null = null;
-          evaluated = () => (measured ??= (async () => ({ shuffle, trainLoss: pendingTrainLoss ? await pendingTrainLoss : session.trainLossBeforeEpoch(), test: inline ?? (await pending!) }))());
+          evaluated = () => (measured ??= (async () => ({ shuffle, trainLoss: pendingTrainLoss ? await pendingTrainLoss : session.trainLossBeforeEpoch(), test: scored ? (inline ?? (await pending!)) : carried! }))());
         }
         const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate) : await this.trainEpoch(live, plan, evaluated, started);
         const { trainLoss, test } = await evaluated();
+        if (scored) lastTest = { test, epoch };
         live.busyMs += performance.now() - started;
         const event: EpochEvent = {
           type: 'epoch',
@@ -455,6 +498,7 @@ export class Run implements AsyncIterable<RunEvent> {
           testAccuracy: test.accuracy,
           blockLosses,
           blockAccuracy: test.blockAccuracy,
+          ...(evalEvery > 1 ? { evaluatedAt: lastTest!.epoch } : {}),
           ...(plan.gateMetrics ? { gates: plan.gateMetrics() } : {}),
           seconds: live.busyMs / 1000,
         };
@@ -466,7 +510,7 @@ export class Run implements AsyncIterable<RunEvent> {
       }
       const endStart = performance.now();
       session.beginEpoch();
-      const train = session.evaluateTrain();
+      const train = session.evaluateTrain(true);
       const test = session.evaluateTest();
       live.busyMs += performance.now() - endStart;
       this.result = {

@@ -28,6 +28,10 @@ export interface Chunk {
   x: tf.Tensor2D;
   y: tf.Tensor2D;
   weights: tf.Tensor1D;
+  /** Set by a rule that prepares chunks (DFA): the input block i steps on, all from one forward pass. */
+  blockInputs?: tf.Tensor2D[];
+  /** Set by a rule that prepares chunks: what its local loss reads besides the block's output. */
+  context?: Record<string, tf.Tensor>;
 }
 
 /**
@@ -39,6 +43,8 @@ export interface SessionState {
   shuffle: RngState;
   /** Each block's mask stream. */
   dropout: RngState[] | null;
+  /** The rule's stream (Forward-Forward's negative labels), when the rule prepares chunks. */
+  rule?: RngState;
   /** Per-example output loss on the training set for the current parameters, or null when not cached. */
   trainLoss: PlainTensor | null;
 }
@@ -81,13 +87,16 @@ export class Session {
     private readonly shuffleRng: Rng,
     /** Draws the dropout masks (only used when `options.dropout` > 0). */
     dropoutRng?: Rng,
+    /** The rule's own stream, for a rule that prepares chunks (see {@link LocalRule.prepareChunk}). */
+    private readonly ruleRng?: Rng,
   ) {
+    check(network.rule.prepareChunk === undefined || ruleRng !== undefined, `rule ${network.rule.name} prepares its chunks and needs a generator for them`);
     check(this.dropoutRate === 0 || dropoutRng !== undefined, 'a session with dropout needs a generator for its masks');
     // One stream a block: a block's masks do not depend on which thread (see EpochPipeline) or order the blocks step in.
     this.blockDropout = dropoutRng ? network.blocks.map((b) => dropoutRng.fork(`block${b.index}`)) : null;
     this.trainX = tf.tensor2d(train.x, [train.count, train.inputSize]);
     this.trainY = tf.tensor2d(train.y, [train.count, train.outputSize]);
-    this.testSet = new ScoredSet(test, options.batchSize, options.hiddenLoss);
+    this.testSet = new ScoredSet(test, options.batchSize, options.hiddenLoss, network.rule.fitsProbes ? train : undefined);
   }
 
   /** The probability that dropout zeroes a hidden unit in a training step (0: no dropout). */
@@ -286,6 +295,23 @@ export class Session {
    * used, so batch mode never holds more than one mini-batch's tensors.
    */
   *chunks(): Generator<Chunk> {
+    const rule = this.network.rule;
+    if (!rule.prepareChunk) {
+      yield* this.dataChunks();
+      return;
+    }
+    for (const chunk of this.dataChunks()) {
+      const prepared = rule.prepareChunk(chunk, { network: this.network, rng: this.ruleRng! });
+      try {
+        yield prepared.chunk;
+      } finally {
+        prepared.release();
+      }
+    }
+  }
+
+  /** The chunks of the data as they are, before any rule prepares them. */
+  private *dataChunks(): Generator<Chunk> {
     if (this.options.step === 'epoch') {
       const weights = this.epochWeights();
       try {
@@ -341,8 +367,18 @@ export class Session {
   localLoss(block: Block, input: tf.Tensor2D, chunk: Chunk, mask?: tf.Tensor2D | null): tf.Scalar {
     const logits = block.logits(input);
     if (block.isOutput) return this.outputLossOf(block, logits, chunk.y, chunk.weights);
-    const h = block.fromLogits(logits);
-    return this.network.rules[block.index].loss({ output: mask ? tf.mul(h, mask) : h, y: chunk.y, weights: chunk.weights, hiddenLoss: this.options.hiddenLoss });
+    const a = block.activated(logits);
+    const h = block.normalized(a);
+    const masked = (t: tf.Tensor2D) => (mask ? (tf.mul(t, mask) as tf.Tensor2D) : t);
+    const output = masked(h);
+    return this.network.rules[block.index].loss({
+      output,
+      y: chunk.y,
+      weights: chunk.weights,
+      hiddenLoss: this.options.hiddenLoss,
+      activated: a === h ? output : masked(a),
+      ...(chunk.context ? { context: chunk.context } : {}),
+    });
   }
 
   private outputLossOf(block: Block, logits: tf.Tensor2D, y: tf.Tensor2D, weights: tf.Tensor1D): tf.Scalar {
@@ -429,11 +465,16 @@ export class Session {
     return loss;
   }
 
-  /** Output loss (sum of batch means / batches) and accuracy of the current network on the training set, this epoch's batches. */
-  evaluateTrain(): Evaluation {
+  /**
+   * Output loss (sum of batch means / batches) and accuracy of the current
+   * network on the training set, this epoch's batches. The accuracy is the
+   * output block's unless `ruleAccuracy` asks for the rule's own prediction
+   * (see {@link LocalRule.predict}; the end of a run does).
+   */
+  evaluateTrain(ruleAccuracy = false): Evaluation {
     const weights = this.epochWeights();
     try {
-      return evaluateNetwork(this.network, this.trainX, this.trainY, weights, this.batchCount, null);
+      return evaluateNetwork(this.network, this.trainX, this.trainY, weights, this.batchCount, null, undefined, ruleAccuracy);
     } finally {
       weights.dispose();
     }
@@ -461,6 +502,7 @@ export class Session {
     return {
       shuffle: this.shuffleRng.getState(),
       dropout: this.blockDropout?.map((r) => r.getState()) ?? null,
+      ...(this.ruleRng ? { rule: this.ruleRng.getState() } : {}),
       trainLoss: valid ? { shape: [...cache.perExample.shape], data: (cache.perExample.dataSync() as Float32Array).slice() } : null,
     };
   }
@@ -477,6 +519,7 @@ export class Session {
       check(Array.isArray(state.dropout) && state.dropout.length === this.blockDropout.length, `the checkpoint holds ${Array.isArray(state.dropout) ? state.dropout.length : 'no per-block'} dropout streams; this network has ${this.blockDropout.length} blocks`);
       state.dropout.forEach((r, i) => this.blockDropout![i].setState(r));
     }
+    if (state.rule && this.ruleRng) this.ruleRng.setState(state.rule);
     this.outputLossCache?.perExample.dispose();
     this.outputLossCache = null;
     if (state.trainLoss) {

@@ -1,0 +1,238 @@
+import { tf } from '../engine/backend.js';
+import type { Block, Network } from '../model/network.js';
+import type { ModelSpec } from '../model/spec.js';
+import type { Chunk } from '../train/session.js';
+import { check } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+import type { BlockRule, ChunkContext, LocalLossInput, LocalRule, PreparedChunk } from './rule.js';
+
+/**
+ * Hinton's Forward-Forward (2022), supervised: every hidden block learns to
+ * give high goodness to positive data (the input with its true label
+ * embedded) and low goodness to negative data (the same input with a wrong
+ * label), through the logistic loss around a threshold θ. Block i's
+ * goodness is taken on its activated output before the length
+ * normalisation that the next block reads. The spec's output block is a
+ * linear softmax read-out on the last hidden block's normalised output for
+ * the neutral label (every label slot at 1/C), trained on its output loss
+ * like any local block's; the prediction is by goodness unless `predict`
+ * is `readout`. See docs/rules-ff-dfa.md.
+ */
+export interface FFOptions {
+  /** θ: a row is "positive" when its goodness exceeds it. */
+  threshold: number;
+  /** Goodness: the sum or the mean of the squared activities. */
+  goodness: 'sum' | 'mean';
+  /** Where the label goes: over the first C inputs (images, as the paper) or appended after them (2-D points). */
+  embed: 'pixels' | 'append';
+  /** What `testAccuracy` reports: the label of highest accumulated goodness, or the read-out. */
+  predict: 'goodness' | 'readout';
+  /** Whether the output block (the read-out) trains, on neutral rows; off saves a third of each step. */
+  readout: boolean;
+  /** Which blocks' goodness the prediction sums: all hidden blocks, or all but the first (the paper's choice for deep nets). */
+  goodnessBlocks: 'all' | 'after-first';
+}
+
+export const FF_DEFAULTS: FFOptions = { threshold: 2, goodness: 'mean', embed: 'pixels', predict: 'goodness', readout: true, goodnessBlocks: 'after-first' };
+
+/** The number of labels FF embeds: the outputs, or 2 for one 0/1 output. */
+export function labelCount(spec: ModelSpec): number {
+  return Math.max(2, spec.layers[spec.layers.length - 1]);
+}
+
+/** Each row's class from targets `y`: the argmax, or y ≥ 0.5 for one output. */
+export function trueLabels(y: tf.Tensor2D): Int32Array {
+  const labels = tf.tidy(() => (y.shape[1] === 1 ? tf.cast(tf.greaterEqual(tf.reshape(y, [-1]), 0.5), 'int32') : tf.argMax(y, 1)));
+  const out = Int32Array.from(labels.dataSync());
+  labels.dispose();
+  return out;
+}
+
+/**
+ * A wrong label for every row, uniform over the C-1 labels that are not
+ * the row's own: never the true one (one draw of `rng` per row).
+ */
+export function wrongLabels(labels: Int32Array, classes: number, rng: Rng): Int32Array {
+  check(classes >= 2, 'Forward-Forward needs two or more labels to draw a wrong one');
+  return labels.map((l) => (l + 1 + rng.int(classes - 1)) % classes);
+}
+
+/** Goodness of each row of activities `a`: Σ a² or mean a². */
+export function goodnessOf(a: tf.Tensor2D, kind: FFOptions['goodness']): tf.Tensor1D {
+  const squares = tf.square(a);
+  return (kind === 'sum' ? tf.sum(squares, 1) : tf.mean(squares, 1)) as tf.Tensor1D;
+}
+
+/**
+ * FF's loss on rows with goodness `g` and sign s (+1 positive, -1 negative,
+ * 0 not a FF row): Σ wᵣ·softplus(-sᵣ(gᵣ - θ)), i.e. -log σ(g - θ) for a
+ * positive row and -log σ(θ - g) for a negative one.
+ */
+export function ffLoss(g: tf.Tensor1D, sign: tf.Tensor1D, weights: tf.Tensor1D, threshold: number): tf.Scalar {
+  return tf.sum(tf.mul(weights, tf.softplus(tf.neg(tf.mul(sign, tf.sub(g, threshold)))))) as tf.Scalar;
+}
+
+class FFBlock implements BlockRule {
+  readonly trainable: tf.Variable[] = [];
+  readonly variables: tf.Variable[] = [];
+  constructor(private readonly options: FFOptions) {}
+
+  loss({ output, activated, context }: LocalLossInput): tf.Scalar {
+    check(context?.sign !== undefined && context.ffWeights !== undefined, 'rule ff learns from chunks it prepared itself (positive and negative rows); this step has none');
+    // Goodness before the length normalisation: after it every row has the same length.
+    const g = goodnessOf(activated ?? output, this.options.goodness);
+    return ffLoss(g, context.sign as tf.Tensor1D, context.ffWeights as tf.Tensor1D, this.options.threshold);
+  }
+
+  probe(): null {
+    return null;
+  }
+}
+
+/** The rows `x` with the labels given per row as one-hot `labels` [rows, C] (or soft, for the neutral label) embedded as `embed` says. */
+export function embedLabels(x: tf.Tensor2D, labels: tf.Tensor2D, embed: FFOptions['embed']): tf.Tensor2D {
+  const c = labels.shape[1];
+  if (embed === 'append') return tf.concat([x, labels], 1);
+  return tf.concat([labels, x.slice([0, c], [-1, -1])], 1);
+}
+
+function oneHotRows(labels: Int32Array, classes: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D);
+}
+
+/** Rows scored at a time by the goodness prediction, so a pass per label over 60 000 rows stays small. */
+const PREDICT_ROWS = 10_000;
+
+/** The Forward-Forward rule with `options`; the registered `ff` rule has {@link FF_DEFAULTS}. */
+export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
+  const o: FFOptions = { ...FF_DEFAULTS, ...given };
+  check(Number.isFinite(o.threshold), `--ff-threshold must be a number, got ${o.threshold}`);
+  check(o.predict !== 'readout' || o.readout, '--ff-predict readout needs the read-out trained; drop --ff-readout off');
+  const counted = (spec: ModelSpec, block: number) => o.goodnessBlocks === 'all' || spec.layers.length <= 3 || block > 0;
+
+  const rule: LocalRule = {
+    name: 'ff',
+    description: "Forward-Forward: each block's goodness high on positive, low on negative labelled data (Hinton 2022)",
+    options: { ...o },
+    fitsProbes: true,
+    tensors: () => [],
+    initialize: () => ({}),
+    bind(spec) {
+      const c = labelCount(spec);
+      check(spec.hidden.normalize, `rule ff length-normalises each block's output before the next block, as the paper does: add normalize to the hidden blocks (--model "${spec.layers.join('-')} hidden=${spec.hidden.activation},normalize")`);
+      check(spec.layers.length >= 3, 'rule ff trains hidden blocks: the model needs at least one (like 784-500-500-10)');
+      check(o.embed === 'append' || spec.layers[0] > c, `rule ff embeds the label over the first ${c} inputs, but the model takes ${spec.layers[0]}; for 2-D points use --ff-embed append`);
+      return new FFBlock(o);
+    },
+    withOptions: (options) => forwardForward({ ...given, ...ffOptionsFrom(options) }),
+    refuseSchedule(schedule) {
+      if (!schedule.trainsRule) return `rule ff trains each block from its own goodness, which ${schedule.name} ignores; run ${schedule.name} with --rule decoder (or leave it out of --schedules)`;
+      // Its gates follow the drift of blocks' inputs on unlabelled training rows, which FF's blocks never read.
+      if (schedule.name === 'local-gated') return "rule ff does not run under local-gated (its gates track inputs FF's blocks never see); use local-parallel or local-sequential";
+      return null;
+    },
+    dataInputs: (spec) => (o.embed === 'append' ? spec.layers[0] - labelCount(spec) : spec.layers[0]),
+    evaluationInput(x, spec) {
+      const c = labelCount(spec);
+      return tf.tidy(() => embedLabels(x, tf.fill([x.shape[0], c], 1 / c) as tf.Tensor2D, o.embed));
+    },
+    prepareChunk: (chunk, context) => prepareFFChunk(chunk, context, o),
+    predict(network: Network, x: tf.Tensor2D) {
+      if (o.predict === 'readout') return null;
+      const spec = network.spec;
+      const c = labelCount(spec);
+      const hidden = network.blocks.slice(0, -1);
+      const parts: tf.Tensor2D[] = [];
+      for (let start = 0; start < x.shape[0]; start += PREDICT_ROWS) {
+        parts.push(
+          tf.tidy(() => {
+            const rows = x.slice([start, 0], [Math.min(PREDICT_ROWS, x.shape[0] - start), -1]);
+            const perLabel = Array.from({ length: c }, (_, label) => accumulatedGoodness(hidden, embedLabels(rows, oneHotRows(new Int32Array(rows.shape[0]).fill(label), c), o.embed), (b) => counted(spec, b), o.goodness));
+            const scores = tf.stack(perLabel, 1) as tf.Tensor2D;
+            // One 0/1 output: accuracy reads a probability, ≥ 0.5 when label 1 is the better.
+            return spec.layers[spec.layers.length - 1] === 1 ? (tf.sigmoid(tf.sub(scores.slice([0, 1], [-1, 1]), scores.slice([0, 0], [-1, 1]))) as tf.Tensor2D) : scores;
+          }),
+        );
+      }
+      const all = parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
+      if (parts.length > 1) tf.dispose(parts);
+      return all;
+    },
+  };
+  return rule;
+}
+
+/** Σ over the counted hidden blocks of each row's goodness, the rows `input` going through the blocks as the network passes them. */
+export function accumulatedGoodness(hidden: Block[], input: tf.Tensor2D, counted: (block: number) => boolean, kind: FFOptions['goodness']): tf.Tensor1D {
+  return tf.tidy(() => {
+    let h = input;
+    let total: tf.Tensor1D = tf.zeros([input.shape[0]]);
+    for (const block of hidden) {
+      const a = block.activated(block.logits(h));
+      if (counted(block.index)) total = tf.add(total, goodnessOf(a, kind));
+      h = block.normalized(a);
+    }
+    return total;
+  });
+}
+
+/**
+ * Stacks a chunk's rows as [positive; negative; neutral]: each input with
+ * its true label, with a wrong label from the rule's stream, and with the
+ * neutral label (only when the read-out trains). The hidden blocks' FF loss
+ * weighs positive and negative rows w/2 each (the mean over both, per
+ * batch); the output block's loss weighs the neutral rows w, the others 0.
+ */
+function prepareFFChunk(chunk: Chunk, { rng }: ChunkContext, o: FFOptions): PreparedChunk {
+  const rows = chunk.x.shape[0];
+  const c = Math.max(2, chunk.y.shape[1]);
+  const labels = trueLabels(chunk.y);
+  const wrong = wrongLabels(labels, c, rng);
+  const made = tf.tidy(() => {
+    const parts = [embedLabels(chunk.x, oneHotRows(labels, c), o.embed), embedLabels(chunk.x, oneHotRows(wrong, c), o.embed)];
+    if (o.readout) parts.push(embedLabels(chunk.x, tf.fill([rows, c], 1 / c) as tf.Tensor2D, o.embed));
+    const copies = parts.length;
+    const half = tf.mul(chunk.weights, 0.5);
+    const none = tf.zerosLike(chunk.weights);
+    return {
+      x: tf.concat(parts, 0) as tf.Tensor2D,
+      y: tf.concat(Array.from({ length: copies }, () => chunk.y), 0) as tf.Tensor2D,
+      weights: tf.concat(o.readout ? [none, none, chunk.weights] : [none, none], 0) as tf.Tensor1D,
+      ffWeights: tf.concat(o.readout ? [half, half, none] : [half, half], 0) as tf.Tensor1D,
+      sign: tf.concat([tf.onesLike(chunk.weights), tf.neg(tf.onesLike(chunk.weights)), ...(o.readout ? [none] : [])], 0) as tf.Tensor1D,
+    };
+  });
+  return {
+    chunk: { indices: chunk.indices, x: made.x, y: made.y, weights: made.weights, context: { sign: made.sign, ffWeights: made.ffWeights } },
+    release: () => tf.dispose([made.x, made.y, made.weights, made.sign, made.ffWeights]),
+  };
+}
+
+/** Forward-Forward's options from a run's rule options (`ffThreshold`, ...), checked; absent keys are left out. */
+export function ffOptionsFrom(options: Record<string, unknown>): Partial<FFOptions> {
+  const out: Partial<FFOptions> = {};
+  const pick = <K extends keyof FFOptions>(key: K, name: string, allowed?: readonly string[]) => {
+    const v = options[name];
+    if (v === undefined) return;
+    if (allowed) check(typeof v === 'string' && allowed.includes(v), `--${kebab(name)} must be one of ${allowed.join(', ')}, got "${String(v)}"`);
+    out[key] = v as FFOptions[K];
+  };
+  if (options.ffThreshold !== undefined) {
+    check(typeof options.ffThreshold === 'number' && Number.isFinite(options.ffThreshold), `--ff-threshold must be a number, got ${String(options.ffThreshold)}`);
+    out.threshold = options.ffThreshold;
+  }
+  pick('goodness', 'ffGoodness', ['sum', 'mean']);
+  pick('embed', 'ffEmbed', ['pixels', 'append']);
+  pick('predict', 'ffPredict', ['goodness', 'readout']);
+  pick('goodnessBlocks', 'ffGoodnessBlocks', ['all', 'after-first']);
+  if (options.ffReadout !== undefined) {
+    check(options.ffReadout === 'on' || options.ffReadout === 'off' || typeof options.ffReadout === 'boolean', `--ff-readout must be on or off, got "${String(options.ffReadout)}"`);
+    out.readout = options.ffReadout === 'on' || options.ffReadout === true;
+  }
+  return out;
+}
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The registered `ff` rule, with {@link FF_DEFAULTS}. */
+export const ffRule: LocalRule = forwardForward();
