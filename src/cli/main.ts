@@ -145,6 +145,7 @@ async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void>
       if (o.save !== undefined) {
         const bytes = encodeCheckpoint(run.network.toParameters(), {
           spec: config.spec,
+          rule: run.rule,
           extra: { schedule: end.schedule, seed: String(end.seed), decoders: end.decoders, options: JSON.stringify(run.options) },
         });
         writeFileAtomic(o.save as string, bytes);

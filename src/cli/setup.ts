@@ -6,6 +6,8 @@ import { decodeCheckpoint } from '../io/checkpoint.js';
 import type { ParameterMap } from '../model/parameters.js';
 import { modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec } from '../model/spec.js';
 import { listSchedules } from '../schedules/registry.js';
+import { getRule } from '../rules/registry.js';
+import type { LocalRule } from '../rules/rule.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile } from './files.js';
@@ -73,14 +75,17 @@ export function parseJson(textValue: string, label: string): unknown {
 }
 
 /** Initial parameters from --init, checked against the spec. */
-export function loadInit(path: string, spec: ModelSpec | undefined): { spec: ModelSpec; parameters: ParameterMap } {
-  return decodeCheckpoint(new Uint8Array(readUserFile(path, '--init')), `--init ${path}`, spec);
+export function loadInit(path: string, spec: ModelSpec | undefined, rule?: LocalRule): { spec: ModelSpec; parameters: ParameterMap } {
+  return decodeCheckpoint(new Uint8Array(readUserFile(path, '--init')), `--init ${path}`, spec, rule);
 }
 
 /** An experiment from the options of `compare` or `train`. */
 export function experimentFrom(o: OptionValues, schedules: string[], seeds: number[], evaluator?: TestEvaluator): ExperimentConfig {
   const data = dataSourceFrom(o);
-  const init = o.init !== undefined ? loadInit(o.init as string, o.model !== undefined ? modelSpecOf(o, data, undefined) : undefined) : undefined;
+  // A checkpoint holds one rule's tensors: those of the rule named alone (the decoder rule's by default).
+  const rules = o.rule as string[] | undefined;
+  const initRule = rules && rules.length === 1 ? getRule(rules[0]) : undefined;
+  const init = o.init !== undefined ? loadInit(o.init as string, o.model !== undefined ? modelSpecOf(o, data, undefined) : undefined, initRule) : undefined;
   const spec = modelSpecOf(o, data, init?.spec);
   return experimentOf(o, { data, spec, schedules, seeds, initial: init?.parameters, evaluator });
 }

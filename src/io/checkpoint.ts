@@ -1,6 +1,7 @@
 import { checkParameters, type ParameterMap } from '../model/parameters.js';
 import { formatModelSpec, parseModelSpec, type ModelSpec } from '../model/spec.js';
 import { check } from '../util/errors.js';
+import type { LocalRule } from '../rules/rule.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 /** What a checkpoint records beside the tensors, all as `__metadata__` strings. */
@@ -8,6 +9,8 @@ export interface CheckpointInfo {
   spec: ModelSpec;
   /** Free-form facts (schedule, seed, options as JSON, ...). */
   extra?: Record<string, string>;
+  /** The rule whose tensors the parameters hold (default the decoder rule); recorded as `rule` when another. */
+  rule?: LocalRule;
 }
 
 /**
@@ -16,22 +19,24 @@ export interface CheckpointInfo {
  * spec in the metadata, so `safetensors.torch.load_file` reads it in PyTorch.
  */
 export function encodeCheckpoint(params: ParameterMap, info: CheckpointInfo): Uint8Array {
-  checkParameters(info.spec, params, 'checkpoint');
-  return encodeSafetensors(params, { format: 'localprop', spec: formatModelSpec(info.spec), ...info.extra });
+  checkParameters(info.spec, params, 'checkpoint', info.rule);
+  const rule: Record<string, string> = info.rule && info.rule.name !== 'decoder' ? { rule: info.rule.name } : {};
+  return encodeSafetensors(params, { format: 'localprop', spec: formatModelSpec(info.spec), ...rule, ...info.extra });
 }
 
 /**
  * Reads a checkpoint and checks it against `spec`, or against the spec it
- * records when `spec` is not given.
+ * records when `spec` is not given, with the tensors of `rule` (default the
+ * decoder rule's).
  */
-export function decodeCheckpoint(bytes: Uint8Array, source: string, spec?: ModelSpec): { spec: ModelSpec; parameters: ParameterMap; metadata: Record<string, string> } {
+export function decodeCheckpoint(bytes: Uint8Array, source: string, spec?: ModelSpec, rule?: LocalRule): { spec: ModelSpec; parameters: ParameterMap; metadata: Record<string, string> } {
   const { tensors, metadata } = decodeSafetensors(bytes);
   let resolved = spec;
   if (!resolved) {
     check(metadata.spec !== undefined, `${source} does not record its model spec; give it with --model`);
     resolved = parseModelSpec(metadata.spec);
   }
-  checkParameters(resolved, tensors, source);
+  checkParameters(resolved, tensors, source, rule);
   const parameters: ParameterMap = {};
   for (const [name, t] of Object.entries(tensors)) if (!name.startsWith('data.')) parameters[name] = t;
   return { spec: resolved, parameters, metadata };

@@ -1,0 +1,157 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf, useBackend } from '../../src/engine/backend.js';
+import { forwardForward, ffRule, goodnessOf, trueLabels, wrongLabels } from '../../src/rules/ff.js';
+import { normalizeRows } from '../../src/model/activations.js';
+import { parseModelSpec } from '../../src/model/spec.js';
+import { Network } from '../../src/model/network.js';
+import { initialParameters, type ParameterMap } from '../../src/model/parameters.js';
+import { accuracyOf } from '../../src/train/evaluation.js';
+import { Rng } from '../../src/util/rng.js';
+import { seededStart } from '../../src/experiment/seeded.js';
+import { Run } from '../../src/train/run.js';
+import { LocalpropError } from '../../src/util/errors.js';
+import type { Chunk } from '../../src/train/session.js';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+const values = (t: tf.Tensor) => Array.from(t.dataSync());
+
+describe('Forward-Forward: goodness, loss and gradient', () => {
+  // Two rows of activities; row 0 positive, row 1 negative, each weighed 1/2 (the mean over both), θ = 4.
+  const a = () => tf.tensor2d([[1, 2], [0, 3]]);
+  const context = () => ({ sign: tf.tensor1d([1, -1]), ffWeights: tf.tensor1d([0.5, 0.5]) });
+  const spec = parseModelSpec('4-2-2 hidden=relu,normalize');
+
+  it('takes the sum or the mean of the squares', () => {
+    expect(values(goodnessOf(a(), 'sum'))).toEqual([5, 9]);
+    expect(values(goodnessOf(a(), 'mean'))).toEqual([2.5, 4.5]);
+  });
+
+  it('is the logistic loss around θ on the activities before normalisation, with the hand-computed gradient', () => {
+    const block = forwardForward({ threshold: 4, goodness: 'sum' }).bind(spec, 0, {});
+    const loss = (act: tf.Tensor2D) => block.loss({ output: normalizeRows(act), activated: act, y: tf.zeros([2, 2]), weights: tf.tensor1d([0.5, 0.5]), hiddenLoss: 'ce', context: context() });
+    // Row 0: softplus(-(5 - 4)) = log(1 + e^-1); row 1: softplus(9 - 4) = log(1 + e^5).
+    const expected = 0.5 * (Math.log(1 + Math.exp(-1)) + Math.log(1 + Math.exp(5)));
+    expect(loss(a()).dataSync()[0]).toBeCloseTo(expected, 5);
+    // d/da = -s·σ(-s(g - θ))·2a·w: row 0 -σ(-1)·a, row 1 +σ(5)·a.
+    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    const grad = values(tf.grad((t: tf.Tensor) => loss(t as tf.Tensor2D))(a()));
+    const want = [-sig(-1) * 1, -sig(-1) * 2, 0, sig(5) * 3];
+    grad.forEach((g, k) => expect(g).toBeCloseTo(want[k], 5));
+    // On the normalised output instead, both rows would have goodness 1 and the loss would be another number.
+    const constant = block.loss({ output: normalizeRows(a()), activated: normalizeRows(a()), y: tf.zeros([2, 2]), weights: tf.tensor1d([0.5, 0.5]), hiddenLoss: 'ce', context: context() });
+    expect(constant.dataSync()[0]).toBeCloseTo(0.5 * (Math.log(1 + Math.exp(3)) + Math.log(1 + Math.exp(-3))), 5);
+  });
+});
+
+describe('Forward-Forward: negative data', () => {
+  it('draws a wrong label for every row, never the true one, covering every other label', () => {
+    const labels = Int32Array.from({ length: 20_000 }, (_, i) => i % 10);
+    const wrong = wrongLabels(labels, 10, new Rng(3).fork('rule'));
+    expect(wrong.every((w, i) => w !== labels[i] && w >= 0 && w < 10)).toBe(true);
+    const seen = new Set(Array.from(wrong).filter((_, i) => labels[i] === 4));
+    expect(seen.size).toBe(9);
+    // Two labels: the wrong one is always the other.
+    expect(Array.from(wrongLabels(Int32Array.from([0, 1, 1, 0]), 2, new Rng(0)))).toEqual([1, 0, 0, 1]);
+    // The same stream gives the same labels.
+    expect(Array.from(wrongLabels(labels, 10, new Rng(3).fork('rule')))).toEqual(Array.from(wrong));
+  });
+
+  it('prepares a chunk as [positive; negative; neutral] rows with the label over the first inputs', () => {
+    const spec = parseModelSpec('5-3-3 hidden=relu,normalize');
+    const x = tf.tensor2d([[9, 9, 9, 0.5, 0.7], [9, 9, 9, 0.1, 0.2]]);
+    const y = tf.tensor2d([[0, 0, 1], [1, 0, 0]]);
+    const chunk: Chunk = { indices: null, x, y, weights: tf.tensor1d([0.5, 0.5]) };
+    const network = Network.fromParameters(spec, initialParameters(spec, new Rng(0), ffRule), 'test', ffRule);
+    const prepared = ffRule.prepareChunk!(chunk, { network, rng: new Rng(1) });
+    const rows = prepared.chunk.x.arraySync() as number[][];
+    expect(rows.length).toBe(6);
+    const close = (row: number[], want: number[]) => want.forEach((v, k) => expect(row[k]).toBeCloseTo(v, 6));
+    close(rows[0], [0, 0, 1, 0.5, 0.7]);
+    close(rows[1], [1, 0, 0, 0.1, 0.2]);
+    // The negatives carry another label than the row's own.
+    expect(rows[2].slice(0, 3)).not.toEqual([0, 0, 1]);
+    expect(rows[3].slice(0, 3)).not.toEqual([1, 0, 0]);
+    expect(rows[2].slice(0, 3).reduce((s, v) => s + v)).toBe(1);
+    rows.slice(4).forEach((r) => r.slice(0, 3).forEach((v) => expect(v).toBeCloseTo(1 / 3, 6)));
+    expect(values(prepared.chunk.context!.sign)).toEqual([1, 1, -1, -1, 0, 0]);
+    expect(values(prepared.chunk.context!.ffWeights)).toEqual([0.25, 0.25, 0.25, 0.25, 0, 0]);
+    // The read-out (output block) learns from the neutral rows alone.
+    expect(values(prepared.chunk.weights)).toEqual([0, 0, 0, 0, 0.5, 0.5]);
+    expect(Array.from(trueLabels(prepared.chunk.y))).toEqual([2, 0, 2, 0, 2, 0]);
+    prepared.release();
+    network.dispose();
+  });
+});
+
+describe('Forward-Forward: prediction over labels', () => {
+  // Block 0: unit 0 = relu(label0 + x2 - 0.5), unit 1 = relu(label1 + x3 - 0.5); block 1 the identity.
+  const spec = parseModelSpec('4-2-2-2 hidden=relu,normalize');
+  const params: ParameterMap = {
+    'blocks.0.weight': { shape: [2, 4], data: Float32Array.from([1, 0, 1, 0, 0, 1, 0, 1]) },
+    'blocks.0.bias': { shape: [2], data: Float32Array.from([-0.5, -0.5]) },
+    'blocks.1.weight': { shape: [2, 2], data: Float32Array.from([1, 0, 0, 1]) },
+    'blocks.1.bias': { shape: [2], data: Float32Array.from([0, 0]) },
+    'blocks.2.weight': { shape: [2, 2], data: Float32Array.from([1, 0, 0, 1]) },
+    'blocks.2.bias': { shape: [2], data: Float32Array.from([0, 0]) },
+  };
+  const x = () => tf.tensor2d([[0, 0, 0.9, 0.1], [0, 0, 0.1, 0.8]]);
+
+  it('sums the goodness of every block for each label and picks the highest', () => {
+    const rule = forwardForward({ goodnessBlocks: 'all' });
+    const network = Network.fromParameters(spec, params, 'test', rule);
+    // Row 0, label 0: a = [1.4, 0], mean square 0.98; label 1: a = [0.4, 0.6], 0.26. Block 1 reads unit rows: 0.5 each.
+    // Row 1, label 0: a = [0.6, 0.3], 0.225; label 1: a = [0, 1.3], 0.845.
+    const scores = rule.predict!(network, x())!;
+    const want = [0.98 + 0.5, 0.26 + 0.5, 0.225 + 0.5, 0.845 + 0.5];
+    values(scores).forEach((s, k) => expect(s).toBeCloseTo(want[k], 5));
+    expect(accuracyOf(scores, tf.tensor2d([[1, 0], [0, 1]])).dataSync()[0]).toBe(1);
+    network.dispose();
+  });
+
+  it("counts all but the first block by default (the paper's choice), and the read-out when asked", () => {
+    const network = Network.fromParameters(spec, params, 'test', ffRule);
+    values(ffRule.predict!(network, x())!).forEach((s) => expect(s).toBeCloseTo(0.5, 5));
+    network.dispose();
+    const readout = forwardForward({ predict: 'readout' });
+    const net2 = Network.fromParameters(spec, params, 'test', readout);
+    expect(readout.predict!(net2, x())).toBeNull();
+    // The read-out sees the neutral label: unit 0 = relu(0.5 + x2 - 0.5) = x2.
+    const input = values(net2.dataInput(x()));
+    expect(input.slice(0, 4)).toEqual([0.5, 0.5, expect.closeTo(0.9, 6), expect.closeTo(0.1, 6)]);
+    net2.dispose();
+  });
+});
+
+describe('Forward-Forward: training', () => {
+  it('learns signed_xor under local-parallel and local-sequential, the label appended to the points (block 0 reads 2 + 2 numbers)', async () => {
+    const rule = forwardForward({ embed: 'append', goodnessBlocks: 'all' });
+    // One 0/1 output: two labels to embed.
+    const spec = parseModelSpec('4-32-32-1 hidden=relu,normalize');
+    const start = seededStart(0, spec, { dataset: 'signed_xor' }, rule);
+    expect(start.parameters['blocks.0.weight'].shape).toEqual([32, 4]);
+    expect(Object.keys(start.parameters).sort()).toEqual(['blocks.0.bias', 'blocks.0.weight', 'blocks.1.bias', 'blocks.1.weight', 'blocks.2.bias', 'blocks.2.weight']);
+    for (const schedule of ['local-parallel', 'local-sequential']) {
+      const run = new Run({ schedule, rule: 'ff', ruleOptions: { ffEmbed: 'append', ffGoodnessBlocks: 'all' }, spec, ...start, epochs: schedule === 'local-parallel' ? 30 : 15, step: 'batch', batchSize: 50, optimizer: { name: 'adam', lr: 0.03 } });
+      const end = await run.complete();
+      expect(run.options.ruleOptions).toMatchObject({ embed: 'append', goodnessBlocks: 'all', threshold: 2 });
+      // Chance is 1/2; FF reaches 0.97 in 40 epochs of 64-unit blocks here.
+      expect(end.testAccuracy).toBeGreaterThan(0.85);
+      run.dispose();
+    }
+  }, 120_000);
+
+  it('refuses what it cannot train, in one line each', () => {
+    const spec = parseModelSpec('4-8-1 hidden=relu,normalize');
+    const start = seededStart(0, spec, { dataset: 'circles' }, ffRule);
+    const make = (over: Record<string, unknown>) => () => new Run({ schedule: 'local-parallel', rule: 'ff', ruleOptions: { ffEmbed: 'append' }, spec, ...start, epochs: 1, ...over });
+    expect(make({ schedule: 'backprop' })).toThrow(/rule ff trains each block from its own goodness, which backprop ignores/);
+    expect(make({ schedule: 'local-gated' })).toThrow(LocalpropError);
+    expect(make({ ruleOptions: {} })).toThrow(/has 2 input\(s\) and 1 output\(s\) but the model 4-8-1 takes 4/);
+    expect(make({ ruleOptions: { ffEmbed: 'append', ffGoodness: 'max' } })).toThrow(/--ff-goodness must be one of sum, mean/);
+    const unnormalised = parseModelSpec('4-8-1 hidden=relu');
+    expect(() => new Run({ schedule: 'local-parallel', rule: 'ff', ruleOptions: { ffEmbed: 'append' }, spec: unnormalised, ...seededStart(0, unnormalised, { dataset: 'circles' }, ffRule), epochs: 1 })).toThrow(/add normalize to the hidden blocks/);
+  });
+});
