@@ -9,8 +9,10 @@ import { mnistCurves, renderMnistReport } from '../studies/mnist-report.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import { check } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
+import { RULES_STUDY, runRulesStudy, type RulesRunRecord } from '../studies/rules-study.js';
+import { renderRulesReport } from '../studies/rules-report.js';
 
-export const EXPERIMENTS = ['gated', 'mnist'];
+export const EXPERIMENTS = ['gated', 'mnist', 'rules'];
 
 /** A few seconds' version of the study, to check the pipeline end to end. */
 const QUICK: GatedStudyPlan = { ...GATED_STUDY, datasets: ['signed_xor', 'spiral'], seeds: [0, 1], sweepSeeds: [100], sweep: GATED_STUDY.sweep.slice(0, 3), epochs: 4 };
@@ -28,6 +30,7 @@ export async function runExperimentCommand(
 ): Promise<string> {
   check(EXPERIMENTS.includes(name), `unknown experiment "${name}"; choose one of: ${EXPERIMENTS.join(', ')}`);
   if (name === 'mnist') return runMnistCommand(options, evaluator);
+  if (name === 'rules') return runRulesCommand(options, evaluator);
   const json = join(options.out, 'gated.json');
   let result: GatedStudyResult;
   if (options.renderOnly) {
@@ -60,6 +63,48 @@ export interface ExperimentCommandOptions {
   datasets?: string[];
   /** mnist: local-parallel on a pipeline of this many threads. */
   workers?: number;
+  /** rules: the rows to run (default the shared ones). */
+  rows?: string[];
+}
+
+/**
+ * `localprop experiment rules`: the rows of the rules study (default: the
+ * shared budget; `--rows all`, `published` or names) that have no record in
+ * `rules-runs/` yet, then `rules.md` and the index. `--quick` trains 1 epoch
+ * on 1000 images, into records of their own.
+ */
+async function runRulesCommand(options: ExperimentCommandOptions, evaluator: TestEvaluator | undefined): Promise<string> {
+  const datasets = options.datasets ?? ['mnist', 'fashion-mnist'];
+  datasets.forEach((d) => check(d === 'mnist' || d === 'fashion-mnist', `--datasets takes mnist and/or fashion-mnist, got "${d}"`));
+  const wanted = options.rows ?? ['shared'];
+  const rows = RULES_STUDY.filter((r) => wanted.includes('all') || wanted.includes(r.part) || wanted.includes(r.id));
+  const known = ['all', 'shared', 'published', ...RULES_STUDY.map((r) => r.id)];
+  wanted.forEach((w) => check(known.includes(w), `--rows takes all, shared, published or row names (${RULES_STUDY.map((r) => r.id).join(', ')}); got "${w}"`));
+  const folder = join(options.out, 'rules-runs');
+  const file = (key: string) => join(folder, `${key}.json`);
+  if (!options.renderOnly) {
+    const started = Date.now();
+    await runRulesStudy(rows, datasets, {
+      quick: options.quick,
+      evaluator,
+      done: (key) => existsSync(file(key)),
+      save: (key, record) => writeJsonAtomic(file(key), record),
+      progress: (m) => {
+        if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+      },
+    });
+  }
+  const records = existsSync(folder)
+    ? readdirSync(folder)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as RulesRunRecord)
+    : [];
+  const discussionFile = join(options.out, 'rules.discussion.md');
+  const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : null;
+  const page = join(options.out, 'rules.md');
+  writeFileAtomic(page, renderRulesReport(RULES_STUDY, records, ['mnist', 'fashion-mnist'], `npx localprop experiment rules --out ${options.out}`, discussion));
+  writeResultsIndex(options.out);
+  return page;
 }
 
 /**

@@ -189,8 +189,8 @@ function program(): Command {
   p.command('schedules').description('list the registered schedules (which blocks learn, on what, when)').action(schedules);
   p.command('rules').description('list the registered learning rules (what hidden blocks learn from)').action(rules);
   p.command('experiment')
-    .description('run a registered experiment and write its results page (experiments: gated, mnist)')
-    .argument('<name>', 'the experiment: gated or mnist')
+    .description('run a registered experiment and write its results page (experiments: gated, mnist, rules)')
+    .argument('<name>', 'the experiment: gated, mnist or rules')
     .option('--out <dir>', 'folder of the results pages', 'docs/results')
     .option('--quick', 'a few seconds\' version, to check the pipeline')
     .option('--quiet', 'no progress lines')
@@ -199,9 +199,10 @@ function program(): Command {
     .option('--part <which>', 'mnist: small (every schedule, 784-256-256-256-10, 3 seeds), large (784-1024-1024-1024-10) or all (default)')
     .option('--datasets <names>', 'mnist: mnist, fashion-mnist or both (default both)')
     .option('--workers <n>', 'mnist: train local-parallel on a pipeline of n threads (same results, sooner)')
-    .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string }) => {
+    .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names')
+    .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string; rows?: string }) => {
       await useBackend('wasm');
-      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers: opts.workers === undefined ? undefined : Number(opts.workers) };
+      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers: opts.workers === undefined ? undefined : Number(opts.workers), rows: opts.rows?.split(',').map((r) => r.trim()) };
       const page = await withEvaluator({ evalThread: opts.renderOnly ? 'off' : opts.evalThread }, (evaluator) => runExperimentCommand(name, run, evaluator));
       process.stdout.write(`wrote ${page}\n`);
     });

@@ -1,0 +1,176 @@
+import { parseModelSpec } from '../model/spec.js';
+import type { TestEvaluator } from '../train/evaluation.js';
+import type { RunOptions } from '../train/run.js';
+import { experimentRuns } from '../experiment/experiment.js';
+
+/**
+ * The rules study: every learning rule on the same model, data and budget
+ * (the shared rows), and the published Forward-Forward and DFA
+ * configurations as rows of their own. Every row is one run of one seed.
+ */
+export interface RulesRow {
+  /** Names the row in records and on the page. */
+  id: string;
+  /** shared: the common budget; published: a paper's or a repository's configuration. */
+  part: 'shared' | 'published';
+  /** What the row is, for the page. */
+  label: string;
+  rule: string;
+  schedule: string;
+  model: string;
+  /** Training examples used (the first ones, file order); all 60,000 when absent. The test set is always all 10,000. */
+  trainRows?: number;
+  training: Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'rule' | 'decoders'>;
+  /** The published test error (%) this row is compared with, and where it is from. */
+  published?: { error: number; source: string };
+}
+
+/**
+ * The shared budget, the same for every rule: 784-500-500-10 with ReLU and
+ * length-normalised hidden blocks (Forward-Forward needs the normalisation;
+ * the others get it too, so the model is the same), the first 10,000
+ * training images, 5 epochs of batch-100 Adam, seed 0. Each rule has the
+ * learning rate it is usually run with (no sweep was done): 1e-3 for
+ * back-propagation, the decoder rule and DFA, 0.01 for Forward-Forward,
+ * whose loss moves slowly at 1e-3.
+ */
+export const SHARED_MODEL = '784-500-500-10 hidden=relu,normalize';
+const SHARED: RunOptions['epochs'] = 5;
+const SHARED_ROWS = 10_000;
+const shared = (lr: number, extra: Partial<RulesRow['training']> = {}): RulesRow['training'] => ({ epochs: SHARED, step: 'batch', batchSize: 100, optimizer: { name: 'adam', lr }, hiddenLoss: 'ce', ...extra });
+
+export const RULES_STUDY: RulesRow[] = [
+  { id: 'backprop', part: 'shared', label: 'back-propagation', rule: 'decoder', schedule: 'backprop', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
+  { id: 'decoder', part: 'shared', label: "Mertens' decoder rule, local-parallel", rule: 'decoder', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
+  { id: 'ff', part: 'shared', label: 'Forward-Forward, local-parallel, goodness of both blocks (mean of squares, θ 2)', rule: 'ff', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(0.01, { ruleOptions: { ffGoodnessBlocks: 'all' } }) },
+  { id: 'dfa', part: 'shared', label: 'DFA, local-parallel', rule: 'dfa', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
+  {
+    id: 'ff-paper',
+    part: 'published',
+    label: 'Forward-Forward, the paper: 4×2000 ReLU, 60 epochs (our Adam, batch 100, mean goodness θ 1 ≡ sum with θ = units; the paper sums all but the first block)',
+    rule: 'ff',
+    schedule: 'local-parallel',
+    model: '784-2000-2000-2000-2000-10 hidden=relu,normalize',
+    training: { epochs: 60, step: 'batch', batchSize: 100, optimizer: { name: 'adam', lr: 1e-3 }, hiddenLoss: 'ce', evalEvery: 10, ruleOptions: { ffThreshold: 1 } },
+    published: { error: 1.36, source: 'Hinton 2022 (Matlab code: 1.47, as loeweX reports)' },
+  },
+  {
+    id: 'ff-loewex',
+    part: 'published',
+    label: "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3, read-out prediction (no peer normalisation; read-out on the last block only)",
+    rule: 'ff',
+    schedule: 'local-parallel',
+    model: '784-1000-1000-1000-10 hidden=relu,normalize',
+    training: { epochs: 100, step: 'batch', batchSize: 100, optimizer: { name: 'sgd', lr: 1e-3, momentum: 0.9 }, hiddenLoss: 'ce', evalEvery: 10, ruleOptions: { ffThreshold: 1, ffPredict: 'readout' } },
+    published: { error: 1.45, source: 'loeweX/Forward-Forward' },
+  },
+  {
+    id: 'ff-mohammadpz',
+    part: 'published',
+    label: "Forward-Forward, mohammadpz's setup: 784-500-500, each block 1000 full-batch Adam steps on 50,000 images, lr 0.03, θ 2, goodness of both blocks (our negatives never equal the true label)",
+    rule: 'ff',
+    schedule: 'local-sequential',
+    model: '784-500-500-10 hidden=relu,normalize',
+    trainRows: 50_000,
+    training: { epochs: 1000, step: 'epoch', batchSize: 50_000, optimizer: { name: 'adam', lr: 0.03 }, hiddenLoss: 'ce', evalEvery: 100, ruleOptions: { ffGoodnessBlocks: 'all', ffReadout: 'off' } },
+    published: { error: 6.84, source: 'mohammadpz/pytorch_forward_forward' },
+  },
+  {
+    id: 'dfa-paper',
+    part: 'published',
+    label: 'DFA, the paper: 2×800 tanh, sigmoid outputs with binary cross-entropy, RMSprop lr 1e-4, batch 64, 300 epochs (no early stop at zero training error)',
+    rule: 'dfa',
+    schedule: 'local-parallel',
+    model: '784-800-800-10 hidden=tanh out=sigmoid loss=bce',
+    training: { epochs: 300, step: 'batch', batchSize: 64, optimizer: { name: 'rmsprop', lr: 1e-4 }, hiddenLoss: 'bce', evalEvery: 10 },
+    published: { error: 1.74, source: 'Nøkland 2016, Table 1 (MNIST, 2×800 tanh, DFA), as we read it' },
+  },
+];
+
+/** What one finished run leaves: enough for the page and for reruns to skip it. */
+export interface RulesRunRecord {
+  dataset: string;
+  row: string;
+  rule: string;
+  schedule: string;
+  model: string;
+  seed: number;
+  epochs: number;
+  trainRows: number;
+  testError: number;
+  testLoss: number;
+  /** Each hidden block's accuracy on the test set at the last scored epoch (decoder or probe). */
+  blockAccuracy: number[];
+  /** Training wall time of the run (its loop and evaluations). */
+  seconds: number;
+  /** Optimizer steps the run took (all blocks' steps of a mini-batch count as one). */
+  steps: number;
+  quick?: boolean;
+}
+
+/** The record's file name: one file a run, so a stopped study keeps what it finished. */
+export function rulesRunKey(dataset: string, row: RulesRow, seed: number, quick: boolean): string {
+  return `${dataset}-${row.id}-seed${seed}${quick ? '-quick' : ''}`;
+}
+
+/** The quick version of a row: 1000 training images, one epoch, evaluated once. */
+export function quickRow(row: RulesRow): RulesRow {
+  return { ...row, trainRows: 1000, training: { ...row.training, epochs: 1, evalEvery: undefined } };
+}
+
+/**
+ * Runs every (dataset, row) that `done` does not hold yet, one at a time,
+ * saving each record as it finishes. Seed 0.
+ */
+export async function runRulesStudy(
+  rows: RulesRow[],
+  datasets: string[],
+  options: { quick: boolean; evaluator?: TestEvaluator; done: (key: string) => boolean; save: (key: string, record: RulesRunRecord) => void; progress: (m: string) => void },
+): Promise<void> {
+  const seed = 0;
+  for (const dataset of datasets) {
+    for (const planned of rows) {
+      const row = options.quick ? quickRow(planned) : planned;
+      const key = rulesRunKey(dataset, row, seed, options.quick);
+      if (options.done(key)) continue;
+      const trainRows = row.trainRows ?? 60_000;
+      const config = {
+        // The limit cuts the test set too: at 10,000 or more it keeps all of it (--quick scores 1000).
+        data: { dataset, options: row.trainRows ? { limit: row.trainRows } : {} },
+        spec: parseModelSpec(row.model),
+        schedules: [row.schedule],
+        seeds: [seed],
+        decoders: ['learned' as const],
+        rules: [row.rule],
+        training: { ...row.training, testEvaluator: options.evaluator },
+      };
+      options.progress(`${key}: started`);
+      for (const run of experimentRuns(config)) {
+        let last: number[] = [];
+        const end = await run.complete((e) => {
+          if (e.type === 'epoch') {
+            last = e.blockAccuracy;
+            if (e.evaluatedAt === undefined || e.evaluatedAt === e.epoch) options.progress(`${key}: epoch ${e.epoch}/${e.epochs} test error ${(100 * (1 - e.testAccuracy)).toFixed(2)}% (${e.seconds.toFixed(0)} s)`);
+          }
+        });
+        const batches = row.training.step === 'epoch' ? 1 : Math.ceil(trainRows / (row.training.batchSize ?? 100));
+        options.save(key, {
+          dataset,
+          row: row.id,
+          rule: row.rule,
+          schedule: row.schedule,
+          model: row.model,
+          seed,
+          epochs: end.epochs,
+          trainRows,
+          testError: 1 - end.testAccuracy,
+          testLoss: end.testLoss,
+          blockAccuracy: last.slice(0, -1),
+          seconds: end.seconds,
+          steps: end.epochs * batches,
+          ...(options.quick ? { quick: true } : {}),
+        });
+      }
+    }
+  }
+}
