@@ -11,6 +11,7 @@ import { seededStart } from '../../src/experiment/seeded.js';
 import { Run } from '../../src/train/run.js';
 import { LocalpropError } from '../../src/util/errors.js';
 import type { Chunk } from '../../src/train/session.js';
+import { decodeRunCheckpoint, encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -154,4 +155,31 @@ describe('Forward-Forward: training', () => {
     const unnormalised = parseModelSpec('4-8-1 hidden=relu');
     expect(() => new Run({ schedule: 'local-parallel', rule: 'ff', ruleOptions: { ffEmbed: 'append' }, spec: unnormalised, ...seededStart(0, unnormalised, { dataset: 'circles' }, ffRule), epochs: 1 })).toThrow(/add normalize to the hidden blocks/);
   });
+});
+
+describe('Forward-Forward: stopping and continuing', () => {
+  it('resumes from a run checkpoint to the weights and scores of the run never stopped (negatives stream included, --eval-every 2)', async () => {
+    const spec = parseModelSpec('4-16-16-1 hidden=relu,normalize');
+    const start = seededStart(0, spec, { dataset: 'signed_xor' }, ffRule);
+    const options = { schedule: 'local-parallel', rule: 'ff', ruleOptions: { ffEmbed: 'append' }, spec, ...start, epochs: 5, evalEvery: 2, step: 'batch' as const, batchSize: 100, optimizer: { name: 'adam' as const, lr: 0.01 } };
+    const straight = new Run(options);
+    const events: unknown[] = [];
+    await straight.complete((e) => e.type === 'epoch' && events.push({ ...e, seconds: 0 }));
+    const stopped = new Run(options);
+    let bytes: Uint8Array | undefined;
+    for await (const e of stopped) {
+      if (e.type === 'epoch' && e.epoch === 2) {
+        bytes = encodeRunCheckpoint(stopped.checkpoint());
+        break;
+      }
+    }
+    const resumed = new Run({ ...options, resumeFrom: decodeRunCheckpoint(bytes!, 'test') });
+    const again: unknown[] = [];
+    await resumed.complete((e) => e.type === 'epoch' && again.push({ ...e, seconds: 0 }));
+    expect(again).toEqual(events);
+    expect(resumed.network.toParameters()).toEqual(straight.network.toParameters());
+    // Epochs 1, 3 and 5 are scored; 2 and 4 carry the scores before them.
+    expect((events as { evaluatedAt: number }[]).map((e) => e.evaluatedAt)).toEqual([1, 1, 3, 3, 5]);
+    [straight, stopped, resumed].forEach((r) => r.dispose());
+  }, 60_000);
 });
