@@ -115,7 +115,7 @@ export function blockGrid(network: Network, block: number, hiddenLoss: LossName,
   const blocks = network.blocks.length;
   check(Number.isInteger(block) && block >= 0 && block < blocks, `block ${block} does not exist; the network has blocks 0-${blocks - 1}`);
   if (block === blocks - 1) return networkGrid(network, area, size);
-  return evaluateGrids(area, size, (x) => [readProbe(network, block, network.encode(x, block + 1), hiddenLoss)])[0];
+  return evaluateGrids(area, size, (x) => [readProbe(network, block, network.encode(network.dataInput(x), block + 1), hiddenLoss)])[0];
 }
 
 /**
@@ -126,7 +126,7 @@ export function blockGrid(network: Network, block: number, hiddenLoss: LossName,
 export function allBlockGrids(network: Network, hiddenLoss: LossName, area: GridArea, size: number): BoundaryGrid[] {
   checkTwoD(network);
   return evaluateGrids(area, size, (x) => {
-    let h = x;
+    let h = network.dataInput(x);
     return network.blocks.map((block) => {
       h = block.apply(h);
       return block.isOutput ? h : readProbe(network, block.index, h, hiddenLoss);
@@ -146,7 +146,9 @@ function readProbe(network: Network, block: number, h: tf.Tensor2D, hiddenLoss: 
 }
 
 function checkTwoD(network: Network): void {
-  check(network.spec.layers[0] === 2, `boundaries are drawn for 2-D inputs only; this model takes ${network.spec.layers[0]}`);
+  // A rule may feed block 0 more than the point (Forward-Forward appends the label): the data's width counts.
+  const inputs = network.rule.dataInputs?.(network.spec) ?? network.spec.layers[0];
+  check(inputs === 2, `boundaries are drawn for 2-D inputs only; this model takes ${inputs}`);
 }
 
 /**

@@ -113,7 +113,8 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
   const rule: LocalRule = {
     name: 'ff',
     description: "Forward-Forward: each block's goodness high on positive, low on negative labelled data (Hinton 2022)",
-    options: { ...o },
+    // Under the run options' own names, so a thread or a resumed run given these options makes the same rule.
+    options: { ffThreshold: o.threshold, ffGoodness: o.goodness, ffEmbed: o.embed, ffPredict: o.predict, ffReadout: o.readout ? 'on' : 'off', ffGoodnessBlocks: o.goodnessBlocks },
     fitsProbes: true,
     tensors: () => [],
     initialize: () => ({}),

@@ -10,6 +10,7 @@ import { Rng } from '../../src/util/rng.js';
 import { seededStart } from '../../src/experiment/seeded.js';
 import { Run } from '../../src/train/run.js';
 import { LocalpropError } from '../../src/util/errors.js';
+import { configuredRule } from '../../src/rules/registry.js';
 import type { Chunk } from '../../src/train/session.js';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
 
@@ -137,7 +138,9 @@ describe('Forward-Forward: training', () => {
     for (const schedule of ['local-parallel', 'local-sequential']) {
       const run = new Run({ schedule, rule: 'ff', ruleOptions: { ffEmbed: 'append', ffGoodnessBlocks: 'all' }, spec, ...start, epochs: schedule === 'local-parallel' ? 30 : 15, step: 'batch', batchSize: 50, optimizer: { name: 'adam', lr: 0.03 } });
       const end = await run.complete();
-      expect(run.options.ruleOptions).toMatchObject({ embed: 'append', goodnessBlocks: 'all', threshold: 2 });
+      expect(run.options.ruleOptions).toEqual({ ffEmbed: 'append', ffGoodnessBlocks: 'all', ffThreshold: 2, ffGoodness: 'mean', ffPredict: 'goodness', ffReadout: 'on' });
+      // The recorded options make the same rule again (what the evaluation thread and a resumed run do).
+      expect(configuredRule('ff', run.options.ruleOptions).options).toEqual(run.options.ruleOptions);
       // Chance is 1/2; FF reaches 0.97 in 40 epochs of 64-unit blocks here.
       expect(end.testAccuracy).toBeGreaterThan(0.85);
       run.dispose();
