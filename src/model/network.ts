@@ -90,17 +90,24 @@ export class Network {
       blocks.push(new Block(i, w, b, i === n - 1, spec));
     }
     const ruleVariables: [RuleTensor, tf.Variable, number][] = [];
-    const rules = hiddenBlocks(spec).map((i) => {
-      const named: Record<string, tf.Variable> = {};
-      for (const t of rule.tensors(spec, i)) {
-        const v = variableFrom(toInternal(t, params[t.name]), t.name);
-        named[t.name] = v;
-        ruleVariables.push([t, v, i]);
-      }
-      return rule.bind(spec, i, named);
-    });
-    networkCount++;
-    return new Network(spec, blocks, rule, rules, ruleVariables);
+    try {
+      const rules = hiddenBlocks(spec).map((i) => {
+        const named: Record<string, tf.Variable> = {};
+        for (const t of rule.tensors(spec, i)) {
+          const v = variableFrom(toInternal(t, params[t.name]), t.name);
+          named[t.name] = v;
+          ruleVariables.push([t, v, i]);
+        }
+        return rule.bind(spec, i, named);
+      });
+      return new Network(spec, blocks, rule, rules, ruleVariables);
+    } catch (e) {
+      // A rule may refuse the spec when bound: free what was made, so the names can be taken again.
+      [...blocks.flatMap((b) => b.variables), ...ruleVariables.map(([, v]) => v)].forEach((v) => v.dispose());
+      throw e;
+    } finally {
+      networkCount++;
+    }
   }
 
   get outputSize(): number {

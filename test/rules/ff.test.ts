@@ -145,7 +145,7 @@ describe('Forward-Forward: training', () => {
       expect(end.testAccuracy).toBeGreaterThan(0.85);
       run.dispose();
     }
-  }, 120_000);
+  }, 240_000);
 
   it('refuses what it cannot train, in one line each', () => {
     const spec = parseModelSpec('4-8-1 hidden=relu,normalize');
@@ -184,5 +184,5 @@ describe('Forward-Forward: stopping and continuing', () => {
     // Epochs 1, 3 and 5 are scored; 2 and 4 carry the scores before them.
     expect((events as { evaluatedAt: number }[]).map((e) => e.evaluatedAt)).toEqual([1, 1, 3, 3, 5]);
     [straight, stopped, resumed].forEach((r) => r.dispose());
-  }, 60_000);
+  }, 240_000);
 });
