@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../src/engine/backend.js';
+import { tf, useBackend } from '../../src/engine/backend.js';
 import { dfaRule } from '../../src/rules/dfa.js';
 import { decoderRule } from '../../src/rules/decoder.js';
 import { parseModelSpec } from '../../src/model/spec.js';
@@ -117,5 +117,23 @@ describe('direct feedback alignment', () => {
     const last = accuracies[accuracies.length - 1];
     expect(last.slice(0, 2).every((v) => Number.isFinite(v) && v > 1 / 3)).toBe(true);
     run.dispose();
+  }, 240_000);
+});
+
+describe('rules that prepare their chunks', () => {
+  it.each([
+    ['dfa', 'local-parallel', '2-8-8-3 hidden=tanh', {}],
+    ['ff', 'local-parallel', '5-8-8-3 hidden=relu,normalize', { ffEmbed: 'append' }],
+    ['ff', 'local-sequential', '5-8-8-3 hidden=relu,normalize', { ffEmbed: 'append', ffReadout: 'off' }],
+  ] as const)('%s under %s leaves no tensor behind, in either step mode, with dropout', async (rule, schedule, model, ruleOptions) => {
+    const s = parseModelSpec(model);
+    const start = seededStart(0, s, { dataset: 'spiral3' } as never, rule);
+    for (const step of ['epoch', 'batch'] as const) {
+      const before = tf.memory().numTensors;
+      const run = new Run({ schedule, rule, ruleOptions, spec: s, ...start, epochs: 2, step, dropout: 0.2, ...(step === 'batch' ? { optimizer: { name: 'adam', lr: 0.01 } } : {}) });
+      await run.complete();
+      run.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
   }, 240_000);
 });
