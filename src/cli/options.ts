@@ -59,6 +59,9 @@ export const oneOf =
     return s as T;
   };
 
+/** --report on|off, --no-report (commander's false) or a config file's true/false, as on or off. */
+const reportSwitch = (v: unknown, label: string): 'on' | 'off' => (typeof v === 'boolean' ? (v ? 'on' : 'off') : oneOf('on', 'off')(v, label));
+
 /** `--seeds 5` means seeds 0-4; `--seeds 0,3,7` a list. */
 export function parseSeeds(v: unknown, label = '--seeds'): number[] {
   if (typeof v === 'number' || (typeof v === 'string' && !v.includes(','))) {
@@ -109,7 +112,7 @@ const COMMON: OptionDef[] = [
   { key: 'gateSmoothing', flags: '--gate-smoothing <s>', help: 'local-gated: EMA factor of the drift (default 0.9)', parse: nonNegative },
   { key: 'gateFloor', flags: '--gate-floor <g>', help: 'local-gated: lowest gate; 0 lets a moving axis be ignored (default 0)', parse: nonNegative },
   { key: 'gateTarget', flags: '--gate-target <what>', help: "local-gated: scale the change of the weights reading each axis (weights, default), the block's by its mean gate (block), or temper Rprop's step-size shrink after sign flips (step-sizes)", parse: oneOf('weights', 'block', 'step-sizes') },
-  { key: 'workers', flags: '--workers <n>', help: 'train local-parallel on a pipeline of n threads, one group of blocks each (--step batch; the same results as one thread, see README)', parse: positiveInt },
+  { key: 'workers', flags: '--workers <n>', help: 'train local-parallel on a pipeline of n threads, one group of blocks each (--step batch; the same results as one thread, see docs/schedules.md)', parse: positiveInt },
   { key: 'evalThread', flags: '--eval-thread <on|off>', help: 'score the test set (and with --step batch the training loss) on a second thread while the epoch trains (same numbers; default on)', parse: oneOf('on', 'off') },
   { key: 'backend', flags: '--backend <name>', help: 'TF.js backend: wasm (default) or cpu', parse: text },
   { key: 'init', flags: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text },
@@ -117,7 +120,8 @@ const COMMON: OptionDef[] = [
   { key: 'out', flags: '--out <dir>', help: 'write config.json, results.json, one history file per run and the report into this folder; {time} in the name becomes the date and time', parse: text },
   { key: 'checkpointEvery', flags: '--checkpoint-every <k>', help: 'with --out: every k epochs, save the state of the run in progress into the folder, so --resume can continue it', parse: positiveInt },
   { key: 'resume', flags: '--resume <dir>', help: 'continue the stopped command whose --out folder is dir: give the same options; finished runs are read back, the stopped one continues from its checkpoint', parse: text },
-  { key: 'report', flags: '--report <on|off>', help: 'with --out: draw SVG and PNG pictures and report.html (default on)', parse: oneOf('on', 'off') },
+  { key: 'report', flags: '--no-report', help: 'with --out: no pictures, no report.html (the same as --report off)', parse: reportSwitch },
+  { key: 'report', flags: '--report <on|off>', help: 'with --out: draw SVG and PNG pictures and report.html (default on)', parse: reportSwitch },
   { key: 'gridSize', flags: '--grid-size <n>', help: "report: points a side of the network's final boundary (default 500, the seed's)", parse: gridSide },
   { key: 'blockGridSize', flags: '--block-grid-size <n>', help: "report: points a side of each block's boundary in the timeline (default 60, the seed's)", parse: gridSide },
   { key: 'snapshotEvery', flags: '--snapshot-every <k>', help: "report: take the boundaries every k epochs (default: about 20 frames a run)", parse: positiveInt },
@@ -128,12 +132,12 @@ const COMMON: OptionDef[] = [
 ];
 
 const COMPARE: OptionDef[] = [
-  { key: 'schedules', flags: '--schedules <names>', help: 'comma-separated schedules (default: all)', parse: list },
+  { key: 'schedules', flags: '--schedules <names>', help: 'comma-separated schedules (default: all, listed below)', parse: list },
   { key: 'seeds', flags: '--seeds <n|list>', help: '5 means seeds 0-4; 0,3,7 a list (default 5)', parse: (v, l) => parseSeeds(v, l) },
 ];
 
 const TRAIN: OptionDef[] = [
-  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required; see `localprop schedules`)', parse: text },
+  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required; every schedule is listed below and by `localprop schedules`)', parse: text },
   { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} must be a whole number ≥ 0`); return n; } },
   { key: 'save', flags: '--save <file.safetensors>', help: 'save the trained parameters', parse: text },
   { key: 'logEvery', flags: '--log-every <n>', help: 'print every n-th epoch (default: about 20 lines)', parse: positiveInt },

@@ -44,7 +44,7 @@ export interface RunOptions {
   hiddenLoss?: LossName;
   /**
    * Reproduce the seed's single optimizer: each block's step also steps the
-   * other blocks with zero gradients (see README, "The seed's optimizer quirk").
+   * other blocks with zero gradients (see docs/schedules.md, "Mertens' optimizer quirk").
    */
   zeroGradSteps?: boolean;
   /**
@@ -65,7 +65,7 @@ export interface RunOptions {
   /**
    * Trains local-parallel's epochs on other threads, one group of blocks
    * each (see {@link EpochPipeline}); same results, other timing. Ignored
-   * by the other schedules, which say so through {@link pipelineRefusal}.
+   * by the other schedules, which say so through `pipelineRefusal`.
    */
   pipeline?: EpochPipeline;
   /** Continue from this {@link Run.checkpoint} of a run with the same options (see {@link Run.resumeFrom}). */
@@ -73,7 +73,7 @@ export interface RunOptions {
   /**
    * Asks the run to stop (an `AbortSignal`, or anything with `aborted`):
    * it is read at every step boundary, and once it holds the run stops
-   * there with {@link RunStoppedError}; {@link Run.checkpoint} then gives the
+   * there with `RunStoppedError`; {@link Run.checkpoint} then gives the
    * state to continue from, mid-epoch included. With a signal the run lets
    * other tasks (a Ctrl-C handler) run between steps; without one it never
    * pauses.
@@ -226,6 +226,18 @@ interface LiveRun {
  * network is then the checkpoint's, not the one those events describe) and
  * then trains the remaining epochs to exactly the weights and numbers of a
  * run never stopped.
+ *
+ * @example
+ * ```ts
+ * await useBackend('wasm');
+ * const spec = parseModelSpec(MERTENS_MODEL);
+ * const run = new Run({ schedule: 'local-parallel', spec, ...seededStart(0, spec, { dataset: 'signed_xor' }) });
+ * for await (const event of run) {
+ *   if (event.type === 'epoch') console.log(event.epoch, event.testAccuracy, event.blockLosses);
+ * }
+ * console.log(run.result?.testAccuracy);
+ * run.dispose();
+ * ```
  */
 export class Run implements AsyncIterable<RunEvent> {
   readonly network: Network;
@@ -346,6 +358,7 @@ export class Run implements AsyncIterable<RunEvent> {
     return session.takeEpochLosses();
   }
 
+  /** Trains the run, yielding its start event, one event per epoch and the end event. */
   async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {
     check(!this.started, 'a run can be iterated only once; make a new Run to train again');
     this.started = true;

@@ -116,6 +116,7 @@ export class Session {
     return tf.tensor2d(this.blockDropout![block].dropoutMask(rows * units, p), [rows, units]);
   }
 
+  /** Blocks of the network. */
   get blockCount(): number {
     return this.network.blocks.length;
   }
@@ -486,6 +487,7 @@ export class Session {
     }
   }
 
+  /** Frees what the session holds on the backend (its data tensors and caches). */
   dispose(): void {
     this.disposeEpochLosses();
     this.outputLossCache?.perExample.dispose();
