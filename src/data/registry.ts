@@ -15,7 +15,7 @@ export interface DatasetOptions {
    * test examples (file order for files), for quick runs.
    */
   limit?: number;
-  /** Share of a 2-D set's points used for training (default 0.5: the seed's 1000 and 1000). */
+  /** Share of a 2-D set's points used for training (default 0.5: Mertens' 1000 and 1000). */
   trainShare?: number;
 }
 

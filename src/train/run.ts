@@ -18,7 +18,7 @@ import type { GateOptions } from '../modulators/gates.js';
 import { DEFAULT_RULE, resolveRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
 
-/** Everything one training run needs. Left-out options take the seed's protocol. */
+/** Everything one training run needs. Left-out options take Mertens' protocol (docs/mertens-protocol.md). */
 export interface RunOptions {
   schedule: string | Schedule;
   spec: ModelSpec;
@@ -109,7 +109,7 @@ export interface ResolvedRunOptions {
   dropout?: number;
 }
 
-/** The seed's batch size. */
+/** The batch size of Mertens' protocol. */
 export const DEFAULT_BATCH_SIZE = 100;
 
 /**

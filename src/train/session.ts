@@ -13,7 +13,7 @@ import type { DecoderMode } from './events.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { StepModulator } from '../modulators/modulator.js';
 
-/** How often the optimizer steps: once per epoch on the summed batch losses (the seed), or once per mini-batch. */
+/** How often the optimizer steps: once per epoch on the summed batch losses (Mertens' protocol), or once per mini-batch. */
 export type StepMode = 'epoch' | 'batch';
 
 /**
