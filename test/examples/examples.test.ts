@@ -26,6 +26,12 @@ const EXPECTED: Record<string, (stdout: string) => void> = {
     expect(accuracies.map(([s]) => s)).toEqual(['backprop', 'local-parallel']);
     for (const [, a] of accuracies) expect(a).toBeGreaterThan(0.8);
   },
+  'custom-rule.ts': (out) => {
+    const rows = [...out.matchAll(/^local-parallel · (\S+): test accuracy ([\d.]+) ± [\d.]+ over seeds 0, 1$/gm)];
+    expect(rows.map((m) => m[1])).toEqual(['decoder', 'biased-decoder']);
+    // Both rules learn signed_xor in 60 epochs of full-batch Rprop.
+    for (const m of rows) expect(Number(m[2])).toBeGreaterThan(0.95);
+  },
   'custom-dataset.ts': (out) => {
     const rows = [...out.matchAll(/^(\S+) +test accuracy ([\d.]+) ± [\d.]+ over seeds 0, 1$/gm)];
     expect(rows.map((m) => m[1])).toEqual(['backprop', 'local-sequential', 'local-parallel']);
