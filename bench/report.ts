@@ -28,7 +28,7 @@ export async function benchReport(file: string): Promise<string> {
     const config = experimentFrom({}, allScheduleNames(), parseSeeds(5), evaluator);
     const timed = async (report: boolean, k: number) => {
       const start = performance.now();
-      await runExperiment(config, { out: join(work, `${report ? 'on' : 'off'}${k}`), quiet: true, report: report ? { recorder: {}, lossScale: 'log', announce: false } : undefined });
+      await runExperiment(config, { out: join(work, `${report ? 'on' : 'off'}${k}`), quiet: true, report: report ? { recorder: {}, lossScale: 'log' } : undefined });
       return (performance.now() - start) / 1000;
     };
     const off: number[] = [];

@@ -1,81 +1,76 @@
 /**
- * localprop: train neural networks with local propagation.
+ * localprop: train neural networks with local learning rules, in Node and in
+ * a browser. Every block of a network learns from its own signal (by
+ * default a linear decoder to the target, as in Mertens' note) instead of
+ * a gradient back-propagated from the output.
  *
- * Everything exported here runs in Node and in a browser; files, processes
- * and threads live in the CLI (`localprop` command) only.
+ * - Plain arrays: {@link fit} and {@link Model}.
+ * - Runs and their events: {@link Run}, {@link seededStart}, {@link experimentRuns}.
+ * - Model specs, datasets, rules and schedules and their registries, backends,
+ *   checkpoints and the report's pictures.
+ *
+ * Building blocks beyond these live in `localprop/internal`.
+ *
+ * @module localprop
  */
-export { useBackend, DEFAULT_BACKEND, KNOWN_BACKENDS, tf } from './engine/backend.js';
-export { dense, denseFixedInput, linear } from './engine/dense.js';
 
-export { ACTIVATIONS, activate, mish, normalizeRows, LEAKY_RELU_SLOPE, type Activation } from './model/activations.js';
-export { parseModelSpec, modelSpecFrom, formatModelSpec, SEED_MODEL, LOSSES, type ModelSpec, type HiddenSpec, type LossName } from './model/spec.js';
-export { initialParameters, parameterShapes, checkParameters, cloneParameters, type ParameterMap, type PlainTensor } from './model/parameters.js';
-export { Network, Block } from './model/network.js';
-export { Decoder, decoderRule } from './rules/decoder.js';
-export { registerRule, getRule, listRules, DEFAULT_RULE } from './rules/registry.js';
-export type { LocalRule, BlockRule, RuleTensor, LocalLossInput } from './rules/rule.js';
+// Plain arrays in and out.
+export { fit, Model, type FitOptions, type Examples, type LabelledExamples } from './api/index.js';
 
-export { perExampleLoss, weightedLoss, meanLoss, BCE_LOG_FLOOR } from './losses/losses.js';
-export {
-  createOptimizer,
-  defaultLearningRate,
-  OPTIMIZERS,
-  Rprop,
-  Adam,
-  Rmsprop,
-  Sgd,
-  type Optimizer,
-  type OptimizerConfig,
-  type OptimizerName,
-} from './optim/index.js';
-export { BaseOptimizer } from './optim/optimizer.js';
-
-export { makeDataset, oneHot, classLabels, firstExamples, type Dataset } from './data/dataset.js';
-export { parseIdx, parseIdxImages, parseIdxLabels, idxDataset, isGzip, gunzipIfNeeded, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, type IdxArray, type IdxImages, type IdxDatasetOptions } from './data/idx.js';
-export { registerDataset, getDataset, listDatasets, buildDataset, type DatasetEntry, type DatasetOptions } from './data/registry.js';
-export { epochBatches, batchMeanWeights, type EpochBatches } from './data/batches.js';
-export { parseCsv, csvDatasets, type CsvOptions, type ParsedCsv } from './data/csv.js';
-
-export type { RunEvent, RunStartEvent, EpochEvent, RunEndEvent, RunIdentity, DecoderMode } from './train/events.js';
-export type { Schedule, EpochPlan } from './schedules/schedule.js';
-export { Session, type Chunk, type StepMode } from './train/session.js';
-export { evaluateNetwork, accuracyOf, ScoredSet, type Evaluation, type TestEvaluator } from './train/evaluation.js';
-export { Run, resolveRunOptions, DEFAULT_BATCH_SIZE, type RunOptions, type ResolvedRunOptions } from './train/run.js';
-export { registerSchedule, getSchedule, listSchedules } from './schedules/registry.js';
-export { backprop } from './schedules/backprop.js';
-export { localParallel } from './schedules/local-parallel.js';
-export { localSequential } from './schedules/local-sequential.js';
-
+// Runs and their events.
+export { Run, type RunOptions, type ResolvedRunOptions } from './train/run.js';
+export type { RunEvent, RunStartEvent, EpochEvent, RunEndEvent, RunIdentity, DecoderMode, GateMetrics } from './train/events.js';
 export { seededStart, type SeededStart } from './experiment/seeded.js';
-export { experimentRuns, experimentEpochs, checkExperiment, type ExperimentConfig, type DataSource } from './experiment/experiment.js';
-export { summarize, stats, type SummaryRow, type Stats } from './experiment/summary.js';
-export {
-  scheduleMemory,
-  experimentMemory,
-  activationBytes,
-  parameterBytes,
-  optimizerStateBytes,
-  scheduleStateBytes,
-  dataBytes,
-  BYTES_PER_NUMBER,
-  OPTIMIZER_STATE_TENSORS,
-  KEPT_PER_UNIT,
-  type ScheduleMemory,
-  type ExperimentMemory,
-  type MemoryOptions,
-} from './metrics/memory.js';
+export { experimentRuns, type ExperimentConfig, type DataSource } from './experiment/experiment.js';
+export { summarize, type SummaryRow, type Stats } from './experiment/summary.js';
+export { experimentMemory, type ExperimentMemory, type ScheduleMemory } from './metrics/memory.js';
 
-export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './io/safetensors.js';
+// Model specs and networks.
+export { parseModelSpec, modelSpecFrom, formatModelSpec, MERTENS_MODEL, LOSSES, type ModelSpec, type HiddenSpec, type LossName } from './model/spec.js';
+export { ACTIVATIONS, type Activation } from './model/activations.js';
+export { initialParameters, type ParameterMap, type PlainTensor } from './model/parameters.js';
+export { Network, type Block } from './model/network.js';
+export { createOptimizer, OPTIMIZERS, type Optimizer, type OptimizerConfig, type OptimizerName } from './optim/index.js';
+
+// Datasets.
+export { makeDataset, oneHot, classLabels, type Dataset } from './data/dataset.js';
+export { registerDataset, getDataset, listDatasets, buildDataset, type DatasetEntry, type DatasetOptions, type FirstLook } from './data/registry.js';
+export { parseCsv, csvDatasets, type CsvOptions, type ParsedCsv } from './data/csv.js';
+export { idxDataset, type IdxDatasetOptions } from './data/idx.js';
+
+// Learning rules (what a hidden block learns from) and their registration; a rule computes its loss with TF.js.
+export { registerRule, getRule, listRules } from './rules/registry.js';
+export { weightedLoss } from './losses/losses.js';
+export type { LocalRule, BlockRule, RuleTensor, LocalLossInput } from './rules/rule.js';
+export type { Decoder } from './rules/decoder.js';
+
+// Schedules and their registration.
+export { registerSchedule, getSchedule, listSchedules } from './schedules/registry.js';
+export type { Schedule, EpochPlan } from './schedules/schedule.js';
+export { Session, type Chunk, type StepMode, type SessionState } from './train/session.js';
+export type { PipelineRunOptions, PipelineState } from './train/pipeline.js';
+export type { StepModulator, StepAdjustment } from './modulators/modulator.js';
+export type { EpochBatches } from './data/batches.js';
+export type { GateOptions } from './modulators/gates.js';
+export type { EpochPipeline } from './train/pipeline.js';
+export type { TestEvaluator, Evaluation } from './train/evaluation.js';
+export type { VariableState } from './optim/optimizer.js';
+
+// Backends.
+export { useBackend, tf } from './engine/backend.js';
+
+// Checkpoints.
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointInfo } from './io/checkpoint.js';
 export { encodeRunCheckpoint, decodeRunCheckpoint } from './io/run-checkpoint.js';
-export type { RunCheckpoint } from './train/resume.js';
+export type { RunCheckpoint, PartialEpoch } from './train/resume.js';
 
-export { SEED_AREA, areaOf, gridInputs, gridPoint, networkGrid, blockGrid, readCell, type BoundaryGrid, type GridArea } from './report/grid.js';
-export { plasma, gridPixels, CATEGORY_COLORS } from './report/colors.js';
-export { encodePng, pngDataUrl } from './report/png.js';
-export { lineChart, type Series, type LineChartOptions } from './report/chart.js';
+// The report's pictures.
 export { ReportRecorder, type RecorderOptions, type RunRecord, type Frame } from './report/recorder.js';
 export { renderReport, type ReportMeta, type Figure, type RenderedReport } from './report/report.js';
+export type { LossScale } from './report/figures.js';
+export type { LabelledPoints } from './report/boundary.js';
+export { networkGrid, blockGrid, type BoundaryGrid, type GridArea } from './report/grid.js';
 
-export { LocalpropError, check } from './util/errors.js';
-export { Rng } from './util/rng.js';
+// Errors and randomness.
+export { LocalpropError } from './util/errors.js';
+export { Rng, type RngState } from './util/rng.js';

@@ -4,13 +4,11 @@ import { useBackend } from '../engine/backend.js';
 import { listDatasets } from '../data/registry.js';
 import { summarize } from '../experiment/summary.js';
 import { encodeCheckpoint } from '../io/checkpoint.js';
-import { formatModelSpec } from '../model/spec.js';
 import { getSchedule, listSchedules } from '../schedules/registry.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import type { ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerEvaluator } from '../node/worker-evaluator.js';
 import { registerImageDatasets } from '../node/image-datasets.js';
-import { formatMemoryLine } from '../metrics/memory.js';
 import { listRules } from '../rules/registry.js';
 import { importUserModules } from '../node/user-modules.js';
 import { memoryOf } from './results-extras.js';
@@ -23,7 +21,9 @@ import { outFolder, reportSettings } from './report-settings.js';
 import { allScheduleNames, experimentFrom, parseJson } from './setup.js';
 import { withPipeline } from './workers.js';
 import { InterruptedError, interruption } from './interrupt.js';
-import { formatSummary, formatTable } from './table.js';
+import { describeMemory, formatLoss, formatSummary, formatTable } from './table.js';
+import { compareHeader, ruleHelp, scheduleHelp } from './header.js';
+import { withFirstLook } from './first-look.js';
 import { runExperimentCommand } from './experiment.js';
 
 const VERSION = '0.1.0';
@@ -36,19 +36,24 @@ function scoredOnText(config: ExperimentConfig): string {
   return config.holdOut ? `metrics on a validation split (the last ${config.holdOut} training examples, not trained on), not the test set` : '';
 }
 
-function options(name: CommandName, cli: OptionValues): OptionValues {
-  const o = resolveOptions(
+/**
+ * A command's options: the flags over --config, then the dataset's
+ * first-look defaults for what neither gives (`note` names those taken).
+ */
+function options(name: CommandName, cli: OptionValues): { o: OptionValues; note?: string } {
+  const given = resolveOptions(
     name,
     cli,
     (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`),
     (configPath, file) => resolvePath(dirname(configPath), file),
   );
+  const { options: o, note } = withFirstLook(given, name);
   if (o.resume !== undefined) {
     // The stopped command's own --out (even one with {time} in it) named the folder that --resume names now.
     check(o.out === undefined || o.out === o.resume || String(o.out).includes('{time}'), `--resume ${String(o.resume)} continues in that folder, but --out names ${String(o.out)}; drop --out or give the same folder`);
     o.out = o.resume;
   }
-  return o;
+  return { o, note };
 }
 
 /** The checkpoint options of a command, for {@link runExperiment}. */
@@ -71,36 +76,49 @@ async function withEvaluator<T>(o: OptionValues, body: (evaluator: TestEvaluator
  * up. Only the command line can load code: a --config file (which may come
  * from a download or a sweep) cannot.
  */
-async function withImports(name: CommandName, cli: OptionValues): Promise<OptionValues> {
+async function withImports(name: CommandName, cli: OptionValues): Promise<{ o: OptionValues; note?: string }> {
   if (cli.import !== undefined) await importUserModules(resolveOptions(name, { import: cli.import }, () => ({})).import as string[]);
   return options(name, cli);
 }
 
 async function compare(cli: OptionValues): Promise<void> {
-  const o = await withImports('compare', cli);
+  const { o, note } = await withImports('compare', cli);
   await useBackend((o.backend as string | undefined) ?? 'wasm');
-  await withEvaluator(o, (evaluator) => compareWith(o, evaluator));
+  await withEvaluator(o, (evaluator) => compareWith(o, note, evaluator));
 }
 
-async function compareWith(o: OptionValues, evaluator: TestEvaluator | undefined): Promise<void> {
+async function compareWith(o: OptionValues, note: string | undefined, evaluator: TestEvaluator | undefined): Promise<void> {
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
   config.training.signal = interruption.signal;
-  await withPipeline(o, config, () => compareOn(o, config));
+  await withPipeline(o, config, () => compareOn(o, note, config));
 }
 
-async function compareOn(o: OptionValues, config: ExperimentConfig): Promise<void> {
-  const schedules = config.schedules;
+async function compareOn(o: OptionValues, note: string | undefined, config: ExperimentConfig): Promise<void> {
   if (!o.json && !o.quiet) {
-    process.stderr.write(`localprop compare: ${schedules.join(', ')} on ${'dataset' in config.data ? config.data.dataset : config.data.name}, model ${formatModelSpec(config.spec)}, seeds ${config.seeds.join(',')}, decoders ${config.decoders.join(',')}${config.holdOut ? `; ${scoredOnText(config)}` : ''}\n`);
+    const notes = [note, config.holdOut ? scoredOnText(config) : undefined].filter((n): n is string => n !== undefined);
+    process.stderr.write(compareHeader(config, notes) + '\n\n');
   }
-  const results = await runExperiment(config, { out: outFolder(o), report: reportSettings(o), quiet: o.quiet as boolean | undefined, configExtra: { command: 'compare', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION }, ...resumeOptions(o) });
-  if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
-  else process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n' + formatMemoryLine(memoryOf(config)) + '\n');
+  let report: string | undefined;
+  const results = await runExperiment(config, {
+    out: outFolder(o),
+    report: reportSettings(o),
+    quiet: o.quiet as boolean | undefined,
+    configExtra: { command: 'compare', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION },
+    onReport: (path) => (report = path),
+    ...resumeOptions(o),
+  });
+  if (o.json) {
+    process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
+    return;
+  }
+  process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n' + describeMemory(memoryOf(config)) + '\n');
+  if (report !== undefined) process.stdout.write(`\nPictures of every schedule and block: open ${report} in a browser.\n`);
 }
 
 async function train(cli: OptionValues): Promise<void> {
-  const o = await withImports('train', cli);
+  const { o, note } = await withImports('train', cli);
+  if (note !== undefined && !o.json && !o.quiet) process.stderr.write(`localprop train: ${note}\n`);
   check(o.schedule !== undefined, `name the schedule to train with --schedule (one of: ${allScheduleNames().join(', ')})`);
   getSchedule(o.schedule as string);
   await useBackend((o.backend as string | undefined) ?? 'wasm');
@@ -127,16 +145,18 @@ async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void>
   const set = config.holdOut ? 'val' : 'test';
   const header = ['epoch', 'block', 'train loss', `${set} loss`, `${set} acc`, 'seconds'];
   if (config.holdOut && !o.json) process.stderr.write(`localprop train: ${scoredOnText(config)}\n`);
+  let report: string | undefined;
   const results = await runExperiment(config, {
     out: outFolder(o),
     report: reportSettings(o),
+    onReport: (path) => (report = path),
     quiet: true,
     configExtra: { command: 'train', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION },
     ...resumeOptions(o),
     onEvent: (event) => {
       if (event.type === 'start') printRow(header.map((h) => h.padStart(10)));
       if (event.type === 'epoch' && (event.epoch % every === 0 || event.epoch === 1 || event.epoch === event.epochs)) {
-        const cells = [String(event.epoch), event.block === null ? 'all' : String(event.block), event.trainLoss.toFixed(5), event.testLoss.toFixed(5), event.testAccuracy.toFixed(4), event.seconds.toFixed(2)];
+        const cells = [String(event.epoch), event.block === null ? 'all' : String(event.block), formatLoss(event.trainLoss), formatLoss(event.testLoss), event.testAccuracy.toFixed(4), event.seconds.toFixed(2)];
         rows.push(cells);
         printRow(cells.map((c) => c.padStart(10)));
       }
@@ -159,10 +179,11 @@ async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void>
   const r = results[0];
   process.stdout.write(
     `\n${formatTable(['schedule', 'seed', 'decoders', `${set} accuracy`, `${set} loss`, 'train loss', 'seconds'], [
-      [r.schedule, String(r.seed), r.decoders, r.testAccuracy.toFixed(4), r.testLoss.toFixed(5), r.trainLoss.toFixed(5), r.seconds.toFixed(2)],
+      [r.schedule, String(r.seed), r.schedule === 'backprop' ? '—' : r.decoders, r.testAccuracy.toFixed(4), formatLoss(r.testLoss), formatLoss(r.trainLoss), r.seconds.toFixed(2)],
     ])}\n`,
   );
   if (o.save !== undefined) process.stdout.write(`saved ${o.save}\n`);
+  if (report !== undefined) process.stdout.write(`Pictures of the run: open ${report} in a browser.\n`);
 }
 
 function schedules(): void {
@@ -177,14 +198,23 @@ function datasets(): void {
   for (const d of listDatasets()) process.stdout.write(`${d.name}  (${d.inputSize} → ${d.outputSize})\n  ${d.description}\n`);
 }
 
+/** What --help lists after the options: every registered schedule and rule, one line each. */
+function registryHelp(): string {
+  return `${scheduleHelp()}\n\n${ruleHelp()}\n`;
+}
+
 function program(): Command {
   const p = new Command('localprop')
     .description('Train neural networks with local propagation: every block learns from its own linear decoder.')
     .version(VERSION)
     .exitOverride()
     .showSuggestionAfterError();
-  addOptions(p.command('compare').description('train every schedule from the same start, over seeds, and print a table'), 'compare').action(async (_opts, cmd: Command) => compare(cmd.opts()));
-  addOptions(p.command('train').description('train one schedule, printing per-epoch progress'), 'train').action(async (_opts, cmd: Command) => train(cmd.opts()));
+  addOptions(p.command('compare').description('train every schedule from the same start, over seeds, and print a table'), 'compare')
+    .addHelpText('after', () => `\n${registryHelp()}`)
+    .action(async (_opts, cmd: Command) => compare(cmd.opts()));
+  addOptions(p.command('train').description('train one schedule, printing per-epoch progress'), 'train')
+    .addHelpText('after', () => `\n${registryHelp()}`)
+    .action(async (_opts, cmd: Command) => train(cmd.opts()));
   p.command('datasets').description('list the registered datasets and their tasks').action(datasets);
   p.command('schedules').description('list the registered schedules (which blocks learn, on what, when)').action(schedules);
   p.command('rules').description('list the registered learning rules (what hidden blocks learn from)').action(rules);

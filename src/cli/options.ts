@@ -59,6 +59,9 @@ export const oneOf =
     return s as T;
   };
 
+/** --report on|off, --no-report (commander's false) or a config file's true/false, as on or off. */
+const reportSwitch = (v: unknown, label: string): 'on' | 'off' => (typeof v === 'boolean' ? (v ? 'on' : 'off') : oneOf('on', 'off')(v, label));
+
 /** `--seeds 5` means seeds 0-4; `--seeds 0,3,7` a list. */
 export function parseSeeds(v: unknown, label = '--seeds'): number[] {
   if (typeof v === 'number' || (typeof v === 'string' && !v.includes(','))) {
@@ -74,7 +77,7 @@ export function parseSeeds(v: unknown, label = '--seeds'): number[] {
 const COMMON: OptionDef[] = [
   { key: 'dataset', flags: '--dataset <name>', help: 'registered dataset (see `localprop datasets`); default signed_xor', parse: text },
   { key: 'noise', flags: '--noise <std>', help: 'Gaussian noise added to 2-D inputs after labelling', parse: nonNegative },
-  { key: 'trainShare', flags: '--train-share <s>', help: "2-D sets: share of their 2000 points used for training (default 0.5: 1000 and 1000, the seed's)", parse: number },
+  { key: 'trainShare', flags: '--train-share <s>', help: "2-D sets: share of their 2000 points used for training (default 0.5: 1000 and 1000, as in Mertens' protocol)", parse: number },
   { key: 'dataDir', flags: '--data-dir <dir>', help: 'folder holding the IDX files of mnist or fashion-mnist (raw or .gz), instead of their default place', parse: text },
   { key: 'limit', flags: '--limit <n>', help: 'keep only the first n training and the first n test examples (quick runs)', parse: positiveInt },
   { key: 'val', flags: '--val <n>', help: 'score on the last n training examples (held out from training) instead of the test set; reported metrics are then validation metrics', parse: positiveInt },
@@ -85,7 +88,7 @@ const COMMON: OptionDef[] = [
   { key: 'rule', flags: '--rule <names>', help: 'what hidden blocks learn from: decoder (default; see `localprop rules`), or a comma list to compare rules', parse: list },
   { key: 'decoders', flags: '--decoders <modes>', help: 'fixed, learned, or fixed,learned (default learned)', parse: list },
   { key: 'epochs', flags: '--epochs <n>', help: "epochs for every schedule (per block for local-sequential); default each schedule's own", parse: positiveInt },
-  { key: 'step', flags: '--step <mode>', help: 'epoch: one step per epoch on the summed batch losses (the seed); batch: one per mini-batch', parse: oneOf('epoch', 'batch') },
+  { key: 'step', flags: '--step <mode>', help: "epoch: one step per epoch on the summed batch losses (Mertens' protocol); batch: one per mini-batch", parse: oneOf('epoch', 'batch') },
   { key: 'batchSize', flags: '--batch-size <n>', help: 'mini-batch size (default 100)', parse: positiveInt },
   { key: 'optimizer', flags: '--optimizer <name>', help: 'rprop (default with --step epoch), adam (default with --step batch), rmsprop, sgd', parse: oneOf('rprop', 'adam', 'rmsprop', 'sgd') },
   { key: 'lr', flags: '--lr <rate>', help: 'learning rate (rprop: initial step size); defaults: rprop 0.01, adam 0.001, rmsprop 0.01, sgd 0.01', parse: nonNegative },
@@ -102,7 +105,7 @@ const COMMON: OptionDef[] = [
   { key: 'lrDecay', flags: '--lr-decay <factor>', help: 'the factor at each --lr-decay-at milestone (default 0.1)', parse: number },
   { key: 'hiddenLoss', flags: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', parse: oneOf('mse', 'ce', 'bce') },
   { key: 'dropout', flags: '--dropout <p>', help: "inverted dropout on every hidden block's output in training steps: zero each unit with probability p, scale the rest by 1/(1-p) (default 0: off)", parse: number },
-  { key: 'zeroGradSteps', flags: '--zero-grad-steps', help: "reproduce the seed's single optimizer: each block's step also steps the others with zero gradients (resets Rprop's memory)", parse: flag },
+  { key: 'zeroGradSteps', flags: '--zero-grad-steps', help: "reproduce the single optimizer of Mertens' code: each block's step also steps the others with zero gradients (resets Rprop's memory)", parse: flag },
   { key: 'gate', flags: '--gate <mode>', help: 'local-gated: hard (default, chosen by the sweep in docs/results/gated.md), soft, or off (gates fixed at 1: local-parallel)', parse: oneOf('soft', 'hard', 'off') },
   { key: 'gateTau', flags: '--gate-tau <tau>', help: 'local-gated: drift at which a soft gate is 1/2 or a hard gate closes (default 0.1)', parse: nonNegative },
   { key: 'gateScale', flags: '--gate-scale <scale>', help: "local-gated: drift relative to each input axis's mean |h| (default) or absolute", parse: oneOf('relative', 'absolute') },
@@ -116,7 +119,7 @@ const COMMON: OptionDef[] = [
   { key: 'ffReadout', flags: '--ff-readout <on|off>', help: 'rule ff: train the output block as a softmax read-out on neutral-label rows (default on)', parse: oneOf('on', 'off') },
   { key: 'ffGoodnessBlocks', flags: '--ff-goodness-blocks <which>', help: 'rule ff: blocks whose goodness the prediction sums: after-first (default, the paper; all with one hidden block) or all', parse: oneOf('all', 'after-first') },
   { key: 'evalEvery', flags: '--eval-every <k>', help: 'score the test set every k epochs and on the last (rule ff: a pass per label); the epochs between carry the latest scores (default 1)', parse: positiveInt },
-  { key: 'workers', flags: '--workers <n>', help: 'train local-parallel on a pipeline of n threads, one group of blocks each (--step batch; the same results as one thread, see README)', parse: positiveInt },
+  { key: 'workers', flags: '--workers <n>', help: 'train local-parallel on a pipeline of n threads, one group of blocks each (--step batch; the same results as one thread, see docs/schedules.md)', parse: positiveInt },
   { key: 'evalThread', flags: '--eval-thread <on|off>', help: 'score the test set (and with --step batch the training loss) on a second thread while the epoch trains (same numbers; default on)', parse: oneOf('on', 'off') },
   { key: 'backend', flags: '--backend <name>', help: 'TF.js backend: wasm (default) or cpu', parse: text },
   { key: 'init', flags: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text },
@@ -124,9 +127,10 @@ const COMMON: OptionDef[] = [
   { key: 'out', flags: '--out <dir>', help: 'write config.json, results.json, one history file per run and the report into this folder; {time} in the name becomes the date and time', parse: text },
   { key: 'checkpointEvery', flags: '--checkpoint-every <k>', help: 'with --out: every k epochs, save the state of the run in progress into the folder, so --resume can continue it', parse: positiveInt },
   { key: 'resume', flags: '--resume <dir>', help: 'continue the stopped command whose --out folder is dir: give the same options; finished runs are read back, the stopped one continues from its checkpoint', parse: text },
-  { key: 'report', flags: '--report <on|off>', help: 'with --out: draw SVG and PNG pictures and report.html (default on)', parse: oneOf('on', 'off') },
-  { key: 'gridSize', flags: '--grid-size <n>', help: "report: points a side of the network's final boundary (default 500, the seed's)", parse: gridSide },
-  { key: 'blockGridSize', flags: '--block-grid-size <n>', help: "report: points a side of each block's boundary in the timeline (default 60, the seed's)", parse: gridSide },
+  { key: 'report', flags: '--no-report', help: 'with --out: no pictures, no report.html (the same as --report off)', parse: reportSwitch },
+  { key: 'report', flags: '--report <on|off>', help: 'with --out: draw SVG and PNG pictures and report.html (default on)', parse: reportSwitch },
+  { key: 'gridSize', flags: '--grid-size <n>', help: "report: points a side of the network's final boundary (default 500, as Mertens draws it)", parse: gridSide },
+  { key: 'blockGridSize', flags: '--block-grid-size <n>', help: "report: points a side of each block's boundary in the timeline (default 60, as Mertens draws it)", parse: gridSide },
   { key: 'snapshotEvery', flags: '--snapshot-every <k>', help: "report: take the boundaries every k epochs (default: about 20 frames a run)", parse: positiveInt },
   { key: 'lossScale', flags: '--loss-scale <log|linear>', help: 'report: y axis of the loss charts (default log)', parse: oneOf('log', 'linear') },
   { key: 'quiet', flags: '--quiet', help: 'no progress bar', parse: flag },
@@ -135,12 +139,12 @@ const COMMON: OptionDef[] = [
 ];
 
 const COMPARE: OptionDef[] = [
-  { key: 'schedules', flags: '--schedules <names>', help: 'comma-separated schedules (default: all)', parse: list },
+  { key: 'schedules', flags: '--schedules <names>', help: 'comma-separated schedules (default: all, listed below)', parse: list },
   { key: 'seeds', flags: '--seeds <n|list>', help: '5 means seeds 0-4; 0,3,7 a list (default 5)', parse: (v, l) => parseSeeds(v, l) },
 ];
 
 const TRAIN: OptionDef[] = [
-  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required; see `localprop schedules`)', parse: text },
+  { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required; every schedule is listed below and by `localprop schedules`)', parse: text },
   { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} must be a whole number ≥ 0`); return n; } },
   { key: 'save', flags: '--save <file.safetensors>', help: 'save the trained parameters', parse: text },
   { key: 'logEvery', flags: '--log-every <n>', help: 'print every n-th epoch (default: about 20 lines)', parse: positiveInt },

@@ -6,11 +6,9 @@ import type { OptionValues } from './options.js';
 export interface ReportSettings {
   recorder: Partial<RecorderOptions>;
   lossScale: LossScale;
-  /** Print where the report went (not with --json or --quiet). */
-  announce: boolean;
 }
 
-/** The report settings of a command, or undefined when it writes no folder or --report off. */
+/** The report settings of a command, or undefined when it writes no folder, or with --no-report (--report off). */
 export function reportSettings(o: OptionValues): ReportSettings | undefined {
   if (o.out === undefined || o.report === 'off') return undefined;
   return {
@@ -20,7 +18,6 @@ export function reportSettings(o: OptionValues): ReportSettings | undefined {
       ...(o.snapshotEvery !== undefined ? { snapshotEvery: o.snapshotEvery as number } : {}),
     },
     lossScale: (o.lossScale as LossScale | undefined) ?? 'log',
-    announce: !o.json && !o.quiet,
   };
 }
 

@@ -7,6 +7,7 @@ import { writeReportFiles } from '../node/report-files.js';
 import { ReportRecorder } from '../report/recorder.js';
 import { renderReport } from '../report/report.js';
 import { LocalpropError, check } from '../util/errors.js';
+import { join } from 'node:path';
 import { ResumeFolder } from './resume.js';
 import { writeJsonAtomic } from './files.js';
 import { InterruptedError, interruption } from './interrupt.js';
@@ -25,6 +26,8 @@ export interface ExperimentListeners {
   configExtra?: Record<string, unknown>;
   /** Draw pictures and report.html into the --out folder. */
   report?: ReportSettings;
+  /** Called with the path of report.html once it is written. */
+  onReport?: (path: string) => void;
   /** Write the run in progress's checkpoint into the --out folder every this many epochs (`--checkpoint-every`). */
   checkpointEvery?: number;
   /** Continue the experiment in the --out folder (`--resume`): see {@link ResumeFolder}. */
@@ -97,7 +100,7 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
   }
   out?.writeResults(results);
   if (every !== undefined || resume) out?.removeCheckpoint();
-  if (out && recorder) drawReport(out.dir, recorder, listeners.report!, config, configJson!);
+  if (out && recorder) listeners.onReport?.(drawReport(out.dir, recorder, listeners.report!, config, configJson!));
   return results;
 }
 
@@ -134,10 +137,9 @@ function experimentIdentities(config: ExperimentConfig): RunIdentity[] {
 
 /**
  * Draws the pictures and report.html after results.json is safely written,
- * so a drawing failure never loses a finished run.
+ * so a drawing failure never loses a finished run. Returns report.html's path.
  */
-function drawReport(dir: string, recorder: ReportRecorder, settings: ReportSettings, config: ExperimentConfig, configJson: Record<string, unknown>): void {
-  const start = performance.now();
+function drawReport(dir: string, recorder: ReportRecorder, settings: ReportSettings, config: ExperimentConfig, configJson: Record<string, unknown>): string {
   try {
     const report = renderReport(recorder, {
       title: `localprop: ${config.schedules.join(', ')} on ${dataName(config.data)}`,
@@ -147,8 +149,8 @@ function drawReport(dir: string, recorder: ReportRecorder, settings: ReportSetti
       lossScale: settings.lossScale,
     });
     writeReportFiles(dir, report);
-    if (settings.announce) process.stderr.write(`report: ${dir}/report.html (${report.figures.length} figures, drawn in ${((performance.now() - start) / 1000).toFixed(1)} s)\n`);
+    return join(dir, 'report.html');
   } catch (e) {
-    throw new LocalpropError(`the runs finished and their results are saved in ${dir}/results.json, but drawing the report failed: ${(e as Error).message}; rerun with --report off to skip pictures`);
+    throw new LocalpropError(`the runs finished and their results are saved in ${dir}/results.json, but drawing the report failed: ${(e as Error).message}; rerun with --no-report to skip pictures`);
   }
 }

@@ -11,6 +11,7 @@ export interface CsvOptions {
   targets?: number;
 }
 
+/** The rows of a CSV file: features and targets, row-major. */
 export interface ParsedCsv {
   /** `rows × featureCount`, row-major. */
   features: Float32Array;

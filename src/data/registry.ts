@@ -15,13 +15,51 @@ export interface DatasetOptions {
    * test examples (file order for files), for quick runs.
    */
   limit?: number;
-  /** Share of a 2-D set's points used for training (default 0.5: the seed's 1000 and 1000). */
+  /** Share of a 2-D set's points used for training (default 0.5: Mertens' 1000 and 1000). */
   trainShare?: number;
+}
+
+/**
+ * Settings for a first look at a dataset, used for every one the user does
+ * not give. Keys are the option names of `localprop compare` (camelCase).
+ */
+export interface FirstLook {
+  /** Model spec string, e.g. `784-256-256-256-10` (see docs/model-spec.md). */
+  model?: string;
+  /** Seeds `compare` runs (0..seeds-1). */
+  seeds?: number;
+  /** Epochs of every schedule (per block for local-sequential). */
+  epochs?: number;
+  /** One optimizer step per epoch or per mini-batch. */
+  step?: 'epoch' | 'batch';
+  optimizer?: 'rprop' | 'adam' | 'rmsprop' | 'sgd';
+  /** Mini-batch size. */
+  batchSize?: number;
+  /** Why these settings, in a few words, printed with them. */
+  why: string;
 }
 
 /**
  * A dataset the registry knows: a builder for each split and what the task is.
  * Builders draw only from the generator they are given, so a seed fixes the data.
+ *
+ * @example
+ * ```ts
+ * import { registerDataset, makeDataset, type DatasetEntry, type Rng } from 'localprop';
+ *
+ * // The class of a point is whether it lies above the line x₂ = x₁.
+ * const points = (rng: Rng, n: number) => {
+ *   const x = new Float32Array(2 * n).map(() => 2 * rng.uniform() - 1);
+ *   const y = new Float32Array(n).map((_, i) => (x[2 * i + 1] > x[2 * i] ? 1 : 0));
+ *   return makeDataset(x, y, 2, 1);
+ * };
+ * const diagonal: DatasetEntry = {
+ *   name: 'diagonal', description: 'class 1 above the diagonal', latex: 'x_2 > x_1',
+ *   inputSize: 2, outputSize: 1,
+ *   train: (rng) => points(rng, 500), test: (rng) => points(rng, 500),
+ * };
+ * registerDataset(diagonal);
+ * ```
  */
 export interface DatasetEntry {
   readonly name: string;
@@ -31,7 +69,15 @@ export interface DatasetEntry {
   readonly latex: string;
   readonly inputSize: number;
   readonly outputSize: number;
+  /**
+   * Settings for a first look (model, optimizer, epochs, seeds), used where
+   * the user gives none. Without it, runs take Mertens' protocol: his
+   * network sized to the data, full-batch Rprop, 5 seeds.
+   */
+  readonly firstLook?: FirstLook;
+  /** The training set, drawn from `rng` (generated sets) or read (files). */
   train(rng: Rng, options: DatasetOptions): Dataset;
+  /** The test set, drawn from its own `rng`. */
   test(rng: Rng, options: DatasetOptions): Dataset;
 }
 
@@ -55,6 +101,7 @@ export function getDataset(name: string): DatasetEntry {
   return entry;
 }
 
+/** Every registered dataset, in registration order. */
 export function listDatasets(): DatasetEntry[] {
   return [...entries.values()];
 }

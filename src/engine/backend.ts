@@ -13,6 +13,12 @@ export const DEFAULT_BACKEND = 'wasm';
  * the .wasm files, or each file's URL by its name, needed in a browser). Throws a {@link LocalpropError}
  * naming the backends that are registered when `name` is not one of them or
  * fails to start.
+ *
+ * @example
+ * ```ts
+ * await useBackend('wasm');                          // Node: the fastest here for small networks
+ * await useBackend('wasm', { wasmPaths: '/wasm/' }); // a page that serves TF.js's .wasm files under /wasm/
+ * ```
  */
 export async function useBackend(name: string = DEFAULT_BACKEND, options: { wasmPaths?: string | Record<string, string> } = {}): Promise<void> {
   // In a browser the wasm binaries are fetched from wherever the page serves them.

@@ -25,7 +25,7 @@ export interface ExperimentConfig {
   rules?: string[];
   /** Training options shared by every run (epochs, step, optimizer, ...). */
   training: Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'decoders' | 'rule'>;
-  /** Start every run from these parameters instead of the seed's initialisation. */
+  /** Start every run from these parameters instead of each seed's initialisation. */
   initial?: ParameterMap;
   /**
    * Hold out the last N training examples and score on them instead of the

@@ -17,6 +17,17 @@ export interface SeededStart {
   parameters: ParameterMap;
 }
 
+/**
+ * The start of seed `seed`: its data (drawn from the registry, or the sets
+ * given) and the initial parameters for `spec`, each from its own stream.
+ *
+ * @example
+ * ```ts
+ * const spec = parseModelSpec(MERTENS_MODEL);
+ * const start = seededStart(0, spec, { dataset: 'signed_xor' });
+ * const run = new Run({ schedule: 'local-parallel', spec, ...start });
+ * ```
+ */
 export function seededStart(
   seed: number,
   spec: ModelSpec,

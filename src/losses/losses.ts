@@ -63,7 +63,7 @@ function rowMeans(t: tf.Tensor): tf.Tensor1D {
   return tf.mul(tf.sum(t, 1), 1 / columns!) as tf.Tensor1D;
 }
 
-/** Σ wᵢ·lossᵢ: with wᵢ = 1/|batch of i| this is the seed's sum of per-batch mean losses. */
+/** Σ wᵢ·lossᵢ: with wᵢ = 1/|batch of i| this is the sum of per-batch mean losses of Mertens' protocol. */
 export function weightedLoss(name: LossName, prediction: tf.Tensor2D, target: tf.Tensor2D, weights: tf.Tensor1D): tf.Scalar {
   return tf.sum(tf.mul(perExampleLoss(name, prediction, target), weights));
 }

@@ -23,7 +23,7 @@ import type { StepMode } from '../train/session.js';
  *   its decoder's output; past block 0 a local mini-batch step no longer
  *   holds the batch's inputs, which only block 0 reads (without dropout:
  *   its masks are not counted, and they keep the inputs alive). Per block, the count follows what TF.js's
- *   gradients save (see {@link KEPT_PER_UNIT}): relu keeps the pre-activation
+ *   gradients save (see `KEPT_PER_UNIT`): relu keeps the pre-activation
  *   and the output, 2 numbers per unit and row; tanh, sigmoid and identity
  *   keep one; mish four. The output block and each decoder keep 2 numbers
  *   per output (logits and what the loss keeps of them). Each row also
@@ -44,7 +44,7 @@ import type { StepMode } from '../train/session.js';
  *   every hidden block's decoder weight; the network holds the decoders
  *   whatever the schedule.
  * - **optimizer state** (`optimizerStateBytes`): per trained parameter, the
- *   tensors its rule keeps between steps ({@link OPTIMIZER_STATE_TENSORS}).
+ *   tensors its rule keeps between steps (`OPTIMIZER_STATE_TENSORS`).
  *   Back-propagation trains the blocks only; local schedules also train the
  *   decoders when they are learned.
  * - **schedule state** (`scheduleStateBytes`): what a schedule keeps between
@@ -60,7 +60,7 @@ import type { StepMode } from '../train/session.js';
  * test's relu network, where activations dominate, the peak during a step
  * is 2.3 (local) to 2.6 (back-propagation) times the activations; on
  * 784-256-256-256-10 at batch 128, where parameters outweigh a batch's
- * activations, 10 to 14 times. Nor the data (see {@link dataBytes}), nor
+ * activations, 10 to 14 times. Nor the data (see `dataBytes`), nor
  * what the evaluation thread holds (its own copy of the test set and of
  * the parameters).
  */

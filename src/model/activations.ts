@@ -2,6 +2,7 @@ import { tf } from '../engine/backend.js';
 
 /** Activations a block may end with. `softmax` is only allowed on the output block. */
 export const ACTIVATIONS = ['mish', 'relu', 'leaky-relu', 'tanh', 'sigmoid', 'identity', 'softmax'] as const;
+/** An activation by name: every hidden block ends with one, and so does the output block (which may also be softmax). */
 export type Activation = (typeof ACTIVATIONS)[number];
 
 /** PyTorch's default negative slope for LeakyReLU. */

@@ -21,9 +21,11 @@ export class Block {
     private readonly spec: ModelSpec,
   ) {}
 
+  /** Features this block reads. */
   get inputSize(): number {
     return this.weight.shape[0];
   }
+  /** Features this block writes. */
   get outputSize(): number {
     return this.weight.shape[1];
   }
@@ -57,6 +59,7 @@ export class Block {
     return !this.isOutput && this.spec.hidden.normalize ? normalizeRows(h) : h;
   }
 
+  /** The block's weight and bias. */
   get variables(): tf.Variable[] {
     return [this.weight, this.bias];
   }
@@ -80,6 +83,7 @@ export class Network {
     private readonly ruleVariables: [RuleTensor, tf.Variable, number][],
   ) {}
 
+  /** A network of TF.js variables holding `params` (plain, PyTorch-layout arrays checked against `spec` and the rule's tensors). */
   static fromParameters(spec: ModelSpec, params: ParameterMap, source = 'parameters', rule: LocalRule = decoderRule): Network {
     checkParameters(spec, params, source, rule);
     const n = spec.layers.length - 1;
@@ -110,6 +114,7 @@ export class Network {
     }
   }
 
+  /** Numbers the network outputs per example. */
   get outputSize(): number {
     return this.spec.layers[this.spec.layers.length - 1];
   }
@@ -183,6 +188,7 @@ export class Network {
     return out;
   }
 
+  /** Frees the network's variables. */
   dispose(): void {
     this.variables.forEach((v) => v.dispose());
   }

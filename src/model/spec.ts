@@ -1,6 +1,7 @@
 import { ACTIVATIONS, type Activation } from './activations.js';
 import { LocalpropError, check } from '../util/errors.js';
 
+/** The losses an output block can have. */
 export const LOSSES = ['bce', 'ce', 'mse'] as const;
 /** `bce`: binary cross-entropy on probabilities; `ce`: softmax cross-entropy on logits; `mse`: mean squared error. */
 export type LossName = (typeof LOSSES)[number];
@@ -14,7 +15,7 @@ export interface HiddenSpec {
 
 /**
  * A network of dense blocks: block i maps `layers[i]` to `layers[i+1]` features.
- * The JSON form is exactly this object (see README, "Model spec").
+ * The JSON form is exactly this object (see docs/model-spec.md).
  */
 export interface ModelSpec {
   /** Widths from input to output, at least two numbers. */
@@ -26,8 +27,19 @@ export interface ModelSpec {
   loss: LossName;
 }
 
-/** The seed's network: `2-100-100-10-1 hidden=mish,normalize out=sigmoid`. */
-export const SEED_MODEL = '2-100-100-10-1 hidden=mish,normalize out=sigmoid';
+/**
+ * Mertens' network: `2-100-100-10-1 hidden=mish,normalize out=sigmoid`
+ * (Mertens' protocol, docs/mertens-protocol.md).
+ *
+ * @example
+ * ```ts
+ * const spec = parseModelSpec(MERTENS_MODEL); // layers [2, 100, 100, 10, 1], loss bce
+ * ```
+ */
+export const MERTENS_MODEL = '2-100-100-10-1 hidden=mish,normalize out=sigmoid';
+
+/** The same as {@link MERTENS_MODEL}, under its older name. */
+export const SEED_MODEL = MERTENS_MODEL;
 
 const SPEC_HELP =
   'write it as e.g. "2-100-100-10-1 hidden=mish,normalize out=sigmoid loss=bce" ' +
@@ -36,6 +48,13 @@ const SPEC_HELP =
 /**
  * Parses the compact string form. Defaults: hidden=relu without normalize;
  * `out` and `loss` follow the output width (1 → sigmoid + bce, more → softmax + ce).
+ * docs/model-spec.md has the whole syntax.
+ *
+ * @example
+ * ```ts
+ * parseModelSpec('784-256-256-10');
+ * // { layers: [784, 256, 256, 10], hidden: { activation: 'relu', normalize: false }, out: 'softmax', loss: 'ce' }
+ * ```
  */
 export function parseModelSpec(text: string): ModelSpec {
   const parts = text.trim().split(/\s+/).filter(Boolean);

@@ -37,5 +37,6 @@ export interface StepModulator {
   saveState(): Record<string, PlainTensor>;
   /** Continues from a {@link StepModulator.saveState}. */
   loadState(state: Record<string, PlainTensor>): void;
+  /** Frees the tensors it holds. */
   dispose(): void;
 }

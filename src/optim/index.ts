@@ -8,7 +8,9 @@ import { Sgd, SGD_DEFAULTS } from './sgd.js';
 export type { Optimizer } from './optimizer.js';
 export { Rprop, Adam, Rmsprop, Sgd, RPROP_DEFAULTS, ADAM_DEFAULTS, RMSPROP_DEFAULTS, SGD_DEFAULTS };
 
+/** The optimizers by name, with PyTorch's update rules and defaults. */
 export const OPTIMIZERS = ['rprop', 'adam', 'rmsprop', 'sgd'] as const;
+/** One of {@link OPTIMIZERS}. */
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /**

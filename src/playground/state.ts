@@ -138,7 +138,7 @@ export const STATE_OPTIONS: StateOption[] = [
   },
   {
     key: 'decoders', name: 'decoders', label: 'Decoders', group: 'Training', cli: true,
-    help: 'learned: trained with their block; fixed: random and frozen (the seed’s code)',
+    help: 'learned: trained with their block; fixed: random and frozen (Mertens’ code)',
     control: { kind: 'select', choices: choices(['learned', 'fixed']) },
     read: (text) => oneOf('learned', 'fixed')(text, '--decoders'), write: plain,
   },
@@ -150,7 +150,7 @@ export const STATE_OPTIONS: StateOption[] = [
   },
   {
     key: 'step', name: 'step', label: 'Step', group: 'Training', cli: true,
-    help: 'epoch: one step per epoch on the summed batch losses (the seed); batch: one per mini-batch',
+    help: 'epoch: one step per epoch on the summed batch losses (Mertens’ protocol); batch: one per mini-batch',
     control: { kind: 'select', choices: choices(['epoch', 'batch']) },
     read: (text) => cliValue('step')(text), write: plain,
   },
@@ -162,7 +162,7 @@ export const STATE_OPTIONS: StateOption[] = [
   },
   {
     key: 'optimizer', name: 'optimizer', label: 'Optimizer', group: 'Training', cli: true,
-    help: 'rprop is the seed’s; adam, rmsprop and sgd take a learning rate',
+    help: 'rprop is Mertens’ optimizer; adam, rmsprop and sgd take a learning rate',
     control: { kind: 'select', choices: choices(['rprop', 'adam', 'rmsprop', 'sgd']) },
     read: cliValue('optimizer'), write: plain,
   },

@@ -55,6 +55,7 @@ function seedCurves(group: RunGroup, value: (e: RunRecord['epochs'][number]) => 
   return group.runs.map((r) => ({ name: `${group.label} seed ${r.seed}`, color: group.color, faint: true, points: r.epochs.map((e) => [e.epoch, value(e) ?? NaN] as [number, number]) }));
 }
 
+/** The y axis of the loss charts. */
 export type LossScale = 'log' | 'linear';
 
 /**

@@ -30,9 +30,9 @@ export interface RunRecord {
 
 /** Which pictures to take and how finely. */
 export interface RecorderOptions {
-  /** Points a side of the network's final boundary (the seed: 500). */
+  /** Points a side of the network's final boundary (Mertens' pictures: 500). */
   gridSize: number;
-  /** Points a side of each block's boundary in frames (the seed: 60). */
+  /** Points a side of each block's boundary in frames (Mertens' pictures: 60). */
   blockGridSize: number;
   /** A frame every this many epochs; default: about 20 frames a run. */
   snapshotEvery?: number;

@@ -23,6 +23,7 @@ export interface Figure {
   svg: string;
 }
 
+/** A drawn report: every figure (SVG) and the HTML page that holds them. */
 export interface RenderedReport {
   figures: Figure[];
   /** report.html: self-contained, every picture inline. */
@@ -30,10 +31,21 @@ export interface RenderedReport {
 }
 
 /**
- * Draws a recorded experiment: the seed's panels per schedule, comparison
+ * Draws a recorded experiment: Mertens' panels per schedule, comparison
  * charts, per-block charts and boundary timelines, and an HTML page holding
  * them all. Pure string work over plain data: it runs in Node, a worker or
  * a browser alike.
+ *
+ * @example
+ * ```ts
+ * const config = { data: { dataset: 'spiral' }, spec: parseModelSpec('2-32-32-1'), schedules: ['local-parallel'], seeds: [0], decoders: ['learned' as const], training: { epochs: 50 } };
+ * const recorder = new ReportRecorder({ gridSize: 100 });
+ * // Each run is freed when the loop moves on to the next.
+ * for (const run of experimentRuns(config)) {
+ *   for await (const event of run) recorder.onEvent(event, run);
+ * }
+ * const { html } = renderReport(recorder, { title: 'spiral', dataset: 'spiral', model: '2-32-32-1', config: {} });
+ * ```
  */
 export function renderReport(recorder: ReportRecorder, meta: ReportMeta): RenderedReport {
   const lossScale = meta.lossScale ?? 'log';
@@ -41,7 +53,10 @@ export function renderReport(recorder: ReportRecorder, meta: ReportMeta): Render
   const canvas: Canvas | null = recorder.points && recorder.area ? { area: recorder.area, points: recorder.points, classes: classCount(recorder) } : null;
   const figures: Figure[] = [];
   const drawn = canvas ? groups.filter((g) => g.drawn) : [];
-  for (const g of drawn) figures.push({ name: g.slug, caption: `${g.label}: the network's boundary, its loss curves and each hidden block's decoder boundary at the end of seed ${g.drawn!.seed}`, svg: scheduleFigure(g, canvas!, lossScale) });
+  for (const g of drawn) {
+    const blocks = localSchedule(g) ? " and each hidden block's decoder boundary" : '';
+    figures.push({ name: g.slug, caption: `${g.label}: the network's boundary${blocks ? ', its loss curves' : ' and its loss curves'}${blocks} at the end of seed ${g.drawn!.seed}`, svg: scheduleFigure(g, canvas!, lossScale) });
+  }
   figures.push({ name: 'test-loss', caption: 'Test loss per epoch, one line per schedule', svg: comparisonChart(groups, 'testLoss', lossScale) });
   figures.push({ name: 'train-loss', caption: 'Training loss per epoch, one line per schedule', svg: comparisonChart(groups, 'trainLoss', lossScale) });
   figures.push({ name: 'test-accuracy', caption: 'Test accuracy per epoch, one line per schedule', svg: comparisonChart(groups, 'testAccuracy', lossScale) });

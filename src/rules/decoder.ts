@@ -10,6 +10,7 @@ import type { BlockRule, LocalLossInput, LocalRule } from './rule.js';
 export class Decoder implements BlockRule {
   constructor(readonly index: number, readonly weight: tf.Variable<tf.Rank.R2>) {}
 
+  /** The decoder's read-out of a block's output `h`. */
   apply(h: tf.Tensor2D): tf.Tensor2D {
     return linear(h, this.weight);
   }

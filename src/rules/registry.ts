@@ -21,12 +21,14 @@ export function registerRule(rule: LocalRule): void {
   rules.set(rule.name, rule);
 }
 
+/** The rule named `name`, or an error listing the known names. */
 export function getRule(name: string): LocalRule {
   const rule = rules.get(name);
   check(rule !== undefined, () => `unknown rule "${name}"; choose one of: ${listRules().map((r) => r.name).join(', ')}`);
   return rule;
 }
 
+/** Every registered rule, in registration order. */
 export function listRules(): LocalRule[] {
   return [...rules.values()];
 }

@@ -92,7 +92,7 @@ export interface LocalRule {
    * blocks' own initialisation, so the blocks start the same under every rule).
    */
   initialize(spec: ModelSpec, block: number, rng: Rng): Record<string, PlainTensor>;
-  /** Binds the rule to hidden block `block`, given its variables by checkpoint name (held in the network's internal layout: see {@link internalLayout}). */
+  /** Binds the rule to hidden block `block`, given its variables by checkpoint name (held in the network's internal layout: see `internalLayout`). */
   bind(spec: ModelSpec, block: number, variables: Record<string, tf.Variable>): BlockRule;
 
   // The members below are optional: a rule without them behaves as the decoder rule does.

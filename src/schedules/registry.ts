@@ -11,6 +11,36 @@ const schedules = new Map<string, Schedule>();
  * Makes a schedule available by name to runs, `compare` and the CLI. A
  * name is taken once: another schedule under a registered name is refused
  * (the same schedule again changes nothing).
+ *
+ * @example
+ * ```ts
+ * // Back-propagation under another name and a shorter default: every chunk
+ * // (mini-batch, or the whole set with one step per epoch) steps the whole network.
+ * registerSchedule({
+ *   name: 'backprop-short',
+ *   description: 'back-propagation, 20 epochs by default',
+ *   note: 'one gradient from the output through every block',
+ *   trainsRule: false,
+ *   pipelinable: false,
+ *   defaultEpochs: 20,
+ *   totalEpochs: (epochs) => epochs,
+ *   *plan(session, epochs) {
+ *     const last = session.blockCount - 1;
+ *     for (let e = 0; e < epochs; e++) {
+ *       yield {
+ *         block: null,
+ *         // One step a chunk; the run may stop (Ctrl-C) and checkpoint between them.
+ *         *train() {
+ *           for (const chunk of session.chunks()) {
+ *             session.recordLoss(last, session.stepNetwork(chunk));
+ *             yield;
+ *           }
+ *         },
+ *       };
+ *     }
+ *   },
+ * });
+ * ```
  */
 export function registerSchedule(schedule: Schedule): void {
   if (schedules.get(schedule.name) === schedule) return;
@@ -18,12 +48,14 @@ export function registerSchedule(schedule: Schedule): void {
   schedules.set(schedule.name, schedule);
 }
 
+/** The schedule named `name`, or an error listing the known names. */
 export function getSchedule(name: string): Schedule {
   const s = schedules.get(name);
   check(s !== undefined, () => `unknown schedule "${name}"; choose one of: ${listSchedules().map((x) => x.name).join(', ')}`);
   return s;
 }
 
+/** Every registered schedule, in registration order. */
 export function listSchedules(): Schedule[] {
   return [...schedules.values()];
 }

@@ -83,7 +83,7 @@ export function accuracyOf(prediction: tf.Tensor2D, target: tf.Tensor2D): tf.Sca
   });
 }
 
-/** A held-out set on the backend, scored over its batches in file order (the seed's average test loss). */
+/** A held-out set on the backend, scored over its batches in file order (the average test loss of Mertens' protocol). */
 export class ScoredSet {
   private readonly x: tf.Tensor2D;
   private readonly y: tf.Tensor2D;

@@ -14,7 +14,7 @@ export interface RunIdentity {
   rule?: string;
 }
 
-/** `fixed`: random decoders that never learn (the seed's code); `learned`: trained with their block. */
+/** `fixed`: random decoders that never learn (Mertens' code); `learned`: trained with their block. */
 export type DecoderMode = 'fixed' | 'learned';
 
 export interface RunStartEvent extends RunIdentity {

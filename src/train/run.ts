@@ -18,7 +18,7 @@ import type { GateOptions } from '../modulators/gates.js';
 import { DEFAULT_RULE, configuredRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
 
-/** Everything one training run needs. Left-out options take the seed's protocol. */
+/** Everything one training run needs. Left-out options take Mertens' protocol (docs/mertens-protocol.md). */
 export interface RunOptions {
   schedule: string | Schedule;
   spec: ModelSpec;
@@ -55,7 +55,7 @@ export interface RunOptions {
   hiddenLoss?: LossName;
   /**
    * Reproduce the seed's single optimizer: each block's step also steps the
-   * other blocks with zero gradients (see README, "The seed's optimizer quirk").
+   * other blocks with zero gradients (see docs/schedules.md, "Mertens' optimizer quirk").
    */
   zeroGradSteps?: boolean;
   /**
@@ -76,7 +76,7 @@ export interface RunOptions {
   /**
    * Trains local-parallel's epochs on other threads, one group of blocks
    * each (see {@link EpochPipeline}); same results, other timing. Ignored
-   * by the other schedules, which say so through {@link pipelineRefusal}.
+   * by the other schedules, which say so through `pipelineRefusal`.
    */
   pipeline?: EpochPipeline;
   /** Continue from this {@link Run.checkpoint} of a run with the same options (see {@link Run.resumeFrom}). */
@@ -84,7 +84,7 @@ export interface RunOptions {
   /**
    * Asks the run to stop (an `AbortSignal`, or anything with `aborted`):
    * it is read at every step boundary, and once it holds the run stops
-   * there with {@link RunStoppedError}; {@link Run.checkpoint} then gives the
+   * there with `RunStoppedError`; {@link Run.checkpoint} then gives the
    * state to continue from, mid-epoch included. With a signal the run lets
    * other tasks (a Ctrl-C handler) run between steps; without one it never
    * pauses.
@@ -124,7 +124,7 @@ export interface ResolvedRunOptions {
   evalEvery?: number;
 }
 
-/** The seed's batch size. */
+/** The batch size of Mertens' protocol. */
 export const DEFAULT_BATCH_SIZE = 100;
 
 /**
@@ -252,6 +252,18 @@ interface LiveRun {
  * network is then the checkpoint's, not the one those events describe) and
  * then trains the remaining epochs to exactly the weights and numbers of a
  * run never stopped.
+ *
+ * @example
+ * ```ts
+ * await useBackend('wasm');
+ * const spec = parseModelSpec(MERTENS_MODEL);
+ * const run = new Run({ schedule: 'local-parallel', spec, ...seededStart(0, spec, { dataset: 'signed_xor' }) });
+ * for await (const event of run) {
+ *   if (event.type === 'epoch') console.log(event.epoch, event.testAccuracy, event.blockLosses);
+ * }
+ * console.log(run.result?.testAccuracy);
+ * run.dispose();
+ * ```
  */
 export class Run implements AsyncIterable<RunEvent> {
   readonly network: Network;
@@ -376,6 +388,7 @@ export class Run implements AsyncIterable<RunEvent> {
     return session.takeEpochLosses();
   }
 
+  /** Trains the run, yielding its start event, one event per epoch and the end event. */
   async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {
     check(!this.started, 'a run can be iterated only once; make a new Run to train again');
     this.started = true;

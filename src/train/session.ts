@@ -13,7 +13,7 @@ import type { DecoderMode } from './events.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { StepModulator } from '../modulators/modulator.js';
 
-/** How often the optimizer steps: once per epoch on the summed batch losses (the seed), or once per mini-batch. */
+/** How often the optimizer steps: once per epoch on the summed batch losses (Mertens' protocol), or once per mini-batch. */
 export type StepMode = 'epoch' | 'batch';
 
 /**
@@ -125,6 +125,7 @@ export class Session {
     return tf.tensor2d(this.blockDropout![block].dropoutMask(rows * units, p), [rows, units]);
   }
 
+  /** Blocks of the network. */
   get blockCount(): number {
     return this.network.blocks.length;
   }
@@ -529,6 +530,7 @@ export class Session {
     }
   }
 
+  /** Frees what the session holds on the backend (its data tensors and caches). */
   dispose(): void {
     this.disposeEpochLosses();
     this.outputLossCache?.perExample.dispose();

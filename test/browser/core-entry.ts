@@ -3,7 +3,7 @@
  * each seed schedule with the library's public API and hands the events to
  * the page, so the test can compare them with the same runs in Node.
  */
-import { experimentRuns, parseModelSpec, renderReport, ReportRecorder, Run, SEED_MODEL, seededStart, useBackend, type EpochEvent } from '../../src/index.js';
+import { experimentRuns, parseModelSpec, renderReport, ReportRecorder, Run, MERTENS_MODEL, seededStart, useBackend, type EpochEvent } from '../../src/index.js';
 import { shortReport, shortRuns } from './short-runs.js';
 
 declare global {
@@ -15,7 +15,7 @@ declare global {
 
 window.localpropRuns = async (backend: string) => {
   await useBackend(backend, { wasmPaths: '/wasm/' });
-  return shortRuns({ parseModelSpec, Run, SEED_MODEL, seededStart });
+  return shortRuns({ parseModelSpec, Run, MERTENS_MODEL, seededStart });
 };
 
 window.localpropReport = async (backend: string) => {

@@ -89,15 +89,23 @@ describe('compare table', () => {
     const rows = out.filter((l) => l.includes('±'));
     expect(rows).toHaveLength(ALL.length);
     for (const s of ALL) expect(rows.filter((l) => l.trimStart().startsWith(`${s} `))).toHaveLength(1);
-    // Each row reports the two seeds.
-    for (const row of rows) expect(row).toMatch(/\blearned\s+2\s/);
+    // Each row reports the two seeds; back-propagation trains no decoder, so its cell is a dash.
+    for (const row of rows) expect(row).toMatch(row.startsWith('backprop ') ? /\s—\s+2\s/ : /\blearned\s+2\s/);
   });
 
-  it('without --quiet says on stderr what it compares', async () => {
-    const r = await cli('compare', '--epochs', '2', '--seeds', '1', '--schedules', 'backprop');
+  it('without --quiet says on stderr what it compares and what the columns mean', async () => {
+    const r = await cli('compare', '--epochs', '2', '--seeds', '1', '--schedules', 'backprop,local-sequential');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/localprop compare: backprop on signed_xor, model 2-100-100-10-1/);
-    expect(r.stderr).toMatch(/seeds 0/);
+    const header = lines(r.stderr);
+    expect(header[0]).toBe('localprop compare: 2 schedules × 1 seed (0) on signed_xor, decoders learned');
+    expect(header).toContain(`  model     ${SEED_MODEL}`);
+    expect(header).toContain('  training  Rprop (lr 0.01), one step per epoch on the summed losses of its batches of 100');
+    // The epochs each schedule runs, local-sequential's per block of the 4.
+    expect(header).toContain('  backprop          back-propagation of the output loss through every block; 2 epochs');
+    expect(header).toContain('  local-sequential  one block at a time, each on the frozen blocks before it; 4 blocks × 2 epochs');
+    const words = r.stderr.replace(/\s+/g, ' ');
+    expect(words).toContain('Accuracy: share of test examples classified right (higher is better)');
+    expect(words).toContain('Loss: the output loss, binary cross-entropy (lower is better');
   });
 });
 

@@ -47,7 +47,10 @@ describe('mnist on the command line', () => {
     }
     expect(readJson(join(out, 'results.json')).memory).toEqual(memory);
     const table = await cli('compare', ...SMALL, '--schedules', 'backprop,local-parallel');
-    expect(lines(table.stdout).at(-1)).toMatch(/^memory: activations a step holds \(50 rows\) backprop [\d.]+ MiB, local-parallel [\d.]+ MiB; parameters [\d.]+ MiB; optimizer state/);
+    const memoryLines = lines(table.stdout).slice(-3);
+    expect(memoryLines[0]).toBe('memory, estimated from tensor sizes (float32):');
+    expect(memoryLines[1]).toMatch(/^ {2}a training step \(50 examples\) holds [\d.]+ KiB with backprop and [\d.]+ KiB with local-parallel for its backward pass$/);
+    expect(memoryLines[2]).toMatch(/^ {2}parameters [\d.]+ KiB; optimizer state up to [\d.]+ KiB$/);
   });
 
   it('--val n scores on the last n training examples and says so in the header, the table and the JSON', async () => {

@@ -55,6 +55,10 @@ describe('recorded reports', () => {
     const testLoss = report.figures.find((f) => f.name === 'test-loss')!.svg;
     // One faint line per seed behind each schedule's mean.
     expect(seriesOf(testLoss)).toEqual(['backprop seed 3', 'backprop seed 4', 'local-sequential seed 3', 'local-sequential seed 4', 'backprop', 'local-sequential']);
+    // Back-propagation's picture has no per-block panels, and its caption says none.
+    const caption = (name: string) => report.figures.find((f) => f.name === name)!.caption;
+    expect(caption('backprop')).toBe("backprop: the network's boundary and its loss curves at the end of seed 3");
+    expect(caption('local-sequential')).toBe("local-sequential: the network's boundary, its loss curves and each hidden block's decoder boundary at the end of seed 3");
     expect(seriesOf(report.figures.find((f) => f.name === 'local-sequential-block-accuracy')!.svg)).toEqual(['block 0', 'block 1', 'block 2 (network)']);
     expect(report.html).toContain('<h2>Timeline</h2>');
     expect(report.html).toContain('id="timeline-local-sequential"');
