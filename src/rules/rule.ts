@@ -41,6 +41,7 @@ export interface LocalLossInput {
 
 /** Where a rule's {@link LocalRule.prepareChunk} runs: the network as it stands and the rule's own random stream. */
 export interface ChunkContext {
+  /** The network whose blocks the chunk will train. */
   network: Network;
   /** The run's stream for the rule (forked from the seed as `rule`), saved in checkpoints. */
   rng: Rng;
@@ -48,7 +49,9 @@ export interface ChunkContext {
 
 /** A chunk a rule prepared, and how to free the tensors it made for it. */
 export interface PreparedChunk {
+  /** The chunk the steps train on instead of the session's. */
   chunk: Chunk;
+  /** Frees the tensors the rule made for the chunk, once its steps are done. */
   release(): void;
 }
 
