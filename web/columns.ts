@@ -1,5 +1,6 @@
 import { lineChart, type Series } from '../src/report/chart.js';
 import { CATEGORY_COLORS } from '../src/report/colors.js';
+import { escapeXml } from '../src/report/svg.js';
 import type { ColumnFrame } from '../src/playground/lockstep.js';
 import { formatLoss, lossAxis, lossTitle, phaseMarks, shareOfRun } from '../src/playground/charts.js';
 import type { EpochEvent, RunEndEvent } from '../src/train/events.js';
@@ -17,6 +18,9 @@ const BLOCK_SIDE = 72;
  */
 const CHART_ZOOM = 1.2;
 
+/** Colours of the gated blocks' drift and gate lines: none of the schedules' own, none too pale on white. */
+const BLOCK_COLORS = [CATEGORY_COLORS[4], CATEGORY_COLORS[5], CATEGORY_COLORS[7], CATEGORY_COLORS[3]];
+
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 /** Options the page passes down for drawing points. */
@@ -27,7 +31,8 @@ export interface PointView {
 /** A chart's logical width for a box `pixels` wide. */
 function chartWidth(box: HTMLElement, fallback: number): number {
   const pixels = box.clientWidth || fallback;
-  return Math.max(180, Math.round(pixels / CHART_ZOOM));
+  // Rounded down, so the text is never drawn smaller than the zoom says.
+  return Math.max(150, Math.floor(pixels / CHART_ZOOM));
 }
 
 /**
@@ -232,7 +237,7 @@ export class ColumnView {
       const series = (read: (e: EpochEvent, b: number) => number | null): Series[] =>
         Array.from({ length: blocks }, (_, b) => b)
           .filter((b) => b > 0)
-          .map((b) => ({ name: `block ${b}`, color: CATEGORY_COLORS[(b + 3) % CATEGORY_COLORS.length], points: epochs.map((e) => [e.epoch, read(e, b) ?? NaN] as [number, number]) }));
+          .map((b) => ({ name: `block ${b}`, color: BLOCK_COLORS[(b - 1) % BLOCK_COLORS.length], points: epochs.map((e) => [e.epoch, read(e, b) ?? NaN] as [number, number]) }));
       const drift = series((e, b) => e.gates?.[b]?.drift ?? null);
       const driftAxis = lossAxis(drift.flatMap((s) => s.points.map((p) => p[1])));
       this.gateChart.innerHTML =
@@ -248,13 +253,19 @@ export class ColumnView {
  * longer run (local-sequential) does not squeeze the others into a corner.
  */
 export function comparisonCharts(columns: ColumnView[], box: HTMLElement): string {
-  const width = Math.max(260, Math.round((box.clientWidth || 900) / 2 / CHART_ZOOM) - 12);
+  // Two charts a row, one on narrow screens (style.css); less each box's padding.
+  const space = box.clientWidth || 900;
+  const perRow = window.innerWidth > 900 ? 2 : 1;
+  const width = Math.max(220, Math.floor(((space - (perRow - 1) * 12) / perRow - 14) / CHART_ZOOM));
   const series = (read: (e: EpochEvent) => number): Series[] =>
-    columns.map((c) => ({ name: `${c.schedule} (${c.epochs})`, color: c.color, points: c.history.map((e) => [shareOfRun(e.epoch, c.epochs), read(e)] as [number, number]) }));
+    columns.map((c) => ({ name: c.schedule, color: c.color, points: c.history.map((e) => [shareOfRun(e.epoch, c.epochs), read(e)] as [number, number]) }));
   const losses = series((e) => e.testLoss);
   const axis = lossAxis(losses.flatMap((s) => s.points.map((p) => p[1])));
-  const common = { xLabel: 'share of each run, % (its epochs in brackets)', width, height: 210, xDomain: [0, 100] as [number, number] };
+  const common = { xLabel: 'share of each run (%)', width, height: 210, xDomain: [0, 100] as [number, number] };
+  // One legend in HTML for both charts: the SVG's own, two to a row, has no room for the schedules' names in a narrow chart (style.css hides it).
+  const legend = columns.map((c) => `<li style="--schedule-color:${c.color}">${escapeXml(c.schedule)}</li>`).join('');
   return (
+    `<ul class="legend" aria-hidden="true">${legend}</ul>` +
     `<div class="chart" data-chart="test-loss" data-axis="${axis}">${lineChart({ title: lossTitle('test loss', axis), yLabel: 'loss', yScale: axis, series: losses, ...common })}</div>` +
     `<div class="chart" data-chart="test-accuracy">${lineChart({ title: 'test accuracy', yLabel: 'accuracy', yDomain: [0, 1], series: series((e) => e.testAccuracy), ...common })}</div>`
   );

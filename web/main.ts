@@ -74,7 +74,7 @@ document.body.append(
     ),
   ),
   messages,
-  h('main', { class: 'layout' }, controls.element, h('div', { class: 'board' }, guide, board, comparison)),
+  h('main', { class: 'layout' }, controls.element, h('div', { class: 'board' }, guide, board)),
 );
 
 function say(message: string, problem = false): void {
@@ -132,6 +132,8 @@ function restart(delay = 0): void {
   restartTimer = setTimeout(() => {
     if (state.dataset === USER_POINTS && state.points.length < 2) {
       info = null;
+      delete board.dataset.count;
+      delete board.dataset.tallLast;
       board.replaceChildren(emptyBoard());
       comparison.replaceChildren();
       guideBody.replaceChildren(h('p', { class: 'intro' }, 'Click the plane to add points of the class chosen under Data (at least two, of two classes), or upload a CSV of x,y,class rows; training starts with the second point.'));
@@ -165,8 +167,10 @@ function layOut(next: ExperimentInfo): void {
   pending.length = 0;
   columns = next.columns.map((c) => new ColumnView(c.schedule, next));
   for (const column of columns) column.network.addEventListener('click', (e) => clickPoint(e, column.network, next.area));
-  board.replaceChildren(...columns.map((c) => c.element));
+  // The comparison sits in the columns' grid: beside a tall last column (local-gated's extra charts) it takes the space under the others.
+  board.replaceChildren(...columns.map((c) => c.element), comparison);
   board.dataset.count = String(columns.length);
+  board.dataset.tallLast = String(columns.length >= 3 && columns.at(-1)!.schedule === 'local-gated');
   showGuide(next);
   for (const column of columns) column.fit();
   comparison.replaceChildren();
