@@ -50,23 +50,25 @@ export async function benchPlayground(file: string): Promise<string> {
     }
     if (baseline) {
       const pages = [
-        { label: `baseline (${baselineDir})`, url: baseline.url, samples: [] as number[], rounds: [] as number[] },
-        { label: 'this page', url: server.url, samples: [] as number[], rounds: [] as number[] },
+        { label: `baseline (${baselineDir})`, url: baseline.url, samples: [] as number[], rounds: [] as number[], drawMs: [] as number[], chartMs: [] as number[] },
+        { label: 'this page', url: server.url, samples: [] as number[], rounds: [] as number[], drawMs: [] as number[], chartMs: [] as number[] },
       ];
       for (let r = 0; r < ROUNDS; r++) {
         for (const p of pages) {
           const rate = await measure(browser, p.url, ALL_FOUR, ROUND_SECONDS);
           p.samples.push(...rate.samples);
           p.rounds.push(rate.median);
+          p.drawMs.push(rate.drawMs);
+          p.chartMs.push(rate.chartMs);
         }
       }
       sideBySide.push(
         '',
         `Side by side, all four schedules: the two builds played in turns, ${ROUNDS} rounds of ${ROUND_SECONDS} one-second samples each.`,
         '',
-        '| page | frames/s, median of all samples | range | medians of the rounds |',
-        '|---|---|---|---|',
-        ...pages.map((p) => `| ${p.label} | ${median(p.samples)} | ${Math.min(...p.samples)}–${Math.max(...p.samples)} | ${p.rounds.join(', ')} |`),
+        '| page | frames/s, median of all samples | range | medians of the rounds | page: ms drawing a frame (median of rounds) | page: ms redrawing the charts (median of rounds) |',
+        '|---|---|---|---|---|---|',
+        ...pages.map((p) => `| ${p.label} | ${median(p.samples)} | ${Math.min(...p.samples)}–${Math.max(...p.samples)} | ${p.rounds.join(', ')} | ${median(p.drawMs).toFixed(1)} | ${median(p.chartMs).toFixed(0)} |`),
       );
     }
   } finally {

@@ -28,10 +28,8 @@ export interface PointView {
   showTest: boolean;
 }
 
-/** A chart's logical width for a box `pixels` wide. */
-function chartWidth(box: HTMLElement, fallback: number): number {
-  const pixels = box.clientWidth || fallback;
-  // Rounded down, so the text is never drawn smaller than the zoom says.
+/** A chart's logical width for a box `pixels` wide (rounded down, so its text never shows smaller than the zoom says). */
+function chartWidth(pixels: number): number {
   return Math.max(150, Math.floor(pixels / CHART_ZOOM));
 }
 
@@ -58,6 +56,8 @@ export class ColumnView {
   private networkGrid: ColumnFrame['network'] | null = null;
   private blockGrids: ColumnFrame['blocks'] = [];
   private readonly layers = new Map<boolean, HTMLCanvasElement>();
+  /** The charts' width on the screen, measured by {@link fit}: reading it while drawing would force a layout per chart. */
+  private chartPixels = 260;
   /** The points' view as the page last asked for it, to repaint after a resize. */
   private view: PointView = { showTest: false };
   readonly color: string;
@@ -133,6 +133,7 @@ export class ColumnView {
         canvas.height = b;
       }
     }
+    this.chartPixels = this.lossChart.clientWidth || this.chartPixels;
     this.repaint();
     this.chartsDirty = true;
   }
@@ -215,7 +216,7 @@ export class ColumnView {
     if (!this.chartsDirty) return;
     this.chartsDirty = false;
     const epochs = this.history;
-    const width = chartWidth(this.lossChart, 260);
+    const width = chartWidth(this.chartPixels);
     const chart = { width, height: 150, xTicks: width < 240 ? 3 : 4, xDomain: [0, Math.max(1, this.epochs)] as [number, number] };
     const axis = lossAxis(epochs.flatMap((e) => [e.trainLoss, e.testLoss]));
     this.lossChart.innerHTML = lineChart({
@@ -248,13 +249,12 @@ export class ColumnView {
 }
 
 /**
- * The comparison under the columns: one line per schedule, test loss and
- * test accuracy, on a shared axis of each run's share (0-100%), so a
+ * The comparison under the columns, for a box `space` pixels wide: one
+ * line per schedule, test loss and test accuracy, on a shared axis of each run's share (0-100%), so a
  * longer run (local-sequential) does not squeeze the others into a corner.
  */
-export function comparisonCharts(columns: ColumnView[], box: HTMLElement): string {
+export function comparisonCharts(columns: ColumnView[], space: number): string {
   // Two charts a row, one on narrow screens (style.css); less each box's padding.
-  const space = box.clientWidth || 900;
   const perRow = window.innerWidth > 900 ? 2 : 1;
   const width = Math.max(220, Math.floor(((space - (perRow - 1) * 12) / perRow - 14) / CHART_ZOOM));
   const series = (read: (e: EpochEvent) => number): Series[] =>

@@ -172,8 +172,8 @@ function layOut(next: ExperimentInfo): void {
   board.dataset.count = String(columns.length);
   board.dataset.tallLast = String(columns.length >= 3 && columns.at(-1)!.schedule === 'local-gated');
   showGuide(next);
-  for (const column of columns) column.fit();
   comparison.replaceChildren();
+  fitAll();
   framesDrawn = 0;
   drawnAt.length = 0;
   finished = false;
@@ -198,14 +198,23 @@ function showGuide(next: ExperimentInfo): void {
 function drawChartsNow(): void {
   lastCharts = performance.now();
   columns.forEach((c) => c.drawCharts());
-  comparison.innerHTML = comparisonCharts(columns, comparison);
+  comparison.innerHTML = comparisonCharts(columns, comparisonWidth);
+}
+
+/** The comparison's width on the screen, measured when the layout changes (not while drawing, which would force a layout). */
+let comparisonWidth = 900;
+
+/** Sizes every picture and chart to the space the layout gives it now. */
+function fitAll(): void {
+  for (const column of columns) column.fit();
+  comparisonWidth = comparison.clientWidth || comparisonWidth;
 }
 
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
-    for (const column of columns) column.fit();
+    fitAll();
     if (info && columns.some((c) => c.history.length > 0)) drawChartsNow();
   }, 150);
 });
