@@ -264,9 +264,16 @@ export function comparisonCharts(columns: ColumnView[], space: number): string {
   const common = { xLabel: 'share of each run (%)', width, height: 210, xDomain: [0, 100] as [number, number] };
   // One legend in HTML for both charts: the SVG's own, two to a row, has no room for the schedules' names in a narrow chart (style.css hides it).
   const legend = columns.map((c) => `<li style="--schedule-color:${c.color}">${escapeXml(c.schedule)}</li>`).join('');
+  const rows = Math.ceil(columns.length / 2);
   return (
     `<ul class="legend" aria-hidden="true">${legend}</ul>` +
-    `<div class="chart" data-chart="test-loss" data-axis="${axis}">${lineChart({ title: lossTitle('test loss', axis), yLabel: 'loss', yScale: axis, series: losses, ...common })}</div>` +
-    `<div class="chart" data-chart="test-accuracy">${lineChart({ title: 'test accuracy', yLabel: 'accuracy', yDomain: [0, 1], series: series((e) => e.testAccuracy), ...common })}</div>`
+    `<div class="chart" data-chart="test-loss" data-axis="${axis}">${withoutLegend(lineChart({ title: lossTitle('test loss', axis), yLabel: 'loss', yScale: axis, series: losses, ...common }), rows)}</div>` +
+    `<div class="chart" data-chart="test-accuracy">${withoutLegend(lineChart({ title: 'test accuracy', yLabel: 'accuracy', yDomain: [0, 1], series: series((e) => e.testAccuracy), ...common }), rows)}</div>`
   );
+}
+
+/** The chart's rows of legend (14 units each, at its bottom) cut off its picture, for charts whose legend the page draws itself. */
+function withoutLegend(svg: string, rows: number): string {
+  const cut = rows * 14;
+  return svg.replace(/^<svg([^>]*) height="([\d.]+)" viewBox="0 0 ([\d.]+) ([\d.]+)"/, (_, before: string, height: string, width: string, box: string) => `<svg${before} height="${Number(height) - cut}" viewBox="0 0 ${width} ${Number(box) - cut}"`);
 }
