@@ -2,6 +2,8 @@ import { HIDDEN_ACTIVATIONS, hiddenLayout, STATE_OPTIONS, unfoldedGroups, USER_P
 import { MAX_CLASSES } from '../src/playground/points.js';
 import { categoryColor } from '../src/report/colors.js';
 import { h } from './dom.js';
+import { scheduleFacts } from './schedules.js';
+import { listSchedules } from '../src/schedules/registry.js';
 
 /** What the controls ask the page to do. */
 export interface ControlEvents {
@@ -15,8 +17,18 @@ export interface ControlEvents {
 
 const GROUPS: StateOption['group'][] = ['Data', 'Model', 'Training', 'Gates', 'Run'];
 
-/** A line under a group's legend, where its name alone says little. */
-const GROUP_NOTES: Partial<Record<StateOption['group'], string>> = { Gates: 'for local-gated only' };
+/**
+ * Groups that hold one schedule's own options, by the option group the
+ * schedule declares (`optionGroups`): shown only while such a schedule runs.
+ */
+const SCHEDULE_GROUPS: Partial<Record<StateOption['group'], string>> = { Gates: 'gate' };
+
+/** The registered schedules that read a group of options. */
+function readers(optionGroup: string): string[] {
+  return listSchedules()
+    .map((s) => s.name)
+    .filter((name) => scheduleFacts(name).optionGroups.includes(optionGroup));
+}
 
 /**
  * The options panel, built from the state table: one labelled control per
@@ -44,7 +56,11 @@ export class Controls {
     this.element.addEventListener('submit', (e) => e.preventDefault());
     for (const group of GROUPS) {
       const fieldset = h('fieldset', { 'data-group': group }, h('legend', {}, group));
-      if (GROUP_NOTES[group]) fieldset.append(h('p', { class: 'group-note' }, GROUP_NOTES[group]));
+      const optionGroup = SCHEDULE_GROUPS[group];
+      if (optionGroup) {
+        fieldset.append(h('p', { class: 'group-note' }, `for ${readers(optionGroup).join(', ')} only`));
+        this.refreshers.push((state) => (fieldset.hidden = !state.schedules.some((name) => readers(optionGroup).includes(name))));
+      }
       const fold = h('details', { class: 'advanced', 'data-group': group }, h('summary', {}, 'advanced'));
       for (const option of STATE_OPTIONS.filter((o) => o.group === group)) {
         if (option.key === 'model') {

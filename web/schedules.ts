@@ -2,9 +2,10 @@ import { CATEGORY_COLORS } from '../src/report/colors.js';
 import { listSchedules } from '../src/schedules/registry.js';
 
 /*
- * What the page says about each schedule. The facts live here, keyed by
- * name, until schedules describe themselves (a `trainsDecoders` flag and a
- * `note` on the schedule); then these functions read them from it.
+ * What the page says about each schedule. Whether it trains decoders and
+ * its one-line note come from the schedule itself; the two sentences of
+ * "What am I looking at?" are the page's own, keyed by name, with a
+ * neutral line for a schedule the page does not know (a user's own).
  */
 
 /** What the page needs to know about a schedule to draw and explain its column. */
@@ -15,38 +16,30 @@ export interface ScheduleFacts {
   note: string;
   /** Two sentences for "What am I looking at?". */
   explanation: string;
+  /** Groups of options it reads beyond the common ones (local-gated's `gate`). */
+  optionGroups: readonly string[];
 }
 
-const FACTS: Record<string, ScheduleFacts> = {
-  backprop: {
-    trainsDecoders: false,
-    note: 'one gradient from the output through every block',
-    explanation:
-      'The usual training: one loss at the output, its gradient passed back through every block. Its blocks have no decoders of their own, so only the whole network has a picture.',
-  },
-  'local-sequential': {
-    trainsDecoders: true,
-    note: 'one block at a time, each from its own decoder',
-    explanation:
-      'Block 0 trains alone against its decoder, then stays fixed while block 1 trains on its output, and so on (★ marks the block in training). One phase per block makes its run longer, so the comparison below plots each run by its share.',
-  },
-  'local-parallel': {
-    trainsDecoders: true,
-    note: 'every block at once, each from its own decoder',
-    explanation:
-      'Every block trains at the same time, each from its own decoder’s loss, and no gradient passes between blocks. Each small picture is what that block alone predicts through its decoder: later blocks refine what earlier ones already separate.',
-  },
-  'local-gated': {
-    trainsDecoders: true,
-    note: 'local-parallel, each input axis gated by how much it still moves',
-    explanation:
-      'Local-parallel, but a block learns slowly from input axes that still drift, waiting for the block below to settle. Its extra charts show each block’s input drift and the mean gate it sets (1 open, 0 closed).',
-  },
+const EXPLANATIONS: Record<string, string> = {
+  backprop:
+    'The usual training: one loss at the output, its gradient passed back through every block. Its blocks have no decoders of their own, so only the whole network has a picture.',
+  'local-sequential':
+    'Block 0 trains alone against its decoder, then stays fixed while block 1 trains on its output, and so on (★ marks the block in training). One phase per block makes its run longer, so the comparison below plots each run by its share.',
+  'local-parallel':
+    'Every block trains at the same time, each from its own decoder’s loss, and no gradient passes between blocks. Each small picture is what that block alone predicts through its decoder: later blocks refine what earlier ones already separate.',
+  'local-gated':
+    'Local-parallel, but each block holds back on the input axes that still drift, waiting for the block below to settle. Its extra charts show each block’s input drift and the mean gate it sets (1 open, 0 closed).',
 };
 
-/** The facts of a schedule; a schedule the page does not know yet gets neutral ones. */
+/** The facts of a registered schedule. */
 export function scheduleFacts(name: string): ScheduleFacts {
-  return FACTS[name] ?? { trainsDecoders: true, note: '', explanation: `${name}: a schedule of the registry.` };
+  const schedule = listSchedules().find((s) => s.name === name);
+  return {
+    trainsDecoders: schedule?.trainsRule ?? true,
+    note: schedule?.note ?? '',
+    explanation: EXPLANATIONS[name] ?? `${schedule?.description ?? name}.`,
+    optionGroups: schedule?.optionGroups ?? [],
+  };
 }
 
 /**

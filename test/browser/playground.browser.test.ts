@@ -221,6 +221,8 @@ describe('the playground', () => {
     expect(loss.title).toBe('loss (linear: a loss reached 0)');
     expect(loss.ends.train[1]).toBeCloseTo(loss.box.bottom, 0);
     expect(await page.getAttribute('#comparison [data-chart="test-loss"]', 'data-axis')).toBe('linear');
+    // Without local-gated, its options (the Gates group) are not shown.
+    expect(await page.isVisible('fieldset[data-group="Gates"]')).toBe(false);
     // A run whose losses stay above zero keeps the log axis.
     const other = await open('?schedules=backprop&epochs=3');
     await other.click('#step');
