@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { Browser } from 'playwright-core';
 import { launchChromium, serveFolders } from '../test/browser/chromium.js';
 import { measureFrameRate, servePlayground, type FrameRate } from '../test/browser/playground-site.js';
@@ -32,7 +33,8 @@ const row = (label: string, rate: FrameRate & { backend: string }) =>
  * back-propagation alone for scale. With `PLAYGROUND_BASELINE` naming a
  * folder that holds another build of the page (`vite build --outDir DIR`
  * of an earlier commit), it also plays that build and this one in turns,
- * four columns each, and reports both side by side.
+ * four columns each, and reports both side by side
+ * (`PLAYGROUND_BASELINE_LABEL` names the baseline in the table).
  */
 export async function benchPlayground(file: string): Promise<string> {
   const server = await servePlayground();
@@ -50,9 +52,10 @@ export async function benchPlayground(file: string): Promise<string> {
     }
     if (baseline) {
       const pages = [
-        { label: `baseline (${baselineDir})`, url: baseline.url, samples: [] as number[], rounds: [] as number[], drawMs: [] as number[], chartMs: [] as number[] },
+        { label: process.env.PLAYGROUND_BASELINE_LABEL ?? `baseline (${baselineDir})`, url: baseline.url, samples: [] as number[], rounds: [] as number[], drawMs: [] as number[], chartMs: [] as number[] },
         { label: 'this page', url: server.url, samples: [] as number[], rounds: [] as number[], drawMs: [] as number[], chartMs: [] as number[] },
       ];
+      const load = loadavg()[0].toFixed(1);
       for (let r = 0; r < ROUNDS; r++) {
         for (const p of pages) {
           const rate = await measure(browser, p.url, ALL_FOUR, ROUND_SECONDS);
@@ -64,7 +67,7 @@ export async function benchPlayground(file: string): Promise<string> {
       }
       sideBySide.push(
         '',
-        `Side by side, all four schedules: the two builds played in turns, ${ROUNDS} rounds of ${ROUND_SECONDS} one-second samples each.`,
+        `Side by side, all four schedules: the two builds played in turns, ${ROUNDS} rounds of ${ROUND_SECONDS} one-second samples each (load average ${load} when they began; the machine is shared).`,
         '',
         '| page | frames/s, median of all samples | range | medians of the rounds | page: ms drawing a frame (median of rounds) | page: ms redrawing the charts (median of rounds) |',
         '|---|---|---|---|---|---|',
