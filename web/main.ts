@@ -136,7 +136,7 @@ function restart(delay = 0): void {
       delete board.dataset.tallLast;
       board.replaceChildren(emptyBoard());
       comparison.replaceChildren();
-      guideBody.replaceChildren(h('p', { class: 'intro' }, 'Click the plane to add points of the class chosen under Data (at least two, of two classes), or upload a CSV of x,y,class rows; training starts with the second point.'));
+      guideBody.replaceChildren(h('p', { class: 'intro' }, 'Click the plane to add points of the class chosen under Data, or upload a CSV of x,y,class rows; training starts once there are two.'));
       document.body.dataset.phase = 'waiting';
       return;
     }
