@@ -1,7 +1,9 @@
-import { HIDDEN_ACTIVATIONS, hiddenLayout, STATE_OPTIONS, USER_POINTS, type PlaygroundState, type StateOption } from '../src/playground/state.js';
+import { HIDDEN_ACTIVATIONS, hiddenLayout, STATE_OPTIONS, unfoldedGroups, USER_POINTS, type PlaygroundState, type StateOption } from '../src/playground/state.js';
 import { MAX_CLASSES } from '../src/playground/points.js';
 import { categoryColor } from '../src/report/colors.js';
 import { h } from './dom.js';
+import { scheduleFacts } from './schedules.js';
+import { listSchedules } from '../src/schedules/registry.js';
 
 /** What the controls ask the page to do. */
 export interface ControlEvents {
@@ -16,13 +18,31 @@ export interface ControlEvents {
 const GROUPS: StateOption['group'][] = ['Data', 'Model', 'Training', 'Gates', 'Run'];
 
 /**
+ * Groups that hold one schedule's own options, by the option group the
+ * schedule declares (`optionGroups`): shown only while such a schedule runs.
+ */
+const SCHEDULE_GROUPS: Partial<Record<StateOption['group'], string>> = { Gates: 'gate' };
+
+/** The registered schedules that read a group of options. */
+function readers(optionGroup: string): string[] {
+  return listSchedules()
+    .map((s) => s.name)
+    .filter((name) => scheduleFacts(name).optionGroups.includes(optionGroup));
+}
+
+/**
  * The options panel, built from the state table: one labelled control per
  * option, grouped, each reading its text through the table's own reader
  * (the CLI's parsers), so a bad value is refused with the CLI's message.
+ * The common options show; the expert ones fold under each group's
+ * "advanced", which a link with such an option set opens.
  */
 export class Controls {
   readonly element: HTMLElement;
+  /** The options placed beside Play (the speed), for the page to put in its toolbar. */
+  readonly toolbar: HTMLElement;
   private readonly refreshers: ((state: PlaygroundState) => void)[] = [];
+  private readonly folds = new Map<StateOption['group'], HTMLDetailsElement>();
   /** The class a click on the picture adds. */
   pointClass = 0;
   private readonly classPicker: HTMLElement;
@@ -32,15 +52,42 @@ export class Controls {
     this.classPicker = h('div', { class: 'classes', role: 'radiogroup', 'aria-label': 'class of the points you click' });
     this.pointsNote = h('p', { class: 'points-note', 'aria-live': 'polite' });
     this.element = h('form', { class: 'controls', 'aria-label': 'options' });
+    this.toolbar = h('div', { class: 'toolbar-options' });
     this.element.addEventListener('submit', (e) => e.preventDefault());
     for (const group of GROUPS) {
       const fieldset = h('fieldset', { 'data-group': group }, h('legend', {}, group));
+      const optionGroup = SCHEDULE_GROUPS[group];
+      if (optionGroup) {
+        fieldset.append(h('p', { class: 'group-note' }, `for ${readers(optionGroup).join(', ')} only`));
+        this.refreshers.push((state) => (fieldset.hidden = !state.schedules.some((name) => readers(optionGroup).includes(name))));
+      }
+      const fold = h('details', { class: 'advanced', 'data-group': group }, h('summary', {}, 'advanced'));
       for (const option of STATE_OPTIONS.filter((o) => o.group === group)) {
+        if (option.key === 'model') {
+          const [common, advanced] = this.modelControls(option);
+          fieldset.append(common);
+          fold.append(advanced);
+          continue;
+        }
         const row = this.build(option);
-        if (row) fieldset.append(row);
+        if (!row) continue;
+        if (option.tier === 'toolbar') this.toolbar.append(row);
+        else (option.tier === 'advanced' ? fold : fieldset).append(row);
       }
       if (group === 'Data') fieldset.append(this.pointsTools());
-      this.element.append(fieldset);
+      if (fold.children.length > 1) {
+        fieldset.append(fold);
+        this.folds.set(group, fold);
+      }
+      if (fieldset.querySelector('.row, .model, .points-tools')) this.element.append(fieldset);
+    }
+  }
+
+  /** Opens the "advanced" folds of the groups where `state` sets an advanced option (a link's), leaving the others as they are. */
+  unfold(state: PlaygroundState): void {
+    for (const group of unfoldedGroups(state)) {
+      const fold = this.folds.get(group);
+      if (fold) fold.open = true;
     }
   }
 
@@ -61,7 +108,6 @@ export class Controls {
       }
     };
     const control = option.control;
-    if (option.key === 'model') return this.modelControls(option);
     if (control.kind === 'none') return null;
     if (control.kind === 'checklist') {
       const box = h('div', { class: 'checklist', role: 'group', 'aria-label': option.label, title: option.help });
@@ -92,8 +138,8 @@ export class Controls {
     return h('div', { class: 'row' }, label(), input);
   }
 
-  /** The model as hidden widths, activation and normalize, which rewrite the CLI's spec; the spec itself shown below. */
-  private modelControls(option: StateOption): HTMLElement {
+  /** The model as hidden widths and activation (common), normalize and the CLI's spec they rewrite (advanced). */
+  private modelControls(option: StateOption): [HTMLElement, HTMLElement] {
     const widths = h('input', { id: 'option-widths', type: 'text', title: 'hidden widths, one number per hidden block, like 100-100-10', 'aria-describedby': 'model-spec' });
     const activation = h('select', { id: 'option-activation' }, ...HIDDEN_ACTIVATIONS.map((a) => h('option', { value: a }, a)));
     const normalize = h('input', { id: 'option-normalize', type: 'checkbox' });
@@ -119,14 +165,15 @@ export class Controls {
       normalize.checked = layout.normalize;
       spec.textContent = `--model "${s.model}"`;
     });
-    return h(
-      'div',
-      { class: 'model' },
-      h('div', { class: 'row' }, h('label', { for: widths.id, title: widths.title }, 'Hidden widths'), widths),
-      h('div', { class: 'row' }, h('label', { for: activation.id }, 'Activation'), activation),
-      h('div', { class: 'row' }, h('label', { for: normalize.id, title: 'divide each hidden output by its L2 norm' }, 'Normalize'), normalize),
-      spec,
-    );
+    return [
+      h(
+        'div',
+        { class: 'model' },
+        h('div', { class: 'row' }, h('label', { for: widths.id, title: widths.title }, 'Hidden widths'), widths),
+        h('div', { class: 'row' }, h('label', { for: activation.id }, 'Activation'), activation),
+      ),
+      h('div', { class: 'model' }, h('div', { class: 'row' }, h('label', { for: normalize.id, title: 'divide each hidden output by its L2 norm' }, 'Normalize'), normalize), spec),
+    ];
   }
 
   private pointsTools(): HTMLElement {

@@ -2,6 +2,7 @@ import { pointsFromCsv, roundForLink, type Point } from '../src/playground/point
 import { queryFromState, stateFromQuery, USER_POINTS, type PlaygroundState } from '../src/playground/state.js';
 import { fittedState, setupOf } from '../src/playground/setup.js';
 import { ColumnView, comparisonCharts } from './columns.js';
+import { guideIntro, scheduleColor, scheduleFacts } from './schedules.js';
 import { Controls } from './controls.js';
 import { h } from './dom.js';
 import { toPlane } from './draw.js';
@@ -11,7 +12,8 @@ import { runArchive } from '../src/playground/bundle.js';
 import type { Frame } from '../src/playground/lockstep.js';
 
 /*
- * The page: options on the left, one column per schedule on the right, all
+ * The page: training controls on top, options on the left, one column per
+ * schedule sized to the space left, the comparison charts under them, all
  * trained in lock-step by a pool of Web Workers. The URL always holds the
  * state, so a link reopens the same experiment.
  */
@@ -42,7 +44,10 @@ const rate = h('span', { id: 'rate', 'aria-live': 'off' }, '');
 const backendNote = h('span', { id: 'backend-note' }, 'starting…');
 const messages = h('div', { id: 'messages', role: 'status', 'aria-live': 'polite' });
 const board = h('div', { id: 'columns' });
-const comparison = h('div', { id: 'comparison', role: 'img', 'aria-label': 'all schedules compared' });
+const comparison = h('div', { id: 'comparison', role: 'img', 'aria-label': 'all schedules compared, each by the share of its run' });
+const guideBody = h('div', { class: 'guide-body' });
+// Open where there is room for it beside the columns; a click away elsewhere.
+const guide = h('details', { id: 'guide', open: window.innerWidth >= 1200 }, h('summary', {}, 'What am I looking at?'), guideBody);
 
 const controls = new Controls({
   change: (patch) => update(patch),
@@ -54,23 +59,22 @@ const controls = new Controls({
 document.body.append(
   h(
     'header',
-    {},
-    h('h1', {}, 'localprop playground'),
-    h('p', { class: 'tagline' }, 'Every block learns from its own linear decoder, side by side with back-propagation, from the same data and initial weights.'),
+    { class: 'topbar' },
+    h('div', { class: 'brand' }, h('h1', {}, 'localprop playground'), h('p', { class: 'tagline' }, 'Every block learns from its own linear decoder, side by side with back-propagation: same data, same initial weights.')),
     h(
       'div',
       { class: 'toolbar', role: 'toolbar', 'aria-label': 'training' },
       playButton,
       stepButton,
       resetButton,
+      controls.toolbar,
+      h('label', { for: 'show-test', class: 'toggle' }, testToggle, ' show test points'),
       downloadButton,
-      h('label', { for: 'show-test' }, testToggle, ' show test points'),
-      rate,
-      backendNote,
+      h('span', { class: 'meters' }, rate, backendNote),
     ),
-    messages,
   ),
-  h('main', {}, controls.element, h('div', { class: 'board' }, board, comparison)),
+  messages,
+  h('main', { class: 'layout' }, controls.element, h('div', { class: 'board' }, guide, board)),
 );
 
 function say(message: string, problem = false): void {
@@ -128,8 +132,11 @@ function restart(delay = 0): void {
   restartTimer = setTimeout(() => {
     if (state.dataset === USER_POINTS && state.points.length < 2) {
       info = null;
+      delete board.dataset.count;
+      delete board.dataset.tallLast;
       board.replaceChildren(emptyBoard());
       comparison.replaceChildren();
+      guideBody.replaceChildren(h('p', { class: 'intro' }, 'Click the plane to add points of the class chosen under Data, or upload a CSV of x,y,class rows; training starts once there are two.'));
       document.body.dataset.phase = 'waiting';
       return;
     }
@@ -160,8 +167,13 @@ function layOut(next: ExperimentInfo): void {
   pending.length = 0;
   columns = next.columns.map((c) => new ColumnView(c.schedule, next));
   for (const column of columns) column.network.addEventListener('click', (e) => clickPoint(e, column.network, next.area));
-  board.replaceChildren(...columns.map((c) => c.element));
+  // The comparison sits in the columns' grid: beside a tall last column (local-gated's extra charts) it takes the space under the others.
+  board.replaceChildren(...columns.map((c) => c.element), comparison);
+  board.dataset.count = String(columns.length);
+  board.dataset.tallLast = String(columns.length >= 3 && columns.at(-1)!.schedule === 'local-gated');
+  showGuide(next);
   comparison.replaceChildren();
+  fitAll();
   framesDrawn = 0;
   drawnAt.length = 0;
   finished = false;
@@ -169,6 +181,43 @@ function layOut(next: ExperimentInfo): void {
   if (next.sharedTest) say('Fewer than 10 points: every point is used for training and for testing.');
   document.body.dataset.phase = playing ? 'playing' : 'paused';
 }
+
+/** "What am I looking at?": the pictures in general, then two sentences per column shown. */
+function showGuide(next: ExperimentInfo): void {
+  guideBody.replaceChildren(
+    h('p', { class: 'intro' }, guideIntro(next.classes)),
+    h(
+      'div',
+      { class: 'guide-columns' },
+      ...next.columns.map((c) => h('p', { 'data-schedule': c.schedule, style: `--schedule-color:${scheduleColor(c.schedule)}` }, h('strong', {}, c.schedule), ' ', scheduleFacts(c.schedule).explanation)),
+    ),
+  );
+}
+
+/** Redraws the charts now (not waiting for the next 300 ms turn). */
+function drawChartsNow(): void {
+  lastCharts = performance.now();
+  columns.forEach((c) => c.drawCharts());
+  comparison.innerHTML = comparisonCharts(columns, comparisonWidth);
+}
+
+/** The comparison's width on the screen, measured when the layout changes (not while drawing, which would force a layout). */
+let comparisonWidth = 900;
+
+/** Sizes every picture and chart to the space the layout gives it now. */
+function fitAll(): void {
+  for (const column of columns) column.fit();
+  comparisonWidth = comparison.clientWidth || comparisonWidth;
+}
+
+let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    fitAll();
+    if (info && columns.some((c) => c.history.length > 0)) drawChartsNow();
+  }, 150);
+});
 
 function drawPending(): void {
   if (pending.length === 0) return;
@@ -179,9 +228,7 @@ function drawPending(): void {
   const now = performance.now();
   page.pictureMs += (now - drawStart - page.pictureMs) / 10;
   if (now - lastCharts > 300 || done || !playing) {
-    lastCharts = now;
-    columns.forEach((c) => c.drawCharts());
-    comparison.innerHTML = comparisonCharts(columns);
+    drawChartsNow();
     page.chartMs += (performance.now() - now - page.chartMs) / 5;
   }
   document.body.dataset.drawMs = page.pictureMs.toFixed(1);
@@ -280,4 +327,5 @@ document.addEventListener('keydown', (e) => {
 
 if (read.problems.length) say(`The link had problems; defaults were kept for them: ${read.problems.join('; ')}`, true);
 controls.show(state, writeUrl());
+controls.unfold(state);
 restart();

@@ -67,6 +67,11 @@ export interface StateOption {
   label: string;
   group: 'Data' | 'Model' | 'Training' | 'Gates' | 'Run';
   help: string;
+  /**
+   * Where the page shows it: `common` options in their group, `advanced`
+   * ones folded under their group's "advanced", `toolbar` beside Play.
+   */
+  tier: 'common' | 'advanced' | 'toolbar';
   control: Control;
   /** Read from the URL's text; throws a {@link LocalpropError} saying what is wrong. */
   read: (text: string) => unknown;
@@ -91,19 +96,19 @@ export function planeDatasets(): string[] {
 /** The table: every option of the page, in the order the page shows them. */
 export const STATE_OPTIONS: StateOption[] = [
   {
-    key: 'dataset', name: 'dataset', label: 'Dataset', group: 'Data', cli: true,
+    key: 'dataset', name: 'dataset', label: 'Dataset', group: 'Data', cli: true, tier: 'common',
     help: 'a 2-D dataset of the registry, or your own points (click the picture or upload a CSV)',
     control: { kind: 'select', choices: () => [...planeDatasets().map((d) => ({ value: d, label: d })), { value: USER_POINTS, label: 'your points' }] },
     read: (text) => oneOf(...planeDatasets(), USER_POINTS)(text, '--dataset'), write: plain,
   },
   {
-    key: 'noise', name: 'noise', label: 'Noise', group: 'Data', cli: true,
+    key: 'noise', name: 'noise', label: 'Noise', group: 'Data', cli: true, tier: 'common',
     help: "Gaussian noise std added to the points (empty: the dataset's own)",
     control: { kind: 'number', min: 0, max: 1, step: 0.01, placeholder: 'default' },
     read: nullable(cliValue('noise')), write: plain,
   },
   {
-    key: 'trainShare', name: 'train-share', label: 'Training share', group: 'Data', cli: true,
+    key: 'trainShare', name: 'train-share', label: 'Training share', group: 'Data', cli: true, tier: 'advanced',
     help: 'share of the points used for training; the rest are the test set',
     control: { kind: 'number', min: 0.05, max: 0.95, step: 0.05 },
     read: (text) => {
@@ -114,7 +119,7 @@ export const STATE_OPTIONS: StateOption[] = [
     write: plain,
   },
   {
-    key: 'model', name: 'model', label: 'Model', group: 'Model', cli: true,
+    key: 'model', name: 'model', label: 'Model', group: 'Model', cli: true, tier: 'common',
     help: 'the network as the CLI writes it; the controls below edit its hidden blocks',
     control: { kind: 'text' },
     read: (text) => {
@@ -124,7 +129,7 @@ export const STATE_OPTIONS: StateOption[] = [
     write: plain,
   },
   {
-    key: 'schedules', name: 'schedules', label: 'Schedules', group: 'Training', cli: true,
+    key: 'schedules', name: 'schedules', label: 'Schedules', group: 'Training', cli: true, tier: 'common',
     help: 'one column each, trained side by side from the same initial weights',
     control: { kind: 'checklist', choices: () => listSchedules().map((s) => ({ value: s.name, label: s.name })) },
     read: (text) => {
@@ -137,97 +142,97 @@ export const STATE_OPTIONS: StateOption[] = [
     write: (v: string[]) => v.join(','),
   },
   {
-    key: 'decoders', name: 'decoders', label: 'Decoders', group: 'Training', cli: true,
+    key: 'decoders', name: 'decoders', label: 'Decoders', group: 'Training', cli: true, tier: 'advanced',
     help: 'learned: trained with their block; fixed: random and frozen (Mertens’ code)',
     control: { kind: 'select', choices: choices(['learned', 'fixed']) },
     read: (text) => oneOf('learned', 'fixed')(text, '--decoders'), write: plain,
   },
   {
-    key: 'epochs', name: 'epochs', label: 'Epochs', group: 'Training', cli: true,
+    key: 'epochs', name: 'epochs', label: 'Epochs', group: 'Training', cli: true, tier: 'advanced',
     help: "epochs of every schedule, per block for local-sequential (empty: each schedule's own)",
     control: { kind: 'number', min: 1, step: 1, placeholder: 'default' },
     read: nullable(cliValue('epochs')), write: plain,
   },
   {
-    key: 'step', name: 'step', label: 'Step', group: 'Training', cli: true,
+    key: 'step', name: 'step', label: 'Step', group: 'Training', cli: true, tier: 'advanced',
     help: 'epoch: one step per epoch on the summed batch losses (Mertens’ protocol); batch: one per mini-batch',
     control: { kind: 'select', choices: choices(['epoch', 'batch']) },
     read: (text) => cliValue('step')(text), write: plain,
   },
   {
-    key: 'batchSize', name: 'batch-size', label: 'Batch size', group: 'Training', cli: true,
+    key: 'batchSize', name: 'batch-size', label: 'Batch size', group: 'Training', cli: true, tier: 'advanced',
     help: 'examples per mini-batch',
     control: { kind: 'number', min: 1, step: 1 },
     read: cliValue('batchSize'), write: plain,
   },
   {
-    key: 'optimizer', name: 'optimizer', label: 'Optimizer', group: 'Training', cli: true,
+    key: 'optimizer', name: 'optimizer', label: 'Optimizer', group: 'Training', cli: true, tier: 'common',
     help: 'rprop is Mertens’ optimizer; adam, rmsprop and sgd take a learning rate',
     control: { kind: 'select', choices: choices(['rprop', 'adam', 'rmsprop', 'sgd']) },
     read: cliValue('optimizer'), write: plain,
   },
   {
-    key: 'lr', name: 'lr', label: 'Learning rate', group: 'Training', cli: true,
+    key: 'lr', name: 'lr', label: 'Learning rate', group: 'Training', cli: true, tier: 'common',
     help: "learning rate (rprop: initial step size); empty: the optimizer's default",
     control: { kind: 'number', min: 0, step: 0.001, placeholder: 'default' },
     read: nullable(cliValue('lr')), write: plain,
   },
   {
-    key: 'gate', name: 'gate', label: 'Gate', group: 'Gates', cli: true,
+    key: 'gate', name: 'gate', label: 'Gate', group: 'Gates', cli: true, tier: 'common',
     help: 'local-gated: hard gates close when an input axis drifts; soft ones shrink; off is local-parallel',
     control: { kind: 'select', choices: choices(['hard', 'soft', 'off']) },
     read: cliValue('gate'), write: plain,
   },
   {
-    key: 'gateTau', name: 'gate-tau', label: 'Gate τ', group: 'Gates', cli: true,
+    key: 'gateTau', name: 'gate-tau', label: 'Gate τ', group: 'Gates', cli: true, tier: 'advanced',
     help: 'drift at which a soft gate is ½ or a hard gate closes',
     control: { kind: 'number', min: 0.001, step: 0.01 },
     read: cliValue('gateTau'), write: plain,
   },
   {
-    key: 'gateScale', name: 'gate-scale', label: 'Drift scale', group: 'Gates', cli: true,
+    key: 'gateScale', name: 'gate-scale', label: 'Drift scale', group: 'Gates', cli: true, tier: 'advanced',
     help: "drift relative to each axis's mean |h|, or absolute",
     control: { kind: 'select', choices: choices(['relative', 'absolute']) },
     read: cliValue('gateScale'), write: plain,
   },
   {
-    key: 'gateSmoothing', name: 'gate-smoothing', label: 'Drift smoothing', group: 'Gates', cli: true,
+    key: 'gateSmoothing', name: 'gate-smoothing', label: 'Drift smoothing', group: 'Gates', cli: true, tier: 'advanced',
     help: 'EMA factor of the drift, in [0, 1)',
     control: { kind: 'number', min: 0, max: 0.99, step: 0.05 },
     read: cliValue('gateSmoothing'), write: plain,
   },
   {
-    key: 'gateFloor', name: 'gate-floor', label: 'Gate floor', group: 'Gates', cli: true,
+    key: 'gateFloor', name: 'gate-floor', label: 'Gate floor', group: 'Gates', cli: true, tier: 'advanced',
     help: 'the lowest a gate goes',
     control: { kind: 'number', min: 0, max: 1, step: 0.05 },
     read: cliValue('gateFloor'), write: plain,
   },
   {
-    key: 'gateTarget', name: 'gate-target', label: 'Gate acts on', group: 'Gates', cli: true,
+    key: 'gateTarget', name: 'gate-target', label: 'Gate acts on', group: 'Gates', cli: true, tier: 'advanced',
     help: "the weights reading each axis, the whole block by its mean gate, or Rprop's step sizes",
     control: { kind: 'select', choices: choices(['weights', 'block', 'step-sizes']) },
     read: cliValue('gateTarget'), write: plain,
   },
   {
-    key: 'seed', name: 'seed', label: 'Seed', group: 'Run', cli: true,
+    key: 'seed', name: 'seed', label: 'Seed', group: 'Run', cli: true, tier: 'common',
     help: 'fixes the data, the initial weights and the shuffles',
     control: { kind: 'number', min: 0, step: 1 },
     read: (text) => parseOptionValue('train', 'seed', text), write: plain,
   },
   {
-    key: 'backend', name: 'backend', label: 'Backend', group: 'Run', cli: false,
+    key: 'backend', name: 'backend', label: 'Backend', group: 'Run', cli: false, tier: 'advanced',
     help: 'TF.js backend; auto takes wasm, the fastest for networks this small, then webgl, then cpu',
     control: { kind: 'select', choices: choices(PLAYGROUND_BACKENDS) },
     read: (text) => oneOf(...PLAYGROUND_BACKENDS)(text, 'backend'), write: plain,
   },
   {
-    key: 'speed', name: 'speed', label: 'Epochs per frame', group: 'Run', cli: false,
+    key: 'speed', name: 'speed', label: 'Epochs per frame', group: 'Run', cli: false, tier: 'toolbar',
     help: 'how many epochs every column trains between two pictures',
     control: { kind: 'select', choices: () => SPEEDS.map((s) => ({ value: String(s), label: String(s) })) },
     read: (text) => Number(oneOf(...SPEEDS.map(String))(text, 'speed')), write: plain,
   },
   {
-    key: 'points', name: 'points', label: 'Points', group: 'Data', cli: false,
+    key: 'points', name: 'points', label: 'Points', group: 'Data', cli: false, tier: 'common',
     help: 'your points as x,y,class;… (only while few enough for a link)',
     control: { kind: 'none' },
     read: decodePoints, write: (v: Point[]) => encodePoints(v),
@@ -285,6 +290,26 @@ export function stateFromQuery(query: string): ReadState {
     }
   }
   return { state, problems };
+}
+
+/**
+ * The groups whose "advanced" fold a state should open: those with an
+ * advanced option away from its default, so a link that sets one shows it.
+ * The model's advanced part is its normalize flag and anything its spec
+ * says beyond widths and activation (an output activation or loss).
+ */
+export function unfoldedGroups(state: PlaygroundState): Set<StateOption['group']> {
+  const groups = new Set<StateOption['group']>();
+  for (const option of STATE_OPTIONS) {
+    if (option.tier !== 'advanced') continue;
+    const write = (value: unknown) => option.write(value as never);
+    if (write(state[option.key]) !== write(DEFAULT_STATE[option.key])) groups.add(option.group);
+  }
+  const { widths, activation } = hiddenLayout(state.model);
+  const ends = parseModelSpec(state.model).layers;
+  const plainModel = fitModel(DEFAULT_STATE.model, ends[0], ends[ends.length - 1], { widths, activation, normalize: hiddenLayout(DEFAULT_STATE.model).normalize });
+  if (state.model !== plainModel) groups.add('Model');
+  return groups;
 }
 
 /** Points a link carries at most; beyond it the page says to download the run instead. */

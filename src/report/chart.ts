@@ -21,6 +21,10 @@ export interface LineChartOptions {
   marks?: { x: number; label: string }[];
   /** Fixed y range (e.g. [0, 1] for accuracies); default the data's. */
   yDomain?: [number, number];
+  /** Fixed x range (e.g. a run's whole length while it is still under way); default the data's. */
+  xDomain?: [number, number];
+  /** About how many intervals the x axis's ticks divide it into (fewer for narrow charts); default 5. */
+  xTicks?: number;
   width?: number;
   height?: number;
 }
@@ -42,7 +46,7 @@ export function lineChart(options: LineChartOptions): string {
   const log = options.yScale === 'log';
   const xs = options.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = options.series.flatMap((s) => s.points.map((p) => p[1]));
-  const x = linearScale(extent(xs), [plot.left, plot.right]);
+  const x = linearScale(options.xDomain ?? extent(xs), [plot.left, plot.right], options.xTicks);
   const yDomain = options.yDomain ?? extent(ys, log);
   const y = (log ? logScale : linearScale)(yDomain, [plot.bottom, plot.top]);
   // Unique per chart, as many charts share one HTML page.

@@ -5,11 +5,11 @@ export interface Scale {
   format(value: number): string;
 }
 
-/** A linear scale over [lo, hi] onto [from, to] pixels. */
-export function linearScale([lo, hi]: [number, number], [from, to]: [number, number]): Scale {
+/** A linear scale over [lo, hi] onto [from, to] pixels, with about `ticks` intervals between tick values. */
+export function linearScale([lo, hi]: [number, number], [from, to]: [number, number], ticks = 5): Scale {
   const span = hi - lo || 1;
   const scale = ((v: number) => from + ((v - lo) / span) * (to - from)) as Scale;
-  const step = niceStep(span / 5);
+  const step = niceStep(span / ticks);
   scale.ticks = () => {
     const out: number[] = [];
     for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);

@@ -66,6 +66,34 @@ describe('the playground', () => {
     await page.dispatchEvent(selector, 'change');
   }
 
+  /** Opens every group's "advanced" fold, as a user reaching for an expert option does. */
+  async function unfoldAll(page: Page): Promise<void> {
+    for (const fold of await page.$$('details.advanced:not([open]) > summary')) await fold.click();
+  }
+
+  /** The groups whose "advanced" fold is open. */
+  async function openFolds(page: Page): Promise<string[]> {
+    return page.$$eval('details.advanced[open]', (d) => d.map((e) => (e as HTMLElement).dataset.group!));
+  }
+
+  /**
+   * Where each line of a chart ends, and the plot's box: read from the SVG,
+   * in the chart's own units.
+   */
+  async function chartLines(page: Page, selector: string): Promise<{ box: { left: number; right: number; top: number; bottom: number }; title: string; ends: Record<string, [number, number]> }> {
+    return page.$eval(selector, (chart) => {
+      const rect = chart.querySelector('svg .axes rect')!;
+      const [x, y, w, hgt] = ['x', 'y', 'width', 'height'].map((a) => Number(rect.getAttribute(a)));
+      const ends: Record<string, [number, number]> = {};
+      for (const g of chart.querySelectorAll('svg g.series')) {
+        const moves = [...(g.querySelector('path')!.getAttribute('d') ?? '').matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)];
+        const last = moves.at(-1)!;
+        ends[(g as HTMLElement).dataset.series!] = [Number(last[1]), Number(last[2])];
+      }
+      return { box: { left: x, right: x + w, top: y, bottom: y + hgt }, title: chart.querySelector('svg > text')!.textContent ?? '', ends };
+    });
+  }
+
   async function epochs(page: Page): Promise<number[]> {
     return page.$$eval('#columns .column .status', (s) => s.map((e) => Number((e as HTMLElement).dataset.epoch)));
   }
@@ -88,7 +116,10 @@ describe('the playground', () => {
     expect(await page.$$eval('#columns .column', (c) => c.map((e) => (e as HTMLElement).dataset.schedule))).toEqual(['backprop', 'local-sequential', 'local-parallel', 'local-gated']);
     expect(await page.textContent('#backend-note')).toMatch(/auto chose wasm/);
     const before = await pictures(page);
-    expect(before.map((c) => c.length)).toEqual([4, 4, 4, 4]);
+    // Back-propagation trains no decoders: a note says so instead of block pictures.
+    expect(before.map((c) => c.length)).toEqual([1, 4, 4, 4]);
+    expect(await page.textContent('.column[data-schedule="backprop"] .no-decoders')).toMatch(/backprop trains no decoders/);
+    expect(await page.$$eval('.column[data-schedule="local-parallel"] .no-decoders', (n) => n.length)).toBe(0);
     await page.click('#step');
     await page.waitForFunction(() => [...document.querySelectorAll('.status')].every((s) => (s as HTMLElement).dataset.epoch === '2'));
     const after = await pictures(page);
@@ -103,6 +134,17 @@ describe('the playground', () => {
     expect(await epochs(page)).toEqual([40, 160, 40, 40]);
     expect(await page.getAttribute('#play', 'aria-pressed')).toBe('false');
     await page.screenshot({ path: join(OUTPUT, 'playground-done.png'), fullPage: true });
+
+    // Each column's loss chart spans its own run; the comparison spans each run's share, so every finished line ends at the right edge.
+    expect(await page.$$eval('#columns .chart.loss', (c) => c.map((e) => Number((e as HTMLElement).dataset.xEnd)))).toEqual([40, 160, 40, 40]);
+    for (const k of [0, 1]) {
+      const loss = await chartLines(page, `.column:nth-child(${k + 1}) .chart.loss`);
+      expect(loss.ends.train[0], `column ${k}`).toBeCloseTo(loss.box.right, 0);
+    }
+    const compared = await chartLines(page, '#comparison [data-chart="test-loss"]');
+    expect(Object.keys(compared.ends)).toEqual(['backprop', 'local-sequential', 'local-parallel', 'local-gated']);
+    for (const [name, [x]] of Object.entries(compared.ends)) expect(x, name).toBeCloseTo(compared.box.right, 0);
+    expect(await page.$eval('#comparison [data-chart="test-loss"] svg', (svg) => svg.textContent)).toMatch(/share of each run \(%\)/);
 
     const history = JSON.parse(new TextDecoder().decode((await download(page))['history.json'])) as { runs: PageRun[] };
     for (const run of history.runs) {
@@ -133,8 +175,71 @@ describe('the playground', () => {
     await page.close();
   });
 
+  it('fills the screen at 1280 and 1920 pixels (and 1024), with chart text at a readable size', async () => {
+    for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }, { width: 1024, height: 768 }]) {
+      const page = await open('?epochs=40&speed=5', viewport);
+      await page.click('#play');
+      await waitForPhase(page, ['done'], 120_000);
+      if (viewport.width !== 1024) {
+        await page.screenshot({ path: join(OUTPUT, `playground-${viewport.width}.png`) });
+        await page.screenshot({ path: join(OUTPUT, `playground-${viewport.width}-full.png`), fullPage: true });
+      }
+      const layout = await page.evaluate(() => {
+        const boxes = [...document.querySelectorAll('#columns .column')].map((c) => c.getBoundingClientRect());
+        // How big a chart's smallest text (its 10-unit tick labels) shows on the screen.
+        const tickPixels = [...document.querySelectorAll('.chart svg')].map((svg) => (10 * svg.getBoundingClientRect().width) / (svg as SVGSVGElement).viewBox.baseVal.width);
+        return { scrollWidth: document.documentElement.scrollWidth, tops: boxes.map((b) => Math.round(b.top)), left: boxes[0].left, right: boxes[boxes.length - 1].right, tickPixels };
+      });
+      const at = `at ${viewport.width} px`;
+      expect(layout.scrollWidth, at).toBeLessThanOrEqual(viewport.width);
+      // Four columns in one row, from beside the options to the right edge (less the page's margin).
+      expect(new Set(layout.tops).size, at).toBe(1);
+      expect(layout.right, at).toBeGreaterThan(viewport.width - 30);
+      expect(layout.right - layout.left, at).toBeGreaterThan(0.7 * viewport.width);
+      expect(layout.tickPixels.length, at).toBe(8);
+      // At 1280 and up every chart's smallest text shows at 12 px (10 units × 1.2); at 1024, usable but tighter.
+      if (viewport.width >= 1280) expect(Math.min(...layout.tickPixels), at).toBeGreaterThanOrEqual(11.9);
+      await page.close();
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('draws a loss of exactly zero honestly: "0" in the numbers, a linear axis, the curve at its bottom', async () => {
+    // Two points far apart: Rprop drives the output's logit so far that the loss rounds to exactly 0 in float32 (epoch 29 here).
+    const page = await open('?dataset=points&points=-0.5,0.5,0;0.5,-0.5,1&schedules=backprop,local-parallel&epochs=60&speed=10');
+    await page.click('#play');
+    await waitForPhase(page, ['done']);
+    const losses = await page.$$eval('.status', (s) => s.map((e) => Number((e as HTMLElement).dataset.trainLoss)));
+    expect(losses).toEqual([0, 0]);
+    const shown = await page.$$eval('.status', (s) => s.map((e) => e.textContent ?? ''));
+    for (const text of shown) {
+      expect(text).toMatch(/train loss 0(?![.\d])/);
+      expect(text).not.toMatch(/e\+0/);
+    }
+    expect(await page.$$eval('#columns .chart.loss', (c) => c.map((e) => (e as HTMLElement).dataset.axis))).toEqual(['linear', 'linear']);
+    const loss = await chartLines(page, '.column[data-schedule="backprop"] .chart.loss');
+    expect(loss.title).toBe('loss (linear: a loss reached 0)');
+    expect(loss.ends.train[1]).toBeCloseTo(loss.box.bottom, 0);
+    expect(await page.getAttribute('#comparison [data-chart="test-loss"]', 'data-axis')).toBe('linear');
+    // Without local-gated, its options (the Gates group) are not shown.
+    expect(await page.isVisible('fieldset[data-group="Gates"]')).toBe(false);
+    // A run whose losses stay above zero keeps the log axis.
+    const other = await open('?schedules=backprop&epochs=3');
+    await other.click('#step');
+    await other.waitForFunction(() => (document.querySelector('#columns .status') as HTMLElement).dataset.epoch === '1');
+    expect(await other.getAttribute('#columns .chart.loss', 'data-axis')).toBe('log');
+    expect(errors).toEqual([]);
+    await Promise.all([page.close(), other.close()]);
+  });
+
   it('keeps every option in the URL, and a link reopens the same experiment', async () => {
     const page = await open('');
+    // The expert options start folded away; a user opens a group's "advanced" to reach them.
+    expect(await openFolds(page)).toEqual([]);
+    expect(await page.isVisible('#option-gate-tau')).toBe(false);
+    expect(await page.isVisible('#option-lr')).toBe(true);
+    await unfoldAll(page);
+    expect(await page.isVisible('#option-gate-tau')).toBe(true);
     await page.selectOption('#option-dataset', 'spiral');
     await enter(page, '#option-noise', '0.05');
     await page.uncheck('#option-schedules-local-sequential');
@@ -176,6 +281,16 @@ describe('the playground', () => {
     expect(await again.$$eval('#columns .column', (c) => c.map((e) => (e as HTMLElement).dataset.schedule))).toEqual(['backprop', 'local-parallel', 'local-gated']);
     expect(new URL(again.url()).search).toBe(url.search);
     await again.waitForFunction(() => document.body.dataset.backend === 'cpu');
+    // The link sets advanced options of Model (normalize off), Training (step) and Run (backend): those folds open, Data's and Gates' stay shut.
+    expect((await openFolds(again)).sort()).toEqual(['Model', 'Run', 'Training']);
+    expect(await again.isVisible('#option-step')).toBe(true);
+
+    // A link with one expert gate option opens that group's fold and shows its value.
+    const tau = await open('?gate-tau=0.25&schedules=local-gated');
+    expect(await openFolds(tau)).toEqual(['Gates']);
+    expect(await tau.isVisible('#option-gate-tau')).toBe(true);
+    expect(await tau.inputValue('#option-gate-tau')).toBe('0.25');
+    await tau.close();
 
     // A bad value in a link is named, and its default kept.
     const bad = await open('?seed=-1&optimizer=adamw');

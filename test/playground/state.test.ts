@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseModelSpec } from '../../src/model/spec.js';
 import { decodePoints, encodePoints, pointsFromCsv, pointsToCsv, splitPoints, pointsDataset, type Point } from '../../src/playground/points.js';
 import { csvDatasets } from '../../src/data/csv.js';
-import { DEFAULT_STATE, fitModel, MAX_LINK_POINTS, queryFromState, stateFromQuery, STATE_OPTIONS, type PlaygroundState } from '../../src/playground/state.js';
+import { DEFAULT_STATE, fitModel, MAX_LINK_POINTS, queryFromState, stateFromQuery, STATE_OPTIONS, unfoldedGroups, type PlaygroundState } from '../../src/playground/state.js';
 import { cliConfigOf, fittedState, setupOf } from '../../src/playground/setup.js';
 import { resolveOptions } from '../../src/cli/options.js';
 import { localpropErrorOf } from '../support.js';
@@ -63,6 +63,20 @@ describe('playground state in the URL', () => {
     expect(defaults).not.toContain('lr');
     expect(defaults).not.toContain('epochs');
     expect(defaults).not.toContain('points');
+  });
+
+  it('folds the expert options away, and a link that sets one unfolds its group', () => {
+    const advanced = STATE_OPTIONS.filter((o) => o.tier === 'advanced').map((o) => o.name);
+    expect(advanced).toEqual(expect.arrayContaining(['gate-tau', 'gate-scale', 'gate-smoothing', 'gate-floor', 'gate-target', 'train-share', 'step', 'batch-size', 'backend']));
+    const common = STATE_OPTIONS.filter((o) => o.tier !== 'advanced').map((o) => o.name);
+    expect(common).toEqual(expect.arrayContaining(['dataset', 'noise', 'model', 'schedules', 'lr', 'speed']));
+    expect([...unfoldedGroups(DEFAULT_STATE)]).toEqual([]);
+    expect([...unfoldedGroups(stateFromQuery('?gate-tau=0.2').state)]).toEqual(['Gates']);
+    expect([...unfoldedGroups(stateFromQuery('?backend=cpu&step=batch').state)].sort()).toEqual(['Run', 'Training']);
+    // Common options, however set, unfold nothing; the model's normalize flag is advanced, its widths are not.
+    expect([...unfoldedGroups(stateFromQuery('?dataset=spiral&lr=0.1&gate=soft&model=2-20-20-1%20hidden%3Dtanh%2Cnormalize').state)]).toEqual([]);
+    expect([...unfoldedGroups(stateFromQuery('?model=2-20-20-1%20hidden%3Dtanh').state)]).toEqual(['Model']);
+    expect([...unfoldedGroups(EVERYTHING_CHANGED)].sort()).toEqual(['Data', 'Gates', 'Model', 'Run', 'Training']);
   });
 
   it('reports unknown names and bad values, keeping the defaults for them', () => {

@@ -1,0 +1,59 @@
+import { CATEGORY_COLORS } from '../src/report/colors.js';
+import { listSchedules } from '../src/schedules/registry.js';
+
+/*
+ * What the page says about each schedule. Whether it trains decoders and
+ * its one-line note come from the schedule itself; the two sentences of
+ * "What am I looking at?" are the page's own, keyed by name, with a
+ * neutral line for a schedule the page does not know (a user's own).
+ */
+
+/** What the page needs to know about a schedule to draw and explain its column. */
+export interface ScheduleFacts {
+  /** Whether the schedule trains a decoder per hidden block (back-propagation trains none). */
+  trainsDecoders: boolean;
+  /** One line under the schedule's name. */
+  note: string;
+  /** Two sentences for "What am I looking at?". */
+  explanation: string;
+  /** Groups of options it reads beyond the common ones (local-gated's `gate`). */
+  optionGroups: readonly string[];
+}
+
+const EXPLANATIONS: Record<string, string> = {
+  backprop:
+    'The usual training: one loss at the output, its gradient passed back through every block. Its blocks have no decoders of their own, so only the whole network has a picture.',
+  'local-sequential':
+    'Block 0 trains alone against its decoder, then stays fixed while block 1 trains on its output, and so on (★ marks the block in training). One phase per block makes its run longer, so the comparison below plots each run by its share.',
+  'local-parallel':
+    'Every block trains at the same time, each from its own decoder’s loss, and no gradient passes between blocks. Each small picture is what that block alone predicts through its decoder: later blocks refine what earlier ones already separate.',
+  'local-gated':
+    'Local-parallel, but each block holds back on the input axes that still drift, waiting for the block below to settle. Its extra charts show each block’s input drift and the mean gate it sets (1 open, 0 closed).',
+};
+
+/** The facts of a registered schedule. */
+export function scheduleFacts(name: string): ScheduleFacts {
+  const schedule = listSchedules().find((s) => s.name === name);
+  return {
+    trainsDecoders: schedule?.trainsRule ?? true,
+    note: schedule?.note ?? '',
+    explanation: EXPLANATIONS[name] ?? `${schedule?.description ?? name}.`,
+    optionGroups: schedule?.optionGroups ?? [],
+  };
+}
+
+/**
+ * A schedule's colour, the same in its column and in every comparison
+ * chart: fixed by its place in the registry, so unticking one schedule does
+ * not recolour the others (Okabe and Ito's colour-blind-safe palette).
+ */
+export function scheduleColor(name: string): string {
+  const k = listSchedules().findIndex((s) => s.name === name);
+  return CATEGORY_COLORS[(k < 0 ? 7 : k) % CATEGORY_COLORS.length];
+}
+
+/** The first lines of "What am I looking at?": what every column's pictures are, for this many classes. */
+export function guideIntro(classes: number): string {
+  const colours = classes <= 2 ? 'dark blue: class 0, yellow: class 1, orange between: unsure; ○ and ▲ are the two classes’ training points' : 'each class its colour, paler where unsure; the points in their class’s colour and shape';
+  return `Every column trains the same network from the same data and initial weights, the same epochs per step. Large picture: the whole network’s answer over the plane (${colours}). Small pictures: each hidden block’s own answer through its linear decoder, which only local learning has.`;
+}
