@@ -25,6 +25,7 @@ import { describeMemory, formatLoss, formatSummary, formatTable } from './table.
 import { compareHeader, ruleHelp, scheduleHelp } from './header.js';
 import { withFirstLook } from './first-look.js';
 import { runExperimentCommand } from './experiment.js';
+import { addSweepCommand } from './sweep.js';
 
 const VERSION = '0.1.0';
 
@@ -236,6 +237,7 @@ function program(): Command {
       const page = await withEvaluator({ evalThread: opts.renderOnly ? 'off' : opts.evalThread }, (evaluator) => runExperimentCommand(name, run, evaluator));
       process.stdout.write(`wrote ${page}\n`);
     });
+  addSweepCommand(p);
   for (const c of p.commands) c.exitOverride();
   return p;
 }

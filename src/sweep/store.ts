@@ -1,0 +1,144 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeRunCheckpoint, encodeRunCheckpoint } from '../io/run-checkpoint.js';
+import type { EpochEvent } from '../train/events.js';
+import type { RunCheckpoint } from '../train/resume.js';
+import { LocalpropError, check } from '../util/errors.js';
+import type { OptionValues } from '../cli/options.js';
+import { writeFileAtomic, writeJsonAtomic } from '../cli/files.js';
+import type { RunConfiguration } from './configuration.js';
+
+export const RECORD_FORMAT = 'localprop-sweep-record';
+
+/** One epoch of a record: the run's epoch event (imported records keep only what their source had). */
+export type RecordEpoch = Pick<EpochEvent, 'epoch' | 'testAccuracy'> & Partial<EpochEvent>;
+
+/** What a finished run leaves: enough to report it and to never train it again. */
+export interface SweepRecord {
+  format: typeof RECORD_FORMAT;
+  version: 1;
+  id: string;
+  label: string;
+  schedule: string;
+  seed: number;
+  backend: string;
+  /** The options it trained with, as `localprop train` holds them. */
+  options: OptionValues;
+  /** Everything that decides what it computes (what {@link runId} hashes). */
+  configuration: RunConfiguration;
+  /** One entry per epoch: the metrics before that epoch's updates, as epoch events report them. */
+  history: RecordEpoch[];
+  /** The final model's metrics. */
+  final: { epochs: number; trainLoss: number; trainAccuracy?: number; testLoss: number; testAccuracy: number };
+  /** The run's own training and evaluation seconds (its events' clock, summed over resumes). */
+  seconds: number;
+  /** Seconds from the last start of its process's work on it to its record, data loading included. */
+  wallSeconds?: number;
+  /** The epochs it resumed from, in order (empty when it never stopped). */
+  resumedAt: number[];
+  finishedAt: string;
+  /** Records converted from an older format: the file they came from and what they lack. */
+  imported?: { from: string; note: string };
+}
+
+/** A run that failed: its message, kept so a rerun does not try it again unless asked. */
+export interface FailureRecord {
+  id: string;
+  label: string;
+  message: string;
+  /** Epochs it finished before failing. */
+  epoch: number;
+  at: string;
+}
+
+/** A run being trained: who trains it and how far it is; stale once its process is gone. */
+export interface ProgressRecord {
+  id: string;
+  pid: number;
+  epoch: number;
+  epochs: number;
+  /** The epoch of its latest checkpoint, where it resumes if stopped now. */
+  checkpointEpoch: number | null;
+  resumedAt: number[];
+  updatedAt: string;
+}
+
+/**
+ * The records folder of a sweep: `<id>.json` for each finished run,
+ * `<id>.checkpoint.safetensors` for a run stopped mid-way,
+ * `<id>.failed.json` for a failed one and `<id>.running.json` while one is
+ * trained. Every file is written atomically, so processes sharing the
+ * folder (one per job) never read half a file.
+ */
+export class RecordStore {
+  constructor(readonly folder: string) {}
+
+  private path(id: string, suffix: string): string {
+    return join(this.folder, `${id}${suffix}`);
+  }
+
+  private readJson<T>(path: string): T | undefined {
+    if (!existsSync(path)) return undefined;
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as T;
+    } catch (e) {
+      throw new LocalpropError(`${path} is not valid JSON (${(e as Error).message}); it is damaged: delete it to train that run again`);
+    }
+  }
+
+  record(id: string): SweepRecord | undefined {
+    const r = this.readJson<SweepRecord>(this.path(id, '.json'));
+    check(r === undefined || (r.format === RECORD_FORMAT && r.id === id), () => `${this.path(id, '.json')} is not the sweep record of run ${id}; move it out of the records folder`);
+    return r;
+  }
+
+  /** Every record in the folder (of this sweep or not), by id. */
+  records(): SweepRecord[] {
+    if (!existsSync(this.folder)) return [];
+    return readdirSync(this.folder)
+      .filter((f) => /^[0-9a-f]+\.json$/.test(f))
+      .sort()
+      .map((f) => this.record(f.slice(0, -'.json'.length))!);
+  }
+
+  writeRecord(record: SweepRecord): void {
+    writeJsonAtomic(this.path(record.id, '.json'), record);
+  }
+
+  checkpoint(id: string): RunCheckpoint | undefined {
+    const path = this.path(id, '.checkpoint.safetensors');
+    return existsSync(path) ? decodeRunCheckpoint(new Uint8Array(readFileSync(path)), path) : undefined;
+  }
+
+  writeCheckpoint(id: string, checkpoint: RunCheckpoint): void {
+    writeFileAtomic(this.path(id, '.checkpoint.safetensors'), encodeRunCheckpoint(checkpoint));
+  }
+
+  removeCheckpoint(id: string): void {
+    rmSync(this.path(id, '.checkpoint.safetensors'), { force: true });
+  }
+
+  failure(id: string): FailureRecord | undefined {
+    return this.readJson<FailureRecord>(this.path(id, '.failed.json'));
+  }
+
+  writeFailure(failure: FailureRecord): void {
+    writeJsonAtomic(this.path(failure.id, '.failed.json'), failure);
+  }
+
+  clearFailure(id: string): void {
+    rmSync(this.path(id, '.failed.json'), { force: true });
+  }
+
+  progress(id: string): ProgressRecord | undefined {
+    return this.readJson<ProgressRecord>(this.path(id, '.running.json'));
+  }
+
+  writeProgress(progress: ProgressRecord): void {
+    writeJsonAtomic(this.path(progress.id, '.running.json'), progress);
+  }
+
+  clearProgress(id: string): void {
+    rmSync(this.path(id, '.running.json'), { force: true });
+  }
+}

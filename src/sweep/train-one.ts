@@ -1,0 +1,123 @@
+import { useBackend } from '../engine/backend.js';
+import { experimentRuns } from '../experiment/experiment.js';
+import type { TestEvaluator } from '../train/evaluation.js';
+import type { EpochEvent } from '../train/events.js';
+import { LocalpropError } from '../util/errors.js';
+import { runExperimentConfig } from './configuration.js';
+import type { PlannedRun } from './plan.js';
+import { RECORD_FORMAT, type RecordStore, type SweepRecord } from './store.js';
+
+/** How a run is trained: when it checkpoints, and what it tells its caller. */
+export interface TrainSettings {
+  /** Checkpoint every this many epochs. */
+  checkpointEvery?: number;
+  /** Checkpoint when this many seconds passed since the last one (default 120). */
+  checkpointSeconds?: number;
+  /** Scores the test set on another thread (unless the run's options say `evalThread: "off"`). */
+  evaluator?: TestEvaluator;
+  /** Asked after every epoch: true checkpoints the run and stops it. */
+  shouldStop?: () => boolean;
+  onEpoch?: (epoch: number, epochs: number) => void;
+  onCheckpoint?: (epoch: number) => void;
+}
+
+export type TrainOutcome = { status: 'done'; record: SweepRecord } | { status: 'stopped'; epoch: number } | { status: 'failed'; message: string };
+
+const DEFAULT_CHECKPOINT_SECONDS = 120;
+const PROGRESS_SECONDS = 2;
+
+/**
+ * Trains one run of a sweep into `store`: from its checkpoint when it has
+ * one, checkpointing on the way, and ends with its record (done), its
+ * checkpoint (stopped when `shouldStop` said so) or its failure message
+ * (failed: any error, the others go on). The parts a queue worker needs too.
+ */
+export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, settings: TrainSettings = {}): Promise<TrainOutcome> {
+  const wallStart = performance.now();
+  const { id } = planned;
+  const resumedAt = [...(store.progress(id)?.resumedAt ?? [])];
+  let epoch = 0;
+  let epochs = 0;
+  let checkpointEpoch: number | null = null;
+  try {
+    await useBackend(planned.configuration.backend);
+    const config = runExperimentConfig(planned.options);
+    if (planned.options.evalThread !== 'off') config.training.testEvaluator = settings.evaluator;
+    const checkpoint = store.checkpoint(id);
+    const runs = experimentRuns(config);
+    const run = runs.next().value!;
+    try {
+      if (checkpoint) {
+        run.resumeFrom(checkpoint);
+        resumedAt.push(checkpoint.epoch);
+        epoch = checkpoint.epoch;
+        checkpointEpoch = checkpoint.epoch;
+      }
+      const history: EpochEvent[] = [];
+      let lastSave = performance.now();
+      let lastProgress = -Infinity;
+      const progress = (force: boolean) => {
+        if (!force && performance.now() - lastProgress < PROGRESS_SECONDS * 1000) return;
+        lastProgress = performance.now();
+        store.writeProgress({ id, pid: process.pid, epoch, epochs, checkpointEpoch, resumedAt, updatedAt: new Date().toISOString() });
+      };
+      for await (const event of run) {
+        if (event.type === 'start') {
+          epochs = event.epochs;
+          progress(true);
+        } else if (event.type === 'epoch') {
+          history.push(event);
+          if (run.replaying) continue;
+          epoch = event.epoch;
+          settings.onEpoch?.(epoch, epochs);
+          if (epoch === epochs) continue;
+          const stop = settings.shouldStop?.() ?? false;
+          const due = (settings.checkpointEvery !== undefined && epoch % settings.checkpointEvery === 0) || performance.now() - lastSave >= (settings.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS) * 1000;
+          if (stop || due) {
+            store.writeCheckpoint(id, run.checkpoint());
+            lastSave = performance.now();
+            checkpointEpoch = epoch;
+            progress(true);
+            settings.onCheckpoint?.(epoch);
+          } else progress(false);
+          // The progress file stays, its process gone: status then says where the run will resume.
+          if (stop) {
+            return { status: 'stopped', epoch };
+          }
+        } else {
+          const record: SweepRecord = {
+            format: RECORD_FORMAT,
+            version: 1,
+            id,
+            label: planned.label,
+            schedule: event.schedule,
+            seed: event.seed,
+            backend: planned.configuration.backend,
+            options: planned.options,
+            configuration: planned.configuration,
+            history,
+            final: { epochs: event.epochs, trainLoss: event.trainLoss, trainAccuracy: event.trainAccuracy, testLoss: event.testLoss, testAccuracy: event.testAccuracy },
+            seconds: event.seconds,
+            wallSeconds: (performance.now() - wallStart) / 1000,
+            resumedAt,
+            finishedAt: new Date().toISOString(),
+          };
+          store.writeRecord(record);
+          store.removeCheckpoint(id);
+          store.clearFailure(id);
+          store.clearProgress(id);
+          return { status: 'done', record };
+        }
+      }
+      throw new Error(`run ${id} ended without its end event`);
+    } finally {
+      runs.return(undefined);
+    }
+  } catch (e) {
+    // A bug is recorded too, with its stack's first line, so one bad run never stops the sweep.
+    const message = e instanceof LocalpropError ? e.message : `internal error, please report it: ${(e as Error).message ?? String(e)}`;
+    store.writeFailure({ id, label: planned.label, message, epoch, at: new Date().toISOString() });
+    store.clearProgress(id);
+    return { status: 'failed', message };
+  }
+}
