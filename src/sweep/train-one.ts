@@ -54,10 +54,12 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
         checkpointEpoch = checkpoint.epoch;
       }
       const history: EpochEvent[] = [];
+      const firstEpoch = epoch + 1;
       let lastSave = performance.now();
       let lastProgress = -Infinity;
       const progress = (force: boolean) => {
-        if (!force && performance.now() - lastProgress < PROGRESS_SECONDS * 1000) return;
+        // The first trained epoch is always written, so a run's progress shows at once, then every few seconds.
+        if (!force && epoch > firstEpoch && performance.now() - lastProgress < PROGRESS_SECONDS * 1000) return;
         lastProgress = performance.now();
         store.writeProgress({ id, pid: process.pid, epoch, epochs, checkpointEpoch, resumedAt, updatedAt: new Date().toISOString() });
       };
@@ -71,6 +73,8 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
           epoch = event.epoch;
           settings.onEpoch?.(epoch, epochs);
           if (epoch === epochs) continue;
+          // An epoch's awaits may all settle without a turn of the event loop; give it one, so a stop request (a signal, a message) is read now.
+          await new Promise((resolve) => setImmediate(resolve));
           const stop = settings.shouldStop?.() ?? false;
           const due = (settings.checkpointEvery !== undefined && epoch % settings.checkpointEvery === 0) || performance.now() - lastSave >= (settings.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS) * 1000;
           if (stop || due) {
