@@ -51,7 +51,7 @@ export function formatSweepStatus(status: SweepStatus, name: string): string {
   for (const { run, status: s } of status.runs) {
     if (s.state === 'running') lines.push(`running  ${run.id}  ${run.label}  epoch ${s.epoch}/${s.epochs} (process ${s.pid})`);
     else if (s.state === 'left') lines.push(`left     ${run.id}  ${run.label}${s.resumesAt !== null ? `  resumes from its checkpoint at epoch ${s.resumesAt}` : ''}`);
-    else if (s.state === 'failed') lines.push(`failed   ${run.id}  ${run.label}  after ${s.epoch} epochs: ${s.message}`);
+    else if (s.state === 'failed') lines.push(`failed   ${run.id}  ${run.label}  after ${s.epoch} epoch${s.epoch === 1 ? '' : 's'}: ${s.message}`);
   }
   return lines.join('\n');
 }

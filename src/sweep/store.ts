@@ -36,7 +36,8 @@ export interface SweepRecord {
   wallSeconds?: number;
   /** The epochs it resumed from, in order (empty when it never stopped). */
   resumedAt: number[];
-  finishedAt: string;
+  /** When it finished (unknown for imported records). */
+  finishedAt?: string;
   /** Records converted from an older format: the file they came from and what they lack. */
   imported?: { from: string; note: string };
 }
