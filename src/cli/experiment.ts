@@ -2,9 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
 import { renderGatedReport, renderResultsIndex } from '../studies/gated-report.js';
-import { MNIST_STUDY, runMnistStudy, type MnistRunRecord } from '../studies/mnist-study.js';
-import { WorkerPipeline } from '../node/worker-pipeline.js';
-import { parseModelSpec } from '../model/spec.js';
+import { MNIST_STUDY } from '../studies/mnist-study.js';
+import { importOldMnistRecords, MNIST_RECORDS, mnistRunViews, planMnistStudy } from '../studies/mnist-sweep.js';
+import { runSweepLocally } from '../sweep/local-runner.js';
+import { RecordStore } from '../sweep/store.js';
+import { InterruptedError, interruption } from './interrupt.js';
 import { mnistCurves, renderMnistReport } from '../studies/mnist-report.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import { check } from '../util/errors.js';
@@ -29,7 +31,7 @@ export async function runExperimentCommand(
   evaluator: TestEvaluator | undefined,
 ): Promise<string> {
   check(EXPERIMENTS.includes(name), `unknown experiment "${name}"; choose one of: ${EXPERIMENTS.join(', ')}`);
-  if (name === 'mnist') return runMnistCommand(options, evaluator);
+  if (name === 'mnist') return runMnistCommand(options);
   if (name === 'rules') return runRulesCommand(options, evaluator);
   const json = join(options.out, 'gated.json');
   let result: GatedStudyResult;
@@ -61,8 +63,10 @@ export interface ExperimentCommandOptions {
   part?: string;
   /** mnist: restrict to these datasets. */
   datasets?: string[];
-  /** mnist: local-parallel on a pipeline of this many threads. */
+  /** mnist: refused since the study runs as a sweep (its runs checkpoint; pipelined runs cannot yet). */
   workers?: number;
+  /** mnist: worker processes training runs side by side. */
+  jobs?: number;
   /** rules: the rows to run (default the shared ones). */
   rows?: string[];
 }
@@ -108,47 +112,49 @@ async function runRulesCommand(options: ExperimentCommandOptions, evaluator: Tes
 }
 
 /**
- * `localprop experiment mnist`: every run of the plan that has no record in
- * `mnist-runs/` yet, one record a run as it finishes, then `mnist.md` and the
- * index. `--quick` trains 2 epochs on 1000 examples, into records of their own.
+ * `localprop experiment mnist`: the study's parts as sweep specs
+ * (`mnist-small.sweep.json`, `mnist-large.sweep.json` in the results
+ * folder, records in `mnist-runs/`), trained by the sweep runner (every run
+ * without a record; stopped runs resume from their checkpoints), then
+ * `mnist.md` and the index. Records of the format before sweeps are
+ * imported first. `--quick` trains 2 epochs on 1000 examples, runs of
+ * their own ids.
  */
-async function runMnistCommand(options: ExperimentCommandOptions, evaluator: TestEvaluator | undefined): Promise<string> {
+async function runMnistCommand(options: ExperimentCommandOptions): Promise<string> {
   const part = options.part ?? 'all';
   check(['small', 'large', 'all'].includes(part), `--part must be small, large or all, got "${part}"`);
   const datasets = options.datasets ?? ['mnist', 'fashion-mnist'];
   datasets.forEach((d) => check(d === 'mnist' || d === 'fashion-mnist', `--datasets takes mnist and/or fashion-mnist, got "${d}"`));
-  const plan = MNIST_STUDY.filter((c) => (part === 'all' || c.part === part) && datasets.includes(c.dataset));
-  const folder = join(options.out, 'mnist-runs');
-  const file = (key: string) => join(folder, `${key}.json`);
+  check(options.workers === undefined, '--workers: the MNIST study runs as a sweep, whose runs checkpoint, and a pipelined run cannot be checkpointed yet; use --jobs N to train N runs side by side');
+  const jobs = options.jobs ?? 1;
+  check(Number.isInteger(jobs) && jobs >= 1, `--jobs must be a whole number ≥ 1, got ${options.jobs}`);
+  const folder = join(options.out, MNIST_RECORDS);
+  const parts = (part === 'all' ? ['small', 'large'] : [part]) as ('small' | 'large')[];
+  const every = [false, true].flatMap((quick) => planMnistStudy(options.out, ['small', 'large'], ['mnist', 'fashion-mnist'], quick)).flatMap((p) => p.runs);
+  importOldMnistRecords(folder, every);
+  const planned = planMnistStudy(options.out, parts, datasets, options.quick);
+  // The specs beside the page, so `localprop sweep status|report` read the study too.
+  for (const { part: which, spec } of planned) writeJsonAtomic(join(options.out, `mnist-${which}${options.quick ? '-quick' : ''}.sweep.json`), spec);
   if (!options.renderOnly) {
+    const store = new RecordStore(folder);
     const started = Date.now();
-    const pipelines = new Map<string, WorkerPipeline>();
-    const workers = options.workers ?? 1;
-    check(Number.isInteger(workers) && workers >= 1, `--workers must be a whole number ≥ 1, got ${options.workers}`);
-    try {
-      await runMnistStudy(plan, {
-        ...(options.quick ? { limit: 1000, epochs: 2 } : {}),
-        evaluator,
-        pipelineFor: (model) => {
-          if (workers <= 1) return undefined;
-          if (!pipelines.has(model)) pipelines.set(model, WorkerPipeline.start(parseModelSpec(model), workers));
-          return pipelines.get(model);
-        },
-        done: (key) => existsSync(file(key)),
-        save: (key, record) => writeJsonAtomic(file(key), record),
-        progress: (m) => {
-          if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+    const say = (m: string) => {
+      if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+    };
+    for (const { runs } of planned) {
+      const summary = await runSweepLocally(runs, store, {
+        jobs,
+        shouldStop: () => interruption.requested,
+        onEvent: (e) => {
+          if (e.type === 'started') say(`${e.run.label}: started`);
+          else if (e.type === 'epoch') say(`${e.run.label}: epoch ${e.epoch}/${e.epochs}`);
+          else if (e.type === 'outcome') say(`${e.run.label}: ${e.status}${e.status === 'done' ? `, test error ${(100 * (1 - e.testAccuracy!)).toFixed(2)}% (${e.seconds!.toFixed(0)} s)` : e.message ? `: ${e.message}` : ''}`);
         },
       });
-    } finally {
-      await Promise.all([...pipelines.values()].map((p) => p.close()));
+      if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${folder}; run the same command again to continue`);
     }
   }
-  const records = existsSync(folder)
-    ? readdirSync(folder)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as MnistRunRecord)
-    : [];
+  const records = mnistRunViews(folder);
   for (const dataset of ['mnist', 'fashion-mnist']) {
     const svg = mnistCurves(MNIST_STUDY, records, dataset);
     if (svg) writeFileAtomic(join(options.out, `mnist-${dataset}-curves.svg`), svg);

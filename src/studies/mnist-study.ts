@@ -1,8 +1,4 @@
-import { parseModelSpec } from '../model/spec.js';
-import type { TestEvaluator } from '../train/evaluation.js';
-import type { EpochPipeline } from '../train/pipeline.js';
 import type { RunOptions } from '../train/run.js';
-import { experimentRuns } from '../experiment/experiment.js';
 
 /** One model on one dataset: the schedules and seeds to run. */
 export interface MnistCell {
@@ -39,7 +35,7 @@ export const MNIST_STUDY: MnistCell[] = (['mnist', 'fashion-mnist'] as const).fl
   { dataset, model: LARGE, schedules: ['backprop', 'local-parallel'], seeds: [0], part: 'large' as const },
 ]);
 
-/** What one finished run leaves: enough for the page and for reruns to skip it. */
+/** What the page reads of one finished run (the study's record before it ran as a sweep; see `mnist-sweep.ts`). */
 export interface MnistRunRecord {
   dataset: string;
   model: string;
@@ -56,67 +52,8 @@ export interface MnistRunRecord {
   limit?: number;
 }
 
-/** The file name of a run's record: one file a run, so runs in separate processes never collide. */
+/** The file name of a run's record before the study ran as a sweep (now: how imported records are matched and the page's records ordered). */
 export function runKey(cell: Pick<MnistCell, 'dataset' | 'model'>, schedule: string, seed: number, limit?: number): string {
   const width = cell.model.split('-')[1];
   return `${cell.dataset}-${width}-${schedule}-seed${seed}${limit ? `-limit${limit}` : ''}`;
-}
-
-/**
- * Runs every (cell, schedule, seed) that `done` does not already hold, one
- * at a time, handing each finished record to `save` at once so a stopped
- * study loses at most the run in progress.
- */
-export async function runMnistStudy(
-  cells: MnistCell[],
-  options: {
-    limit?: number;
-    epochs?: number;
-    evaluator?: TestEvaluator;
-    /** Trains local-parallel on this model's pipeline (same results, sooner); the caller starts and closes them. */
-    pipelineFor?: (model: string) => EpochPipeline | undefined;
-    done: (key: string) => boolean;
-    save: (key: string, record: MnistRunRecord) => void;
-    progress: (m: string) => void;
-  },
-): Promise<void> {
-  for (const cell of cells) {
-    for (const seed of cell.seeds) {
-      for (const schedule of cell.schedules) {
-        const key = runKey(cell, schedule, seed, options.limit);
-        if (options.done(key)) continue;
-        const config = {
-          data: { dataset: cell.dataset, options: options.limit ? { limit: options.limit } : {} },
-          spec: parseModelSpec(cell.model),
-          schedules: [schedule],
-          seeds: [seed],
-          decoders: ['learned' as const],
-          training: { ...MNIST_TRAINING, optimizer: { ...MNIST_TRAINING.optimizer }, lrDecayAt: [...MNIST_TRAINING.lrDecayAt], ...(options.epochs ? { epochs: options.epochs } : {}), testEvaluator: options.evaluator, pipeline: schedule === 'local-parallel' ? options.pipelineFor?.(cell.model) : undefined },
-        };
-        options.progress(`${key}: started`);
-        for (const run of experimentRuns(config)) {
-          const perEpoch: number[] = [];
-          const end = await run.complete((e) => {
-            if (e.type === 'epoch') {
-              perEpoch.push(1 - e.testAccuracy);
-              options.progress(`${key}: epoch ${e.epoch}/${e.epochs} test error ${(100 * (1 - e.testAccuracy)).toFixed(2)}% (${e.seconds.toFixed(0)} s)`);
-            }
-          });
-          options.save(key, {
-            dataset: cell.dataset,
-            model: cell.model,
-            schedule,
-            seed,
-            epochs: end.epochs,
-            testError: 1 - end.testAccuracy,
-            testLoss: end.testLoss,
-            trainLoss: end.trainLoss,
-            testErrorPerEpoch: [...perEpoch, 1 - end.testAccuracy],
-            seconds: end.seconds,
-            ...(options.limit ? { limit: options.limit } : {}),
-          });
-        }
-      }
-    }
-  }
 }

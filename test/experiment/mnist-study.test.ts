@@ -1,15 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../src/engine/backend.js';
+import { describe, expect, it } from 'vitest';
 import { renderMnistReport } from '../../src/studies/mnist-report.js';
-import { MNIST_STUDY, runKey, runMnistStudy, type MnistCell, type MnistRunRecord } from '../../src/studies/mnist-study.js';
-import { registerImageDatasets } from '../../src/node/image-datasets.js';
-import { WorkerPipeline } from '../../src/node/worker-pipeline.js';
-import { parseModelSpec } from '../../src/model/spec.js';
-
-beforeAll(async () => {
-  registerImageDatasets();
-  await useBackend('wasm');
-});
+import { MNIST_STUDY, type MnistRunRecord } from '../../src/studies/mnist-study.js';
 
 const record = (dataset: string, model: string, schedule: string, seed: number, testError: number): MnistRunRecord => ({
   dataset,
@@ -32,37 +23,6 @@ describe('the MNIST study', () => {
       'fashion-mnist 784-256-256-256-10 4×3',
       'fashion-mnist 784-1024-1024-1024-10 2×1',
     ]);
-  });
-
-  it('runs only the runs without a record and saves each as it finishes', async () => {
-    const cell: MnistCell = { dataset: 'mnist', model: '784-16-10', schedules: ['backprop', 'local-parallel'], seeds: [0], part: 'small' };
-    const saved = new Map<string, MnistRunRecord>();
-    const done = runKey(cell, 'backprop', 0, 300);
-    expect(done).toBe('mnist-16-backprop-seed0-limit300');
-    await runMnistStudy([cell], { limit: 300, epochs: 2, done: (k) => k === done, save: (k, r) => saved.set(k, r), progress: () => undefined });
-    expect([...saved.keys()]).toEqual(['mnist-16-local-parallel-seed0-limit300']);
-    const r = saved.get('mnist-16-local-parallel-seed0-limit300')!;
-    expect(r.epochs).toBe(2);
-    expect(r.testErrorPerEpoch).toHaveLength(3);
-    expect(r.testErrorPerEpoch[2]).toBe(r.testError);
-    expect(r.testError).toBeGreaterThan(0);
-    expect(r.testError).toBeLessThan(0.9);
-    expect(r.limit).toBe(300);
-  });
-
-  it('gives the same record when local-parallel trains on a pipeline', async () => {
-    const cell: MnistCell = { dataset: 'mnist', model: '784-16-16-10', schedules: ['local-parallel'], seeds: [1], part: 'small' };
-    const records: MnistRunRecord[] = [];
-    const pipeline = WorkerPipeline.start(parseModelSpec(cell.model), 2);
-    try {
-      for (const pipelineFor of [undefined, () => pipeline]) {
-        await runMnistStudy([cell], { limit: 300, epochs: 2, pipelineFor, done: () => false, save: (_, r) => records.push(r), progress: () => undefined });
-      }
-    } finally {
-      await pipeline.close();
-    }
-    const [one, two] = records.map(({ seconds, ...rest }) => rest);
-    expect(two).toEqual(one);
   });
 
   it('tables mean ± std over seeds and judges the goals from the records', () => {
