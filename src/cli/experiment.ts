@@ -67,6 +67,8 @@ export interface ExperimentCommandOptions {
   workers?: number;
   /** mnist: worker processes training runs side by side. */
   jobs?: number;
+  /** mnist: `off` scores the test set on the training thread of each run. */
+  evalThread?: string;
   /** rules: the rows to run (default the shared ones). */
   rows?: string[];
 }
@@ -132,7 +134,8 @@ async function runMnistCommand(options: ExperimentCommandOptions): Promise<strin
   const parts = (part === 'all' ? ['small', 'large'] : [part]) as ('small' | 'large')[];
   const every = [false, true].flatMap((quick) => planMnistStudy(options.out, ['small', 'large'], ['mnist', 'fashion-mnist'], quick)).flatMap((p) => p.runs);
   importOldMnistRecords(folder, every);
-  const planned = planMnistStudy(options.out, parts, datasets, options.quick);
+  check(options.evalThread === undefined || options.evalThread === 'on' || options.evalThread === 'off', `--eval-thread must be on or off, got "${options.evalThread}"`);
+  const planned = planMnistStudy(options.out, parts, datasets, options.quick, options.evalThread as 'on' | 'off' | undefined);
   // The specs beside the page, so `localprop sweep status|report` read the study too.
   for (const { part: which, spec } of planned) writeJsonAtomic(join(options.out, `mnist-${which}${options.quick ? '-quick' : ''}.sweep.json`), spec);
   if (!options.renderOnly) {

@@ -234,7 +234,7 @@ function program(): Command {
     .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names')
     .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string; jobs?: string; rows?: string }) => {
       await useBackend('wasm');
-      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers: opts.workers === undefined ? undefined : Number(opts.workers), jobs: opts.jobs === undefined ? undefined : Number(opts.jobs), rows: opts.rows?.split(',').map((r) => r.trim()) };
+      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers: opts.workers === undefined ? undefined : Number(opts.workers), jobs: opts.jobs === undefined ? undefined : Number(opts.jobs), evalThread: opts.evalThread, rows: opts.rows?.split(',').map((r) => r.trim()) };
       const page = await withEvaluator({ evalThread: opts.renderOnly ? 'off' : opts.evalThread }, (evaluator) => runExperimentCommand(name, run, evaluator));
       process.stdout.write(`wrote ${page}\n`);
     });

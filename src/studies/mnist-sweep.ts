@@ -19,7 +19,7 @@ const QUICK = { limit: 1000, epochs: 2 };
  * as the grid, the part's seeds. Its records folder is {@link MNIST_RECORDS}
  * beside the spec.
  */
-export function mnistSweepSpec(part: MnistCell['part'], datasets: string[], quick = false): Record<string, unknown> {
+export function mnistSweepSpec(part: MnistCell['part'], datasets: string[], quick = false, evalThread?: 'on' | 'off'): Record<string, unknown> {
   const cells = MNIST_STUDY.filter((c) => c.part === part && datasets.includes(c.dataset));
   check(cells.length > 0, `the MNIST study has no ${part} part on ${datasets.join(', ')}`);
   const t = MNIST_TRAINING;
@@ -35,6 +35,8 @@ export function mnistSweepSpec(part: MnistCell['part'], datasets: string[], quic
       'lr-decay': t.lrDecay,
       'hidden-loss': t.hiddenLoss,
       ...(quick ? QUICK : {}),
+      // Where the test set is scored, not what: the runs' ids are the same either way.
+      ...(evalThread ? { 'eval-thread': evalThread } : {}),
     },
     grid: { dataset: cells.map((c) => c.dataset), schedule: cells[0].schedules },
     seeds: cells[0].seeds,
@@ -42,10 +44,10 @@ export function mnistSweepSpec(part: MnistCell['part'], datasets: string[], quic
   };
 }
 
-/** The runs of the study's parts (both datasets unless told), planned as `sweep run` plans them; `specPath` is where the spec lies (its records beside it). */
-export function planMnistStudy(specFolder: string, parts: MnistCell['part'][] = ['small', 'large'], datasets = ['mnist', 'fashion-mnist'], quick = false): { part: MnistCell['part']; spec: Record<string, unknown>; runs: PlannedRun[] }[] {
+/** The runs of the study's parts (both datasets unless told), planned as `sweep run` plans them from specs in `specFolder` (their records beside them). */
+export function planMnistStudy(specFolder: string, parts: MnistCell['part'][] = ['small', 'large'], datasets = ['mnist', 'fashion-mnist'], quick = false, evalThread?: 'on' | 'off'): { part: MnistCell['part']; spec: Record<string, unknown>; runs: PlannedRun[] }[] {
   return parts.map((part) => {
-    const spec = mnistSweepSpec(part, datasets, quick);
+    const spec = mnistSweepSpec(part, datasets, quick, evalThread);
     const path = join(specFolder, `mnist-${part}${quick ? '-quick' : ''}.sweep.json`);
     return { part, spec, runs: planSweep(parseSweepSpec(spec, path), path).runs };
   });

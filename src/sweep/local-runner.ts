@@ -94,6 +94,8 @@ export async function runSweepLocally(runs: PlannedRun[], store: RecordStore, op
         worker.send({ type: 'run', run: current, records: store.folder, settings } satisfies ToWorker);
         options.onEvent?.({ type: 'started', run: current, pid: worker.pid! });
       };
+      // A message to a worker that has just died fails here; its 'exit' below decides what becomes of its run.
+      worker.on('error', () => undefined);
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           ready = true;

@@ -13,7 +13,10 @@ registerImageDatasets();
 
 let stopping = false;
 let evaluator: WorkerEvaluator | undefined;
-const send = (message: FromWorker) => process.send?.(message);
+// After the parent is gone (a second Ctrl-C exits it at once) there is nobody to tell: the checkpoint on disk says it all.
+const send = (message: FromWorker) => {
+  if (process.connected) process.send?.(message);
+};
 
 // Ctrl-C reaches every process of the terminal's group: each worker checkpoints its run and stops, as the parent asks it to.
 process.on('SIGINT', () => {

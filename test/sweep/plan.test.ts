@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
 import { parseModelSpec } from '../../src/model/spec.js';
+import { defaultJobs } from '../../src/sweep/local-runner.js';
 import { planSweep, recordsFolder } from '../../src/sweep/plan.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
 import { localpropErrorOf } from '../support.js';
@@ -125,6 +126,20 @@ describe('sweep plan', () => {
     const spec = parseSweepSpec({ base: { schedule: 'backprop', train: 'data/a.csv' }, seeds: [0], records: 'out/r' }, join(dir, 'spec.json'));
     expect(recordsFolder(spec, join(dir, 'spec.json'))).toBe(join(dir, 'out/r'));
     expect(localpropErrorOf(() => planSweep(spec, join(dir, 'spec.json')))).toContain('give both --train FILE.csv and --test FILE.csv');
+  });
+});
+
+describe('sweep run without --jobs', () => {
+  it('runs as many jobs as the cores allow given each run\'s threads (training, and evaluation unless off), at least one', () => {
+    const runs = (evalThread?: string) => plan({ base: { ...BASE, schedule: 'backprop', ...(evalThread ? { evalThread } : {}) }, seeds: [0, 1], records: 'r' }).runs;
+    expect(defaultJobs(runs(), 2)).toBe(1);
+    expect(defaultJobs(runs('off'), 2)).toBe(2);
+    expect(defaultJobs(runs(), 16)).toBe(8);
+    expect(defaultJobs(runs(), 1)).toBe(1);
+    // A mix takes the hungriest run.
+    expect(defaultJobs([...runs('off'), ...runs('on')], 4)).toBe(2);
+    // The evaluation thread changes where numbers are computed, not which: the id stays.
+    expect(runs('off').map((r) => r.id)).toEqual(runs().map((r) => r.id));
   });
 });
 
