@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_BACKEND } from '../engine/backend.js';
-import { checkExperiment, type ExperimentConfig } from '../experiment/experiment.js';
+import { checkExperiment, rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
 import type { DatasetOptions } from '../data/registry.js';
 import type { ModelSpec } from '../model/spec.js';
 import { canonicalJson, resolveRunOptions, type ResolvedRunOptions } from '../train/run.js';
@@ -18,7 +18,7 @@ import { experimentFrom } from '../cli/setup.js';
 export interface RunConfiguration {
   data: { dataset: string; options: DatasetOptions } | { train: string; test: string; targets?: number; limit?: number };
   model: ModelSpec;
-  /** The run's resolved options: schedule, seed, decoders, epochs, step, optimizer, … */
+  /** The run's resolved options: schedule, rule (when not the decoder rule), seed, decoders, epochs, step, optimizer, … */
   run: ResolvedRunOptions;
   /** Training examples held out to score on (`--val`). */
   holdOut?: number;
@@ -38,6 +38,7 @@ export function runExperimentConfig(options: OptionValues): ExperimentConfig {
   check(typeof options.schedule === 'string', 'a sweep run needs a schedule: give "schedule" in the spec\'s base, grid or point');
   const config = experimentFrom(options, [options.schedule], [options.seed as number]);
   check(config.decoders.length === 1, `a sweep run has one decoder mode, but "decoders" is ${config.decoders.join(',')}; put the modes in the grid instead: "decoders": ["fixed", "learned"]`);
+  check(rulesOf(config).length === 1, `a sweep run has one rule, but "rule" is ${rulesOf(config).join(',')}; put the rules in the grid instead: "rule": ["decoder", "…"]`);
   checkExperiment(config);
   return config;
 }
@@ -51,7 +52,7 @@ export function runConfiguration(options: OptionValues, givenDataDir?: string): 
   const config = runExperimentConfig(options);
   const outputs = config.spec.layers[config.spec.layers.length - 1];
   const { testEvaluator: _evaluator, pipeline: _pipeline, ...training } = config.training;
-  const run = resolveRunOptions({ ...training, schedule: config.schedules[0], seed: config.seeds[0], decoders: config.decoders[0] }, outputs);
+  const run = resolveRunOptions({ ...training, schedule: config.schedules[0], seed: config.seeds[0], decoders: config.decoders[0], rule: rulesOf(config)[0] }, outputs);
   const data: RunConfiguration['data'] =
     'dataset' in config.data
       ? { dataset: config.data.dataset, options: { ...config.data.options, ...(givenDataDir !== undefined ? { dataDir: givenDataDir } : {}) } }

@@ -2,6 +2,7 @@ import { useBackend } from '../engine/backend.js';
 import { experimentRuns } from '../experiment/experiment.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import type { EpochEvent } from '../train/events.js';
+import { RunStoppedError } from '../train/run.js';
 import { LocalpropError } from '../util/errors.js';
 import { runExperimentConfig } from './configuration.js';
 import type { PlannedRun } from './plan.js';
@@ -15,7 +16,7 @@ export interface TrainSettings {
   checkpointSeconds?: number;
   /** Scores the test set on another thread (unless the run's options say `evalThread: "off"`). */
   evaluator?: TestEvaluator;
-  /** Asked after every epoch: true checkpoints the run and stops it. */
+  /** Asked at every step boundary: true stops the run there, its state in its checkpoint. */
   shouldStop?: () => boolean;
   onEpoch?: (epoch: number, epochs: number) => void;
   onCheckpoint?: (epoch: number) => void;
@@ -43,6 +44,9 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
     await useBackend(planned.configuration.backend);
     const config = runExperimentConfig(planned.options);
     if (planned.options.evalThread !== 'off') config.training.testEvaluator = settings.evaluator;
+    // Read by the run at every step boundary, so even an epoch of many minutes stops within a step.
+    const shouldStop = settings.shouldStop;
+    if (shouldStop) config.training.signal = { get aborted() { return shouldStop(); } };
     const checkpoint = store.checkpoint(id);
     const runs = experimentRuns(config);
     const run = runs.next().value!;
@@ -73,21 +77,14 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
           epoch = event.epoch;
           settings.onEpoch?.(epoch, epochs);
           if (epoch === epochs) continue;
-          // An epoch's awaits may all settle without a turn of the event loop; give it one, so a stop request (a signal, a message) is read now.
-          await new Promise((resolve) => setImmediate(resolve));
-          const stop = settings.shouldStop?.() ?? false;
           const due = (settings.checkpointEvery !== undefined && epoch % settings.checkpointEvery === 0) || performance.now() - lastSave >= (settings.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS) * 1000;
-          if (stop || due) {
+          if (due) {
             store.writeCheckpoint(id, run.checkpoint());
             lastSave = performance.now();
             checkpointEpoch = epoch;
             progress(true);
             settings.onCheckpoint?.(epoch);
           } else progress(false);
-          // The progress file stays, its process gone: status then says where the run will resume.
-          if (stop) {
-            return { status: 'stopped', epoch };
-          }
         } else {
           const record: SweepRecord = {
             format: RECORD_FORMAT,
@@ -114,6 +111,14 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
         }
       }
       throw new Error(`run ${id} ended without its end event`);
+    } catch (e) {
+      if (!(e instanceof RunStoppedError)) throw e;
+      // Stopped as asked, mid-epoch perhaps: the checkpoint holds the epoch so far. The progress file stays, its process gone, so status says where the run resumes.
+      const state = run.checkpoint();
+      store.writeCheckpoint(id, state);
+      checkpointEpoch = state.epoch;
+      store.writeProgress({ id, pid: process.pid, epoch: state.epoch, epochs, checkpointEpoch, resumedAt, updatedAt: new Date().toISOString() });
+      return { status: 'stopped', epoch: state.epoch };
     } finally {
       runs.return(undefined);
     }

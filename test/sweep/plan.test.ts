@@ -72,7 +72,8 @@ describe('sweep plan', () => {
     const c = ids({ base: { step: 'batch', model: '2-8-1', dataset: 'spiral' }, grid: { 'batch-size': [50], schedule: ['backprop'] }, seeds: [0, 1], records: 'c' });
     expect(b).toEqual(a);
     expect(c).toEqual(a);
-    // Giving a default explicitly is the same run too.
+    // Giving a default explicitly is the same run too (the decoder rule included).
+    expect(ids({ base: { dataset: 'spiral', model: '2-8-1', 'batch-size': 50, schedule: 'backprop', step: 'batch', rule: 'decoder' }, seeds: [0, 1], records: 'e' })).toEqual(a);
     expect(ids({ base: { dataset: 'spiral', model: '2-8-1', batchSize: 50, schedule: 'backprop', step: 'batch', optimizer: 'adam', lr: 0.001, decoders: 'learned', backend: 'wasm' }, seeds: [0, 1], records: 'd' })).toEqual(a);
   });
 
@@ -147,12 +148,13 @@ describe('an invalid sweep spec', () => {
   const refused = (spec: unknown) => localpropErrorOf(() => plan(spec));
 
   it('is refused naming the key, wherever it stands', () => {
-    expect(refused({ base: { ...BASE, rule: 'decoder' }, seeds: [0], records: 'r' })).toMatch(/^\/sweeps\/spec\.json: base "rule": `localprop train` has no option rule/);
+    expect(refused({ base: { ...BASE, rules: 'decoder' }, seeds: [0], records: 'r' })).toMatch(/^\/sweeps\/spec\.json: base "rules": `localprop train` has no option rules/);
     expect(refused({ base: BASE, grid: { schedule: ['backprop'], 'learning-rate': [0.1] }, seeds: [0], records: 'r' })).toMatch(/grid "learning-rate" \(value 1\): `localprop train` has no option learningRate/);
     expect(refused({ base: BASE, points: [{ schedule: 'backprop' }, { schedule: 'backprop', epochs: 0 }], seeds: [0], records: 'r' })).toMatch(/point 2 "epochs": --epochs must be a whole number ≥ 1, got 0/);
     expect(refused({ base: BASE, grid: { optimizer: ['adam', 'adamw'] }, seeds: [0], records: 'r' })).toMatch(/grid "optimizer" \(value 2\): --optimizer must be one of rprop, adam, rmsprop, sgd, got "adamw"/);
     expect(refused({ base: { ...BASE, seed: 1, schedule: 'backprop' }, seeds: [0], records: 'r' })).toContain('base "seed" cannot be set in a sweep spec: give the seeds as the spec\'s "seeds" list');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'] }, seeds: [0], records: 'r', recods: 'x' })).toContain('unknown key "recods"');
+    expect(refused({ base: { ...BASE, import: 'my-rule.js' }, grid: { schedule: ['backprop'] }, seeds: [0], records: 'r' })).toContain('base "import" cannot be set in a sweep spec');
     expect(refused({ base: BASE, grid: { schedule: [] }, seeds: [0], records: 'r' })).toContain('grid "schedule" must be a non-empty list');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'] }, records: 'r' })).toContain('"seeds" is missing');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'] }, seeds: [0, 0], records: 'r' })).toContain('a seed is listed twice');
@@ -163,16 +165,18 @@ describe('an invalid sweep spec', () => {
     expect(refused({ base: BASE, grid: { schedule: ['backprop', 'local-paralel'] }, seeds: [0], records: 'r' })).toMatch(/configuration 2 \(schedule=local-paralel seed=0\): unknown schedule "local-paralel"/);
     expect(refused({ base: { ...BASE, model: '2-8-3' }, grid: { schedule: ['backprop'] }, seeds: [0], records: 'r' })).toContain('change --model to 2-8-1');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'], decoders: ['fixed,learned'] }, seeds: [0], records: 'r' })).toContain('a sweep run has one decoder mode');
+    expect(refused({ base: BASE, grid: { schedule: ['backprop'], rule: ['decoder,decoder'] }, seeds: [0], records: 'r' })).toContain('configuration 1 (seed=0): a sweep run has one rule, but "rule" is decoder,decoder; put the rules in the grid instead');
+    expect(refused({ base: BASE, grid: { schedule: ['backprop'], rule: ['decoder', 'predsim'] }, seeds: [0], records: 'r' })).toMatch(/configuration 2 \(rule=predsim seed=0\): unknown rule "predsim"/);
   });
 
   it('makes `sweep run` exit 2 with one line before anything trains or is written', async () => {
     const dir = tempDir('localprop-sweep-');
     const records = join(dir, 'records');
     mkdirSync(records);
-    const path = writeSpec(dir, { base: BASE, grid: { schedule: ['backprop', 'local-parallel'] }, points: [{ schedule: 'local-sequential', rule: 'predsim' }], seeds: [0], records: 'records' });
+    const path = writeSpec(dir, { base: BASE, grid: { schedule: ['backprop', 'local-parallel'] }, points: [{ schedule: 'local-sequential', rules: 'predsim' }], seeds: [0], records: 'records' });
     const r = await cli('sweep', 'run', path, '--quiet');
     expect(r.code).toBe(2);
-    expect(lines(r.stderr)).toEqual([`localprop: ${path}: point 1 "rule": \`localprop train\` has no option rule (the options of \`localprop train --help\`, with or without dashes)`]);
+    expect(lines(r.stderr)).toEqual([`localprop: ${path}: point 1 "rules": \`localprop train\` has no option rules (the options of \`localprop train --help\`, with or without dashes)`]);
     expect(r.stdout).toBe('');
     expect(listDir(records)).toEqual([]);
     expect(existsSync(join(dir, 'records', 'report.md'))).toBe(false);
