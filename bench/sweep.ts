@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useBackend } from '../src/engine/backend.js';
+import { experimentRuns } from '../src/experiment/experiment.js';
 import { registerImageDatasets } from '../src/node/image-datasets.js';
+import { runExperimentConfig } from '../src/sweep/configuration.js';
 import { planSweep, type PlannedRun } from '../src/sweep/plan.js';
 import { parseSweepSpec } from '../src/sweep/spec.js';
 import { RecordStore, type SweepRecord } from '../src/sweep/store.js';
@@ -21,6 +24,32 @@ function localprop(args: string[]): { seconds: number; stdout: string } {
   return { seconds: (performance.now() - start) / 1000, stdout: r.stdout };
 }
 
+const CHECKPOINT_REPEATS = 9;
+
+/** Milliseconds to take and write one run's checkpoint (median), and its size: a run of `model` on 256 examples after its first epoch. */
+export async function checkpointCost(dir: string, model: string, dataset: string): Promise<{ ms: number; bytes: number }> {
+  const options = { dataset, model, schedule: 'local-parallel', epochs: 2, step: 'batch', batchSize: 128, optimizer: 'adam', limit: 256, seed: 0 };
+  await useBackend('wasm');
+  const runs = experimentRuns(runExperimentConfig(options));
+  const run = runs.next().value!;
+  const store = new RecordStore(mkdtempSync(join(dir, 'checkpoint-')));
+  const ms: number[] = [];
+  try {
+    for await (const event of run) {
+      if (event.type !== 'epoch') continue;
+      for (let k = 0; k < CHECKPOINT_REPEATS; k++) {
+        const start = performance.now();
+        store.writeCheckpoint('c0ffee', run.checkpoint());
+        ms.push(performance.now() - start);
+      }
+      break;
+    }
+  } finally {
+    runs.return(undefined);
+  }
+  return { ms: median(ms), bytes: statSync(join(store.folder, 'c0ffee.checkpoint.safetensors')).size };
+}
+
 function trainFlags(run: PlannedRun, evalThread: string): string[] {
   const o = run.options;
   return ['train', '--schedule', String(o.schedule), '--seed', String(o.seed), '--lr', String(o.lr), ...Object.entries(BASE).flatMap(([k, v]) => [`--${k}`, String(v)]), '--eval-thread', evalThread, '--json'];
@@ -33,15 +62,15 @@ interface Measured {
 }
 
 /** One `sweep run` of the 16 runs into a fresh records folder. */
-function sweepOnce(dir: string, evalThread: string, jobs: number, extra: string[] = []): Measured {
+function sweepOnce(dir: string, evalThread: string, jobs: number): Measured {
   const folder = mkdtempSync(join(dir, 'sweep-'));
   const spec = { base: { ...BASE, 'eval-thread': evalThread }, grid: GRID, seeds: SEEDS, records: 'records' };
   const path = join(folder, 'spec.json');
   writeFileSync(path, JSON.stringify(spec));
-  const { seconds } = localprop(['sweep', 'run', path, '--jobs', String(jobs), '--quiet', ...extra]);
+  const { seconds } = localprop(['sweep', 'run', path, '--jobs', String(jobs), '--quiet']);
   const runs = planSweep(parseSweepSpec(spec, path), path).runs;
   const store = new RecordStore(join(folder, 'records'));
-  return { label: `sweep --jobs ${jobs}${extra.length ? ` ${extra.join(' ')}` : ''}`, total: seconds, records: runs.map((r) => store.record(r.id)!) };
+  return { label: `sweep --jobs ${jobs}`, total: seconds, records: runs.map((r) => store.record(r.id)!) };
 }
 
 const strip = (r: SweepRecord) => JSON.stringify({ ...r, seconds: 0, wallSeconds: 0, finishedAt: '', history: r.history.map((e) => ({ ...e, seconds: 0 })) });
@@ -62,6 +91,7 @@ export async function benchSweep(file: string): Promise<string> {
   const loadBefore = loadavg()[0];
   const rows: string[] = [];
   const perRun: string[] = [];
+  const checkpoints: string[] = [];
   try {
     const spec = { base: BASE, grid: GRID, seeds: SEEDS, records: 'records' };
     const runs = planSweep(parseSweepSpec(spec, join(dir, 'spec.json')), join(dir, 'spec.json')).runs;
@@ -79,7 +109,7 @@ export async function benchSweep(file: string): Promise<string> {
       const plain = plainSeconds.reduce((a, b) => a + b, 0);
       const one = sweepOnce(dir, evalThread, 1);
       const two = sweepOnce(dir, evalThread, 2);
-      const sweeps = evalThread === 'on' ? [one, two, sweepOnce(dir, evalThread, 1, ['--checkpoint-every', '1'])] : [one, two];
+      const sweeps = [one, two];
       for (const s of sweeps) {
         if (s.records!.map(strip).join() !== one.records!.map(strip).join()) throw new Error(`${s.label} gave other records than --jobs 1`);
         s.records!.forEach((r, k) => {
@@ -91,9 +121,12 @@ export async function benchSweep(file: string): Promise<string> {
       const beyond = (m: Measured) => median(m.records!.map((r) => r.wallSeconds! - r.seconds));
       perRun.push(
         `- eval thread ${evalThread}: a plain \`train\` process ${median(plainSeconds).toFixed(2)} s, of which its run's own training ${median(plainTraining).toFixed(2)} s (medians of 16); ` +
-          `inside a sweep, a run ${inWorker(one).toFixed(2)} s from its worker's start on it to its record, ${beyond(one).toFixed(3)} s beyond its training (1 job), ${inWorker(two).toFixed(2)} s and ${beyond(two).toFixed(3)} s (2 jobs)` +
-          (sweeps[2] ? `; checkpointing every epoch (29 a run): ${sweeps[2].total.toFixed(1)} s in all, ${((sweeps[2].total - one.total) / (runs.length * 29) * 1000).toFixed(1)} ms a checkpoint` : ''),
+          `inside a sweep, a run ${inWorker(one).toFixed(2)} s from its worker's start on it to its record, ${beyond(one).toFixed(3)} s beyond its training (1 job), ${inWorker(two).toFixed(2)} s and ${beyond(two).toFixed(3)} s (2 jobs)`,
       );
+    }
+    for (const [model, dataset] of [[BASE.model, 'spiral'], ['784-1024-1024-1024-10', 'mnist']]) {
+      const c = await checkpointCost(dir, model, dataset);
+      checkpoints.push(`- \`${model}\` (${dataset}), after an epoch of Adam: ${(c.bytes / 2 ** 20).toFixed(2)} MiB, ${c.ms.toFixed(1)} ms to take and write (median of ${CHECKPOINT_REPEATS})`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -112,6 +145,10 @@ export async function benchSweep(file: string): Promise<string> {
     'Overhead per run: (sweep with 1 job − 16 × `train`) / 16; negative when one worker process loading TF.js once saves more than the runner costs. Per run:',
     '',
     ...perRun,
+    '',
+    'What one checkpoint costs (`Run.checkpoint()`, encoded and written atomically into the records folder, in this process):',
+    '',
+    ...checkpoints,
   ].join('\n');
   writeSection(file, 'sweep', body);
   return body;

@@ -1,7 +1,7 @@
 import { useBackend } from '../engine/backend.js';
 import { experimentRuns } from '../experiment/experiment.js';
 import type { TestEvaluator } from '../train/evaluation.js';
-import type { EpochEvent } from '../train/events.js';
+import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import { RunStoppedError } from '../train/run.js';
 import { LocalpropError } from '../util/errors.js';
 import { runExperimentConfig } from './configuration.js';
@@ -86,23 +86,7 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
             settings.onCheckpoint?.(epoch);
           } else progress(false);
         } else {
-          const record: SweepRecord = {
-            format: RECORD_FORMAT,
-            version: 1,
-            id,
-            label: planned.label,
-            schedule: event.schedule,
-            seed: event.seed,
-            backend: planned.configuration.backend,
-            options: planned.options,
-            configuration: planned.configuration,
-            history,
-            final: { epochs: event.epochs, trainLoss: event.trainLoss, trainAccuracy: event.trainAccuracy, testLoss: event.testLoss, testAccuracy: event.testAccuracy },
-            seconds: event.seconds,
-            wallSeconds: (performance.now() - wallStart) / 1000,
-            resumedAt,
-            finishedAt: new Date().toISOString(),
-          };
+          const record = recordOf(planned, history, event, { wallSeconds: (performance.now() - wallStart) / 1000, resumedAt });
           store.writeRecord(record);
           store.removeCheckpoint(id);
           store.clearFailure(id);
@@ -123,10 +107,30 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
       runs.return(undefined);
     }
   } catch (e) {
-    // A bug is recorded too, with its stack's first line, so one bad run never stops the sweep.
+    // A bug is recorded too (its message), so one bad run never stops the sweep.
     const message = e instanceof LocalpropError ? e.message : `internal error, please report it: ${(e as Error).message ?? String(e)}`;
     store.writeFailure({ id, label: planned.label, message, epoch, at: new Date().toISOString() });
     store.clearProgress(id);
     return { status: 'failed', message };
   }
+}
+
+/** The record of a finished run: its end event's metrics and every epoch event, with what the plan knows of it. */
+function recordOf(planned: PlannedRun, history: EpochEvent[], end: RunEndEvent, extra: Pick<SweepRecord, 'wallSeconds' | 'resumedAt'>): SweepRecord {
+  return {
+    format: RECORD_FORMAT,
+    version: 1,
+    id: planned.id,
+    label: planned.label,
+    schedule: end.schedule,
+    seed: end.seed,
+    backend: planned.configuration.backend,
+    options: planned.options,
+    configuration: planned.configuration,
+    history,
+    final: { epochs: end.epochs, trainLoss: end.trainLoss, trainAccuracy: end.trainAccuracy, testLoss: end.testLoss, testAccuracy: end.testAccuracy },
+    seconds: end.seconds,
+    ...extra,
+    finishedAt: new Date().toISOString(),
+  };
 }
