@@ -63,7 +63,7 @@ export interface ExperimentCommandOptions {
   part?: string;
   /** mnist: restrict to these datasets. */
   datasets?: string[];
-  /** mnist: refused since the study runs as a sweep (its runs checkpoint; pipelined runs cannot yet). */
+  /** mnist: local-parallel on a pipeline of this many threads. */
   workers?: number;
   /** mnist: worker processes training runs side by side. */
   jobs?: number;
@@ -127,7 +127,8 @@ async function runMnistCommand(options: ExperimentCommandOptions): Promise<strin
   check(['small', 'large', 'all'].includes(part), `--part must be small, large or all, got "${part}"`);
   const datasets = options.datasets ?? ['mnist', 'fashion-mnist'];
   datasets.forEach((d) => check(d === 'mnist' || d === 'fashion-mnist', `--datasets takes mnist and/or fashion-mnist, got "${d}"`));
-  check(options.workers === undefined, '--workers: the MNIST study runs as a sweep, whose runs checkpoint, and a pipelined run cannot be checkpointed yet; use --jobs N to train N runs side by side');
+  const workers = options.workers ?? 1;
+  check(Number.isInteger(workers) && workers >= 1, `--workers must be a whole number ≥ 1, got ${options.workers}`);
   const jobs = options.jobs ?? 1;
   check(Number.isInteger(jobs) && jobs >= 1, `--jobs must be a whole number ≥ 1, got ${options.jobs}`);
   const folder = join(options.out, MNIST_RECORDS);
@@ -135,7 +136,7 @@ async function runMnistCommand(options: ExperimentCommandOptions): Promise<strin
   const every = [false, true].flatMap((quick) => planMnistStudy(options.out, ['small', 'large'], ['mnist', 'fashion-mnist'], quick)).flatMap((p) => p.runs);
   importOldMnistRecords(folder, every);
   check(options.evalThread === undefined || options.evalThread === 'on' || options.evalThread === 'off', `--eval-thread must be on or off, got "${options.evalThread}"`);
-  const planned = planMnistStudy(options.out, parts, datasets, options.quick, options.evalThread as 'on' | 'off' | undefined);
+  const planned = planMnistStudy(options.out, parts, datasets, options.quick, { evalThread: options.evalThread as 'on' | 'off' | undefined, workers });
   // The specs beside the page, so `localprop sweep status|report` read the study too.
   for (const { part: which, spec } of planned) writeJsonAtomic(join(options.out, `mnist-${which}${options.quick ? '-quick' : ''}.sweep.json`), spec);
   if (!options.renderOnly) {

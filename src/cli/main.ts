@@ -229,7 +229,7 @@ function program(): Command {
     .option('--eval-thread <on|off>', 'score the test set on a second thread (default on)')
     .option('--part <which>', 'mnist: small (every schedule, 784-256-256-256-10, 3 seeds), large (784-1024-1024-1024-10) or all (default)')
     .option('--datasets <names>', 'mnist: mnist, fashion-mnist or both (default both)')
-    .option('--workers <n>', 'mnist: refused (the study runs as a sweep; use --jobs)')
+    .option('--workers <n>', 'mnist: train local-parallel on a pipeline of n threads (same results, sooner)')
     .option('--jobs <n>', 'mnist: worker processes training runs side by side, as `sweep run --jobs` (default 1)')
     .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names')
     .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string; jobs?: string; rows?: string }) => {

@@ -10,6 +10,12 @@ import { MNIST_STUDY, MNIST_TRAINING, runKey, type MnistCell, type MnistRunRecor
 /** The folder of the study's records, inside the results folder (the page links it by this name). */
 export const MNIST_RECORDS = 'mnist-runs';
 
+/** How the study's runs are computed, not what: `--eval-thread`, and `--workers` (local-parallel on a pipeline of that many threads). */
+export interface MnistExecution {
+  evalThread?: 'on' | 'off';
+  workers?: number;
+}
+
 /** What `--quick` changes: 2 epochs on 1000 examples, runs of their own ids. */
 const QUICK = { limit: 1000, epochs: 2 };
 
@@ -19,7 +25,7 @@ const QUICK = { limit: 1000, epochs: 2 };
  * as the grid, the part's seeds. Its records folder is {@link MNIST_RECORDS}
  * beside the spec.
  */
-export function mnistSweepSpec(part: MnistCell['part'], datasets: string[], quick = false, evalThread?: 'on' | 'off'): Record<string, unknown> {
+export function mnistSweepSpec(part: MnistCell['part'], datasets: string[], quick = false, execution: MnistExecution = {}): Record<string, unknown> {
   const cells = MNIST_STUDY.filter((c) => c.part === part && datasets.includes(c.dataset));
   check(cells.length > 0, `the MNIST study has no ${part} part on ${datasets.join(', ')}`);
   const t = MNIST_TRAINING;
@@ -35,8 +41,9 @@ export function mnistSweepSpec(part: MnistCell['part'], datasets: string[], quic
       'lr-decay': t.lrDecay,
       'hidden-loss': t.hiddenLoss,
       ...(quick ? QUICK : {}),
-      // Where the test set is scored, not what: the runs' ids are the same either way.
-      ...(evalThread ? { 'eval-thread': evalThread } : {}),
+      // Where the work is done, not what it computes: the runs' ids are the same either way.
+      ...(execution.evalThread ? { 'eval-thread': execution.evalThread } : {}),
+      ...(execution.workers && execution.workers > 1 ? { workers: execution.workers } : {}),
     },
     grid: { dataset: cells.map((c) => c.dataset), schedule: cells[0].schedules },
     seeds: cells[0].seeds,
@@ -45,9 +52,9 @@ export function mnistSweepSpec(part: MnistCell['part'], datasets: string[], quic
 }
 
 /** The runs of the study's parts (both datasets unless told), planned as `sweep run` plans them from specs in `specFolder` (their records beside them). */
-export function planMnistStudy(specFolder: string, parts: MnistCell['part'][] = ['small', 'large'], datasets = ['mnist', 'fashion-mnist'], quick = false, evalThread?: 'on' | 'off'): { part: MnistCell['part']; spec: Record<string, unknown>; runs: PlannedRun[] }[] {
+export function planMnistStudy(specFolder: string, parts: MnistCell['part'][] = ['small', 'large'], datasets = ['mnist', 'fashion-mnist'], quick = false, execution: MnistExecution = {}): { part: MnistCell['part']; spec: Record<string, unknown>; runs: PlannedRun[] }[] {
   return parts.map((part) => {
-    const spec = mnistSweepSpec(part, datasets, quick, evalThread);
+    const spec = mnistSweepSpec(part, datasets, quick, execution);
     const path = join(specFolder, `mnist-${part}${quick ? '-quick' : ''}.sweep.json`);
     return { part, spec, runs: planSweep(parseSweepSpec(spec, path), path).runs };
   });

@@ -5,6 +5,8 @@ import { checkExperiment, rulesOf, type ExperimentConfig } from '../experiment/e
 import type { DatasetOptions } from '../data/registry.js';
 import type { ModelSpec } from '../model/spec.js';
 import { canonicalJson, resolveRunOptions, type ResolvedRunOptions } from '../train/run.js';
+import { getSchedule } from '../schedules/registry.js';
+import { pipelineRefusal } from '../train/pipeline.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from '../cli/options.js';
 import { experimentFrom } from '../cli/setup.js';
@@ -40,7 +42,21 @@ export function runExperimentConfig(options: OptionValues): ExperimentConfig {
   check(config.decoders.length === 1, `a sweep run has one decoder mode, but "decoders" is ${config.decoders.join(',')}; put the modes in the grid instead: "decoders": ["fixed", "learned"]`);
   check(rulesOf(config).length === 1, `a sweep run has one rule, but "rule" is ${rulesOf(config).join(',')}; put the rules in the grid instead: "rule": ["decoder", "…"]`);
   checkExperiment(config);
+  if (pipelined(options)) {
+    const r = resolveRunOptions({ ...config.training, schedule: options.schedule, seed: 0, decoders: config.decoders[0] }, config.spec.layers[config.spec.layers.length - 1]);
+    const refusal = pipelineRefusal({ schedule: getSchedule(options.schedule), step: r.step, zeroGradSteps: r.zeroGradSteps });
+    check(refusal === null, () => refusal!);
+  }
   return config;
+}
+
+/**
+ * True when the run trains on a pipeline of `workers` threads: a schedule
+ * that can be pipelined, with `workers` above 1. The others ignore
+ * `workers`, so one spec can give it to a grid of schedules.
+ */
+export function pipelined(options: OptionValues): boolean {
+  return ((options.workers as number | undefined) ?? 1) > 1 && getSchedule(options.schedule as string).pipelinable;
 }
 
 /**

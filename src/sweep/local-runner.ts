@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LocalpropError } from '../util/errors.js';
+import { pipelined } from './configuration.js';
 import type { PlannedRun } from './plan.js';
 import type { RecordStore } from './store.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-messages.js';
@@ -32,9 +33,10 @@ export interface LocalRunSummary {
   skipped: string[];
 }
 
-/** Threads one run keeps busy: its training thread and, unless `evalThread` is off, the evaluation thread. */
+/** Threads one run keeps busy: its training thread (or its pipeline's `workers`) and, unless `evalThread` is off, the evaluation thread. */
 export function threadsPerRun(run: PlannedRun): number {
-  return run.options.evalThread === 'off' ? 1 : 2;
+  const training = pipelined(run.options) ? (run.options.workers as number) : 1;
+  return training + (run.options.evalThread === 'off' ? 0 : 1);
 }
 
 /** As many jobs as the cores allow, given each run's own threads (jobs × threads ≤ cores), at least one. */

@@ -29,7 +29,6 @@ const NOT_IN_A_SWEEP: Record<string, string> = {
   out: 'the spec\'s "records" folder holds what a sweep writes',
   resume: 'a rerun of `localprop sweep run` resumes every unfinished run by itself',
   checkpointEvery: 'give `localprop sweep run --checkpoint-every K` instead',
-  workers: 'a pipelined run cannot be checkpointed yet; a sweep runs several runs side by side instead (--jobs)',
   import: "a sweep's worker processes do not load user modules yet (and a run's id would not cover the module's code); train runs of your own rule, schedule or dataset with `localprop compare --import` for now",
   save: 'a sweep keeps records, not parameters',
   json: 'not an option of a run',

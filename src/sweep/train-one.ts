@@ -4,7 +4,8 @@ import type { TestEvaluator } from '../train/evaluation.js';
 import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import { RunStoppedError } from '../train/run.js';
 import { LocalpropError } from '../util/errors.js';
-import { runExperimentConfig } from './configuration.js';
+import { WorkerPipeline } from '../node/worker-pipeline.js';
+import { pipelined, runExperimentConfig } from './configuration.js';
 import type { PlannedRun } from './plan.js';
 import { RECORD_FORMAT, type RecordStore, type SweepRecord } from './store.js';
 
@@ -40,6 +41,7 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
   let epoch = 0;
   let epochs = 0;
   let checkpointEpoch: number | null = null;
+  let pipeline: WorkerPipeline | undefined;
   try {
     await useBackend(planned.configuration.backend);
     const config = runExperimentConfig(planned.options);
@@ -47,6 +49,8 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
     // Read by the run at every step boundary, so even an epoch of many minutes stops within a step.
     const shouldStop = settings.shouldStop;
     if (shouldStop) config.training.signal = { get aborted() { return shouldStop(); } };
+    if (pipelined(planned.options)) pipeline = WorkerPipeline.start(config.spec, planned.options.workers as number);
+    config.training.pipeline = pipeline;
     const checkpoint = store.checkpoint(id);
     const runs = experimentRuns(config);
     const run = runs.next().value!;
@@ -79,6 +83,8 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
           if (epoch === epochs) continue;
           const due = (settings.checkpointEvery !== undefined && epoch % settings.checkpointEvery === 0) || performance.now() - lastSave >= (settings.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS) * 1000;
           if (due) {
+            // A pipelined run's optimizer state lives on its threads: fetch it first.
+            await run.prepareCheckpoint();
             store.writeCheckpoint(id, run.checkpoint());
             lastSave = performance.now();
             checkpointEpoch = epoch;
@@ -112,6 +118,8 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
     store.writeFailure({ id, label: planned.label, message, epoch, at: new Date().toISOString() });
     store.clearProgress(id);
     return { status: 'failed', message };
+  } finally {
+    await pipeline?.close();
   }
 }
 

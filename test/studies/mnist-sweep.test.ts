@@ -2,7 +2,7 @@ import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
-import { importOldMnistRecords, mnistRunView, mnistRunViews, planMnistStudy } from '../../src/studies/mnist-sweep.js';
+import { importOldMnistRecords, mnistRunView, mnistRunViews, planMnistStudy, type MnistExecution } from '../../src/studies/mnist-sweep.js';
 import type { MnistRunRecord } from '../../src/studies/mnist-study.js';
 import { runSweepLocally } from '../../src/sweep/local-runner.js';
 import { planSweep } from '../../src/sweep/plan.js';
@@ -77,9 +77,10 @@ describe('the MNIST study as sweeps', () => {
     expect(view.testError).toBeLessThan(0.9);
   });
 
-  it('refuses --workers, which cannot checkpoint, naming --jobs instead', async () => {
-    const r = await cli('experiment', 'mnist', '--workers', '2', '--out', join(tempDir('localprop-mnist-'), 'results'));
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('use --jobs N to train N runs side by side');
+  it('gives the same runs (same ids) with --workers and --eval-thread, which change where the work is done, not what', () => {
+    const ids = (execution: MnistExecution = {}) => planMnistStudy(RESULTS, ['small', 'large'], ['mnist', 'fashion-mnist'], false, execution).flatMap((p) => p.runs.map((r) => r.id));
+    expect(ids({ workers: 2, evalThread: 'off' })).toEqual(ids());
+    const [small] = planMnistStudy(RESULTS, ['small'], ['mnist'], false, { workers: 2 });
+    expect(small.spec.base).toMatchObject({ workers: 2 });
   });
 });

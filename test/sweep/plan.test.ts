@@ -137,6 +137,9 @@ describe('sweep run without --jobs', () => {
     expect(defaultJobs(runs('off'), 2)).toBe(2);
     expect(defaultJobs(runs(), 16)).toBe(8);
     expect(defaultJobs(runs(), 1)).toBe(1);
+    // A pipeline's threads count; a schedule that cannot be pipelined ignores workers.
+    expect(defaultJobs(plan({ base: { ...BASE, schedule: 'local-parallel', workers: 2 }, seeds: [0], records: 'r' }).runs, 6)).toBe(2);
+    expect(defaultJobs(plan({ base: { ...BASE, schedule: 'backprop', workers: 2 }, seeds: [0], records: 'r' }).runs, 6)).toBe(3);
     // A mix takes the hungriest run.
     expect(defaultJobs([...runs('off'), ...runs('on')], 4)).toBe(2);
     // The evaluation thread changes where numbers are computed, not which: the id stays.
@@ -154,6 +157,7 @@ describe('an invalid sweep spec', () => {
     expect(refused({ base: BASE, grid: { optimizer: ['adam', 'adamw'] }, seeds: [0], records: 'r' })).toMatch(/grid "optimizer" \(value 2\): --optimizer must be one of rprop, adam, rmsprop, sgd, got "adamw"/);
     expect(refused({ base: { ...BASE, seed: 1, schedule: 'backprop' }, seeds: [0], records: 'r' })).toContain('base "seed" cannot be set in a sweep spec: give the seeds as the spec\'s "seeds" list');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'] }, seeds: [0], records: 'r', recods: 'x' })).toContain('unknown key "recods"');
+    expect(refused({ base: { ...BASE, workers: 2, step: 'epoch', optimizer: 'rprop' }, grid: { schedule: ['local-parallel'] }, seeds: [0], records: 'r' })).toContain('configuration 1 (seed=0): --workers needs --step batch');
     expect(refused({ base: { ...BASE, import: 'my-rule.js' }, grid: { schedule: ['backprop'] }, seeds: [0], records: 'r' })).toContain('base "import" cannot be set in a sweep spec');
     expect(refused({ base: BASE, grid: { schedule: [] }, seeds: [0], records: 'r' })).toContain('grid "schedule" must be a non-empty list');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'] }, records: 'r' })).toContain('"seeds" is missing');

@@ -145,6 +145,27 @@ describe('sweep run', () => {
     expect(withoutTiming(record)).toEqual(withoutTiming(reference.store.record(runs[0].id)!));
   });
 
+  it('trains local-parallel on a pipeline (workers: 2) to the record of one thread, through a stop and a resume', async () => {
+    const base = { dataset: 'spiral', model: '2-16-16-16-1', schedule: 'local-parallel', epochs: 6, step: 'batch', batchSize: 50, optimizer: 'adam', lr: 0.01, evalThread: 'off' };
+    const single = load({ base, seeds: [0], records: 'records' }, tempDir('localprop-sweep-'));
+    const reference = await trainPlannedRun(single.runs[0], single.store);
+    expect(reference.status).toBe('done');
+    const piped = load({ base: { ...base, workers: 2 }, seeds: [0], records: 'records' }, tempDir('localprop-sweep-'));
+    expect(piped.runs[0].id).toBe(single.runs[0].id);
+    let trained = 0;
+    const stopped = await trainPlannedRun(piped.runs[0], piped.store, { checkpointEvery: 2, onEpoch: (e) => (trained = e), shouldStop: () => trained >= 3 });
+    expect(stopped).toEqual({ status: 'stopped', epoch: 3 });
+    const done = await trainPlannedRun(piped.runs[0], piped.store, { checkpointEvery: 2 });
+    expect(done.status).toBe('done');
+    const record = piped.store.record(piped.runs[0].id)!;
+    expect(record.resumedAt).toEqual([3]);
+    // The same numbers; only the options it was given say it ran on a pipeline.
+    expect(record.options.workers).toBe(2);
+    const { options: _piped, ...rest } = record;
+    const { options: _single, ...expected } = (reference as { record: SweepRecord }).record;
+    expect(withoutTiming(rest as SweepRecord)).toEqual(withoutTiming(expected as SweepRecord));
+  });
+
   it('records a diverging run as failed once, with its message, while the others finish', async () => {
     const spec = { base: { dataset: 'spiral', model: '2-8-1 out=identity loss=mse', schedule: 'backprop', epochs: 3, optimizer: 'sgd' }, grid: { lr: [0.01, 1e6, 0.02] }, seeds: [0], records: 'records' };
     const { path, runs, store } = load(spec, tempDir('localprop-sweep-'));
