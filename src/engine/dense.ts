@@ -52,7 +52,7 @@ function transposeFlagsAreFast(): boolean {
 
 /** `x · w + b`, as one fused product on the native backend. */
 function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  return transposeFlagsAreFast() ? tf.fused.matMul({ a: x, b: w, bias: b }) : (tf.add(tf.matMul(x, w), b) as tf.Tensor2D);
+  return (transposeFlagsAreFast() ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.add(tf.matMul(x, w), b)) as tf.Tensor2D;
 }
 
 /** `a · bᵀ`. */

@@ -1,4 +1,6 @@
+import { isMainThread } from 'node:worker_threads';
 import { tf } from '../backend.js';
+import { applyBlasThreads } from '../threads.js';
 import { requireBlas, type Blas } from './blas.js';
 import { batchMatMulKernel, fusedMatMulKernel, transposeKernel } from './kernels.js';
 
@@ -15,6 +17,12 @@ export const NATIVE_BACKEND = 'native';
 export function registerNativeBackend(): Blas {
   const blas = requireBlas();
   if (Object.keys(tf.engine().registryFactory).includes(NATIVE_BACKEND)) return blas;
+  // The thread count is the process's: only the main thread, which knows how many threads compute, sets it.
+  const threads = blas.threads;
+  if (isMainThread && threads) {
+    const own = threads.get();
+    applyBlasThreads((n) => threads.set(n ?? own));
+  }
   // Low priority: TF.js never picks it by itself; localprop asks for it by name.
   tf.registerBackend(NATIVE_BACKEND, tf.findBackendFactory('wasm'), -1);
   const replaced: Record<string, tf.KernelFunc> = {
