@@ -76,9 +76,8 @@ export function blasFailure(): string {
 /** The one line that says no BLAS loaded, and how to get one. */
 export function missingBlasMessage(): string {
   const named = process.env[BLAS_ENV];
-  return named
-    ? `the native backend could not load the BLAS library ${BLAS_ENV}=${named} names (${failure}); point ${BLAS_ENV} at a library exporting cblas_sgemm, unset it to use OpenBLAS, or use --backend wasm`
-    : `the native backend needs OpenBLAS, which did not load (${failure}); install it (Debian/Ubuntu: apt-get install ${BLAS_PACKAGE}), name another library exporting cblas_sgemm in ${BLAS_ENV}, or use --backend wasm`;
+  const what = named ? `the BLAS library ${BLAS_ENV}=${named} names` : 'OpenBLAS';
+  return `the native backend could not load ${what} (${failure}); install OpenBLAS (Debian/Ubuntu: apt-get install ${BLAS_PACKAGE}), or name a library exporting cblas_sgemm in ${BLAS_ENV}, or use --backend wasm`;
 }
 
 /** {@link loadBlas}, or a {@link LocalpropError} naming the package to install. */
