@@ -25,11 +25,24 @@ export interface BackendChoice {
   note?: string;
 }
 
-/** The native folder, imported only when asked for: it needs Node (koffi, node:fs). */
-type NativeModule = typeof import('./native/index.js');
+/**
+ * What this file uses of the native folder (./native/index.ts), which is
+ * imported only when asked for: it needs Node (koffi, node:fs), and its
+ * types must not enter the browser's build either.
+ */
+interface NativeModule {
+  registerNativeBackend(): { library: string; coreType: string };
+  loadBlas(): object | null;
+  blasFailure(): string;
+  BLAS_PACKAGE: string;
+  BLAS_ENV: string;
+}
 let native: NativeModule | undefined;
+
+const inNode = (): boolean => Boolean((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node);
+
 async function nativeModule(): Promise<NativeModule> {
-  if (typeof process === 'undefined' || !process.versions?.node) throw new LocalpropError('the native backend runs in Node only; choose wasm in a browser');
+  if (!inNode()) throw new LocalpropError('the native backend runs in Node only; choose wasm in a browser');
   // A computed specifier keeps bundlers from pulling the Node-only folder into the browser build.
   const path = './native/index.js';
   native ??= (await import(/* @vite-ignore */ path)) as NativeModule;
@@ -65,8 +78,7 @@ export async function useBackend(name: string = DEFAULT_BACKEND, options: { wasm
 
 /** `auto`: native where a BLAS loads (Node), wasm otherwise, with the line that says so. */
 async function useAuto(): Promise<BackendChoice> {
-  const inNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
-  if (inNode) {
+  if (inNode()) {
     const mod = await nativeModule();
     if (mod.loadBlas()) {
       const choice = await useBackend('native');

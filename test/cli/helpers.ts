@@ -18,7 +18,7 @@ export interface CliResult {
  */
 export async function cli(...given: string[]): Promise<CliResult> {
   // The tests' expected numbers are wasm's: training commands are pinned to it unless a test names a backend.
-  const args = (given[0] === 'compare' || given[0] === 'train') && !given.includes('--backend') ? [...given, '--backend', 'wasm'] : given;
+  const args = (given[0] === 'compare' || given[0] === 'train') && !given.includes('--backend') ? [given[0], '--backend', 'wasm', ...given.slice(1)] : given;
   const out: string[] = [];
   const err: string[] = [];
   const capture = (sink: string[]) => (chunk: unknown, ...rest: unknown[]) => {
