@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { benchBlas } from './blas.js';
 import { benchDenseOp } from './dense-op.js';
 import { benchPipeline } from './pipeline.js';
 import { benchPlayground } from './playground.js';
@@ -10,6 +11,7 @@ import { benchThroughput } from './throughput.js';
 const BENCHES: Record<string, (file: string) => Promise<string>> = {
   'seed-protocol': (file) => benchSeedProtocol(file),
   dense: (file) => benchDenseOp(file),
+  blas: (file) => benchBlas(file),
   report: (file) => benchReport(file),
   throughput: (file) => benchThroughput(file),
   pipeline: (file) => benchPipeline(file),
