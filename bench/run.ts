@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { benchBlas } from './blas.js';
 import { benchDenseOp } from './dense-op.js';
+import { benchEndToEnd } from './end-to-end.js';
 import { benchPipeline } from './pipeline.js';
 import { benchPlayground } from './playground.js';
 import { benchReport } from './report.js';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, (file: string) => Promise<string>> = {
   report: (file) => benchReport(file),
   throughput: (file) => benchThroughput(file),
   pipeline: (file) => benchPipeline(file),
+  'end-to-end': (file) => benchEndToEnd(file),
   playground: (file) => benchPlayground(file),
 };
 
