@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { NODE_DEFAULT_BACKEND, useBackend } from '../engine/backend.js';
 import { setThreadBudget } from '../engine/threads.js';
 import { listDatasets } from '../data/registry.js';
@@ -90,9 +91,21 @@ async function withImports(name: CommandName, cli: OptionValues): Promise<{ o: O
  */
 async function startBackend(o: OptionValues): Promise<Record<string, unknown>> {
   setThreadBudget(o.threads as number | undefined);
-  const choice = await useBackend((o.backend as string | undefined) ?? NODE_DEFAULT_BACKEND);
+  // --resume continues on the backend the folder records unless told otherwise (then config.json's check refuses a different one).
+  const recorded = o.backend === undefined && o.resume !== undefined ? recordedBackend(String(o.resume)) : undefined;
+  const choice = await useBackend((o.backend as string | undefined) ?? recorded ?? NODE_DEFAULT_BACKEND);
   if (choice.note && !o.quiet) process.stderr.write(`localprop: ${choice.note}\n`);
   return { backend: choice.name, ...(choice.blas ? { blas: choice.blas.library, blasCore: choice.blas.coreType } : {}) };
+}
+
+/** The backend a --resume folder's config.json names, if it names one (a missing or damaged file is reported later, by the resume itself). */
+function recordedBackend(dir: string): string | undefined {
+  try {
+    const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { backend?: unknown };
+    return typeof saved.backend === 'string' ? saved.backend : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function compare(cli: OptionValues): Promise<void> {

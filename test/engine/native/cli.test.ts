@@ -31,4 +31,15 @@ describe('the command line on the native backend', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/the options differ from those the run was started with \(.*backend: "wasm" ≠ "native"/);
   });
+
+  it('--resume without --backend continues on the backend the folder records, not on auto', async () => {
+    const out = join(tempDir(), 'out');
+    const first = await cli(...TRAIN, '--quiet', '--backend', 'wasm', '--out', out);
+    expect(first.code, first.stderr).toBe(0);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, ...TRAIN, '--quiet', '--resume', out], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    // The options match (the recorded wasm was taken), so what stops it is only that the run had finished.
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/every run there has finished/);
+    expect(r.stderr).not.toMatch(/backend/);
+  });
 });
