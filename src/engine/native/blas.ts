@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { LocalpropError } from '../../util/errors.js';
 
 /**
@@ -51,7 +50,6 @@ let failure = '';
  */
 export function loadBlas(): Blas | null {
   if (loaded !== undefined) return loaded;
-  preferCoreType();
   const named = process.env[BLAS_ENV];
   const candidates = named ? [named] : defaultLibraries();
   const reasons: string[] = [];
@@ -113,25 +111,4 @@ function bind(library: string): Blas {
     transpose: omatcopy ? (rows, cols, a, b) => omatcopy(CBLAS.rowMajor, CBLAS.trans, rows, cols, 1, a, cols, b, rows) : undefined,
     threads: getThreads && setThreads ? { get: () => Number(getThreads()), set: (n) => setThreads(n) } : undefined,
   };
-}
-
-/** The OpenBLAS kernel family localprop asks for on CPUs with AVX-512 when OPENBLAS_CORETYPE is not set (docs/engine-notes.md). */
-export const PREFERRED_CORE_TYPE = 'Haswell';
-
-/**
- * OpenBLAS reads OPENBLAS_CORETYPE once, when it loads. On AVX-512 CPUs its
- * own choice (SkylakeX/Cooperlake kernels) measured slower here than the
- * AVX2 Haswell kernels, so those get Haswell unless the user chose. Only
- * x86-64 Linux is probed: elsewhere the library's choice stands.
- */
-function preferCoreType(): void {
-  if (process.env.OPENBLAS_CORETYPE || process.arch !== 'x64' || process.platform !== 'linux') return;
-  let flags = '';
-  try {
-    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-  } catch {
-    return;
-  }
-  const has = (flag: string) => new RegExp(`\\b${flag}\\b`).test(flags);
-  if (has('avx512f') && has('avx2') && has('fma')) process.env.OPENBLAS_CORETYPE = PREFERRED_CORE_TYPE;
 }
