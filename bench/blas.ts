@@ -41,7 +41,7 @@ export async function benchBlas(file: string): Promise<string> {
   const body = `## The BLAS under the native backend: sgemm by OpenBLAS core type
 ${machineLine()} Shared with other developers' work while measured.
 
-\`cblas_sgemm\` of ${rows[CORE_TYPES[0]][0].library} called through koffi on Float32Arrays, one thread, one process per core type (OpenBLAS reads OPENBLAS_CORETYPE when it loads), ${ROUNDS} rounds interleaved; each cell is GFLOP/s by wall time / by the process's CPU time, medians. On a machine other processes load, wall time counts the waiting and CPU time may be misreported by the virtual machine (docs/engine-notes.md, "The OpenBLAS core type"): compare rows on an idle machine.
+\`cblas_sgemm\` of ${rows[CORE_TYPES[0]][0].library} called through koffi on Float32Arrays, one thread, one process per core type (OpenBLAS reads OPENBLAS_CORETYPE when it loads), ${ROUNDS} rounds interleaved; each cell is GFLOP/s by wall time / by the process's CPU time, medians. On a machine other processes load, wall time counts the waiting and CPU time is closer to the work; docs/engine-notes.md ("The OpenBLAS core type") says what was chosen from it.
 
 | OPENBLAS_CORETYPE | ${shapes.map((s) => s.replace(/x/g, '×')).join(' | ')} |
 |---|${shapes.map(() => '---|').join('')}
