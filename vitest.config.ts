@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/browser/**'],
+    // The native backend's own kernel tests need a BLAS: `npm run test:native` runs them.
+    exclude: ['test/browser/**', 'test/engine/native/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: more workers only make the training tests fight for them.

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { benchBlas } from './blas.js';
 import { benchDenseOp } from './dense-op.js';
+import { benchEndToEnd } from './end-to-end.js';
 import { benchPipeline } from './pipeline.js';
 import { benchPlayground } from './playground.js';
 import { benchReport } from './report.js';
@@ -11,9 +13,11 @@ import { benchThroughput } from './throughput.js';
 const BENCHES: Record<string, (file: string) => Promise<string>> = {
   'seed-protocol': (file) => benchSeedProtocol(file),
   dense: (file) => benchDenseOp(file),
+  blas: (file) => benchBlas(file),
   report: (file) => benchReport(file),
   throughput: (file) => benchThroughput(file),
   pipeline: (file) => benchPipeline(file),
+  'end-to-end': (file) => benchEndToEnd(file),
   playground: (file) => benchPlayground(file),
   sweep: (file) => benchSweep(file),
 };

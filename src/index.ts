@@ -57,7 +57,7 @@ export type { TestEvaluator, Evaluation } from './train/evaluation.js';
 export type { VariableState } from './optim/optimizer.js';
 
 // Backends.
-export { useBackend, tf } from './engine/backend.js';
+export { useBackend, tf, type BackendChoice } from './engine/backend.js';
 
 // Checkpoints.
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointInfo } from './io/checkpoint.js';

@@ -6,8 +6,14 @@ import { parseModelSpec, SEED_MODEL, type ModelSpec } from '../src/model/spec.js
 import { Run, type RunOptions } from '../src/train/run.js';
 import { LocalpropError } from '../src/util/errors.js';
 
-/** The backends numeric tests run on: the default (wasm) and the reference JS one. */
-export const BACKENDS = ['wasm', 'cpu'] as const;
+/**
+ * The backend of the engine-dependent tests: wasm, or the one
+ * `npm run test:native` names in LOCALPROP_TEST_BACKEND (vitest.native.config.ts).
+ */
+export const TEST_BACKEND = process.env.LOCALPROP_TEST_BACKEND ?? 'wasm';
+
+/** The backends numeric tests run on: the default (wasm) and the reference JS one, or only the one LOCALPROP_TEST_BACKEND names. */
+export const BACKENDS: readonly string[] = process.env.LOCALPROP_TEST_BACKEND ? [process.env.LOCALPROP_TEST_BACKEND] : ['wasm', 'cpu'];
 
 /**
  * Checks `actual[k]` against `expected[k]` element by element:

@@ -18,6 +18,23 @@ import json
 import statistics
 import time
 
+import os
+import sys
+
+
+def _blas_threads_from_argv():
+    """OpenBLAS reads its thread count once, when torch loads it, and
+    torch.set_num_threads does not limit it: so --threads N sets
+    OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before torch is imported."""
+    for i, arg in enumerate(sys.argv):
+        value = sys.argv[i + 1] if arg == '--threads' and i + 1 < len(sys.argv) else arg.split('=', 1)[1] if arg.startswith('--threads=') else None
+        if value is not None and value.isdigit() and int(value) > 0:
+            for name in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+                os.environ[name] = value
+
+
+_blas_threads_from_argv()
+
 import torch
 import torch.nn.functional as F
 
@@ -82,7 +99,7 @@ def main():
             for _ in range(50):
                 m @ n
             times.append((time.perf_counter() - t) / 50)
-        print(json.dumps({'matmul512GflopPerS': 2 * 512 ** 3 / statistics.median(times) / 1e9, 'threads': torch.get_num_threads()}), flush=True)
+        print(json.dumps({'matmul512GflopPerS': 2 * 512 ** 3 / statistics.median(times) / 1e9, 'threads': a.threads or torch.get_num_threads()}), flush=True)
     for schedule in a.schedules.split(','):
         for batch in [int(b) for b in a.batches.split(',')]:
             blocks, decoders = build(layers)
@@ -99,7 +116,7 @@ def main():
                 for _ in range(a.steps):
                     step(blocks, decoders, opt, x, y)
                 rates.append(a.steps * batch / (time.perf_counter() - t))
-            print(json.dumps({'schedule': schedule, 'batch': batch, 'samplesPerS': statistics.median(rates), 'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
+            print(json.dumps({'schedule': schedule, 'batch': batch, 'samplesPerS': statistics.median(rates), 'threads': a.threads or torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
 
 
 if __name__ == '__main__':

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { dirname, resolve as resolvePath } from 'node:path';
-import { useBackend } from '../engine/backend.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { NODE_DEFAULT_BACKEND, useBackend } from '../engine/backend.js';
+import { setThreadBudget } from '../engine/threads.js';
 import { listDatasets } from '../data/registry.js';
 import { summarize } from '../experiment/summary.js';
 import { encodeCheckpoint } from '../io/checkpoint.js';
@@ -82,20 +84,45 @@ async function withImports(name: CommandName, cli: OptionValues): Promise<{ o: O
   return options(name, cli);
 }
 
-async function compare(cli: OptionValues): Promise<void> {
-  const { o, note } = await withImports('compare', cli);
-  await useBackend((o.backend as string | undefined) ?? 'wasm');
-  await withEvaluator(o, (evaluator) => compareWith(o, note, evaluator));
+/**
+ * Starts the backend the options name (`auto` when none), saying once which
+ * one `auto` took, and returns what config.json records about it: the
+ * resolved backend, and for native the BLAS library and its kernel family,
+ * since each sums in its own order and so changes the last bits of results.
+ */
+async function startBackend(o: OptionValues): Promise<Record<string, unknown>> {
+  setThreadBudget(o.threads as number | undefined);
+  // --resume continues on the backend the folder records unless told otherwise (then config.json's check refuses a different one).
+  const recorded = o.backend === undefined && o.resume !== undefined ? recordedBackend(String(o.resume)) : undefined;
+  const choice = await useBackend((o.backend as string | undefined) ?? recorded ?? NODE_DEFAULT_BACKEND);
+  if (choice.note && !o.quiet) process.stderr.write(`localprop: ${choice.note}\n`);
+  return { backend: choice.name, ...(choice.blas ? { blas: choice.blas.library, blasCore: choice.blas.coreType } : {}) };
 }
 
-async function compareWith(o: OptionValues, note: string | undefined, evaluator: TestEvaluator | undefined): Promise<void> {
+/** The backend a --resume folder's config.json names, if it names one (a missing or damaged file is reported later, by the resume itself). */
+function recordedBackend(dir: string): string | undefined {
+  try {
+    const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { backend?: unknown };
+    return typeof saved.backend === 'string' ? saved.backend : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function compare(cli: OptionValues): Promise<void> {
+  const { o, note } = await withImports('compare', cli);
+  const backend = await startBackend(o);
+  await withEvaluator(o, (evaluator) => compareWith(o, note, evaluator, backend));
+}
+
+async function compareWith(o: OptionValues, note: string | undefined, evaluator: TestEvaluator | undefined, backend: Record<string, unknown>): Promise<void> {
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
   config.training.signal = interruption.signal;
-  await withPipeline(o, config, () => compareOn(o, note, config));
+  await withPipeline(o, config, () => compareOn(o, note, config, backend));
 }
 
-async function compareOn(o: OptionValues, note: string | undefined, config: ExperimentConfig): Promise<void> {
+async function compareOn(o: OptionValues, note: string | undefined, config: ExperimentConfig, backend: Record<string, unknown>): Promise<void> {
   if (!o.json && !o.quiet) {
     const notes = [note, config.holdOut ? scoredOnText(config) : undefined].filter((n): n is string => n !== undefined);
     process.stderr.write(compareHeader(config, notes) + '\n\n');
@@ -105,7 +132,7 @@ async function compareOn(o: OptionValues, note: string | undefined, config: Expe
     out: outFolder(o),
     report: reportSettings(o),
     quiet: o.quiet as boolean | undefined,
-    configExtra: { command: 'compare', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION },
+    configExtra: { command: 'compare', ...backend, workers: o.workers ?? 1, version: VERSION },
     onReport: (path) => (report = path),
     ...resumeOptions(o),
   });
@@ -122,20 +149,20 @@ async function train(cli: OptionValues): Promise<void> {
   if (note !== undefined && !o.json && !o.quiet) process.stderr.write(`localprop train: ${note}\n`);
   check(o.schedule !== undefined, `name the schedule to train with --schedule (one of: ${allScheduleNames().join(', ')})`);
   getSchedule(o.schedule as string);
-  await useBackend((o.backend as string | undefined) ?? 'wasm');
-  await withEvaluator(o, (evaluator) => trainWith(o, evaluator));
+  const backend = await startBackend(o);
+  await withEvaluator(o, (evaluator) => trainWith(o, evaluator, backend));
 }
 
-async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined): Promise<void> {
+async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined, backend: Record<string, unknown>): Promise<void> {
   const schedule = getSchedule(o.schedule as string);
   const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0], evaluator);
   config.training.signal = interruption.signal;
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
   check((config.rules?.length ?? 1) === 1, '`train` runs one rule; use `compare --rule a,b` to compare rules');
-  await withPipeline(o, config, () => trainOn(o, config));
+  await withPipeline(o, config, () => trainOn(o, config, backend));
 }
 
-async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void> {
+async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Record<string, unknown>): Promise<void> {
   const schedule = getSchedule(config.schedules[0]);
   const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, config.spec.layers.length - 1);
   const every = (o.logEvery as number | undefined) ?? Math.max(1, Math.round(total / 20));
@@ -152,7 +179,7 @@ async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void>
     report: reportSettings(o),
     onReport: (path) => (report = path),
     quiet: true,
-    configExtra: { command: 'train', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION },
+    configExtra: { command: 'train', ...backend, workers: o.workers ?? 1, version: VERSION },
     ...resumeOptions(o),
     onEvent: (event) => {
       if (event.type === 'start') printRow(header.map((h) => h.padStart(10)));

@@ -43,7 +43,13 @@ export function resultsObject(config: ExperimentConfig, results: RunEndEvent[]) 
  * (when not the decoder rule) and the decoder mode (when both modes are
  * compared) inserted: `<schedule>-<rule>-<decoders>-seed<k>`.
  */
+/** config.json's facts about the engine: results differ across backends (and BLAS kernels) in the last bits. */
+const ENGINE_KEYS = ['backend', 'blas', 'blasCore'];
+
 export class OutFolder {
+  /** The backend facts of config.json (backend, blas, blasCore), repeated in every history file and checkpoint. */
+  private engine: Record<string, unknown> = {};
+
   constructor(
     readonly dir: string,
     private readonly config: ExperimentConfig,
@@ -59,6 +65,7 @@ export class OutFolder {
   /** What config.json holds for this experiment, as JSON would give it back. */
   configObject(extra: Record<string, unknown>): Record<string, unknown> {
     const c = this.config;
+    this.engine = Object.fromEntries(ENGINE_KEYS.filter((k) => extra[k] !== undefined).map((k) => [k, extra[k]]));
     // The evaluator and the pipeline are live threads, not options; whether they ran is in `extra`.
     const { testEvaluator, pipeline, signal, ...training } = c.training;
     const config = {
@@ -91,7 +98,7 @@ export class OutFolder {
 
   /** Writes the checkpoint of the run in progress; returns its size in bytes. */
   writeCheckpoint(checkpoint: RunCheckpoint): number {
-    const bytes = encodeRunCheckpoint(checkpoint);
+    const bytes = encodeRunCheckpoint(checkpoint, this.engine);
     writeFileAtomic(this.checkpointPath, bytes);
     return bytes.length;
   }
@@ -108,6 +115,7 @@ export class OutFolder {
       decoders: end.decoders,
       dataset: dataName(this.config.data),
       model: formatModelSpec(this.config.spec),
+      ...this.engine,
       options,
       epochs: epochs.map(({ epoch, block, trainLoss, testLoss, testAccuracy, blockLosses, blockAccuracy, gates, seconds }) => ({
         epoch,

@@ -18,7 +18,7 @@ const VERSION = '1';
  * as JSON (identity, options, epoch, seconds, each variable's step count,
  * the random streams' states and the epoch events so far).
  */
-export function encodeRunCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
+export function encodeRunCheckpoint(checkpoint: RunCheckpoint, engine?: Record<string, unknown>): Uint8Array {
   const tensors: Record<string, NamedTensor> = {};
   for (const [name, t] of Object.entries(checkpoint.parameters)) tensors[`parameters.${name}`] = t;
   checkpoint.optimizer.forEach((state, k) => {
@@ -40,7 +40,8 @@ export function encodeRunCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
     history: checkpoint.history,
     ...(checkpoint.partial ? { partial: checkpoint.partial } : {}),
   };
-  return encodeSafetensors(tensors, { format: FORMAT, version: VERSION, state: JSON.stringify(state) });
+  // `engine`: the backend (and BLAS) that computed it, for the reader; resuming checks it against config.json.
+  return encodeSafetensors(tensors, { format: FORMAT, version: VERSION, state: JSON.stringify(state), ...(engine ? { engine: JSON.stringify(engine) } : {}) });
 }
 
 /** Reads {@link encodeRunCheckpoint}'s file; `source` names it in errors. */

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { tf } from '../engine/backend.js';
 import { userModules } from './user-modules.js';
+import { computeThreadStarted } from '../engine/threads.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
 import type { ParameterMap } from '../model/parameters.js';
@@ -34,7 +35,12 @@ export class WorkerEvaluator implements TestEvaluator {
       else waiting.resolve(message);
     });
     worker.on('error', (e) => this.failAll(e));
-    worker.on('exit', (code) => this.failAll(new Error(`evaluation thread exited with code ${code}`)));
+    // One more thread computes while it lives: the BLAS thread policy (engine/threads.ts) counts it.
+    const ended = computeThreadStarted();
+    worker.on('exit', (code) => {
+      ended();
+      this.failAll(new Error(`evaluation thread exited with code ${code}`));
+    });
     // An idle evaluator must not keep the process alive; a busy one must (a pending promise alone does not).
     worker.unref();
   }

@@ -1,6 +1,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { tf } from '../engine/backend.js';
 import { userModules } from './user-modules.js';
+import { computeThreadStarted } from '../engine/threads.js';
 import type { EpochBatches } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
@@ -38,7 +39,10 @@ export class WorkerPipeline implements EpochPipeline {
     this.workers.forEach((w, g) => {
       w.on('message', (m: PipelineReply) => this.replies?.(m, g));
       w.on('error', (e) => this.fail(new LocalpropError(`pipeline group ${g} (blocks ${groups[g].join(', ')}) crashed: ${e.message}`)));
+      // Each group is one more thread computing: the BLAS thread policy (engine/threads.ts) counts it.
+      const ended = computeThreadStarted();
       w.on('exit', (code) => {
+        ended();
         if (!this.closed) this.fail(new LocalpropError(`pipeline group ${g} (blocks ${groups[g].join(', ')}) exited with code ${code}`));
       });
     });

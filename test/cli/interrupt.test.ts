@@ -9,7 +9,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** Starts the CLI, sends Ctrl-C (SIGINT) once `ready(stdout)` holds, and resolves with how it ended. */
 function interrupted(args: string[], ready: (stdout: string) => boolean): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { cwd: ROOT });
+    // Pinned to wasm like the in-process calls (helpers.ts), which resume and compare with it.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', args[0], '--backend', 'wasm', ...args.slice(1)], { cwd: ROOT });
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (d) => (stderr += String(d)));

@@ -6,6 +6,7 @@ import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
 import { WorkerEvaluator } from '../../src/node/worker-evaluator.js';
 import type { EpochEvent } from '../../src/train/events.js';
 import { Run } from '../../src/train/run.js';
+import { TEST_BACKEND } from '../support.js';
 
 const spec = parseModelSpec(SEED_MODEL);
 
@@ -24,7 +25,7 @@ async function epochs(schedule: string, evaluator?: WorkerEvaluator, batch = fal
 describe('evaluation on a second thread', () => {
   let evaluator: WorkerEvaluator;
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(TEST_BACKEND);
     evaluator = WorkerEvaluator.start();
   });
   afterAll(async () => {

@@ -14,13 +14,14 @@ import type { EpochEvent } from '../../src/train/events.js';
 import { Rng } from '../../src/util/rng.js';
 import { cloneParameters } from '../../src/model/parameters.js';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
+import { TEST_BACKEND } from '../support.js';
 
 const spec = parseModelSpec('2-16-12-8-1 hidden=tanh out=sigmoid');
 const options: PipelineRunOptions = { rule: 'decoder', seed: 3, batchSize: 100, decoders: 'learned', hiddenLoss: 'mse', optimizer: { name: 'adam', lr: 0.01 }, dropout: 0 };
 const EPOCHS = 3;
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
 });
 
 /** A session like the run's own: same shuffle stream, batch steps. */

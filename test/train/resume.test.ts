@@ -10,13 +10,13 @@ import type { RunEndEvent, RunEvent } from '../../src/train/events.js';
 import type { RunCheckpoint } from '../../src/train/resume.js';
 import { Run, type RunOptions } from '../../src/train/run.js';
 import { Rng } from '../../src/util/rng.js';
-import { localpropErrorOf } from '../support.js';
+import { localpropErrorOf, TEST_BACKEND } from '../support.js';
 
 const spec = parseModelSpec(SEED_MODEL);
 let start: SeededStart;
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
   start = seededStart(0, spec, { dataset: 'signed_xor' });
 });
 
