@@ -6,8 +6,8 @@ import { cli, tempDir } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** Starts the CLI, sends Ctrl-C (SIGINT) once `ready(stdout)` holds, and resolves with how it ended. */
-function interrupted(args: string[], ready: (stdout: string) => boolean): Promise<{ status: number | null; stderr: string }> {
+/** Starts the CLI, sends Ctrl-C (SIGINT) once `ready(stdout, stderr)` holds, and resolves with how it ended. */
+function interrupted(args: string[], ready: (stdout: string, stderr: string) => boolean): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     // Pinned to wasm like the in-process calls (helpers.ts), which resume and compare with it.
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', args[0], '--backend', 'wasm', ...args.slice(1)], { cwd: ROOT });
@@ -16,7 +16,7 @@ function interrupted(args: string[], ready: (stdout: string) => boolean): Promis
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.stdout.on('data', (d) => (stdout += String(d)));
     const poll = setInterval(() => {
-      if (ready(stdout)) {
+      if (ready(stdout, stderr)) {
         clearInterval(poll);
         child.kill('SIGINT');
       }
@@ -76,8 +76,12 @@ describe('Ctrl-C', () => {
 
   it('stops compare between steps without --out, saying how to make the run resumable', async () => {
     const args = ['compare', '--schedules', 'backprop,local-sequential', '--dataset', 'spiral', '--step', 'batch', '--batch-size', '10', '--epochs', '200', '--seeds', '1', '--eval-thread', 'off'];
-    const started = Date.now();
-    const r = await interrupted(args, () => Date.now() - started > 6000);
+    // Once the header is out the options are checked and training has begun (a fixed delay raced a slow start).
+    let headerAt = 0;
+    const r = await interrupted(args, (_stdout, stderr) => {
+      if (!headerAt && stderr.includes('localprop compare:')) headerAt = Date.now();
+      return headerAt > 0 && Date.now() - headerAt > 1000;
+    });
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/without --out DIR a run cannot be resumed/);
   });
