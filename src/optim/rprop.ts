@@ -1,5 +1,7 @@
 import { tf } from '../engine/backend.js';
 import { BaseOptimizer } from './optimizer.js';
+import { fusedActive } from '../engine/fused/kernel.js';
+import { fusedRprop } from '../engine/fused/rprop.js';
 
 export interface RpropOptions {
   lr: number;
@@ -33,6 +35,12 @@ export class Rprop extends BaseOptimizer<RpropState> {
 
   protected initialState(param: tf.Variable): RpropState {
     return { prev: tf.zerosLike(param), stepSize: tf.fill(param.shape, this.learningRate) };
+  }
+
+  protected override fusedUpdate(param: tf.Variable, grad: tf.Tensor, state: RpropState): { param: tf.Tensor; state: RpropState } | null {
+    if (!fusedActive()) return null;
+    const next = fusedRprop(param, grad, state.prev, state.stepSize, this.o);
+    return { param: next.param, state: { prev: next.prev, stepSize: next.stepSize } };
   }
 
   protected update(_param: tf.Variable, grad: tf.Tensor, state: RpropState, _step: number, shrinkGate?: tf.Tensor): { delta: tf.Tensor; state: RpropState } {
