@@ -120,7 +120,7 @@ describe('fused kernels on wasm', () => {
         return tf.mul(r, mask) as tf.Tensor2D;
       });
       const dy = random([rows, columns], 30 + rows) as tf.Tensor2D;
-      const grad = (op: (x: tf.Tensor2D) => tf.Tensor2D) => tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(op(x), dy)))(z);
+      const grad = (op: (x: tf.Tensor2D) => tf.Tensor2D) => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(op(x as tf.Tensor2D), dy)))(z);
       tf.tidy(() => {
         expectSameBits(fusedOp(z), plainOp(z), 'value');
         expectSameBits(grad(fusedOp), grad(plainOp), 'gradient');
