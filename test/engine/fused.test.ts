@@ -3,6 +3,7 @@ import { tf, useBackend } from '../../src/engine/backend.js';
 import { fusedActive } from '../../src/engine/fused/kernel.js';
 import { fusedRprop } from '../../src/engine/fused/rprop.js';
 import { fusedMish, fusedMishNormalize } from '../../src/engine/fused/mish.js';
+import { fusedWeightedMse } from '../../src/engine/fused/mse.js';
 import { mish, normalizeRows } from '../../src/model/activations.js';
 import { Rprop, RPROP_DEFAULTS } from '../../src/optim/rprop.js';
 
@@ -132,6 +133,45 @@ describe('fused kernels on wasm', () => {
       });
       z.dispose();
       dy.dispose();
+    });
+  });
+});
+
+describe('fused weighted MSE on wasm', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  /** The unfused ops of `weightedLoss('mse', …)`, written out here so the fused path cannot stand in for them. */
+  function plainWeightedMse(p: tf.Tensor2D, y: tf.Tensor2D, w: tf.Tensor1D): tf.Scalar {
+    const squared = tf.squaredDifference(p, y);
+    const columns = p.shape[1];
+    const perExample = columns === 1 ? tf.reshape(squared, [p.shape[0]]) : tf.mul(tf.sum(squared, 1), 1 / columns);
+    return tf.sum(tf.mul(perExample, w));
+  }
+
+  it.each(SHAPES)('on [%i, %i]: value and gradient equal the unfused ops', (rows, columns) => {
+    tf.tidy(() => {
+      const p = random([rows, columns], 40 + rows, 3) as tf.Tensor2D;
+      const y = random([rows, columns], 50 + columns) as tf.Tensor2D;
+      // Batch-mean weights of uneven batches, as an epoch of full-batch Rprop has.
+      const w = tf.tensor1d(Array.from({ length: rows }, (_, i) => 1 / (i % 3 === 0 ? 7 : 3)));
+      expectSameBits(fusedWeightedMse(p, y, w), plainWeightedMse(p, y, w), 'value');
+      // An upstream gradient other than 1 (a loss scaled further on) goes through the same chain.
+      const grad = (op: typeof plainWeightedMse) => tf.grad((x: tf.Tensor) => tf.mul(op(x as tf.Tensor2D, y, w), 0.37))(p);
+      expectSameBits(grad(fusedWeightedMse), grad(plainWeightedMse), 'gradient');
+    });
+  });
+
+  it('gives the hand-computed value', () => {
+    tf.tidy(() => {
+      const p = tf.tensor2d([[1, 2], [0, 0]]);
+      const y = tf.tensor2d([[0, 0], [3, 1]]);
+      const w = tf.tensor1d([0.5, 0.25]);
+      // Row means (1 + 4)/2 = 2.5 and (9 + 1)/2 = 5; weighted: 0.5·2.5 + 0.25·5 = 2.5.
+      expect(fusedWeightedMse(p, y, w).dataSync()[0]).toBe(2.5);
+      // d/dp of 0.5·((p00)² + (p01)²)/2 is p/2 on row 0; row 1: 0.25·2·(p - y)/2.
+      expect(Array.from(tf.grad((x: tf.Tensor) => fusedWeightedMse(x as tf.Tensor2D, y, w))(p).dataSync())).toEqual([0.5, 1, -0.75, -0.25]);
     });
   });
 });
