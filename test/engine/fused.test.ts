@@ -4,6 +4,7 @@ import { fusedActive } from '../../src/engine/fused/kernel.js';
 import { fusedRprop } from '../../src/engine/fused/rprop.js';
 import { fusedMish, fusedMishNormalize } from '../../src/engine/fused/mish.js';
 import { fusedWeightedMse } from '../../src/engine/fused/mse.js';
+import { fusedThresholdAccuracy } from '../../src/engine/fused/accuracy.js';
 import { mish, normalizeRows } from '../../src/model/activations.js';
 import { Rprop, RPROP_DEFAULTS } from '../../src/optim/rprop.js';
 
@@ -172,6 +173,32 @@ describe('fused weighted MSE on wasm', () => {
       expect(fusedWeightedMse(p, y, w).dataSync()[0]).toBe(2.5);
       // d/dp of 0.5·((p00)² + (p01)²)/2 is p/2 on row 0; row 1: 0.25·2·(p - y)/2.
       expect(Array.from(tf.grad((x: tf.Tensor) => fusedWeightedMse(x as tf.Tensor2D, y, w))(p).dataSync())).toEqual([0.5, 1, -0.75, -0.25]);
+    });
+  });
+});
+
+describe('fused threshold accuracy on wasm', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it.each([1, 3, 7, 13, 999, 1000])('on %i rows equals the mean of the unfused hits', (rows) => {
+    tf.tidy(() => {
+      // Predictions around 0.5, with some exactly 0.5 (counted as class 1), against 0/1 targets.
+      const p = tf.tidy(() => {
+        const u = tf.randomUniform([rows, 1], 0.3, 0.7, 'float32', rows) as tf.Tensor2D;
+        return tf.where(tf.less(tf.randomUniform([rows, 1], 0, 1, 'float32', rows + 1), 0.1), tf.fill([rows, 1], 0.5), u) as tf.Tensor2D;
+      });
+      const y = tf.cast(tf.greater(tf.randomUniform([rows, 1], 0, 1, 'float32', rows + 2), 0.5), 'float32') as tf.Tensor2D;
+      const plain = tf.mean(tf.cast(tf.equal(tf.greaterEqual(p, 0.5), tf.greaterEqual(y, 0.5)), 'float32'));
+      expectSameBits(fusedThresholdAccuracy(p, y), plain, 'accuracy');
+    });
+  });
+
+  it('counts a prediction of exactly 0.5 as class 1', () => {
+    tf.tidy(() => {
+      const got = fusedThresholdAccuracy(tf.tensor2d([[0.5], [0.49], [0.9]]), tf.tensor2d([[1], [1], [0]]));
+      expect(got.dataSync()[0]).toBe(Math.fround(1 / 3));
     });
   });
 });

@@ -59,9 +59,20 @@ export function registerFused(kernel: FusedKernel): void {
   }
 }
 
-/** Whether the current backend runs fused kernels (the others use the unfused TF.js ops). */
+let enabled = true;
+
+/**
+ * Turns the fused kernels off (or back on) for everything that follows: the
+ * unfused TF.js ops give the same numbers, so this only changes the speed
+ * (benchmarks measure both in one process).
+ */
+export function setFusedKernels(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether fused kernels run now: switched on (the default) and on a backend that has them (the others use the unfused TF.js ops). */
 export function fusedActive(): boolean {
-  return (FUSED_BACKENDS as readonly string[]).includes(tf.getBackend());
+  return enabled && (FUSED_BACKENDS as readonly string[]).includes(tf.getBackend());
 }
 
 /**
