@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tf, useBackend } from '../src/engine/backend.js';
 import { registerFusedKernels, setFusedKernels } from '../src/engine/fused/index.js';
 import { seededStart } from '../src/experiment/seeded.js';
@@ -125,14 +126,20 @@ interface Timed {
 }
 
 /** The CLI as `npm start` runs it, on the protocol's three schedules and one seed, fused kernels on or off. */
-function timeCli(fused: boolean, seeds: number, schedules: readonly string[] = SCHEDULES, extra: string[] = []): Timed {
-  const cli = `const k = await import(${JSON.stringify(join(ROOT, 'dist/engine/fused/kernel.js'))}); k.setFusedKernels(${fused});
-const { main } = await import(${JSON.stringify(join(ROOT, 'dist/cli/main.js'))}); process.exitCode = await main(process.argv.slice(1));`;
-  const args = ['--input-type=module', '-e', cli, 'compare', '--schedules', schedules.join(','), '--seeds', String(seeds), '--json', ...extra];
+export function timeCli(fused: boolean, seeds: number, schedules: readonly string[] = SCHEDULES, extra: string[] = []): Timed {
+  // A launcher file, not `node -e`: the CLI's worker threads inherit the parent's exec arguments.
+  const launcher = join(mkdtempSync(join(tmpdir(), 'localprop-cli-')), 'cli.mjs');
+  writeFileSync(
+    launcher,
+    `const k = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/engine/fused/kernel.js')).href)}); k.setFusedKernels(${fused});
+const { main } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/cli/main.js')).href)}); process.exitCode = await main(process.argv.slice(2));\n`,
+  );
+  const args = [launcher, 'compare', '--schedules', schedules.join(','), '--seeds', String(seeds), '--json', ...extra];
   const t0 = performance.now();
   const p = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 << 20 });
   const wall = (performance.now() - t0) / 1000;
-  if (p.status !== 0) throw new Error(`the CLI failed: ${p.stderr.trim().split('\n').pop()}`);
+  rmSync(dirname(launcher), { recursive: true, force: true });
+  if (p.status !== 0) throw new Error(`the CLI failed: ${p.stderr.trim().split('\n').slice(-3).join(' ')}`);
   const results = JSON.parse(p.stdout).results as { schedule: string; seconds: number }[];
   const loop: Record<string, number> = {};
   for (const r of results) loop[r.schedule] = (loop[r.schedule] ?? 0) + r.seconds;
