@@ -37,6 +37,8 @@ interface Profile {
   /** Forward and backward of the losses the steps learn from (tf.variableGrads), optimizer excluded. */
   gradientMs: number;
   byKernel: Map<string, number>;
+  /** Milliseconds inside each kernel, by name. */
+  kernelMsByName: Map<string, number>;
 }
 
 /**
@@ -44,9 +46,9 @@ interface Profile {
  * the run `body` performs. The wrappers cost a few hundred nanoseconds per
  * kernel, so profiled runs are not the timed ones.
  */
-async function profiled(body: () => Promise<number>): Promise<Profile> {
+export async function profiled(body: () => Promise<number>): Promise<Profile> {
   const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown; disposeTensor: (t: unknown) => void };
-  const p: Profile = { epochs: 0, kernels: 0, totalMs: 0, kernelMs: 0, dispatchMs: 0, disposeMs: 0, evaluationMs: 0, optimizerMs: 0, gradientMs: 0, byKernel: new Map() };
+  const p: Profile = { epochs: 0, kernels: 0, totalMs: 0, kernelMs: 0, dispatchMs: 0, disposeMs: 0, evaluationMs: 0, optimizerMs: 0, gradientMs: 0, byKernel: new Map(), kernelMsByName: new Map() };
   const restore: (() => void)[] = [];
   const wrap = <T extends object>(target: T, key: string, onTime: (ms: number, args: unknown[]) => void, nested?: { depth: number }) => {
     const record = target as Record<string, (...a: unknown[]) => unknown>;
@@ -73,7 +75,10 @@ async function profiled(body: () => Promise<number>): Promise<Profile> {
   registerFusedKernels();
   const kernelDepth = { depth: 0 };
   for (const config of tf.getKernelsForBackend(tf.getBackend())) {
-    wrap(config, 'kernelFunc', (ms) => (p.kernelMs += ms), kernelDepth);
+    wrap(config, 'kernelFunc', (ms) => {
+      p.kernelMs += ms;
+      p.kernelMsByName.set(config.kernelName, (p.kernelMsByName.get(config.kernelName) ?? 0) + ms);
+    }, kernelDepth);
   }
   const runDepth = { depth: 0 };
   wrap(engine, 'runKernel', (ms, args) => {
@@ -107,13 +112,16 @@ async function profiled(body: () => Promise<number>): Promise<Profile> {
   return p;
 }
 
-async function runSchedule(schedule: string, seed: number): Promise<number> {
+/** One schedule of the protocol; returns its epoch count and pushes every epoch's training and test loss onto `losses`. */
+export async function runSchedule(schedule: string, seed: number, losses: number[] = []): Promise<number> {
   const spec = parseModelSpec(SEED_MODEL);
   const start = seededStart(seed, spec, { dataset: 'signed_xor' });
   const run = new Run({ schedule, spec, parameters: cloneParameters(start.parameters), train: start.train, test: start.test, seed });
   let epochs = 0;
   await run.complete((e) => {
-    if (e.type === 'epoch') epochs++;
+    if (e.type !== 'epoch') return;
+    epochs++;
+    losses.push(e.trainLoss, e.testLoss);
   });
   run.dispose();
   return epochs;
@@ -174,13 +182,19 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
 
   // 1. Kernel counts and the profile, one seed, every schedule, unfused then fused.
   const profiles: Record<string, Record<'off' | 'on', Profile>> = {};
+  // Every epoch's losses, fused and not: they must be equal bit for bit.
+  let differing = 0;
+  let compared = 0;
   for (const schedule of SCHEDULES) {
     profiles[schedule] = {} as Record<'off' | 'on', Profile>;
+    const losses: Record<'off' | 'on', number[]> = { off: [], on: [] };
     for (const mode of ['off', 'on'] as const) {
       setFusedKernels(mode === 'on');
-      profiles[schedule][mode] = await profiled(() => runSchedule(schedule, 0));
+      profiles[schedule][mode] = await profiled(() => runSchedule(schedule, 0, losses[mode]));
       process.stderr.write(`profiled ${schedule}, fused ${mode}\n`);
     }
+    compared += losses.on.length;
+    differing += losses.on.filter((l, k) => !Object.is(l, losses.off[k])).length + Math.abs(losses.on.length - losses.off.length);
   }
   setFusedKernels(true);
 
@@ -230,6 +244,7 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
     }),
   );
   const top = (p: Profile) => [...p.byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k} ${(n / p.epochs).toFixed(0)}`).join(', ');
+  const slowest = (p: Profile) => [...p.kernelMsByName].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, t]) => `${k} ${(t / p.epochs).toFixed(2)} ms (${((p.byKernel.get(k) ?? 0) / p.epochs).toFixed(0)}×)`).join(', ');
   const body = [
     "## Small tensors: the seed's protocol, kernel by kernel (fused kernels off and on)",
     '',
@@ -242,7 +257,11 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...profileRows,
     '',
+    `Numbers: of the ${compared} per-epoch training and test losses of the three runs, ${differing} differ between fused and unfused (the fused kernels repeat the unfused float32 operations in order), so the PyTorch agreement of the seed-protocol section stands as measured.`,
+    '',
     `Most frequent kernels per local-parallel epoch, unfused: ${top(profiles['local-parallel'].off)}; fused: ${top(profiles['local-parallel'].on)}.`,
+    '',
+    `Where a local-parallel epoch's kernel time goes, unfused: ${slowest(profiles['local-parallel'].off)}; fused: ${slowest(profiles['local-parallel'].on)}.`,
     '',
     `The protocol's three schedules, seed 0, same data and initial parameters: localprop's CLI (\`compare --json\`, evaluation thread on, as \`npm start\` runs it) and the PyTorch peer (\`bench/peer/seed_protocol.py\`, on 1 and on 2 threads; the faster, ${peer.threads}, is compared), ${repeats} rounds alternating, medians. Training loop: the runs' own seconds, summed over schedules; process: wall time of the whole command.`,
     '',

@@ -48,8 +48,8 @@ export class Block {
   /** The activation (and normalisation) applied to `logits`. */
   fromLogits(z: tf.Tensor2D): tf.Tensor2D {
     if (this.isOutput) return activate(this.spec.out, z);
-    // The seed's hidden activation in one kernel (and one for its gradient), same numbers.
-    if (this.spec.hidden.activation === 'mish' && fusedActive()) return this.spec.hidden.normalize ? fusedMishNormalize(z) : fusedMish(z);
+    // The seed's hidden activation in one kernel (and one for its gradient) on small tensors, same numbers.
+    if (this.spec.hidden.activation === 'mish' && fusedActive(z.size)) return this.spec.hidden.normalize ? fusedMishNormalize(z) : fusedMish(z);
     return this.normalized(this.activated(z));
   }
 

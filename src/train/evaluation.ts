@@ -77,7 +77,7 @@ export function probeSetOf(train: Dataset): ProbeSet {
 /** Share of rows whose predicted class matches the target's (threshold 0.5 for one output, argmax otherwise). */
 export function accuracyOf(prediction: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
   // One kernel instead of five for the 2-D sets' single output (the protocol scores four read-outs an epoch).
-  if (prediction.shape[1] === 1 && prediction.shape[0] > 0 && fusedActive()) return fusedThresholdAccuracy(prediction, target);
+  if (prediction.shape[1] === 1 && prediction.shape[0] > 0 && fusedActive(prediction.size)) return fusedThresholdAccuracy(prediction, target);
   return tf.tidy(() => {
     const hits =
       prediction.shape[1] === 1

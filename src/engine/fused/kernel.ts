@@ -70,10 +70,24 @@ export function setFusedKernels(on: boolean): void {
   enabled = on;
 }
 
-/** Whether fused kernels run now: switched on (the default) and on a backend that has them (the others use the unfused TF.js ops). */
-export function fusedActive(): boolean {
-  return enabled && (FUSED_BACKENDS as readonly string[]).includes(tf.getBackend());
+/**
+ * Whether fused kernels run now: switched on (the default) and on a backend
+ * that has them (the others use the unfused TF.js ops). With `elements`,
+ * also whether a tensor of that many elements is small enough for a fused
+ * JavaScript loop to beat the TF.js ops it replaces: XNNPACK's SIMD
+ * kernels win on large tensors, where a kernel's launch is a small part of
+ * its cost (see docs/engine-notes.md for the crossovers measured).
+ */
+export function fusedActive(elements?: number, limit = FUSED_ELEMENT_LIMIT): boolean {
+  return enabled && (elements === undefined || elements <= limit) && (FUSED_BACKENDS as readonly string[]).includes(tf.getBackend());
 }
+
+/**
+ * The largest tensor an element-wise fused kernel (Mish, the losses) takes:
+ * Mish with row normalisation on [1000, 100] took 2 ms fused against 1 ms
+ * unfused here, on [1000, 10] 0.1 ms against 0.3.
+ */
+export const FUSED_ELEMENT_LIMIT = 16384;
 
 /**
  * Runs a registered fused kernel on `inputs` (all float32, in the order the
