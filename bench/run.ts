@@ -4,7 +4,7 @@ import { benchPipeline } from './pipeline.js';
 import { benchPlayground } from './playground.js';
 import { benchReport } from './report.js';
 import { benchSeedProtocol } from './seed-protocol.js';
-import { benchSmallTensors } from './small-tensors.js';
+import { benchNpmStart, benchSmallTensors } from './small-tensors.js';
 import { benchThroughput } from './throughput.js';
 
 /** `npm run bench [-- name ...]`: runs the named benchmarks (all by default) and updates their sections of BENCHMARKS.md. */
@@ -16,7 +16,7 @@ const BENCHES: Record<string, (file: string) => Promise<string>> = {
   pipeline: (file) => benchPipeline(file),
   playground: (file) => benchPlayground(file),
   'small-tensors': (file) => benchSmallTensors(file),
-  'npm-start': (file) => benchSmallTensors(file, { npmStart: true }),
+  'npm-start': (file) => benchNpmStart(file),
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

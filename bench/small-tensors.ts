@@ -172,13 +172,12 @@ const ms = (v: number, epochs: number) => (v / epochs).toFixed(2);
  * The small-tensor cost of the seed's protocol: kernels launched per epoch
  * and where an epoch's milliseconds go, with the fused kernels off and on;
  * then the protocol's training loop and process wall time against the
- * PyTorch peer, side by side in one run (and `npm start` with `--npm-start`).
+ * PyTorch peer, side by side in one run.
  */
-export async function benchSmallTensors(file: string, options: { repeats?: number; npmStart?: boolean } = {}): Promise<string> {
+export async function benchSmallTensors(file: string, options: { repeats?: number } = {}): Promise<string> {
   const repeats = options.repeats ?? 3;
   await useBackend('wasm');
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`building dist/ failed: ${build.stdout}${build.stderr}`);
+  buildDist();
 
   // 1. Kernel counts and the profile, one seed, every schedule, unfused then fused.
   const profiles: Record<string, Record<'off' | 'on', Profile>> = {};
@@ -221,20 +220,6 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
   const peer = p1.loop <= p2.loop ? { ...p1, threads: 1 } : { ...p2, threads: 2 };
   const peerWall = Math.min(p1.wall, p2.wall);
 
-  let npmStart = '';
-  if (options.npmStart) {
-    // What `npm start` runs: every schedule, seeds 0-4, the report written into --out.
-    const all = ['backprop', 'local-sequential', 'local-parallel', 'local-gated'];
-    const out = mkdtempSync(join(tmpdir(), 'localprop-start-'));
-    try {
-      const before = timeCli(false, 5, all, ['--out', join(out, 'off')]);
-      const after = timeCli(true, 5, all, ['--out', join(out, 'on')]);
-      npmStart = `\n\`npm start\`'s comparison (4 schedules × seeds 0-4, report included), unfused then fused, one after the other: ${before.wall.toFixed(1)} s and ${after.wall.toFixed(1)} s of process wall time (${(before.wall / after.wall).toFixed(2)}×).\n`;
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  }
-
   const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(', ');
   const profileRows = SCHEDULES.flatMap((s) =>
     (['off', 'on'] as const).map((mode) => {
@@ -273,8 +258,43 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
     `| PyTorch, 2 threads | ${SCHEDULES.map((s) => p2.per[s].toFixed(2)).join(' | ')} | ${p2.loop.toFixed(2)} | ${p2.wall.toFixed(2)} |`,
     '',
     `Against PyTorch's best: training loop **${(peer.loop / on.loop).toFixed(2)}×** faster fused (${(peer.loop / off.loop).toFixed(2)}× unfused; goal ≥ 2×), process wall time **${(peerWall / on.wall).toFixed(2)}×** (${(peerWall / off.wall).toFixed(2)}× unfused; goal ≥ 1.6×). Fused over unfused: loop ${(off.loop / on.loop).toFixed(2)}×, process ${(off.wall / on.wall).toFixed(2)}×. Every round: loop ${runs.on.map((t) => total(t).toFixed(2)).join(', ')} s fused, ${runs.off.map((t) => total(t).toFixed(2)).join(', ')} s unfused, PyTorch ${runs.peer1.map((t) => total(t).toFixed(2)).join(', ')} (1 thread) and ${runs.peer2.map((t) => total(t).toFixed(2)).join(', ')} (2 threads).`,
-    npmStart,
   ].join('\n');
   writeSection(file, 'small-tensors', body);
+  return body;
+}
+
+function buildDist(): void {
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`building dist/ failed: ${build.stdout}${build.stderr}`);
+}
+
+/**
+ * What `npm start` runs (every schedule, seeds 0-4, the report written into
+ * --out), with the fused kernels off and on, alternating `rounds` times.
+ */
+export async function benchNpmStart(file: string, rounds = 1): Promise<string> {
+  buildDist();
+  const all = ['backprop', 'local-sequential', 'local-parallel', 'local-gated'];
+  const out = mkdtempSync(join(tmpdir(), 'localprop-start-'));
+  const off: number[] = [];
+  const on: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      off.push(timeCli(false, 5, all, ['--out', join(out, `off${r}`)]).wall);
+      on.push(timeCli(true, 5, all, ['--out', join(out, `on${r}`)]).wall);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(', ');
+  const body = [
+    "## `npm start` with the fused kernels off and on",
+    '',
+    machineLine(),
+    `Load average at the end: ${load} (shared machine).`,
+    '',
+    `The seed's comparison as \`npm start\` runs it (\`compare --out DIR\`: 4 schedules × seeds 0-4, evaluation thread and report on), process wall time, fused kernels off then on, ${rounds} round(s) alternating: **${median(off).toFixed(1)} s** unfused, **${median(on).toFixed(1)} s** fused (${(median(off) / median(on)).toFixed(2)}×). Every run: ${off.map((v) => v.toFixed(1)).join(', ')} s off, ${on.map((v) => v.toFixed(1)).join(', ')} s on.`,
+  ].join('\n');
+  writeSection(file, 'npm-start', body);
   return body;
 }
