@@ -7,6 +7,7 @@ import { benchPlayground } from './playground.js';
 import { benchReport } from './report.js';
 import { benchSeedProtocol } from './seed-protocol.js';
 import { benchSweep } from './sweep.js';
+import { benchNpmStart, benchSmallTensors } from './small-tensors.js';
 import { benchThroughput } from './throughput.js';
 
 /** `npm run bench [-- name ...]`: runs the named benchmarks (all by default) and updates their sections of BENCHMARKS.md. */
@@ -20,6 +21,8 @@ const BENCHES: Record<string, (file: string) => Promise<string>> = {
   'end-to-end': (file) => benchEndToEnd(file),
   playground: (file) => benchPlayground(file),
   sweep: (file) => benchSweep(file),
+  'small-tensors': (file) => benchSmallTensors(file),
+  'npm-start': (file) => benchNpmStart(file),
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

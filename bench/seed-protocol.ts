@@ -25,7 +25,7 @@ interface Measured {
 }
 
 /** The seed's data and initial parameters in the peer's exchange format, so both start identically. */
-function exportStart(start: SeededStart, dir: string): void {
+export function exportStart(start: SeededStart, dir: string): void {
   const t = (data: Float32Array, shape: number[]) => ({ data, shape });
   const bytes = encodeSafetensors({
     ...start.parameters,

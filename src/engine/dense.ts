@@ -35,8 +35,8 @@ export const dense: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tenso
  * of the backward pass's multiply-adds.
  */
 export function denseFixedInput(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  const op = tf.customGrad(((wv: tf.Tensor2D, bv: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    save([wv]);
+  // Nothing saved: the gradient needs only x, which the caller holds (a saved tensor costs TF.js a copy).
+  const op = tf.customGrad(((wv: tf.Tensor2D, bv: tf.Tensor1D) => {
     return {
       value: affine(x, wv, bv),
       gradFunc: (dy: tf.Tensor2D) => [transposedTimes(x, dy), columnSums(dy)],

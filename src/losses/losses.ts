@@ -1,5 +1,7 @@
 import { tf } from '../engine/backend.js';
 import type { LossName } from '../model/spec.js';
+import { fusedActive } from '../engine/fused/kernel.js';
+import { fusedWeightedMse } from '../engine/fused/mse.js';
 
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 
@@ -65,6 +67,8 @@ function rowMeans(t: tf.Tensor): tf.Tensor1D {
 
 /** Σ wᵢ·lossᵢ: with wᵢ = 1/|batch of i| this is the sum of per-batch mean losses of Mertens' protocol. */
 export function weightedLoss(name: LossName, prediction: tf.Tensor2D, target: tf.Tensor2D, weights: tf.Tensor1D): tf.Scalar {
+  // The hidden decoders' loss in one kernel each way, same numbers (see src/engine/fused/mse.ts).
+  if (name === 'mse' && fusedActive(prediction.size)) return fusedWeightedMse(prediction, target, weights);
   return tf.sum(tf.mul(perExampleLoss(name, prediction, target), weights));
 }
 

@@ -1,6 +1,8 @@
 import { tf } from '../engine/backend.js';
 import { dense, denseFixedInput } from '../engine/dense.js';
 import { activate, normalizeRows } from './activations.js';
+import { fusedActive } from '../engine/fused/kernel.js';
+import { fusedMish, fusedMishNormalize } from '../engine/fused/mish.js';
 import type { ModelSpec } from './spec.js';
 import { checkParameters, hiddenBlocks, type ParameterMap, type PlainTensor } from './parameters.js';
 import { internalLayout, type BlockRule, type LocalRule, type RuleTensor } from '../rules/rule.js';
@@ -46,6 +48,8 @@ export class Block {
   /** The activation (and normalisation) applied to `logits`. */
   fromLogits(z: tf.Tensor2D): tf.Tensor2D {
     if (this.isOutput) return activate(this.spec.out, z);
+    // The seed's hidden activation in one kernel (and one for its gradient) on small tensors, same numbers.
+    if (this.spec.hidden.activation === 'mish' && fusedActive(z.size)) return this.spec.hidden.normalize ? fusedMishNormalize(z) : fusedMish(z);
     return this.normalized(this.activated(z));
   }
 

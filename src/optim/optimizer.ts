@@ -61,6 +61,16 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
    */
   protected abstract update(param: tf.Variable, grad: tf.Tensor, state: S, step: number, shrinkGate?: tf.Tensor): { delta: tf.Tensor; state: S };
 
+  /**
+   * The same update as {@link BaseOptimizer.update} plus the add, in one
+   * fused kernel, when the backend has one and the step is not adjusted:
+   * the variable's new value and the state to keep, or null for the
+   * unfused ops. Must give the unfused numbers bit for bit.
+   */
+  protected fusedUpdate(_param: tf.Variable, _grad: tf.Tensor, _state: S): { param: tf.Tensor; state: S } | null {
+    return null;
+  }
+
   step(params: tf.Variable[], grads: tf.Tensor[], adjustments?: (StepAdjustment | undefined)[]): void {
     params.forEach((param, k) => {
       const id = param.id;
@@ -69,8 +79,15 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
       const old = this.states.get(id);
       const next = tf.tidy(() => {
         const state = old ?? this.initialState(param, grads[k]);
-        const { delta, state: kept } = this.update(param, grads[k], state, stepCount, adjustments?.[k]?.shrinkGate);
-        const scale = adjustments?.[k]?.scale;
+        const adjustment = adjustments?.[k];
+        const fused = adjustment?.scale || adjustment?.shrinkGate ? null : this.fusedUpdate(param, grads[k], state);
+        if (fused) {
+          param.assign(fused.param);
+          Object.values(fused.state).forEach((t) => tf.keep(t));
+          return fused.state;
+        }
+        const { delta, state: kept } = this.update(param, grads[k], state, stepCount, adjustment?.shrinkGate);
+        const scale = adjustment?.scale;
         param.assign(tf.add(param, scale ? tf.mul(delta, scale) : delta));
         Object.values(kept).forEach((t) => tf.keep(t));
         return kept;

@@ -1,0 +1,300 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tf, useBackend } from '../src/engine/backend.js';
+import { registerFusedKernels, setFusedKernels } from '../src/engine/fused/index.js';
+import { seededStart } from '../src/experiment/seeded.js';
+import { cloneParameters } from '../src/model/parameters.js';
+import { parseModelSpec, SEED_MODEL } from '../src/model/spec.js';
+import { Run } from '../src/train/run.js';
+import { Session } from '../src/train/session.js';
+import { BaseOptimizer } from '../src/optim/optimizer.js';
+import { exportStart } from './seed-protocol.js';
+import { machineLine, median, writeSection } from './sections.js';
+
+const SCHEDULES = ['backprop', 'local-parallel', 'local-sequential'] as const;
+const ROOT = join(import.meta.dirname, '..');
+const PYTHON = '/usr/bin/python3';
+const PEER = join(import.meta.dirname, 'peer', 'seed_protocol.py');
+
+/** Where an epoch's milliseconds go, summed over a run. */
+interface Profile {
+  epochs: number;
+  kernels: number;
+  totalMs: number;
+  /** Inside the backends' kernel functions. */
+  kernelMs: number;
+  /** Inside TF.js's engine around them (tape, tensor records, tidy scopes): runKernel minus the kernels. */
+  dispatchMs: number;
+  /** Freeing tensors outside kernels. */
+  disposeMs: number;
+  /** The per-epoch evaluations: the test set, and the training loss when it is not the step's own. */
+  evaluationMs: number;
+  /** Optimizer updates. */
+  optimizerMs: number;
+  /** Forward and backward of the losses the steps learn from (tf.variableGrads), optimizer excluded. */
+  gradientMs: number;
+  byKernel: Map<string, number>;
+  /** Milliseconds inside each kernel, by name. */
+  kernelMsByName: Map<string, number>;
+}
+
+/**
+ * Wraps TF.js's engine and the session's phases with counters and timers for
+ * the run `body` performs. The wrappers cost a few hundred nanoseconds per
+ * kernel, so profiled runs are not the timed ones.
+ */
+export async function profiled(body: () => Promise<number>): Promise<Profile> {
+  const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown; disposeTensor: (t: unknown) => void };
+  const p: Profile = { epochs: 0, kernels: 0, totalMs: 0, kernelMs: 0, dispatchMs: 0, disposeMs: 0, evaluationMs: 0, optimizerMs: 0, gradientMs: 0, byKernel: new Map(), kernelMsByName: new Map() };
+  const restore: (() => void)[] = [];
+  const wrap = <T extends object>(target: T, key: string, onTime: (ms: number, args: unknown[]) => void, nested?: { depth: number }) => {
+    const record = target as Record<string, (...a: unknown[]) => unknown>;
+    const original = record[key];
+    record[key] = function (this: unknown, ...args: unknown[]) {
+      if (nested && nested.depth++ > 0) {
+        try {
+          return original.apply(this, args);
+        } finally {
+          nested.depth--;
+        }
+      }
+      const t0 = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        onTime(performance.now() - t0, args);
+        if (nested) nested.depth--;
+      }
+    };
+    restore.push(() => (record[key] = original));
+  };
+  // Kernel functions: the registry's configs are wrapped in place (the engine looks them up per call).
+  registerFusedKernels();
+  const kernelDepth = { depth: 0 };
+  for (const config of tf.getKernelsForBackend(tf.getBackend())) {
+    wrap(config, 'kernelFunc', (ms) => {
+      p.kernelMs += ms;
+      p.kernelMsByName.set(config.kernelName, (p.kernelMsByName.get(config.kernelName) ?? 0) + ms);
+    }, kernelDepth);
+  }
+  const runDepth = { depth: 0 };
+  wrap(engine, 'runKernel', (ms, args) => {
+    p.dispatchMs += ms;
+    const name = args[0] as string;
+    p.byKernel.set(name, (p.byKernel.get(name) ?? 0) + 1);
+  }, runDepth);
+  const countNested = engine.runKernel;
+  engine.runKernel = function (this: unknown, ...args: unknown[]) {
+    p.kernels++;
+    return countNested.apply(this, args);
+  };
+  restore.push(() => (engine.runKernel = countNested));
+  wrap(engine, 'disposeTensor', (ms) => (p.disposeMs += runDepth.depth > 0 ? 0 : ms));
+  const phase = { depth: 0 };
+  wrap(Session.prototype, 'evaluateTest', (ms) => (p.evaluationMs += ms), phase);
+  wrap(Session.prototype, 'settleTrainLoss', (ms) => (p.evaluationMs += ms), phase);
+  wrap(Session.prototype, 'cacheOutputLoss', (ms) => (p.evaluationMs += ms), phase);
+  wrap(BaseOptimizer.prototype, 'step', (ms) => (p.optimizerMs += ms));
+  const grads = { depth: 0 };
+  const engineGradients = tf.engine() as unknown as { gradients: (...a: unknown[]) => unknown };
+  wrap(engineGradients, 'gradients', (ms) => (p.gradientMs += ms), grads);
+  const t0 = performance.now();
+  try {
+    p.epochs = await body();
+  } finally {
+    p.totalMs = performance.now() - t0;
+    restore.reverse().forEach((r) => r());
+  }
+  p.dispatchMs -= p.kernelMs;
+  return p;
+}
+
+/** One schedule of the protocol; returns its epoch count and pushes every epoch's training and test loss onto `losses`. */
+export async function runSchedule(schedule: string, seed: number, losses: number[] = []): Promise<number> {
+  const spec = parseModelSpec(SEED_MODEL);
+  const start = seededStart(seed, spec, { dataset: 'signed_xor' });
+  const run = new Run({ schedule, spec, parameters: cloneParameters(start.parameters), train: start.train, test: start.test, seed });
+  let epochs = 0;
+  await run.complete((e) => {
+    if (e.type !== 'epoch') return;
+    epochs++;
+    losses.push(e.trainLoss, e.testLoss);
+  });
+  run.dispose();
+  return epochs;
+}
+
+interface Timed {
+  /** Training loop seconds per schedule (the run's own clock), and the whole process's wall seconds. */
+  loop: Record<string, number>;
+  wall: number;
+}
+
+/** The CLI as `npm start` runs it, on the protocol's three schedules and one seed, fused kernels on or off. */
+export function timeCli(fused: boolean, seeds: number, schedules: readonly string[] = SCHEDULES, extra: string[] = []): Timed {
+  // A launcher file, not `node -e`: the CLI's worker threads inherit the parent's exec arguments.
+  const launcher = join(mkdtempSync(join(tmpdir(), 'localprop-cli-')), 'cli.mjs');
+  writeFileSync(
+    launcher,
+    `const k = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/engine/fused/kernel.js')).href)}); k.setFusedKernels(${fused});
+const { main } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/cli/main.js')).href)}); process.exitCode = await main(process.argv.slice(2));\n`,
+  );
+  const args = [launcher, 'compare', '--schedules', schedules.join(','), '--seeds', String(seeds), '--json', ...extra];
+  const t0 = performance.now();
+  const p = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 << 20 });
+  const wall = (performance.now() - t0) / 1000;
+  rmSync(dirname(launcher), { recursive: true, force: true });
+  if (p.status !== 0) throw new Error(`the CLI failed: ${p.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const results = JSON.parse(p.stdout).results as { schedule: string; seconds: number }[];
+  const loop: Record<string, number> = {};
+  for (const r of results) loop[r.schedule] = (loop[r.schedule] ?? 0) + r.seconds;
+  return { loop, wall };
+}
+
+function timePeer(threads: number, dir: string): Timed {
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const t0 = performance.now();
+  const p = spawnSync(PYTHON, [PEER, '--seeds', '0', '--init-dir', dir, '--threads', String(threads), '--json'], { encoding: 'utf8', env });
+  const wall = (performance.now() - t0) / 1000;
+  if (p.status !== 0) throw new Error(`the PyTorch peer failed (${p.error?.message ?? p.stderr.trim().split('\n').pop()}); it needs Debian's python3-torch`);
+  const loop: Record<string, number> = {};
+  for (const r of JSON.parse(p.stdout).results as { schedule: string; seconds: number }[]) loop[r.schedule] = r.seconds;
+  return { loop, wall };
+}
+
+const total = (t: Timed) => SCHEDULES.reduce((a, s) => a + t.loop[s], 0);
+const ms = (v: number, epochs: number) => (v / epochs).toFixed(2);
+
+/**
+ * The small-tensor cost of the seed's protocol: kernels launched per epoch
+ * and where an epoch's milliseconds go, with the fused kernels off and on;
+ * then the protocol's training loop and process wall time against the
+ * PyTorch peer, side by side in one run.
+ */
+export async function benchSmallTensors(file: string, options: { repeats?: number } = {}): Promise<string> {
+  const repeats = options.repeats ?? 3;
+  await useBackend('wasm');
+  buildDist();
+
+  // 1. Kernel counts and the profile, one seed, every schedule, unfused then fused.
+  const profiles: Record<string, Record<'off' | 'on', Profile>> = {};
+  // Every epoch's losses, fused and not: they must be equal bit for bit.
+  let differing = 0;
+  let compared = 0;
+  for (const schedule of SCHEDULES) {
+    profiles[schedule] = {} as Record<'off' | 'on', Profile>;
+    const losses: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    for (const mode of ['off', 'on'] as const) {
+      setFusedKernels(mode === 'on');
+      profiles[schedule][mode] = await profiled(() => runSchedule(schedule, 0, losses[mode]));
+      process.stderr.write(`profiled ${schedule}, fused ${mode}\n`);
+    }
+    compared += losses.on.length;
+    differing += losses.on.filter((l, k) => !Object.is(l, losses.off[k])).length + Math.abs(losses.on.length - losses.off.length);
+  }
+  setFusedKernels(true);
+
+  // 2. Side by side, alternating: the CLI unfused and fused, the peer on 1 and 2 threads.
+  const dir = mkdtempSync(join(tmpdir(), 'localprop-small-'));
+  const runs: Record<string, Timed[]> = { off: [], on: [], peer1: [], peer2: [] };
+  try {
+    exportStart(seededStart(0, parseModelSpec(SEED_MODEL), { dataset: 'signed_xor' }), dir);
+    for (let r = 0; r < repeats; r++) {
+      runs.off.push(timeCli(false, 1));
+      runs.on.push(timeCli(true, 1));
+      runs.peer1.push(timePeer(1, dir));
+      runs.peer2.push(timePeer(2, dir));
+      process.stderr.write(`timing round ${r + 1}/${repeats} done\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const med = (list: Timed[]) => ({ loop: median(list.map(total)), wall: median(list.map((t) => t.wall)), per: Object.fromEntries(SCHEDULES.map((s) => [s, median(list.map((t) => t.loop[s]))])) });
+  const off = med(runs.off);
+  const on = med(runs.on);
+  const p1 = med(runs.peer1);
+  const p2 = med(runs.peer2);
+  const peer = p1.loop <= p2.loop ? { ...p1, threads: 1 } : { ...p2, threads: 2 };
+  const peerWall = Math.min(p1.wall, p2.wall);
+
+  const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(', ');
+  const profileRows = SCHEDULES.flatMap((s) =>
+    (['off', 'on'] as const).map((mode) => {
+      const p = profiles[s][mode];
+      const other = p.totalMs - p.kernelMs - p.dispatchMs - p.disposeMs;
+      return `| ${s} | ${mode} | ${(p.kernels / p.epochs).toFixed(0)} | ${ms(p.totalMs, p.epochs)} | ${ms(p.kernelMs, p.epochs)} | ${ms(p.dispatchMs, p.epochs)} | ${ms(p.disposeMs, p.epochs)} | ${ms(other, p.epochs)} | ${ms(p.gradientMs, p.epochs)} | ${ms(p.optimizerMs, p.epochs)} | ${ms(p.evaluationMs, p.epochs)} |`;
+    }),
+  );
+  const top = (p: Profile) => [...p.byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k} ${(n / p.epochs).toFixed(0)}`).join(', ');
+  const slowest = (p: Profile) => [...p.kernelMsByName].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, t]) => `${k} ${(t / p.epochs).toFixed(2)} ms (${((p.byKernel.get(k) ?? 0) / p.epochs).toFixed(0)}×)`).join(', ');
+  const body = [
+    "## Small tensors: the seed's protocol, kernel by kernel (fused kernels off and on)",
+    '',
+    machineLine(),
+    `Load average at the end: ${load} (the machine is shared with other developers; every comparison below ran side by side, alternating, in one \`npm run bench -- small-tensors\`).`,
+    '',
+    "Per epoch, seed 0, one thread (the test set scored in the loop), fused kernels off (TF.js's own ops, as before) and on. Milliseconds by mechanism: inside the wasm kernels, TF.js's engine around them (dispatch: tape, tensor records, scopes), freeing tensors, and the rest (JavaScript of the trainer and TF.js's ops); and by phase (inclusive of their kernels): the losses' forward and backward (`variableGrads`), the optimizer, the per-epoch evaluations. Profiled runs carry timers around every kernel, so their totals are above the timed runs'.",
+    '',
+    '| schedule | fused | kernels / epoch | ms / epoch | kernels ms | dispatch ms | dispose ms | other JS ms | forward+backward ms | optimizer ms | evaluations ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...profileRows,
+    '',
+    `Numbers: of the ${compared} per-epoch training and test losses of the three runs, ${differing} differ between fused and unfused (the fused kernels repeat the unfused float32 operations in order), so the PyTorch agreement of the seed-protocol section stands as measured.`,
+    '',
+    `Most frequent kernels per local-parallel epoch, unfused: ${top(profiles['local-parallel'].off)}; fused: ${top(profiles['local-parallel'].on)}.`,
+    '',
+    `Where a local-parallel epoch's kernel time goes, unfused: ${slowest(profiles['local-parallel'].off)}; fused: ${slowest(profiles['local-parallel'].on)}.`,
+    '',
+    `The protocol's three schedules, seed 0, same data and initial parameters: localprop's CLI (\`compare --json\`, evaluation thread on, as \`npm start\` runs it) and the PyTorch peer (\`bench/peer/seed_protocol.py\`, on 1 and on 2 threads; the faster, ${peer.threads}, is compared), ${repeats} rounds alternating, medians. Training loop: the runs' own seconds, summed over schedules; process: wall time of the whole command.`,
+    '',
+    '| | backprop s | local-parallel s | local-sequential s | training loop s | process wall s |',
+    '|---|---|---|---|---|---|',
+    `| localprop, fused off | ${SCHEDULES.map((s) => off.per[s].toFixed(2)).join(' | ')} | ${off.loop.toFixed(2)} | ${off.wall.toFixed(2)} |`,
+    `| localprop, fused on | ${SCHEDULES.map((s) => on.per[s].toFixed(2)).join(' | ')} | ${on.loop.toFixed(2)} | ${on.wall.toFixed(2)} |`,
+    `| PyTorch, 1 thread | ${SCHEDULES.map((s) => p1.per[s].toFixed(2)).join(' | ')} | ${p1.loop.toFixed(2)} | ${p1.wall.toFixed(2)} |`,
+    `| PyTorch, 2 threads | ${SCHEDULES.map((s) => p2.per[s].toFixed(2)).join(' | ')} | ${p2.loop.toFixed(2)} | ${p2.wall.toFixed(2)} |`,
+    '',
+    `Against PyTorch's best: training loop **${(peer.loop / on.loop).toFixed(2)}×** faster fused (${(peer.loop / off.loop).toFixed(2)}× unfused; goal ≥ 2×), process wall time **${(peerWall / on.wall).toFixed(2)}×** (${(peerWall / off.wall).toFixed(2)}× unfused; goal ≥ 1.6×). Fused over unfused: loop ${(off.loop / on.loop).toFixed(2)}×, process ${(off.wall / on.wall).toFixed(2)}×. Every round: loop ${runs.on.map((t) => total(t).toFixed(2)).join(', ')} s fused, ${runs.off.map((t) => total(t).toFixed(2)).join(', ')} s unfused, PyTorch ${runs.peer1.map((t) => total(t).toFixed(2)).join(', ')} (1 thread) and ${runs.peer2.map((t) => total(t).toFixed(2)).join(', ')} (2 threads).`,
+  ].join('\n');
+  writeSection(file, 'small-tensors', body);
+  return body;
+}
+
+function buildDist(): void {
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`building dist/ failed: ${build.stdout}${build.stderr}`);
+}
+
+/**
+ * What `npm start` runs (every schedule, seeds 0-4, the report written into
+ * --out), with the fused kernels off and on, alternating `rounds` times.
+ */
+export async function benchNpmStart(file: string, rounds = 1): Promise<string> {
+  buildDist();
+  const all = ['backprop', 'local-sequential', 'local-parallel', 'local-gated'];
+  const out = mkdtempSync(join(tmpdir(), 'localprop-start-'));
+  const off: number[] = [];
+  const on: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      off.push(timeCli(false, 5, all, ['--out', join(out, `off${r}`)]).wall);
+      on.push(timeCli(true, 5, all, ['--out', join(out, `on${r}`)]).wall);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(', ');
+  const body = [
+    "## `npm start` with the fused kernels off and on",
+    '',
+    machineLine(),
+    `Load average at the end: ${load} (shared machine).`,
+    '',
+    `The seed's comparison as \`npm start\` runs it (\`compare --out DIR\`: 4 schedules × seeds 0-4, evaluation thread and report on), process wall time, fused kernels off then on, ${rounds} round(s) alternating: **${median(off).toFixed(1)} s** unfused, **${median(on).toFixed(1)} s** fused (${(median(off) / median(on)).toFixed(2)}×). Every run: ${off.map((v) => v.toFixed(1)).join(', ')} s off, ${on.map((v) => v.toFixed(1)).join(', ')} s on.`,
+  ].join('\n');
+  writeSection(file, 'npm-start', body);
+  return body;
+}
