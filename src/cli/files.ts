@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { LocalpropError } from '../util/errors.js';
+import { makeFolder } from './output-paths.js';
 
 /**
  * Writes `data` to `path` through a temporary file in the same folder and a
@@ -8,11 +9,7 @@ import { LocalpropError } from '../util/errors.js';
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new LocalpropError(`cannot create folder ${dir} (${(e as Error).message}); choose another path`);
-  }
+  makeFolder(dir);
   const temp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   try {
     writeFileSync(temp, data);

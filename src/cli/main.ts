@@ -91,29 +91,38 @@ async function compareWith(o: OptionValues, note: string | undefined, evaluator:
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
   config.training.signal = interruption.signal;
-  await withPipeline(o, config, () => compareOn(o, note, config));
+  await withPipeline(o, config, (pipelineLine) => compareOn(o, note, config, pipelineLine));
 }
 
-async function compareOn(o: OptionValues, note: string | undefined, config: ExperimentConfig): Promise<void> {
-  if (!o.json && !o.quiet) {
-    const notes = [note, config.holdOut ? scoredOnText(config) : undefined].filter((n): n is string => n !== undefined);
-    process.stderr.write(compareHeader(config, notes) + '\n\n');
-  }
+async function compareOn(o: OptionValues, note: string | undefined, config: ExperimentConfig, pipelineLine: string | null): Promise<void> {
+  const talk = !o.json && !o.quiet;
   let report: string | undefined;
-  const results = await runExperiment(config, {
+  const { results, diverged } = await runExperiment(config, {
     out: outFolder(o),
     report: reportSettings(o),
     quiet: o.quiet as boolean | undefined,
     configExtra: { command: 'compare', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION },
     onReport: (path) => (report = path),
     ...resumeOptions(o),
+    continueAfterDivergence: true,
+    onReady: () => {
+      if (!talk) return;
+      const notes = [note, config.holdOut ? scoredOnText(config) : undefined].filter((n): n is string => n !== undefined);
+      process.stderr.write(compareHeader(config, notes) + '\n\n');
+      if (pipelineLine) process.stderr.write(pipelineLine + '\n');
+    },
   });
-  if (o.json) {
-    process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
-    return;
+  if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results, diverged)) + '\n');
+  else {
+    process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test', diverged) + '\n' + describeMemory(memoryOf(config)) + '\n');
+    if (report !== undefined) process.stdout.write(`\nPictures of every schedule and block: open ${report} in a browser.\n`);
   }
-  process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n' + describeMemory(memoryOf(config)) + '\n');
-  if (report !== undefined) process.stdout.write(`\nPictures of every schedule and block: open ${report} in a browser.\n`);
+  if (diverged.length > 0) {
+    const total = results.length + diverged.length;
+    const more = diverged.length > 1 ? ` (and ${diverged.length - 1} more, listed in the table)` : '';
+    const which = diverged.length === total ? `all ${total} runs diverged` : `${diverged.length} of ${total} runs diverged, the others finished`;
+    throw new LocalpropError(`${which}: ${diverged[0].message}${more}`);
+  }
 }
 
 async function train(cli: OptionValues): Promise<void> {
@@ -131,10 +140,10 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined):
   config.training.signal = interruption.signal;
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
   check((config.rules?.length ?? 1) === 1, '`train` runs one rule; use `compare --rule a,b` to compare rules');
-  await withPipeline(o, config, () => trainOn(o, config));
+  await withPipeline(o, config, (pipelineLine) => trainOn(o, config, pipelineLine));
 }
 
-async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void> {
+async function trainOn(o: OptionValues, config: ExperimentConfig, pipelineLine: string | null): Promise<void> {
   const schedule = getSchedule(config.schedules[0]);
   const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, config.spec.layers.length - 1);
   const every = (o.logEvery as number | undefined) ?? Math.max(1, Math.round(total / 20));
@@ -144,15 +153,19 @@ async function trainOn(o: OptionValues, config: ExperimentConfig): Promise<void>
   };
   const set = config.holdOut ? 'val' : 'test';
   const header = ['epoch', 'block', 'train loss', `${set} loss`, `${set} acc`, 'seconds'];
-  if (config.holdOut && !o.json) process.stderr.write(`localprop train: ${scoredOnText(config)}\n`);
   let report: string | undefined;
-  const results = await runExperiment(config, {
+  const { results } = await runExperiment(config, {
     out: outFolder(o),
     report: reportSettings(o),
     onReport: (path) => (report = path),
     quiet: true,
     configExtra: { command: 'train', backend: o.backend ?? 'wasm', workers: o.workers ?? 1, version: VERSION },
     ...resumeOptions(o),
+    outputFiles: o.save !== undefined ? [{ path: o.save as string, option: '--save' }] : [],
+    onReady: () => {
+      if (config.holdOut && !o.json) process.stderr.write(`localprop train: ${scoredOnText(config)}\n`);
+      if (pipelineLine && !o.json && !o.quiet) process.stderr.write(pipelineLine + '\n');
+    },
     onEvent: (event) => {
       if (event.type === 'start') printRow(header.map((h) => h.padStart(10)));
       if (event.type === 'epoch' && (event.epoch % every === 0 || event.epoch === 1 || event.epoch === event.epochs)) {
@@ -208,7 +221,9 @@ function program(): Command {
     .description('Train neural networks with local propagation: every block learns from its own linear decoder.')
     .version(VERSION)
     .exitOverride()
-    .showSuggestionAfterError();
+    .showSuggestionAfterError()
+    // Before the commands are added: they inherit it, so every message has the one form.
+    .configureOutput({ outputError: (message, write) => write(commanderLine(message)) });
   addOptions(p.command('compare').description('train every schedule from the same start, over seeds, and print a table'), 'compare')
     .addHelpText('after', () => `\n${registryHelp()}`)
     .action(async (_opts, cmd: Command) => compare(cmd.opts()));
@@ -238,6 +253,20 @@ function program(): Command {
     });
   for (const c of p.commands) c.exitOverride();
   return p;
+}
+
+/**
+ * Commander's message in our one form: `localprop: ...` on one line (its
+ * suggestion joined on), with where to find the options.
+ */
+export function commanderLine(message: string): string {
+  const text = message
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+  return `localprop: ${text}; see localprop --help\n`;
 }
 
 /** Runs the CLI; resolves to the exit status (0 ok, 2 a user error, 1 a bug). */
