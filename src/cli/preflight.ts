@@ -48,7 +48,7 @@ export function preflight(config: ExperimentConfig): void {
   if (holdOut !== undefined) {
     check(
       holdOut < sets.train.count,
-      `--val ${holdOut} holds out at least every training example (there are ${sets.train.count}); give --val below ${sets.train.count}, so some are left to train on`,
+      `--val ${holdOut}: a validation split needs between 1 and ${sets.train.count - 1} examples, got ${holdOut} (the training set has ${sets.train.count}); lower --val so some are left to train on`,
     );
   }
   const backend = tf.getBackend();

@@ -159,7 +159,7 @@ describe('8: nothing is written to --out until the inputs are checked', () => {
     const nanInit = join(dir, 'nan-8.safetensors');
     writeNanCheckpoint(checkpoint, nanInit, 'blocks.1.bias');
     for (const [args, pattern] of [
-      [['--val', '5000'], '--val 5000 holds out at least every training example (there are 1000)'],
+      [['--val', '5000'], '--val 5000: a validation split needs between 1 and 999 examples, got 5000'],
       [['--train-share', '2'], '--train-share is the share of the points'],
       [['--dataset', 'mnist', '--data-dir', empty, '--model', '784-10'], 'mnist'],
       [['--init', nanInit], 'non-finite'],
