@@ -14,7 +14,7 @@ import { importUserModules } from '../node/user-modules.js';
 import { memoryOf } from './results-extras.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile, writeFileAtomic } from './files.js';
-import { addOptions, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
+import { addOptions, parseOptionValue, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
 import { resultsObject } from './report.js';
 import { runExperiment } from './run-experiment.js';
 import { outFolder, reportSettings } from './report-settings.js';
@@ -24,7 +24,7 @@ import { InterruptedError, interruption } from './interrupt.js';
 import { describeMemory, formatLoss, formatSummary, formatTable } from './table.js';
 import { compareHeader, ruleHelp, scheduleHelp } from './header.js';
 import { withFirstLook } from './first-look.js';
-import { runExperimentCommand } from './experiment.js';
+import { EXPERIMENTS, runExperimentCommand } from './experiment.js';
 
 const VERSION = '0.1.0';
 
@@ -120,7 +120,7 @@ async function compareOn(o: OptionValues, note: string | undefined, config: Expe
   if (diverged.length > 0) {
     const total = results.length + diverged.length;
     const more = diverged.length > 1 ? ` (and ${diverged.length - 1} more, listed in the table)` : '';
-    const which = diverged.length === total ? `all ${total} runs diverged` : `${diverged.length} of ${total} runs diverged, the others finished`;
+    const which = total === 1 ? 'the run diverged' : diverged.length === total ? `all ${total} runs diverged` : `${diverged.length} of ${total} runs diverged, the others finished`;
     throw new LocalpropError(`${which}: ${diverged[0].message}${more}`);
   }
 }
@@ -247,7 +247,16 @@ function program(): Command {
     .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names')
     .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string; rows?: string }) => {
       await useBackend('wasm');
-      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers: opts.workers === undefined ? undefined : Number(opts.workers), rows: opts.rows?.split(',').map((r) => r.trim()) };
+      // Options a study does not read would do nothing silently.
+      const unread = [
+        ...(name !== 'mnist' && opts.part !== undefined ? ['--part'] : []),
+        ...(name !== 'mnist' && opts.workers !== undefined ? ['--workers'] : []),
+        ...(name !== 'mnist' && name !== 'rules' && opts.datasets !== undefined ? ['--datasets'] : []),
+        ...(name !== 'rules' && opts.rows !== undefined ? ['--rows'] : []),
+      ];
+      check(!EXPERIMENTS.includes(name) || unread.length === 0, () => `${unread.join(', ')} ${unread.length > 1 ? 'do' : 'does'} nothing for \`experiment ${name}\`; drop ${unread.length > 1 ? 'them' : 'it'} (--part and --workers apply to mnist, --datasets to mnist and rules, --rows to rules)`);
+      const workers = opts.workers === undefined ? undefined : (parseOptionValue('train', 'workers', opts.workers) as number);
+      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers, rows: opts.rows?.split(',').map((r) => r.trim()) };
       const page = await withEvaluator({ evalThread: opts.renderOnly ? 'off' : opts.evalThread }, (evaluator) => runExperimentCommand(name, run, evaluator));
       process.stdout.write(`wrote ${page}\n`);
     });

@@ -38,6 +38,7 @@ const number = (v: unknown, label: string): number => {
 const positiveInt = (v: unknown, label: string): number => {
   const n = number(v, label);
   check(Number.isInteger(n) && n >= 1, `${label} must be a whole number ≥ 1, got ${String(v)}`);
+  check(Number.isSafeInteger(n), `${label} must be a whole number below 2^53, got ${String(v)}`);
   return n;
 };
 const nonNegative = (v: unknown, label: string): number => {
@@ -92,15 +93,19 @@ export const oneOf =
 /** --report on|off, --no-report (commander's false) or a config file's true/false, as on or off. */
 const reportSwitch = (v: unknown, label: string): 'on' | 'off' => (typeof v === 'boolean' ? (v ? 'on' : 'off') : oneOf('on', 'off')(v, label));
 
+/** More seeds than anyone runs: `--seeds 1e11` is a typo, not a plan (and would not fit in an array). */
+const MAX_SEEDS = 100_000;
+
 /** `--seeds 5` means seeds 0-4; `--seeds 0,3,7` a list. */
 export function parseSeeds(v: unknown, label = '--seeds'): number[] {
   if (typeof v === 'number' || (typeof v === 'string' && !v.includes(',')) || v === undefined || v === null) {
     const n = positiveInt(v, label);
+    check(n <= MAX_SEEDS, `${label} ${n} asks for ${n} runs of every schedule; give at most ${MAX_SEEDS}, or list the seeds you want, like 0,3,7`);
     return Array.from({ length: n }, (_, i) => i);
   }
   const seeds = items(v, label).map((s) => number(s, label));
   check(seeds.length > 0, `${label} needs at least one seed`);
-  check(seeds.every((s) => Number.isInteger(s) && s >= 0), `${label}: seeds must be whole numbers ≥ 0, got ${String(v)}`);
+  check(seeds.every((s) => Number.isSafeInteger(s) && s >= 0), `${label}: seeds must be whole numbers ≥ 0 (below 2^53), got ${String(v)}`);
   check(new Set(seeds).size === seeds.length, `${label}: a seed is listed twice in ${String(v)}`);
   return seeds;
 }
@@ -177,7 +182,7 @@ const COMPARE: OptionDef[] = [
 
 const TRAIN: OptionDef[] = [
   { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required; every schedule is listed below and by `localprop schedules`)', parse: text },
-  { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} must be a whole number ≥ 0`); return n; } },
+  { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isSafeInteger(n) && n >= 0, `${l} must be a whole number ≥ 0 (below 2^53), got ${String(v)}`); return n; } },
   { key: 'save', flags: '--save <file.safetensors>', help: 'save the trained parameters', parse: text },
   { key: 'logEvery', flags: '--log-every <n>', help: 'print every n-th epoch (default: about 20 lines)', parse: positiveInt },
 ];

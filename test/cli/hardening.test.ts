@@ -251,3 +251,29 @@ function writeNanCheckpoint(from: string, to: string, name: string): void {
   tensors[name].data[3] = NaN;
   writeFileSync(to, encodeSafetensors(tensors, metadata));
 }
+
+describe('the rest of each kind, found by trying', () => {
+  it('--seeds and --seed beyond what an array or the generator holds', async () => {
+    expectOneLine(await cli('compare', '--quiet', '--epochs', '1', '--seeds', '1e300'), '--seeds must be a whole number below 2^53');
+    expectOneLine(await cli('compare', '--quiet', '--epochs', '1', '--seeds', '99999999999'), 'give at most 100000, or list the seeds');
+    expectOneLine(await cli('train', '--schedule', 'backprop', '--quiet', '--epochs', '1', '--seed', '1e300'), '--seed must be a whole number ≥ 0 (below 2^53)');
+  });
+
+  it('a device as an input file is refused, not read until memory runs out', async () => {
+    const started = Date.now();
+    expectOneLine(await cli(...TRAIN, '--init', '/dev/zero'), '--init /dev/zero: cannot read it (it is not a regular file)');
+    expectOneLine(await cli(...TRAIN, '--train', '/dev/zero', '--test', test), '--train /dev/zero: cannot read it (it is not a regular file)');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('experiment options are parsed as strictly, and refused where they do not apply', async () => {
+    expectOneLine(await cli('experiment', 'mnist', '--workers', '0x10', '--out', join(tempDir(), 'r')), '--workers must be a decimal number');
+    expectOneLine(await cli('experiment', 'gated', '--workers', '2', '--out', join(tempDir(), 'r')), '--workers does nothing for `experiment gated`; drop it');
+  });
+
+  it('one diverged run alone is "the run diverged"', async () => {
+    const r = await cli('compare', '--schedules', 'backprop', '--seeds', '1', '--quiet', '--model', '2-10-1', '--optimizer', 'sgd', '--lr', '1e30', '--epochs', '3');
+    expectOneLine(r, /^localprop: the run diverged: backprop \(seed 0\) diverged at epoch \d/);
+    expect(lines(r.stdout).find((l) => l.startsWith('backprop'))).toMatch(/diverged/);
+  });
+});
