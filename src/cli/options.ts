@@ -24,7 +24,7 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const number = (v: unknown, label: string): number => {
   if (typeof v === 'number') {
     check(Number.isFinite(v), `${label} must be a finite number, got ${v}`);
-    return v;
+    return v === 0 ? 0 : v;
   }
   check(typeof v !== 'boolean' && !Array.isArray(v) && (typeof v !== 'object' || v === null), () => `${label} must be a number, got ${JSON.stringify(v)}`);
   const s = text(v, label).trim();
@@ -33,7 +33,8 @@ const number = (v: unknown, label: string): number => {
   check(DECIMAL.test(s), `${label} must be a number, got "${String(v)}"`);
   const n = Number(s);
   check(Number.isFinite(n), `${label} must be a finite number, got "${s}" (it overflows)`);
-  return n;
+  // "-0" is 0: written back (a link, config.json) it would come back as 0, another value.
+  return n === 0 ? 0 : n;
 };
 const positiveInt = (v: unknown, label: string): number => {
   const n = number(v, label);

@@ -118,6 +118,15 @@ function columnName(index: number, header: string[] | null): string {
   return header === null ? `column ${index + 1}` : `column ${index + 1} ("${header[index]}")`;
 }
 
+/**
+ * {@link parseCsv} with what checking labels needs: each row's 1-based line
+ * in the text, and the targets as written (before rounding to float32, so a
+ * label 1.0000000001 or -1e-50 is not taken for 1 or 0).
+ */
+export function parseCsvRows(text: string, source: string, options?: CsvOptions): ParsedCsv & { lines: number[]; exactTargets: number[] } {
+  return readTable(text, source, options);
+}
+
 /** Parses numeric CSV text; the last `targets` columns are the targets. */
 export function parseCsv(text: string, source: string, options?: CsvOptions): ParsedCsv {
   const { lines: _lines, exactTargets: _exact, ...parsed } = readTable(text, source, options);
