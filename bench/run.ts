@@ -4,6 +4,7 @@ import { benchPipeline } from './pipeline.js';
 import { benchPlayground } from './playground.js';
 import { benchReport } from './report.js';
 import { benchSeedProtocol } from './seed-protocol.js';
+import { benchSoak } from './soak.js';
 import { benchThroughput } from './throughput.js';
 
 /** `npm run bench [-- name ...]`: runs the named benchmarks (all by default) and updates their sections of BENCHMARKS.md. */
@@ -14,6 +15,7 @@ const BENCHES: Record<string, (file: string) => Promise<string>> = {
   throughput: (file) => benchThroughput(file),
   pipeline: (file) => benchPipeline(file),
   playground: (file) => benchPlayground(file),
+  soak: (file) => benchSoak(file),
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
