@@ -80,6 +80,9 @@ export async function benchSoak(file: string): Promise<string> {
       const tensorCounts = new Set(judged.map((s) => s.tensors));
       const rss = judged.map((s) => s.rssMiB);
       const rssSlope = slope(judged.map((s) => s.epoch), rss);
+      // The second half alone: whether the growth, if any, goes on or has stopped.
+      const late = judged.filter((s) => s.epoch > EPOCHS / 2);
+      const lateSlope = slope(late.map((s) => s.epoch), late.map((s) => s.rssMiB));
       const rssRange = Math.max(...rss) - Math.min(...rss);
       const flatTensors = tensorCounts.size === 1;
       // Flat: under 0.5 MiB an epoch, which over the 45 judged epochs is less than a tenth of one copy of the model's 1.4 MiB of weights a step.
@@ -90,7 +93,8 @@ export async function benchSoak(file: string): Promise<string> {
       );
       verdicts.push(
         `- **${schedule}** (${seconds.toFixed(0)} s of training): tensors after epochs ${WARMUP + 1}-${EPOCHS}: ${[...tensorCounts].join(', ')} (${flatTensors ? 'flat' : 'NOT flat'}); before the run ${before.tensors}, after it is freed ${after.tensors}. ` +
-          `Resident memory over the same epochs: ${Math.min(...rss).toFixed(0)}-${Math.max(...rss).toFixed(0)} MiB (range ${rssRange.toFixed(1)} MiB), slope ${rssSlope.toFixed(3)} MiB an epoch (${flatRss ? 'flat' : 'NOT flat'}: the bar is 0.5).`,
+          `Resident memory over the same epochs: ${Math.min(...rss).toFixed(0)}-${Math.max(...rss).toFixed(0)} MiB (range ${rssRange.toFixed(1)} MiB), slope ${rssSlope.toFixed(3)} MiB an epoch (${flatRss ? 'flat' : 'NOT flat'}: the bar is 0.5), ${lateSlope.toFixed(3)} over epochs ${Math.floor(EPOCHS / 2) + 1}-${EPOCHS}.\n` +
+          `  Resident MiB after epochs 1, 5, 10, …: ${samples.filter((s) => s.epoch === 1 || s.epoch % 5 === 0).map((s) => s.rssMiB.toFixed(0)).join(', ')}; tensors: ${samples.filter((s) => s.epoch === 1 || s.epoch % 5 === 0).map((s) => s.tensors).join(', ')}.`,
       );
     }
   } finally {
