@@ -8,6 +8,9 @@ import { formatModelSpec } from '../model/spec.js';
 import { Rng } from '../util/rng.js';
 import { check } from '../util/errors.js';
 
+/** A step's peak over the activations it holds (src/metrics/memory.ts: 2.3 local, 2.6 back-propagation, measured on cpu). */
+const PEAK_PER_ACTIVATION = 2.6;
+
 /** wasm32's address space: TF.js's wasm backend can never hold more, whatever the machine has. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
@@ -17,14 +20,15 @@ export const WASM_HEAP_BYTES = 4 * 2 ** 30;
  * src/metrics/memory.ts counts for the largest schedule (parameters,
  * optimizer state, activations, schedule state) and the data: the
  * parameters' gradients (one more copy of the parameters) and the backward
- * pass's transients (counted as twice the activations, the 2.3-2.6× the
- * memory test measured); on wasm the copy of the differentiated weights it
- * makes. An estimate meant to refuse what cannot fit, not a measurement.
+ * pass's transients (the step's peak counted as 2.6 times the activations,
+ * the most the memory test measured); on wasm the copy of the
+ * differentiated weights it makes. An estimate meant to refuse what cannot
+ * fit, not a measurement: it errs low rather than refuse a run that fits.
  */
 export function peakBytes(config: ExperimentConfig, trainRows: number, heldOutRows: number, wasm: boolean): number {
   const memory = experimentMemory(config, trainRows, heldOutRows);
   const params = parameterBytes(config.spec);
-  const perSchedule = memory.schedules.map((m) => m.parameterBytes + m.optimizerStateBytes + 3 * m.activationBytes + m.scheduleStateBytes);
+  const perSchedule = memory.schedules.map((m) => m.parameterBytes + m.optimizerStateBytes + PEAK_PER_ACTIVATION * m.activationBytes + m.scheduleStateBytes);
   return Math.max(...perSchedule) + params * (wasm ? 2 : 1) + memory.dataBytes;
 }
 
@@ -52,10 +56,18 @@ export function preflight(config: ExperimentConfig): void {
     );
   }
   const backend = tf.getBackend();
-  const needed = peakBytes(config, sets.train.count - (holdOut ?? 0), holdOut ?? sets.test.count, backend === 'wasm');
+  const trainRows = sets.train.count - (holdOut ?? 0);
+  const needed = peakBytes(config, trainRows, holdOut ?? sets.test.count, backend === 'wasm');
   const limit = memoryLimit(backend);
+  const schedules = experimentMemory(config, trainRows, holdOut ?? sets.test.count).schedules;
+  // Name only the fixes that help: fewer rows a step when the activations are most of it, another backend when the machine has room.
+  const rowsMatter = schedules.some((m) => PEAK_PER_ACTIVATION * m.activationBytes > needed / 2);
+  const wholeSetSteps = schedules.some((m) => m.rowsPerStep === trainRows && trainRows > 1);
+  const fixes = ['use narrower layers'];
+  if (backend === 'wasm' && needed <= totalmem()) fixes.push('--backend cpu');
+  if (rowsMatter) fixes.push(wholeSetSteps ? '--step batch (a step of --step epoch holds the whole training set)' : 'a smaller --batch-size');
   check(
     needed <= limit.bytes,
-    () => `model ${formatModelSpec(config.spec)} needs about ${formatMiB(needed)} to train (parameters ${formatMiB(parameterBytes(config.spec))}), more than ${limit.what}; use narrower layers${backend === 'wasm' ? ' or --backend cpu' : ''}, or a smaller --batch-size`,
+    () => `model ${formatModelSpec(config.spec)} needs about ${formatMiB(needed)} to train (parameters ${formatMiB(parameterBytes(config.spec))}), more than ${limit.what}; ${fixes.join(', or ')}`,
   );
 }

@@ -142,6 +142,13 @@ describe('6: memory is estimated from the spec before anything is allocated', ()
     expect(Date.now() - started).toBeLessThan(5000);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('names only the fixes that help: fewer rows a step when activations are most of it', async () => {
+    // 60000 rows a step on three 1024-wide blocks: about 4.4 GiB, most of it activations.
+    const r = await cli(...TRAIN, '--dataset', 'mnist', '--model', '784-1024-1024-1024-10', '--step', 'epoch');
+    expectOneLine(r, 'needs about 4410.97 MiB', '--step batch (a step of --step epoch holds the whole training set)');
+    expectOneLine(await cli(...TRAIN, '--model', '2-40000-40000-1'), /4 GiB heap; use narrower layers\n$/);
+  });
 });
 
 describe('7: path errors answer at once', () => {
