@@ -47,7 +47,7 @@ describe('the published package', () => {
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--emitDeclarationOnly', '--outDir', join(dist, 'dist')], { stdio: 'pipe' });
     writeFileSync(join(dist, 'package.json'), JSON.stringify({ name: 'localprop', type: 'module', types: './dist/index.d.ts', exports: { '.': { types: './dist/index.d.ts' } } }));
     writeFileSync(join(work, 'package.json'), JSON.stringify({ type: 'module' }));
-    writeFileSync(join(work, 'use.ts'), "import { tf, Run, localGated, type ModelSpec } from 'localprop';\nconst t: ReturnType<typeof tf.zeros> = tf.zeros([2]);\nexport const used = [t, Run, localGated.name, null as ModelSpec | null];\n");
+    writeFileSync(join(work, 'use.ts'), "import { tf, Run, getSchedule, type ModelSpec } from 'localprop';\nconst t: ReturnType<typeof tf.zeros> = tf.zeros([2]);\nexport const used = [t, Run, getSchedule('local-gated').name, null as ModelSpec | null];\n");
     // The dependencies the package's types name, where npm would put them beside it.
     for (const scope of ['@tensorflow', '@types']) symlinkSync(join(ROOT, 'node_modules', scope), join(work, 'node_modules', scope));
     writeFileSync(
