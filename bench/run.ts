@@ -8,6 +8,7 @@ import { benchReport } from './report.js';
 import { benchSeedProtocol } from './seed-protocol.js';
 import { benchSweep } from './sweep.js';
 import { benchNpmStart, benchSmallTensors } from './small-tensors.js';
+import { benchSoak } from './soak.js';
 import { benchThroughput } from './throughput.js';
 
 /** `npm run bench [-- name ...]`: runs the named benchmarks (all by default) and updates their sections of BENCHMARKS.md. */
@@ -23,6 +24,7 @@ const BENCHES: Record<string, (file: string) => Promise<string>> = {
   sweep: (file) => benchSweep(file),
   'small-tensors': (file) => benchSmallTensors(file),
   'npm-start': (file) => benchNpmStart(file),
+  soak: (file) => benchSoak(file),
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

@@ -49,6 +49,7 @@ export { registerSchedule, getSchedule, listSchedules } from './schedules/regist
 export { backprop } from './schedules/backprop.js';
 export { localParallel } from './schedules/local-parallel.js';
 export { localSequential } from './schedules/local-sequential.js';
+export { localGated } from './schedules/local-gated.js';
 
 export { seededStart, type SeededStart } from './experiment/seeded.js';
 export { experimentRuns, experimentEpochs, checkExperiment, type ExperimentConfig, type DataSource } from './experiment/experiment.js';

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { LocalpropError } from '../util/errors.js';
+import { makeFolder } from './output-paths.js';
 
 /**
  * Writes `data` to `path` through a temporary file in the same folder and a
@@ -8,11 +9,7 @@ import { LocalpropError } from '../util/errors.js';
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new LocalpropError(`cannot create folder ${dir} (${(e as Error).message}); choose another path`);
-  }
+  makeFolder(dir);
   const temp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   try {
     writeFileSync(temp, data);
@@ -30,8 +27,12 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 /** Reads a file the user named, with an error that says which option named it. */
 export function readUserFile(path: string, option: string): Buffer {
   try {
+    // A device or a pipe (/dev/zero, /dev/stdin) would be read until memory runs out, or forever.
+    const stat = statSync(path);
+    if (!stat.isFile() && !stat.isDirectory()) throw new LocalpropError(`${option} ${path}: cannot read it (it is not a regular file); give a file`);
     return readFileSync(path);
   } catch (e) {
+    if (e instanceof LocalpropError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
     throw new LocalpropError(`${option} ${path}: cannot read it (${why}); check the path`);

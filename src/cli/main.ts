@@ -16,7 +16,7 @@ import { importUserModules } from '../node/user-modules.js';
 import { memoryOf } from './results-extras.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile, writeFileAtomic } from './files.js';
-import { addOptions, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
+import { addOptions, parseOptionValue, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
 import { resultsObject } from './report.js';
 import { runExperiment } from './run-experiment.js';
 import { outFolder, reportSettings } from './report-settings.js';
@@ -26,7 +26,7 @@ import { InterruptedError, interruption } from './interrupt.js';
 import { describeMemory, formatLoss, formatSummary, formatTable } from './table.js';
 import { compareHeader, ruleHelp, scheduleHelp } from './header.js';
 import { withFirstLook } from './first-look.js';
-import { runExperimentCommand } from './experiment.js';
+import { EXPERIMENTS, runExperimentCommand } from './experiment.js';
 import { addSweepCommand } from './sweep.js';
 
 const VERSION = '0.1.0';
@@ -119,29 +119,38 @@ async function compareWith(o: OptionValues, note: string | undefined, evaluator:
   const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
   const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
   config.training.signal = interruption.signal;
-  await withPipeline(o, config, () => compareOn(o, note, config, backend));
+  await withPipeline(o, config, (pipelineLine) => compareOn(o, note, config, backend, pipelineLine));
 }
 
-async function compareOn(o: OptionValues, note: string | undefined, config: ExperimentConfig, backend: Record<string, unknown>): Promise<void> {
-  if (!o.json && !o.quiet) {
-    const notes = [note, config.holdOut ? scoredOnText(config) : undefined].filter((n): n is string => n !== undefined);
-    process.stderr.write(compareHeader(config, notes) + '\n\n');
-  }
+async function compareOn(o: OptionValues, note: string | undefined, config: ExperimentConfig, backend: Record<string, unknown>, pipelineLine: string | null): Promise<void> {
+  const talk = !o.json && !o.quiet;
   let report: string | undefined;
-  const results = await runExperiment(config, {
+  const { results, diverged } = await runExperiment(config, {
     out: outFolder(o),
     report: reportSettings(o),
     quiet: o.quiet as boolean | undefined,
     configExtra: { command: 'compare', ...backend, workers: o.workers ?? 1, version: VERSION },
     onReport: (path) => (report = path),
     ...resumeOptions(o),
+    continueAfterDivergence: true,
+    onReady: () => {
+      if (!talk) return;
+      const notes = [note, config.holdOut ? scoredOnText(config) : undefined].filter((n): n is string => n !== undefined);
+      process.stderr.write(compareHeader(config, notes) + '\n\n');
+      if (pipelineLine) process.stderr.write(pipelineLine + '\n');
+    },
   });
-  if (o.json) {
-    process.stdout.write(JSON.stringify(resultsObject(config, results)) + '\n');
-    return;
+  if (o.json) process.stdout.write(JSON.stringify(resultsObject(config, results, diverged)) + '\n');
+  else {
+    process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test', diverged) + '\n' + describeMemory(memoryOf(config)) + '\n');
+    if (report !== undefined) process.stdout.write(`\nPictures of every schedule and block: open ${report} in a browser.\n`);
   }
-  process.stdout.write(formatSummary(summarize(results), config.holdOut ? 'validation' : 'test') + '\n' + describeMemory(memoryOf(config)) + '\n');
-  if (report !== undefined) process.stdout.write(`\nPictures of every schedule and block: open ${report} in a browser.\n`);
+  if (diverged.length > 0) {
+    const total = results.length + diverged.length;
+    const more = diverged.length > 1 ? ` (and ${diverged.length - 1} more, listed in the table)` : '';
+    const which = total === 1 ? 'the run diverged' : diverged.length === total ? `all ${total} runs diverged` : `${diverged.length} of ${total} runs diverged, the others finished`;
+    throw new LocalpropError(`${which}: ${diverged[0].message}${more}`);
+  }
 }
 
 async function train(cli: OptionValues): Promise<void> {
@@ -159,10 +168,10 @@ async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined, 
   config.training.signal = interruption.signal;
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
   check((config.rules?.length ?? 1) === 1, '`train` runs one rule; use `compare --rule a,b` to compare rules');
-  await withPipeline(o, config, () => trainOn(o, config, backend));
+  await withPipeline(o, config, (pipelineLine) => trainOn(o, config, backend, pipelineLine));
 }
 
-async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Record<string, unknown>): Promise<void> {
+async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Record<string, unknown>, pipelineLine: string | null): Promise<void> {
   const schedule = getSchedule(config.schedules[0]);
   const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, config.spec.layers.length - 1);
   const every = (o.logEvery as number | undefined) ?? Math.max(1, Math.round(total / 20));
@@ -172,15 +181,19 @@ async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Recor
   };
   const set = config.holdOut ? 'val' : 'test';
   const header = ['epoch', 'block', 'train loss', `${set} loss`, `${set} acc`, 'seconds'];
-  if (config.holdOut && !o.json) process.stderr.write(`localprop train: ${scoredOnText(config)}\n`);
   let report: string | undefined;
-  const results = await runExperiment(config, {
+  const { results } = await runExperiment(config, {
     out: outFolder(o),
     report: reportSettings(o),
     onReport: (path) => (report = path),
     quiet: true,
     configExtra: { command: 'train', ...backend, workers: o.workers ?? 1, version: VERSION },
     ...resumeOptions(o),
+    outputFiles: o.save !== undefined ? [{ path: o.save as string, option: '--save' }] : [],
+    onReady: () => {
+      if (config.holdOut && !o.json) process.stderr.write(`localprop train: ${scoredOnText(config)}\n`);
+      if (pipelineLine && !o.json && !o.quiet) process.stderr.write(pipelineLine + '\n');
+    },
     onEvent: (event) => {
       if (event.type === 'start') printRow(header.map((h) => h.padStart(10)));
       if (event.type === 'epoch' && (event.epoch % every === 0 || event.epoch === 1 || event.epoch === event.epochs)) {
@@ -236,7 +249,9 @@ function program(): Command {
     .description('Train neural networks with local propagation: every block learns from its own linear decoder.')
     .version(VERSION)
     .exitOverride()
-    .showSuggestionAfterError();
+    .showSuggestionAfterError()
+    // Before the commands are added: they inherit it, so every message has the one form.
+    .configureOutput({ outputError: (message, write) => write(commanderLine(message)) });
   addOptions(p.command('compare').description('train every schedule from the same start, over seeds, and print a table'), 'compare')
     .addHelpText('after', () => `\n${registryHelp()}`)
     .action(async (_opts, cmd: Command) => compare(cmd.opts()));
@@ -261,13 +276,37 @@ function program(): Command {
     .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names')
     .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string; jobs?: string; rows?: string }) => {
       await useBackend('wasm');
-      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers: opts.workers === undefined ? undefined : Number(opts.workers), jobs: opts.jobs === undefined ? undefined : Number(opts.jobs), evalThread: opts.evalThread, rows: opts.rows?.split(',').map((r) => r.trim()) };
+      // Options a study does not read would do nothing silently.
+      const unread = [
+        ...(name !== 'mnist' && opts.part !== undefined ? ['--part'] : []),
+        ...(name !== 'mnist' && opts.workers !== undefined ? ['--workers'] : []),
+        ...(name !== 'mnist' && opts.jobs !== undefined ? ['--jobs'] : []),
+        ...(name !== 'mnist' && name !== 'rules' && opts.datasets !== undefined ? ['--datasets'] : []),
+        ...(name !== 'rules' && opts.rows !== undefined ? ['--rows'] : []),
+      ];
+      check(!EXPERIMENTS.includes(name) || unread.length === 0, () => `${unread.join(', ')} ${unread.length > 1 ? 'do' : 'does'} nothing for \`experiment ${name}\`; drop ${unread.length > 1 ? 'them' : 'it'} (--part, --workers and --jobs apply to mnist, --datasets to mnist and rules, --rows to rules)`);
+      const workers = opts.workers === undefined ? undefined : (parseOptionValue('train', 'workers', opts.workers) as number);
+      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers, jobs: opts.jobs === undefined ? undefined : (parseOptionValue('train', 'workers', opts.jobs) as number), evalThread: opts.evalThread, rows: opts.rows?.split(',').map((r) => r.trim()) };
       const page = await withEvaluator({ evalThread: opts.renderOnly ? 'off' : opts.evalThread }, (evaluator) => runExperimentCommand(name, run, evaluator));
       process.stdout.write(`wrote ${page}\n`);
     });
   addSweepCommand(p);
   for (const c of p.commands) c.exitOverride();
   return p;
+}
+
+/**
+ * Commander's message in our one form: `localprop: ...` on one line (its
+ * suggestion joined on), with where to find the options.
+ */
+export function commanderLine(message: string): string {
+  const text = message
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+  return `localprop: ${text}; see localprop --help\n`;
 }
 
 /** Runs the CLI; resolves to the exit status (0 ok, 2 a user error, 1 a bug). */

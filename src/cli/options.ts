@@ -15,17 +15,31 @@ interface OptionDef {
 }
 
 const text = (v: unknown, label: string): string => {
-  check(typeof v === 'string' && v.length > 0, `${label} needs a value`);
+  check(v !== '' && v !== undefined && v !== null, `${label} needs a value`);
+  check(typeof v === 'string', () => `${label} must be a name or a path (a string), got ${JSON.stringify(v)}`);
   return v;
 };
+/** Decimal numbers only: `Number()` also reads hex, octal, binary and blanks, which no one means as a rate. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const number = (v: unknown, label: string): number => {
-  const n = typeof v === 'number' ? v : Number(text(v, label));
-  check(Number.isFinite(n), `${label} must be a number, got "${String(v)}"`);
-  return n;
+  if (typeof v === 'number') {
+    check(Number.isFinite(v), `${label} must be a finite number, got ${v}`);
+    return v === 0 ? 0 : v;
+  }
+  check(typeof v !== 'boolean' && !Array.isArray(v) && (typeof v !== 'object' || v === null), () => `${label} must be a number, got ${JSON.stringify(v)}`);
+  const s = text(v, label).trim();
+  check(!/^[+-]?(infinity|inf|nan)$/i.test(s), `${label} must be a finite number, got "${s}"`);
+  check(!/^[+-]?0[xob]/i.test(s), `${label} must be a decimal number (like 16 or 1e-3), got "${s}"`);
+  check(DECIMAL.test(s), `${label} must be a number, got "${String(v)}"`);
+  const n = Number(s);
+  check(Number.isFinite(n), `${label} must be a finite number, got "${s}" (it overflows)`);
+  // "-0" is 0: written back (a link, config.json) it would come back as 0, another value.
+  return n === 0 ? 0 : n;
 };
 const positiveInt = (v: unknown, label: string): number => {
   const n = number(v, label);
   check(Number.isInteger(n) && n >= 1, `${label} must be a whole number ≥ 1, got ${String(v)}`);
+  check(Number.isSafeInteger(n), `${label} must be a whole number below 2^53, got ${String(v)}`);
   return n;
 };
 const nonNegative = (v: unknown, label: string): number => {
@@ -33,23 +47,41 @@ const nonNegative = (v: unknown, label: string): number => {
   check(n >= 0, `${label} must be ≥ 0, got ${n}`);
   return n;
 };
+const positive = (v: unknown, label: string): number => {
+  const n = number(v, label);
+  check(n > 0, `${label} must be > 0 (a rate of 0 trains nothing), got ${n}`);
+  return n;
+};
+/** Items of a comma-separated list (or a JSON array); an empty item is a stray comma, refused rather than dropped. */
+const items = (v: unknown, label: string): string[] => {
+  if (Array.isArray(v)) {
+    check(v.every((x) => typeof x === 'string' || typeof x === 'number'), () => `${label} must list names or numbers, got ${JSON.stringify(v)}`);
+    return v.map((x) => String(x).trim());
+  }
+  const s = text(v, label);
+  const parts = s.split(',').map((p) => p.trim());
+  check(!parts.includes(''), `${label} "${s}" has an empty item (a stray comma); write the items separated by single commas, like 0,3,7`);
+  return parts;
+};
 const list = (v: unknown, label: string): string[] => {
-  const items = Array.isArray(v) ? v.map(String) : text(v, label).split(',');
-  const trimmed = items.map((s) => s.trim()).filter(Boolean);
-  check(trimmed.length > 0, `${label} needs at least one name`);
+  const trimmed = items(v, label);
+  check(trimmed.length > 0 && !trimmed.includes(''), `${label} needs at least one name`);
   return trimmed;
 };
 const pair = (v: unknown, label: string): [number, number] => {
-  const items = Array.isArray(v) ? v : text(v, label).split(',');
-  check(items.length === 2, `${label} takes two numbers separated by a comma, like 0.5,1.2`);
-  return [nonNegative(items[0], label), nonNegative(items[1], label)];
+  const two = items(v, label);
+  check(two.length === 2, `${label} takes two numbers separated by a comma, like 0.5,1.2`);
+  return [nonNegative(two[0], label), nonNegative(two[1], label)];
 };
 const gridSide = (v: unknown, label: string): number => {
   const n = positiveInt(v, label);
   check(n >= 2 && n <= 2000, `${label} must be between 2 and 2000 points a side, got ${n}`);
   return n;
 };
-const flag = (v: unknown): boolean => v === true || v === 'true';
+const flag = (v: unknown, label: string): boolean => {
+  check(v === true || v === false || v === 'true' || v === 'false', () => `${label} is a switch: give true or false, got ${JSON.stringify(v)}`);
+  return v === true || v === 'true';
+};
 /** A reader of one of `allowed` (the playground's table reads its own choices with it too). */
 export const oneOf =
   <T extends string>(...allowed: readonly T[]) =>
@@ -62,14 +94,19 @@ export const oneOf =
 /** --report on|off, --no-report (commander's false) or a config file's true/false, as on or off. */
 const reportSwitch = (v: unknown, label: string): 'on' | 'off' => (typeof v === 'boolean' ? (v ? 'on' : 'off') : oneOf('on', 'off')(v, label));
 
+/** More seeds than anyone runs: `--seeds 1e11` is a typo, not a plan (and would not fit in an array). */
+const MAX_SEEDS = 100_000;
+
 /** `--seeds 5` means seeds 0-4; `--seeds 0,3,7` a list. */
 export function parseSeeds(v: unknown, label = '--seeds'): number[] {
-  if (typeof v === 'number' || (typeof v === 'string' && !v.includes(','))) {
+  if (typeof v === 'number' || (typeof v === 'string' && !v.includes(',')) || v === undefined || v === null) {
     const n = positiveInt(v, label);
+    check(n <= MAX_SEEDS, `${label} ${n} asks for ${n} runs of every schedule; give at most ${MAX_SEEDS}, or list the seeds you want, like 0,3,7`);
     return Array.from({ length: n }, (_, i) => i);
   }
-  const seeds = list(v, label).map((s) => number(s, label));
-  check(seeds.every((s) => Number.isInteger(s) && s >= 0), `${label}: seeds must be whole numbers ≥ 0, got ${String(v)}`);
+  const seeds = items(v, label).map((s) => number(s, label));
+  check(seeds.length > 0, `${label} needs at least one seed`);
+  check(seeds.every((s) => Number.isSafeInteger(s) && s >= 0), `${label}: seeds must be whole numbers ≥ 0 (below 2^53), got ${String(v)}`);
   check(new Set(seeds).size === seeds.length, `${label}: a seed is listed twice in ${String(v)}`);
   return seeds;
 }
@@ -84,6 +121,7 @@ const COMMON: OptionDef[] = [
   { key: 'train', flags: '--train <file.csv>', help: 'your own training set (numeric CSV, targets in the last column(s))', parse: text },
   { key: 'test', flags: '--test <file.csv>', help: 'your own test set, same columns as --train', parse: text },
   { key: 'targets', flags: '--targets <k>', help: 'number of target columns at the end of each CSV row (default 1)', parse: positiveInt },
+  { key: 'classes', flags: '--classes <c>', help: "CSV files with one target column: labels are the classes 0..c-1 (default: the training file's largest label + 1, every class present)", parse: positiveInt },
   { key: 'model', flags: '--model <spec>', help: 'model spec, e.g. "2-100-100-10-1 hidden=mish,normalize out=sigmoid", JSON, or a .json file', parse: text },
   { key: 'rule', flags: '--rule <names>', help: 'what hidden blocks learn from: decoder (default; see `localprop rules`), or a comma list to compare rules', parse: list },
   { key: 'decoders', flags: '--decoders <modes>', help: 'fixed, learned, or fixed,learned (default learned)', parse: list },
@@ -91,7 +129,7 @@ const COMMON: OptionDef[] = [
   { key: 'step', flags: '--step <mode>', help: "epoch: one step per epoch on the summed batch losses (Mertens' protocol); batch: one per mini-batch", parse: oneOf('epoch', 'batch') },
   { key: 'batchSize', flags: '--batch-size <n>', help: 'mini-batch size (default 100)', parse: positiveInt },
   { key: 'optimizer', flags: '--optimizer <name>', help: 'rprop (default with --step epoch), adam (default with --step batch), rmsprop, sgd', parse: oneOf('rprop', 'adam', 'rmsprop', 'sgd') },
-  { key: 'lr', flags: '--lr <rate>', help: 'learning rate (rprop: initial step size); defaults: rprop 0.01, adam 0.001, rmsprop 0.01, sgd 0.01', parse: nonNegative },
+  { key: 'lr', flags: '--lr <rate>', help: 'learning rate (rprop: initial step size); defaults: rprop 0.01, adam 0.001, rmsprop 0.01, sgd 0.01', parse: positive },
   { key: 'etas', flags: '--etas <minus,plus>', help: 'rprop step factors (default 0.5,1.2)', parse: pair },
   { key: 'stepSizes', flags: '--step-sizes <min,max>', help: 'rprop step size bounds (default 1e-6,50)', parse: pair },
   { key: 'betas', flags: '--betas <b1,b2>', help: 'adam moment decays (default 0.9,0.999)', parse: pair },
@@ -146,7 +184,7 @@ const COMPARE: OptionDef[] = [
 
 const TRAIN: OptionDef[] = [
   { key: 'schedule', flags: '--schedule <name>', help: 'the schedule to run (required; every schedule is listed below and by `localprop schedules`)', parse: text },
-  { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} must be a whole number ≥ 0`); return n; } },
+  { key: 'seed', flags: '--seed <k>', help: 'seed of the data, initial weights and shuffles (default 0)', parse: (v, l) => { const n = number(v, l); check(Number.isSafeInteger(n) && n >= 0, `${l} must be a whole number ≥ 0 (below 2^53), got ${String(v)}`); return n; } },
   { key: 'save', flags: '--save <file.safetensors>', help: 'save the trained parameters', parse: text },
   { key: 'logEvery', flags: '--log-every <n>', help: 'print every n-th epoch (default: about 20 lines)', parse: positiveInt },
 ];

@@ -9,13 +9,17 @@ import { encodeRunCheckpoint } from '../io/run-checkpoint.js';
 import type { RunCheckpoint } from '../train/resume.js';
 import type { RunIdentity } from '../train/events.js';
 import { rmSync } from 'node:fs';
+import type { DivergedRun } from './run-experiment.js';
 
 /** The name of the checkpoint file in an --out folder. */
 export const CHECKPOINT_FILE = 'run-checkpoint.safetensors';
 import { resultsExtras } from './results-extras.js';
 
-/** The object `--json` prints and `results.json` holds. */
-export function resultsObject(config: ExperimentConfig, results: RunEndEvent[]) {
+/**
+ * The object `--json` prints and `results.json` holds; runs that diverged
+ * (in `compare`, which goes on without them) are listed under `diverged`.
+ */
+export function resultsObject(config: ExperimentConfig, results: RunEndEvent[], diverged: DivergedRun[] = []) {
   return {
     dataset: dataName(config.data),
     model: formatModelSpec(config.spec),
@@ -33,6 +37,7 @@ export function resultsObject(config: ExperimentConfig, results: RunEndEvent[]) 
       seconds: r.seconds,
     })),
     summary: summarize(results),
+    ...(diverged.length > 0 ? { diverged: diverged.map(({ schedule, seed, decoders, epoch, message }) => ({ schedule, seed, decoders, epoch, message })) } : {}),
   };
 }
 
@@ -138,7 +143,7 @@ export class OutFolder {
     });
   }
 
-  writeResults(results: RunEndEvent[]): void {
-    writeJsonAtomic(join(this.dir, 'results.json'), resultsObject(this.config, results));
+  writeResults(results: RunEndEvent[], diverged: DivergedRun[] = []): void {
+    writeJsonAtomic(join(this.dir, 'results.json'), resultsObject(this.config, results, diverged));
   }
 }

@@ -1,5 +1,5 @@
 import type { EpochEvent, RunEndEvent, RunEvent, RunIdentity } from '../train/events.js';
-import { RunStoppedError, type Run } from '../train/run.js';
+import { DivergedError, RunStoppedError, type Run } from '../train/run.js';
 import { checkExperiment, dataName, experimentEpochs, experimentRuns, rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
 import { DEFAULT_RULE } from '../rules/registry.js';
 import { formatModelSpec } from '../model/spec.js';
@@ -12,6 +12,8 @@ import { ResumeFolder } from './resume.js';
 import { writeJsonAtomic } from './files.js';
 import { InterruptedError, interruption } from './interrupt.js';
 import { ProgressBar } from './progress.js';
+import { checkOutFolder, checkOutputFile } from './output-paths.js';
+import { preflight } from './preflight.js';
 import { OutFolder } from './report.js';
 import type { ReportSettings } from './report-settings.js';
 
@@ -32,6 +34,28 @@ export interface ExperimentListeners {
   checkpointEvery?: number;
   /** Continue the experiment in the --out folder (`--resume`): see {@link ResumeFolder}. */
   resume?: boolean;
+  /** Files the command writes besides the --out folder (`--save`), checked before the first epoch. */
+  outputFiles?: { path: string; option: string }[];
+  /** Called once the inputs and output paths are checked, before anything is written (the command's header line). */
+  onReady?: () => void;
+  /**
+   * Record a run that diverges and go on with the others (`compare`),
+   * instead of stopping the experiment at the first one (`train`).
+   */
+  continueAfterDivergence?: boolean;
+}
+
+/** A run that diverged in an experiment that went on without it. */
+export interface DivergedRun extends RunIdentity {
+  /** The epoch it diverged at (null: at the final evaluation). */
+  epoch: number | null;
+  message: string;
+}
+
+/** What an experiment finished with: the runs that ended, and those that diverged. */
+export interface ExperimentOutcome {
+  results: RunEndEvent[];
+  diverged: DivergedRun[];
 }
 
 /**
@@ -40,20 +64,31 @@ export interface ExperimentListeners {
  */
 export const checkpointHooks: { afterWrite?: (run: Run, epoch: number) => void } = {};
 
-/** Runs every run of `config`, drawing progress and writing the --out folder; resolves to the end events. */
-export async function runExperiment(config: ExperimentConfig, listeners: ExperimentListeners): Promise<RunEndEvent[]> {
+/**
+ * Runs every run of `config`, drawing progress and writing the --out
+ * folder. Every input is checked first (names, options, the data, the
+ * memory the model needs) and then every output path, so a mistake writes
+ * nothing; resolves to the runs' end events and, with
+ * `continueAfterDivergence`, the runs that diverged.
+ */
+export async function runExperiment(config: ExperimentConfig, listeners: ExperimentListeners): Promise<ExperimentOutcome> {
   checkExperiment(config);
   const every = listeners.checkpointEvery;
   check(every === undefined || listeners.out !== undefined, '--checkpoint-every K needs --out DIR, the folder the checkpoint is written into (and --resume DIR reads it from)');
   check(!listeners.resume || listeners.out !== undefined, 'resuming needs the folder of the stopped run');
+  preflight(config);
+  if (listeners.out !== undefined) checkOutFolder(listeners.out, listeners.resume === true);
+  for (const file of listeners.outputFiles ?? []) checkOutputFile(file.path, file.option);
   const out = listeners.out ? new OutFolder(listeners.out, config) : null;
   const extra = listeners.configExtra ?? {};
   const resume = out && listeners.resume ? ResumeFolder.open(out, extra, experimentIdentities(config)) : null;
+  listeners.onReady?.();
   const configJson = resume ? resume.configJson : out?.writeConfig(extra);
   const bar = listeners.quiet ? null : new ProgressBar(experimentEpochs(config));
   // Boundaries are drawn for the first seed, even when its runs were read back (and have no pictures).
   const recorder = out && listeners.report ? new ReportRecorder({ seed: config.seeds[0], ...listeners.report.recorder }) : null;
   const results: RunEndEvent[] = [];
+  const diverged: DivergedRun[] = [];
   let done = 0;
   try {
     for (const run of experimentRuns(config)) {
@@ -92,16 +127,20 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
           if (event.type === 'end') interruption.check();
         }
       } catch (e) {
-        throw keepFinishedEpochs(stoppedRun(e, out, run), out, run, epochs);
+        const kept = keepFinishedEpochs(stoppedRun(e, out, run), out, run, epochs);
+        if (!(e instanceof DivergedError && listeners.continueAfterDivergence)) throw kept;
+        diverged.push({ schedule: e.event.schedule, seed: e.event.seed, decoders: e.event.decoders, epoch: e.event.type === 'epoch' ? e.event.epoch : null, message: (kept as Error).message });
+        // The epochs it would have trained still count as done for the bar.
+        done += run.schedule.totalEpochs(run.options.epochs, config.spec.layers.length - 1) - epochs.length;
       }
     }
   } finally {
     bar?.finish();
   }
-  out?.writeResults(results);
+  out?.writeResults(results, diverged);
   if (every !== undefined || resume) out?.removeCheckpoint();
   if (out && recorder) listeners.onReport?.(drawReport(out.dir, recorder, listeners.report!, config, configJson!));
-  return results;
+  return { results, diverged };
 }
 
 /**

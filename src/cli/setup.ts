@@ -28,6 +28,7 @@ export function dataSourceFrom(o: OptionValues): DataSource {
     const test = o.test as string;
     const sets = csvDatasets(readUserFile(train, '--train').toString('utf8'), readUserFile(test, '--test').toString('utf8'), {
       targets: o.targets as number | undefined,
+      classes: o.classes as number | undefined,
       trainSource: train,
       testSource: test,
     });
@@ -36,6 +37,7 @@ export function dataSourceFrom(o: OptionValues): DataSource {
     return { name: `${train} / ${test}`, train: cut(sets.train), test: cut(sets.test) };
   }
   check(o.targets === undefined, '--targets only applies to --train/--test CSV files');
+  check(o.classes === undefined, '--classes only applies to --train/--test CSV files (a registered dataset knows its classes)');
   const name = (o.dataset as string | undefined) ?? DEFAULT_DATASET;
   getDataset(name);
   const options: DatasetOptions = {};

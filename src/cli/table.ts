@@ -1,6 +1,7 @@
 import { getSchedule } from '../schedules/registry.js';
 import type { SummaryRow } from '../experiment/summary.js';
 import type { ExperimentMemory } from '../metrics/memory.js';
+import type { DivergedRun } from './run-experiment.js';
 
 /** Right-aligned columns under a header, separated by two spaces. */
 export function formatTable(header: string[], rows: string[][]): string {
@@ -42,24 +43,41 @@ export function usesDecoders(schedule: string): boolean {
  * held-out set the accuracy and loss are measured on (`validation` with --val).
  * Back-propagation's decoder cell is a dash: it trains no decoder.
  */
-export function formatSummary(rows: SummaryRow[], scoredOn: 'test' | 'validation' = 'test'): string {
+export function formatSummary(rows: SummaryRow[], scoredOn: 'test' | 'validation' = 'test', diverged: DivergedRun[] = []): string {
   const set = scoredOn === 'test' ? 'test' : 'val';
+  // One row per schedule and decoder mode whose runs diverged, after the rows of the runs that finished.
+  const divergedRows = new Map<string, DivergedRun[]>();
+  for (const d of diverged) {
+    const key = `${d.schedule}\u0000${d.decoders}`;
+    divergedRows.set(key, [...(divergedRows.get(key) ?? []), d]);
+  }
+  const divergedCells = [...divergedRows.values()].map((ds) => [
+    ds[0].schedule,
+    ds[0].decoders,
+    String(ds.length),
+    'diverged',
+    ds.map((d) => `seed ${d.seed} ${d.epoch === null ? 'at the end' : `epoch ${d.epoch}`}`).join(', '),
+    '',
+    '',
+  ]);
   return formatTable(
     ['schedule', 'decoders', 'seeds', `${set} accuracy`, `${set} loss`, 'train loss', 'seconds a run'],
-    rows.map((r) => {
-      // One seed has no spread: the mean alone.
-      const spread = r.seeds.length > 1;
-      const std = (s: { std: number }) => (spread ? s.std : undefined);
-      return [
-        r.rule ? `${r.schedule} · ${r.rule}` : r.schedule,
-        usesDecoders(r.schedule) ? r.decoders : '—',
-        String(r.seeds.length),
-        r.testAccuracy.mean.toFixed(4) + (spread ? ` ± ${r.testAccuracy.std.toFixed(4)}` : ''),
-        formatLossStats(r.testLoss.mean, std(r.testLoss)),
-        formatLossStats(r.trainLoss.mean, std(r.trainLoss)),
-        formatSeconds(r.seconds.mean) + (spread ? ` ± ${formatSeconds(r.seconds.std, r.seconds.mean)}` : ''),
-      ];
-    }),
+    rows
+      .map((r) => {
+        // One seed has no spread: the mean alone.
+        const spread = r.seeds.length > 1;
+        const std = (s: { std: number }) => (spread ? s.std : undefined);
+        return [
+          r.rule ? `${r.schedule} · ${r.rule}` : r.schedule,
+          usesDecoders(r.schedule) ? r.decoders : '—',
+          String(r.seeds.length),
+          r.testAccuracy.mean.toFixed(4) + (spread ? ` ± ${r.testAccuracy.std.toFixed(4)}` : ''),
+          formatLossStats(r.testLoss.mean, std(r.testLoss)),
+          formatLossStats(r.trainLoss.mean, std(r.trainLoss)),
+          formatSeconds(r.seconds.mean) + (spread ? ` ± ${formatSeconds(r.seconds.std, r.seconds.mean)}` : ''),
+        ];
+      })
+      .concat(divergedCells),
   );
 }
 

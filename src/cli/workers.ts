@@ -6,11 +6,16 @@ import { resolveRunOptions } from '../train/run.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from './options.js';
 
-/** Runs `body` with the pipeline `--workers N` asks for attached to `config` (see {@link startPipeline}), closing it after. */
-export async function withPipeline<T>(o: OptionValues, config: ExperimentConfig, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs `body` with the pipeline `--workers N` asks for attached to `config`
+ * (see {@link startPipeline}), closing it after. `body` gets the line that
+ * describes the pipeline (null without one), to print once the command's
+ * inputs are checked.
+ */
+export async function withPipeline<T>(o: OptionValues, config: ExperimentConfig, body: (pipelineLine: string | null) => Promise<T>): Promise<T> {
   const pipeline = startPipeline(o, config);
   try {
-    return await body();
+    return await body(pipeline ? pipelineLine(o, config, pipeline) : null);
   } finally {
     await pipeline?.close();
   }
@@ -36,11 +41,12 @@ function startPipeline(o: OptionValues, config: ExperimentConfig): WorkerPipelin
   }
   const pipeline = WorkerPipeline.start(config.spec, workers);
   config.training.pipeline = pipeline;
-  if (!o.json && !o.quiet) {
-    const others = config.schedules.filter((s) => !getSchedule(s).pipelinable);
-    process.stderr.write(
-      `localprop: ${pipelined.map((s) => s.name).join(', ')} on ${workers} threads, blocks ${pipeline.groups.map((g) => `[${g.join(', ')}]`).join(' | ')} (at best ${pipelineBound(config.spec, pipeline.groups).toFixed(2)}× one thread)${others.length ? `; ${others.join(', ')} on one thread` : ''}\n`,
-    );
-  }
   return pipeline;
+}
+
+/** What the pipeline runs where, in one line. */
+function pipelineLine(o: OptionValues, config: ExperimentConfig, pipeline: WorkerPipeline): string {
+  const pipelined = config.schedules.filter((s) => getSchedule(s).pipelinable);
+  const others = config.schedules.filter((s) => !getSchedule(s).pipelinable);
+  return `localprop: ${pipelined.join(', ')} on ${o.workers as number} threads, blocks ${pipeline.groups.map((g) => `[${g.join(', ')}]`).join(' | ')} (at best ${pipelineBound(config.spec, pipeline.groups).toFixed(2)}× one thread)${others.length ? `; ${others.join(', ')} on one thread` : ''}`;
 }

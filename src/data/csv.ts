@@ -9,6 +9,12 @@ import { makeDataset, oneHot, type Dataset } from './dataset.js';
 export interface CsvOptions {
   /** Number of target columns at the end of each row (default 1). */
   targets?: number;
+  /**
+   * With one target column, the number of classes C: every label must be
+   * 0..C-1. Default: the training file's largest label + 1, every class
+   * from 0 to it present there.
+   */
+  classes?: number;
 }
 
 /** The rows of a CSV file: features and targets, row-major. */
@@ -112,31 +118,75 @@ function columnName(index: number, header: string[] | null): string {
   return header === null ? `column ${index + 1}` : `column ${index + 1} ("${header[index]}")`;
 }
 
+/**
+ * {@link parseCsv} with what checking labels needs: each row's 1-based line
+ * in the text, and the targets as written (before rounding to float32, so a
+ * label 1.0000000001 or -1e-50 is not taken for 1 or 0).
+ */
+export function parseCsvRows(text: string, source: string, options?: CsvOptions): ParsedCsv & { lines: number[]; exactTargets: number[] } {
+  return readTable(text, source, options);
+}
+
 /** Parses numeric CSV text; the last `targets` columns are the targets. */
 export function parseCsv(text: string, source: string, options?: CsvOptions): ParsedCsv {
   const { lines: _lines, exactTargets: _exact, ...parsed } = readTable(text, source, options);
   return parsed;
 }
 
-/** The largest class index in a single target column, checking each label. */
-function maxClassIndex(table: Table, source: string): number {
+/** The largest class index in a single target column, checking each label; with the 1-based line and the set of labels seen. */
+function classIndices(table: Table, source: string): { max: number; maxLine: number; seen: Set<number> } {
   let max = 0;
+  let maxLine = table.lines[0];
+  const seen = new Set<number>();
   for (let i = 0; i < table.rows; i++) {
     const label = table.exactTargets[i];
     check(
       Number.isInteger(label) && label >= 0 && label < MAX_CLASSES,
       () => `\`${source}\` line ${table.lines[i]}: target ${label} is not a class index; with one target column the last column must hold 0/1 labels or class indices 0, 1, 2, … (below ${MAX_CLASSES}); fix the label, or pass --targets K if the last K columns are already the targets`,
     );
-    max = Math.max(max, label);
+    seen.add(label);
+    if (label > max) [max, maxLine] = [label, table.lines[i]];
   }
-  return max;
+  return { max, maxLine, seen };
+}
+
+/**
+ * The number of classes of a single target column: `--classes C`, else the
+ * training file's largest label + 1. Labels that would silently widen the
+ * task are refused, naming file, line and value: without --classes, a
+ * training label above a class that never appears (7 among 0/1, or {1, 2}
+ * without 0); in either file, a label ≥ C.
+ */
+function classCount(train: Table, test: Table, trainSource: string, testSource: string, given: number | undefined): number {
+  const t = classIndices(train, trainSource);
+  const u = classIndices(test, testSource);
+  if (given !== undefined) {
+    check(Number.isInteger(given) && given >= 2 && given <= MAX_CLASSES, `--classes must be a whole number from 2 to ${MAX_CLASSES}, got ${given}`);
+    for (const [source, found] of [[trainSource, t], [testSource, u]] as const) {
+      check(found.max < given, `\`${source}\` line ${found.maxLine}: label ${found.max} is not one of the ${given} classes 0..${given - 1} that --classes ${given} allows; fix the label or raise --classes`);
+    }
+    return given;
+  }
+  const classes = Math.max(2, t.max + 1);
+  if (classes > 2) {
+    const missing = Array.from({ length: classes }, (_, k) => k).filter((k) => !t.seen.has(k));
+    check(
+      missing.length === 0,
+      () => `\`${trainSource}\` line ${t.maxLine}: label ${t.max} makes ${classes} classes, but ${missing.length === 1 ? 'label' : 'labels'} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} never appear${missing.length === 1 ? 's' : ''} in it; class labels must be 0..C-1, so fix the label, or pass --classes ${classes} if those classes are absent on purpose`,
+    );
+  }
+  check(
+    u.max < classes,
+    () => `\`${testSource}\` line ${u.maxLine}: label ${u.max} is not one of the training file's classes 0..${classes - 1} (\`${trainSource}\`); fix the label, or pass --classes ${u.max + 1} if the training file lacks classes on purpose`,
+  );
+  return classes;
 }
 
 /**
  * Builds train and test datasets from two CSV texts. One target column holds
- * 0/1 labels (kept as is) or class indices (turned into one-hot rows, sized
- * by the largest index in either file so both sets agree); several target
- * columns are used as given.
+ * 0/1 labels (kept as is) or class indices (turned into one-hot rows; the
+ * classes are 0..C-1 with C from `--classes` or the training file, see
+ * {@link CsvOptions.classes}); several target columns are used as given.
  */
 export function csvDatasets(
   trainText: string,
@@ -154,9 +204,10 @@ export function csvDatasets(
 
   if (train.targetCount > 1) {
     const k = train.targetCount;
+    check(options.classes === undefined, `--classes counts the class indices of one target column; with --targets ${k} the ${k} columns are the targets themselves, so drop --classes`);
     return { train: makeDataset(train.features, train.targets, inputs, k), test: makeDataset(test.features, test.targets, inputs, k), classes: k };
   }
-  const classes = 1 + Math.max(maxClassIndex(train, trainSource), maxClassIndex(test, testSource));
+  const classes = classCount(train, test, trainSource, testSource, options.classes);
   if (classes <= 2) {
     return { train: makeDataset(train.features, train.targets, inputs, 1), test: makeDataset(test.features, test.targets, inputs, 1), classes: 2 };
   }

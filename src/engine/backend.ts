@@ -1,4 +1,13 @@
-import * as tf from '@tensorflow/tfjs';
+/// <reference types="long" preserve="true" />
+// The namespace is tfjs-core's, so the published types name tfjs-core only:
+// the umbrella package's types (tfjs-layers') do not compile with
+// skipLibCheck off. tfjs-core's types use the global Long of @types/long,
+// its own dependency, which a consumer listing "types" would not load: hence
+// the reference above. The umbrella is still imported for the cpu and webgl
+// backends it registers, by a name used below (a bare side-effect import
+// would stay in the declarations too).
+import * as tfjs from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { LocalpropError } from '../util/errors.js';
 
@@ -118,5 +127,7 @@ async function start(name: string): Promise<void> {
 function silenceNodeHint(): void {
   tf.enableProdMode();
 }
+
+void tfjs.version;
 
 export { tf };

@@ -37,7 +37,25 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, spec?: Model
     resolved = parseModelSpec(metadata.spec);
   }
   checkParameters(resolved, tensors, source, rule);
+  for (const [name, t] of Object.entries(tensors)) checkFiniteTensor(name, t.data, source);
   const parameters: ParameterMap = {};
   for (const [name, t] of Object.entries(tensors)) if (!name.startsWith('data.')) parameters[name] = t;
   return { spec: resolved, parameters, metadata };
+}
+
+/**
+ * Refuses a tensor holding NaN or ±Infinity, naming it and the first bad
+ * value's index: training from it would fail at the first epoch and look
+ * like a learning rate that is too high.
+ */
+function checkFiniteTensor(name: string, data: Float32Array, source: string): void {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  check(bad === 0, () => `${source}: tensor "${name}" holds ${bad} non-finite value${bad > 1 ? 's' : ''} (the first, ${data[first]}, at index ${first}); the checkpoint was saved from a run that had diverged or is damaged, so save it again from a run that finished`);
 }

@@ -80,25 +80,48 @@ export function parseModelSpec(text: string): ModelSpec {
   return completeSpec({ layers, hidden, out: fields.out as Activation | undefined, loss: fields.loss as LossName | undefined }, text);
 }
 
-/** Accepts a spec as JSON (an object like {@link ModelSpec}, `out`/`loss`/`hidden` optional) or as the compact string. */
+/**
+ * Accepts a spec as JSON (an object like {@link ModelSpec}, `out`/`loss`/`hidden` optional) or as the compact string.
+ * Every field is type-checked and unknown keys are refused at every level,
+ * so `"normalize": "false"` or a misspelt key is an error, not a silent default.
+ */
 export function modelSpecFrom(value: unknown): ModelSpec {
   if (typeof value === 'string') return parseModelSpec(value);
-  check(typeof value === 'object' && value !== null && !Array.isArray(value), `a model spec must be a string or an object with "layers"; ${SPEC_HELP}`);
-  const o = value as Record<string, unknown>;
-  const unknownKeys = Object.keys(o).filter((k) => !['layers', 'hidden', 'out', 'loss'].includes(k));
-  check(unknownKeys.length === 0, `model spec object: unknown key(s) ${unknownKeys.join(', ')} (allowed: layers, hidden, out, loss)`);
+  check(isPlainObject(value), `a model spec must be a string or an object with "layers"; ${SPEC_HELP}`);
+  const o = value;
+  const source = JSON.stringify(value);
+  checkKeys(o, ['layers', 'hidden', 'out', 'loss'], 'model spec object');
   check(Array.isArray(o.layers), `model spec object needs "layers", an array of widths like [2, 100, 1]`);
-  const layers = parseLayers((o.layers as unknown[]).join('-'), JSON.stringify(value));
+  const layers = o.layers as unknown[];
+  check(
+    layers.length >= 2 && layers.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1),
+    () => `model spec object: "layers" must be two or more whole numbers ≥ 1, like [2, 100, 1]; got ${JSON.stringify(o.layers)}`,
+  );
   let hidden: HiddenSpec = { activation: 'relu', normalize: false };
   if (o.hidden !== undefined) {
-    const h = o.hidden as Record<string, unknown>;
-    check(typeof h === 'object' && h !== null, `model spec object: "hidden" must be {"activation": "mish", "normalize": true}`);
+    const h = o.hidden;
+    check(isPlainObject(h), `model spec object: "hidden" must be an object like {"activation": "mish", "normalize": true}; got ${JSON.stringify(h)}`);
+    checkKeys(h, ['activation', 'normalize'], 'model spec object: "hidden"');
+    check(h.activation === undefined || typeof h.activation === 'string', `model spec object: "hidden.activation" must be a name like "mish" (a string); got ${JSON.stringify(h.activation)}`);
+    check(h.normalize === undefined || typeof h.normalize === 'boolean', `model spec object: "hidden.normalize" must be true or false (not a string); got ${JSON.stringify(h.normalize)}`);
     hidden = {
-      activation: h.activation === undefined ? 'relu' : parseActivation(String(h.activation), JSON.stringify(value), true),
-      normalize: Boolean(h.normalize),
+      activation: h.activation === undefined ? 'relu' : parseActivation(h.activation, source, true),
+      normalize: h.normalize ?? false,
     };
   }
-  return completeSpec({ layers, hidden, out: o.out as Activation | undefined, loss: o.loss as LossName | undefined }, JSON.stringify(value));
+  for (const key of ['out', 'loss'] as const) {
+    check(o[key] === undefined || typeof o[key] === 'string', `model spec object: "${key}" must be a name (a string); got ${JSON.stringify(o[key])}`);
+  }
+  return completeSpec({ layers: layers as number[], hidden, out: o.out as string | undefined, loss: o.loss as string | undefined }, source);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(o: Record<string, unknown>, allowed: string[], where: string): void {
+  const unknownKeys = Object.keys(o).filter((k) => !allowed.includes(k));
+  check(unknownKeys.length === 0, `${where}: unknown key(s) ${unknownKeys.join(', ')} (allowed: ${allowed.join(', ')})`);
 }
 
 /** The canonical compact string of a spec; `parseModelSpec(formatModelSpec(s))` equals `s`. */
@@ -127,7 +150,7 @@ function completeSpec(partial: { layers: number[]; hidden: HiddenSpec; out?: str
 function parseLayers(text: string, source: string): number[] {
   const parts = text.split('-');
   const layers = parts.map((s) => Number(s));
-  if (layers.length < 2 || parts.some((s) => !/^[0-9]+$/.test(s)) || layers.some((n) => n < 1)) {
+  if (layers.length < 2 || parts.some((s) => !/^[0-9]+$/.test(s)) || layers.some((n) => n < 1 || !Number.isSafeInteger(n))) {
     throw new LocalpropError(`model spec "${source}": layers "${text}" must be two or more positive integers joined by "-", like 2-100-1`);
   }
   return layers;

@@ -1,4 +1,4 @@
-import { parseCsv } from '../data/csv.js';
+import { parseCsvRows } from '../data/csv.js';
 import { makeDataset, oneHot, type Dataset } from '../data/dataset.js';
 import { check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -41,12 +41,13 @@ function checkClass(label: number, where: string): void {
  * (0/1 or 0, 1, 2, …), with or without a header line.
  */
 export function pointsFromCsv(text: string, source: string): Point[] {
-  const csv = parseCsv(text, source);
+  const csv = parseCsvRows(text, source);
   check(csv.featureCount === 2, `${source} has ${csv.featureCount} feature columns; the playground draws the plane, so give x,y,class rows`);
   const points: Point[] = [];
   for (let i = 0; i < csv.rows; i++) {
-    const label = csv.targets[i];
-    checkClass(label, `${source} row ${i + 1}`);
+    // The label as written: its float32 would take 1.0000000001 for 1.
+    const label = csv.exactTargets[i] + 0; // -0 is class 0
+    checkClass(label, `${source} line ${csv.lines[i]}`);
     points.push([shortest(csv.features[2 * i]), shortest(csv.features[2 * i + 1]), label]);
   }
   check(points.length >= 2, `${source} holds ${points.length} point(s); give at least 2 rows of x,y,class`);

@@ -567,17 +567,58 @@ export class Run implements AsyncIterable<RunEvent> {
     const bad: string[] = [];
     if (!Number.isFinite(event.trainLoss)) bad.push(`training loss ${event.trainLoss}`);
     if (!Number.isFinite(event.testLoss)) bad.push(`test loss ${event.testLoss}`);
+    const outputs = this.input.spec.layers[this.input.spec.layers.length - 1];
+    const outputLimit = saturatedLoss(this.input.spec.loss, outputs);
+    // Only the training loss: a test loss that high can also be overfitting, a training loss cannot.
+    if (Number.isFinite(event.trainLoss) && event.trainLoss >= outputLimit) bad.push(`training loss ${event.trainLoss.toFixed(2)} ${saturationText(this.input.spec.loss)}`);
     if (event.type === 'epoch') {
+      const last = event.blockLosses.length - 1;
       event.blockLosses.forEach((l, i) => {
-        if (l !== null && !Number.isFinite(l)) bad.push(`block ${i}'s local loss ${l}`);
+        if (l === null) return;
+        if (!Number.isFinite(l)) bad.push(`block ${i}'s local loss ${l}`);
+        else {
+          const loss = i === last ? this.input.spec.loss : this.options.hiddenLoss;
+          if (l >= saturatedLoss(loss, outputs)) bad.push(`block ${i}'s local loss ${l.toFixed(2)} ${saturationText(loss)}`);
+        }
       });
     }
     if (bad.length) {
-      throw new LocalpropError(
+      throw new DivergedError(
+        event,
         `${event.schedule} (seed ${event.seed}) diverged ${where}: ${bad.join(', ')}; ` +
           `lower the learning rate (--lr, now ${this.options.optimizer.lr}), try another --optimizer, or check the data for huge values`,
       );
     }
+  }
+}
+
+/**
+ * The mean loss from which a run counts as diverged although finite: ten
+ * times the loss of guessing uniformly (ln 2 an output for bce, ln C for
+ * ce), which no training that learns reaches. For bce that is 6.9, where
+ * the clamp of log at -100 means outputs saturated at exactly 0 or 1 on at
+ * least 7% of the examples, wrong side; mse has no such bound.
+ */
+export function saturatedLoss(loss: LossName, outputs: number): number {
+  if (loss === 'bce') return 10 * Math.LN2;
+  if (loss === 'ce') return 10 * Math.log(Math.max(2, outputs));
+  return Infinity;
+}
+
+function saturationText(loss: LossName): string {
+  return loss === 'bce'
+    ? "is pinned near the binary cross-entropy's clamp (100 an example: outputs saturated at 0 or 1 on the wrong side)"
+    : `is over ten times a uniform guess's (${loss}: logits gone huge)`;
+}
+
+/** A run whose losses became non-finite or saturated: the CLI's `compare` records it as diverged and runs the others. */
+export class DivergedError extends LocalpropError {
+  constructor(
+    /** The event at which the run diverged (its schedule, seed, decoders and epoch). */
+    readonly event: EpochEvent | RunEndEvent,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

@@ -167,13 +167,16 @@ describe('compare --out', () => {
     expect(readJson(join(dir, 'local-parallel-fixed-seed0.history.json'))).toMatchObject({ decoders: 'fixed' });
   });
 
-  it('overwrites an earlier run in the same folder, leaving no temp files', async () => {
+  it('refuses to mix a second run into the folder of an earlier one, leaving no temp files', async () => {
+    // Issue 17, item 9: a second run used to overwrite some files and leave the first's others beside them.
     const dir = tempDir();
     expect((await cli('compare', ...TINY, '--seeds', '1', '--schedules', 'backprop', '--out', dir)).code).toBe(0);
-    expect((await cli('compare', '--epochs', '3', '--quiet', '--seeds', '1', '--schedules', 'backprop', '--out', dir)).code).toBe(0);
+    const again = await cli('compare', '--epochs', '3', '--quiet', '--seeds', '1', '--schedules', 'backprop', '--out', dir);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`--out ${dir} already holds`);
     expect(jsonFiles(dir)).toEqual(['backprop-seed0.history.json', 'config.json', 'results.json']);
     expect(listDir(dir).filter((n) => n.startsWith('.'))).toEqual([]);
-    expect(readJson<{ epochs: unknown[] }>(join(dir, 'backprop-seed0.history.json')).epochs).toHaveLength(3);
+    expect(readJson<{ epochs: unknown[] }>(join(dir, 'backprop-seed0.history.json')).epochs).toHaveLength(2);
   });
 });
 

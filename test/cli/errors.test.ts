@@ -131,7 +131,7 @@ describe('numbers', () => {
     await expectBoth(['--epochs', '0'], '--epochs must be a whole number ≥ 1, got 0');
     await expectBoth(['--epochs', '1.5'], '--epochs must be a whole number ≥ 1, got 1.5');
     await expectBoth(['--batch-size', 'x'], '--batch-size must be a number, got "x"');
-    await expectBoth(['--lr', '-1'], '--lr must be ≥ 0, got -1');
+    await expectBoth(['--lr', '-1'], '--lr must be > 0 (a rate of 0 trains nothing), got -1');
     await expectBoth(['--etas', '1'], '--etas takes two numbers separated by a comma');
   });
 
@@ -143,10 +143,14 @@ describe('numbers', () => {
     await expectBoth(['--hidden-loss', 'ce'], '--hidden-loss ce needs two or more outputs', 'mse or bce');
   });
 
-  it('a diverging run (NaN) stops with "diverged" and saves nothing', async () => {
+  it('a diverging run (NaN) stops train with "diverged" and saves nothing', async () => {
     // The seed model's sigmoid/BCE output keeps its loss finite (PyTorch-style
     // log clamp) even at lr 1e30, so divergence is provoked in a 2-10-1 ReLU net.
-    await expectBoth(['--model', '2-10-1', '--optimizer', 'sgd', '--lr', '1e30', '--epochs', '3'], 'diverged', 'lower the learning rate (--lr, now 1e+30)');
+    // (`compare` goes on with the other runs: test/cli/hardening.test.ts.)
+    const t = outputs();
+    expectUserError(await cli('train', '--schedule', 'backprop', '--quiet', '--model', '2-10-1', '--optimizer', 'sgd', '--lr', '1e30', '--epochs', '3', '--save', t.save, '--out', t.out), 'diverged', 'lower the learning rate (--lr, now 1e+30)');
+    expect(existsSync(t.save)).toBe(false);
+    expect(listDir(t.out)).not.toContain('results.json');
   });
 });
 

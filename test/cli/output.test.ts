@@ -127,8 +127,9 @@ describe('compare --out tells where the report is', () => {
     const r = await cli('compare', '--epochs', '1', '--seeds', '1', '--schedules', 'backprop', '--quiet', '--grid-size', '20', '--block-grid-size', '10', '--out', `${dir}/a`);
     expect(r.code).toBe(0);
     expect(lines(r.stdout).at(-1)).toBe(`Pictures of every schedule and block: open ${dir}/a/report.html in a browser.`);
-    for (const off of [['--no-report'], ['--report', 'off']]) {
-      const q = await cli('compare', '--epochs', '1', '--seeds', '1', '--schedules', 'backprop', '--quiet', '--out', `${dir}/b`, ...off);
+    for (const [k, off] of [['--no-report'], ['--report', 'off']].entries()) {
+      // A folder each: an --out folder holds one run (issue 17, item 9).
+      const q = await cli('compare', '--epochs', '1', '--seeds', '1', '--schedules', 'backprop', '--quiet', '--out', `${dir}/b${k}`, ...off);
       expect(q.code).toBe(0);
       expect(q.stdout).not.toContain('report.html');
     }

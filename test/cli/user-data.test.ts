@@ -61,11 +61,16 @@ describe('--train/--test CSV files', () => {
     }
   });
 
-  it('a class that appears only in the test file still sizes the output', async () => {
+  it('a class that appears only in the test file is refused, unless --classes sizes the output', async () => {
+    // Issue 17, item 4: the test file alone used to widen the task silently.
     const trainRows = threeClassRows(60, 31).filter((r) => r[2] !== 2);
     const train3 = writeCsv(dir, 'train-two.csv', ['x1', 'x2', 'class'], trainRows);
     const test3 = writeCsv(dir, 'test-three.csv', ['x1', 'x2', 'class'], threeClassRows(30, 32));
-    const json = await cliJson('compare', '--train', train3, '--test', test3, '--epochs', '2', '--json', '--schedules', 'backprop', '--seeds', '1', '--quiet');
+    const args = ['compare', '--train', train3, '--test', test3, '--epochs', '2', '--json', '--schedules', 'backprop', '--seeds', '1', '--quiet'];
+    const refused = await cli(...args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/test-three\.csv` line \d+: label 2 is not one of the training file's classes 0\.\.1/);
+    const json = await cliJson(...args, '--classes', '3');
     expect(json.model).toMatch(/^2-100-100-10-3 .*out=softmax/);
   });
 

@@ -101,14 +101,35 @@ describe('csvDatasets', () => {
     expect(Array.from(test.y)).toEqual([1]);
   });
 
-  it('turns class indices into one-hot rows sized by both files', () => {
+  it('turns class indices into one-hot rows, C from the training file', () => {
+    const { train, test, classes } = csvDatasets('1,0\n2,2\n3,1', '4,2\n5,0', sources);
+    expect(classes).toBe(3);
+    expect(Array.from(train.y)).toEqual([1, 0, 0, 0, 0, 1, 0, 1, 0]);
+    expect(Array.from(test.y)).toEqual([0, 0, 1, 1, 0, 0]);
+  });
+
+  it('refuses a class only the test file has, and a gap in the training labels, naming file, line and value', () => {
+    expect(errorOf(() => csvDatasets('1,0\n2,2\n3,1', '4,3\n5,0', sources))).toContain("`test.csv` line 1: label 3 is not one of the training file's classes 0..2");
+    const gap = errorOf(() => csvDatasets('1,0\n2,1\n\n3,7\n4,1', '4,1', sources));
+    expect(gap).toContain('`train.csv` line 4: label 7 makes 8 classes, but labels 2, 3, 4, 5, 6 never appear in it');
+    expect(gap).toContain('--classes 8');
+    expect(errorOf(() => csvDatasets('1,1\n2,2', '4,1', sources))).toContain('label 0 never appears');
+  });
+
+  it('sizes the one-hot rows by --classes, which bounds the labels of both files', () => {
     // The train set never shows class 3; only the test set does.
-    const { train, test, classes } = csvDatasets('1,0\n2,2\n3,1', '4,3\n5,0', sources);
+    const { train, test, classes } = csvDatasets('1,0\n2,2\n3,1', '4,3\n5,0', { ...sources, classes: 4 });
     expect(classes).toBe(4);
     expect(train.outputSize).toBe(4);
     expect(test.outputSize).toBe(4);
     expect(Array.from(train.y)).toEqual([1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0]);
     expect(Array.from(test.y)).toEqual([0, 0, 0, 1, 1, 0, 0, 0]);
+  });
+
+  it('refuses labels at or above --classes, and --classes with several target columns', () => {
+    expect(errorOf(() => csvDatasets('1,0\n2,1', '4,1\n5,2', { ...sources, classes: 2 }))).toContain('`test.csv` line 2: label 2 is not one of the 2 classes 0..1 that --classes 2 allows');
+    expect(errorOf(() => csvDatasets('1,0\n2,1', '4,1', { ...sources, classes: 1 }))).toContain('--classes must be a whole number from 2');
+    expect(errorOf(() => csvDatasets('1,0,1', '4,1,0', { ...sources, targets: 2, classes: 2 }))).toContain('drop --classes');
   });
 
   it('uses several target columns as given', () => {

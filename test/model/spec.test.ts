@@ -81,8 +81,22 @@ describe('modelSpecFrom (JSON form)', () => {
     expect(localpropErrorOf(() => modelSpecFrom({ hidden: { activation: 'relu' } }))).toMatch(/needs "layers"/);
     expect(localpropErrorOf(() => modelSpecFrom([2, 1]))).toMatch(/must be a string or an object/);
     expect(localpropErrorOf(() => modelSpecFrom(null))).toMatch(/must be a string or an object/);
-    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 1.5, 1] }))).toMatch(/layers "2-1.5-1"/);
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 1.5, 1] }))).toMatch(/"layers" must be two or more whole numbers ≥ 1, like \[2, 100, 1\]; got \[2,1.5,1\]/);
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { activation: 'swish' } }))).toMatch(/unknown activation "swish"/);
+  });
+
+  it('type-checks every field and refuses unknown keys at every level', () => {
+    // "normalize": "false" used to turn normalisation on (Boolean("false") is true).
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { normalize: 'false' } }))).toContain('"hidden.normalize" must be true or false (not a string); got "false"');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { activation: 'relu', norm: true } }))).toContain('"hidden": unknown key(s) norm (allowed: activation, normalize)');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { activation: 7 } }))).toContain('"hidden.activation" must be a name');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: [] }))).toContain('"hidden" must be an object');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: ['2', '8', '1'] }))).toContain('"layers" must be two or more whole numbers');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, true, 1] }))).toContain('"layers" must be two or more whole numbers');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 1e300, 1] }))).toContain('"layers" must be two or more whole numbers');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], out: 1 }))).toContain('"out" must be a name (a string); got 1');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], loss: null }))).toContain('"loss" must be a name (a string); got null');
+    expect(modelSpecFrom({ layers: [2, 8, 1], hidden: { normalize: false } }).hidden.normalize).toBe(false);
   });
 });
 

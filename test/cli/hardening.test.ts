@@ -1,0 +1,286 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
+import { cli, halfPlaneRows, lines, listDir, readJson, stackLines, tempDir, writeCsv, type CliResult } from './helpers.js';
+import { readFileSync } from 'node:fs';
+
+/*
+ * The cases of issue 17 ("Hardening"), each as a user meets it: every one
+ * must end with one line `localprop: ...`, status 2, no stack, and nothing
+ * written where it would be half-done.
+ */
+
+function expectOneLine(r: CliResult, ...patterns: (RegExp | string)[]): void {
+  expect(r.code, `stderr: ${r.stderr}`).toBe(2);
+  expect(lines(r.stderr), r.stderr).toHaveLength(1);
+  expect(r.stderr).toMatch(/^localprop: /);
+  expect(stackLines(r.stderr)).toEqual([]);
+  expect(r.stderr).not.toMatch(/internal error/);
+  for (const p of patterns) {
+    if (typeof p === 'string') expect(r.stderr).toContain(p);
+    else expect(r.stderr).toMatch(p);
+  }
+}
+
+let dir: string;
+let train: string;
+let test: string;
+let checkpoint: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  train = writeCsv(dir, 'train.csv', ['x1', 'x2', 'y'], halfPlaneRows(40, 1));
+  test = writeCsv(dir, 'test.csv', ['x1', 'x2', 'y'], halfPlaneRows(20, 2));
+  checkpoint = join(dir, 'seed.safetensors');
+  const r = await cli('train', '--schedule', 'backprop', '--epochs', '1', '--quiet', '--save', checkpoint);
+  expect(r.code, r.stderr).toBe(0);
+});
+
+const TRAIN = ['train', '--schedule', 'backprop', '--epochs', '2', '--quiet'];
+
+describe('2: every output path is checked before the first epoch', () => {
+  it('--save naming a folder, or a path under a file, fails before any epoch prints', async () => {
+    const base = tempDir();
+    const file = join(base, 'a-file');
+    writeFileSync(file, 'x');
+    // Without --quiet, train prints its table header at the run's start: none may appear.
+    for (const [save, pattern] of [
+      [base, `--save ${base} is a folder; give a file name`],
+      [join(file, 'w.safetensors'), 'cannot create folder'],
+    ]) {
+      const r = await cli('train', '--schedule', 'backprop', '--epochs', '2', '--save', save);
+      expectOneLine(r, pattern);
+      expect(r.stdout).toBe('');
+    }
+    expect(listDir(base)).toEqual(['a-file']);
+  });
+
+  it('--save in a folder that does not exist yet is created when the model is saved', async () => {
+    const save = join(tempDir(), 'new', 'deeper', 'w.safetensors');
+    const r = await cli(...TRAIN, '--save', save);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Object.keys(decodeSafetensors(new Uint8Array(readFileSync(save))).tensors)).toContain('blocks.0.weight');
+  });
+});
+
+describe('3: model JSON is type-checked at every level', () => {
+  it('"normalize": "false", an unknown key inside hidden, widths as strings', async () => {
+    for (const [model, pattern] of [
+      ['{"layers": [2, 10, 1], "hidden": {"activation": "relu", "normalize": "false"}}', '"hidden.normalize" must be true or false'],
+      ['{"layers": [2, 10, 1], "hidden": {"activation": "relu", "normalise": true}}', 'unknown key(s) normalise'],
+      ['{"layers": ["2", "10", "1"]}', '"layers" must be two or more whole numbers'],
+      ['{"layers": [2, 10, 1], "out": 1}', '"out" must be a name'],
+    ]) {
+      expectOneLine(await cli(...TRAIN, '--model', model), pattern);
+    }
+  });
+});
+
+describe('4: class labels must be 0..C-1', () => {
+  it('a stray 7 among 0/1 labels names the file, line and value', async () => {
+    const rows = halfPlaneRows(30, 3);
+    rows[6][2] = 7; // line 8 (the header is line 1)
+    const bad = writeCsv(dir, 'stray-train.csv', ['x1', 'x2', 'y'], rows);
+    expectOneLine(await cli(...TRAIN, '--train', bad, '--test', test), bad, 'line 8', 'label 7 makes 8 classes', 'labels 2, 3, 4, 5, 6 never appear', '--classes 8');
+  });
+
+  it('a label only the test file has names the test file', async () => {
+    const rows = halfPlaneRows(20, 4);
+    rows[2][2] = 2; // line 4
+    const bad = writeCsv(dir, 'stray-test.csv', ['x1', 'x2', 'y'], rows);
+    expectOneLine(await cli(...TRAIN, '--train', train, '--test', bad), bad, 'line 4', 'label 2 is not one of the training file\'s classes 0..1');
+  });
+
+  it('labels {1, 2} (no class 0) are refused', async () => {
+    const rows = halfPlaneRows(20, 5).map(([a, b, y]) => [a, b, y + 1]);
+    const shifted = writeCsv(dir, 'shifted.csv', ['x1', 'x2', 'y'], rows);
+    expectOneLine(await cli(...TRAIN, '--train', shifted, '--test', shifted), 'label 0 never appears');
+  });
+
+  it('--classes C allows absent classes and refuses labels ≥ C', async () => {
+    const rows = halfPlaneRows(30, 6);
+    rows[0][2] = 3;
+    const sparse = writeCsv(dir, 'sparse.csv', ['x1', 'x2', 'y'], rows);
+    const r = await cli(...TRAIN, '--json', '--train', sparse, '--test', test, '--classes', '5', '--model', '2-8-5');
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { model: string }).model).toMatch(/^2-8-5 /);
+    expectOneLine(await cli(...TRAIN, '--train', sparse, '--test', test, '--classes', '3'), sparse, 'label 3 is not one of the 3 classes 0..2');
+    expectOneLine(await cli(...TRAIN, '--classes', '3'), '--classes only applies to --train/--test');
+  });
+});
+
+describe('5: divergence by saturation', () => {
+  it('back-propagation pinned at the BCE clamp is a divergence, not a finished run', async () => {
+    const save = join(tempDir(), 'w.safetensors');
+    const r = await cli('train', '--schedule', 'backprop', '--optimizer', 'sgd', '--lr', '1e6', '--step', 'batch', '--epochs', '5', '--quiet', '--save', save);
+    expectOneLine(r, 'backprop (seed 0) diverged at epoch 1', /pinned near the binary cross-entropy's clamp|is saturated/, 'lower the learning rate');
+    expect(existsSync(save)).toBe(false);
+  });
+
+  it('compare reports a diverged run in its table, and the later schedules still run', async () => {
+    const out = join(tempDir(), 'out');
+    // At lr 3, SGD on the seed's model: local-parallel reaches NaN within a few epochs, back-propagation does not.
+    const r = await cli('compare', '--schedules', 'local-parallel,backprop', '--optimizer', 'sgd', '--lr', '3', '--step', 'batch', '--epochs', '5', '--seeds', '1', '--quiet', '--report', 'off', '--out', out);
+    expectOneLine(r, '1 of 2 runs diverged, the others finished', 'local-parallel (seed 0) diverged at epoch');
+    const table = lines(r.stdout);
+    expect(table.find((l) => l.startsWith('local-parallel'))).toMatch(/diverged\s+seed 0 epoch \d/);
+    expect(table.find((l) => l.startsWith('backprop'))).toMatch(/^backprop\s+\S+\s+1\s+0\.\d{4}\s/);
+    const results = readJson<{ results: { schedule: string }[]; diverged: { schedule: string; epoch: number }[] }>(join(out, 'results.json'));
+    expect(results.results.map((x) => x.schedule)).toEqual(['backprop']);
+    expect(results.diverged.map((x) => x.schedule)).toEqual(['local-parallel']);
+    expect(listDir(out)).toContain('local-parallel-seed0.failed.json');
+  });
+});
+
+describe('6: memory is estimated from the spec before anything is allocated', () => {
+  it('2-40000-40000-1 is refused with the estimate and the wasm limit', async () => {
+    const out = join(tempDir(), 'out');
+    const started = Date.now();
+    const r = await cli(...TRAIN, '--model', '2-40000-40000-1', '--out', out);
+    expectOneLine(r, /model 2-40000-40000-1 .* needs about [\d.]+ MiB to train/, "the wasm backend's 4 GiB heap", 'narrower layers');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('names only the fixes that help: fewer rows a step when activations are most of it', async () => {
+    // 60000 rows a step on three 1024-wide blocks: about 4.4 GiB, most of it activations.
+    const r = await cli(...TRAIN, '--dataset', 'mnist', '--model', '784-1024-1024-1024-10', '--step', 'epoch');
+    expectOneLine(r, 'needs about 4410.97 MiB', '--step batch (a step of --step epoch holds the whole training set)');
+    expectOneLine(await cli(...TRAIN, '--model', '2-40000-40000-1'), /4 GiB heap; use narrower layers\n$/);
+  });
+});
+
+describe('7: path errors answer at once', () => {
+  it('--out /proc/foo (where Node\'s recursive mkdir never returns)', async () => {
+    const started = Date.now();
+    expectOneLine(await cli(...TRAIN, '--out', '/proc/localprop-test/out'), 'cannot create folder /proc/localprop-test');
+    expectOneLine(await cli(...TRAIN, '--save', '/proc/localprop-test/w.safetensors'), 'cannot create folder /proc/localprop-test');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('8: nothing is written to --out until the inputs are checked', () => {
+  it('--val too large, --train-share 2, an empty --data-dir, a NaN --init, a huge model', async () => {
+    const empty = tempDir();
+    const nanInit = join(dir, 'nan-8.safetensors');
+    writeNanCheckpoint(checkpoint, nanInit, 'blocks.1.bias');
+    for (const [args, pattern] of [
+      [['--val', '5000'], '--val 5000: a validation split needs between 1 and 999 examples, got 5000'],
+      [['--train-share', '2'], '--train-share is the share of the points'],
+      [['--dataset', 'mnist', '--data-dir', empty, '--model', '784-10'], 'mnist'],
+      [['--init', nanInit], 'non-finite'],
+      [['--model', '2-40000-40000-1'], 'needs about'],
+    ] as const) {
+      const out = join(tempDir(), 'out');
+      expectOneLine(await cli('compare', '--epochs', '1', '--seeds', '1', '--schedules', 'backprop', '--quiet', ...args, '--out', out), pattern);
+      expect(existsSync(out), `${args.join(' ')} left ${listDir(out).join(', ')}`).toBe(false);
+    }
+  });
+
+  it('the command\'s header line is printed only once the inputs are checked', async () => {
+    // Not --quiet: the header would come first and make the error a second line.
+    expectOneLine(await cli('compare', '--epochs', '1', '--seeds', '1', '--val', '5000'), '--val 5000');
+    expectOneLine(await cli('train', '--schedule', 'backprop', '--epochs', '1', '--val', '5000'), '--val 5000');
+  });
+});
+
+describe('9: an --out folder holds one run', () => {
+  it('a second train or compare into a non-empty --out is refused, naming --resume', async () => {
+    const out = join(tempDir(), 'out');
+    expect((await cli(...TRAIN, '--report', 'off', '--out', out)).code).toBe(0);
+    const before = listDir(out);
+    expectOneLine(await cli(...TRAIN, '--report', 'off', '--out', out), `--out ${out} already holds`, 'give a new folder', `--resume ${out}`);
+    expectOneLine(await cli('compare', '--epochs', '1', '--seeds', '1', '--quiet', '--out', out), `--out ${out} already holds`);
+    expect(listDir(out)).toEqual(before);
+  });
+
+  it('an existing empty folder is fine', async () => {
+    const out = join(tempDir(), 'empty-out');
+    mkdirSync(out);
+    expect((await cli(...TRAIN, '--report', 'off', '--out', out)).code).toBe(0);
+    expect(listDir(out)).toContain('results.json');
+  });
+});
+
+describe('10: non-finite --init tensors are named', () => {
+  it('a NaN in decoders.0.weight is blamed on the file, not the learning rate', async () => {
+    const nanInit = join(dir, 'nan-10.safetensors');
+    writeNanCheckpoint(checkpoint, nanInit, 'decoders.0.weight');
+    const r = await cli(...TRAIN, '--init', nanInit);
+    expectOneLine(r, `--init ${nanInit}: tensor "decoders.0.weight" holds 1 non-finite value (the first, NaN, at index 3)`);
+    expect(r.stderr).not.toMatch(/learning rate/);
+  });
+});
+
+describe('11: parsing', () => {
+  it('numbers: a stray comma, hex, Infinity, 0 as a rate', async () => {
+    for (const [args, pattern] of [
+      [['--seeds', '3,'], '--seeds "3," has an empty item (a stray comma)'],
+      [['--seeds', ',3'], 'empty item'],
+      [['--lr', '0x10'], '--lr must be a decimal number (like 16 or 1e-3), got "0x10"'],
+      [['--lr', 'Infinity'], '--lr must be a finite number, got "Infinity"'],
+      [['--lr', '1e999'], '--lr must be a finite number'],
+      [['--lr', '0'], '--lr must be > 0 (a rate of 0 trains nothing), got 0'],
+      [['--epochs', ' '], '--epochs must be a number'],
+      [['--epochs', '0b11'], 'decimal'],
+    ] as const) {
+      expectOneLine(await cli('compare', '--quiet', '--epochs', '1', ...args), pattern);
+    }
+  });
+
+  it('config values of the wrong type say what type they need', async () => {
+    for (const [config, pattern] of [
+      [{ model: 42 }, '"model" in'],
+      [{ model: 42 }, 'must be a name or a path (a string), got 42'],
+      [{ quiet: 'yes' }, 'is a switch: give true or false, got "yes"'],
+      [{ seeds: [0, null] }, 'must list names or numbers'],
+      [{ seeds: [] }, 'needs at least one seed'],
+      [{ lr: '0x10' }, 'decimal number'],
+    ] as const) {
+      const path = join(tempDir(), 'config.json');
+      writeFileSync(path, JSON.stringify(config));
+      expectOneLine(await cli('compare', '--quiet', '--epochs', '1', '--config', path), pattern);
+    }
+  });
+
+  it('commander\'s own errors take the same one-line form', async () => {
+    expectOneLine(await cli('compare', '--epoch', '2'), /^localprop: unknown option '--epoch' \(Did you mean --epochs\?\); see localprop --help\n$/);
+    expectOneLine(await cli('compare', '--epochs'), /^localprop: option '--epochs <n>' argument missing/);
+    expectOneLine(await cli('frobnicate'), "localprop: unknown command 'frobnicate'");
+    expectOneLine(await cli('experiment'), "localprop: missing required argument 'name'");
+  });
+});
+
+/** Copies checkpoint `from` to `to` with a NaN at index 3 of tensor `name`. */
+function writeNanCheckpoint(from: string, to: string, name: string): void {
+  const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(from)));
+  tensors[name].data[3] = NaN;
+  writeFileSync(to, encodeSafetensors(tensors, metadata));
+}
+
+describe('the rest of each kind, found by trying', () => {
+  it('--seeds and --seed beyond what an array or the generator holds', async () => {
+    expectOneLine(await cli('compare', '--quiet', '--epochs', '1', '--seeds', '1e300'), '--seeds must be a whole number below 2^53');
+    expectOneLine(await cli('compare', '--quiet', '--epochs', '1', '--seeds', '99999999999'), 'give at most 100000, or list the seeds');
+    expectOneLine(await cli('train', '--schedule', 'backprop', '--quiet', '--epochs', '1', '--seed', '1e300'), '--seed must be a whole number ≥ 0 (below 2^53)');
+  });
+
+  it('a device as an input file is refused, not read until memory runs out', async () => {
+    const started = Date.now();
+    expectOneLine(await cli(...TRAIN, '--init', '/dev/zero'), '--init /dev/zero: cannot read it (it is not a regular file)');
+    expectOneLine(await cli(...TRAIN, '--train', '/dev/zero', '--test', test), '--train /dev/zero: cannot read it (it is not a regular file)');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('experiment options are parsed as strictly, and refused where they do not apply', async () => {
+    expectOneLine(await cli('experiment', 'mnist', '--workers', '0x10', '--out', join(tempDir(), 'r')), '--workers must be a decimal number');
+    expectOneLine(await cli('experiment', 'gated', '--workers', '2', '--out', join(tempDir(), 'r')), '--workers does nothing for `experiment gated`; drop it');
+  });
+
+  it('one diverged run alone is "the run diverged"', async () => {
+    const r = await cli('compare', '--schedules', 'backprop', '--seeds', '1', '--quiet', '--model', '2-10-1', '--optimizer', 'sgd', '--lr', '1e30', '--epochs', '3');
+    expectOneLine(r, /^localprop: the run diverged: backprop \(seed 0\) diverged at epoch \d/);
+    expect(lines(r.stdout).find((l) => l.startsWith('backprop'))).toMatch(/diverged/);
+  });
+});
