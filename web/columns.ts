@@ -93,7 +93,7 @@ export class ColumnView {
     this.progress = h('div', { class: 'progress', role: 'progressbar', 'aria-label': `${schedule}: share of the run trained`, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0 }, h('span', {}));
     this.status = h('p', { class: 'status', 'data-epoch': 0 }, 'epoch 0');
     this.lossChart = h('div', { class: 'chart loss', role: 'img', 'aria-label': `${schedule}: training and test loss by epoch` });
-    this.gateChart = schedule === 'local-gated' ? h('div', { class: 'chart gates', role: 'img', 'aria-label': `${schedule}: drift and gate of each block by epoch` }) : null;
+    this.gateChart = facts.optionGroups.includes('gate') ? h('div', { class: 'chart gates', role: 'img', 'aria-label': `${schedule}: drift and gate of each block by epoch` }) : null;
     this.element = h(
       'section',
       { class: 'column', 'data-schedule': schedule, 'aria-label': schedule, style: `--schedule-color:${this.color}` },

@@ -170,7 +170,7 @@ function layOut(next: ExperimentInfo): void {
   // The comparison sits in the columns' grid: beside a tall last column (local-gated's extra charts) it takes the space under the others.
   board.replaceChildren(...columns.map((c) => c.element), comparison);
   board.dataset.count = String(columns.length);
-  board.dataset.tallLast = String(columns.length >= 3 && columns.at(-1)!.schedule === 'local-gated');
+  board.dataset.tallLast = String(columns.length >= 3 && scheduleFacts(columns.at(-1)!.schedule).optionGroups.includes('gate'));
   showGuide(next);
   comparison.replaceChildren();
   fitAll();

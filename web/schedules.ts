@@ -2,10 +2,10 @@ import { CATEGORY_COLORS } from '../src/report/colors.js';
 import { listSchedules } from '../src/schedules/registry.js';
 
 /*
- * What the page says about each schedule. Whether it trains decoders and
- * its one-line note come from the schedule itself; the two sentences of
- * "What am I looking at?" are the page's own, keyed by name, with a
- * neutral line for a schedule the page does not know (a user's own).
+ * What the page says about each schedule, all read from the schedule
+ * itself: whether it trains decoders, its one-line note and the two
+ * sentences of "What am I looking at?" (its description for a schedule
+ * without them, a user's own).
  */
 
 /** What the page needs to know about a schedule to draw and explain its column. */
@@ -20,24 +20,13 @@ export interface ScheduleFacts {
   optionGroups: readonly string[];
 }
 
-const EXPLANATIONS: Record<string, string> = {
-  backprop:
-    'The usual training: one loss at the output, its gradient passed back through every block. Its blocks have no decoders of their own, so only the whole network has a picture.',
-  'local-sequential':
-    'Block 0 trains alone against its decoder, then stays fixed while block 1 trains on its output, and so on (★ marks the block in training). One phase per block makes its run longer, so the comparison below plots each run by its share.',
-  'local-parallel':
-    'Every block trains at the same time, each from its own decoder’s loss, and no gradient passes between blocks. Each small picture is what that block alone predicts through its decoder: later blocks refine what earlier ones already separate.',
-  'local-gated':
-    'Local-parallel, but each block holds back on the input axes that still drift, waiting for the block below to settle. Its extra charts show each block’s input drift and the mean gate it sets (1 open, 0 closed).',
-};
-
 /** The facts of a registered schedule. */
 export function scheduleFacts(name: string): ScheduleFacts {
   const schedule = listSchedules().find((s) => s.name === name);
   return {
     trainsDecoders: schedule?.trainsRule ?? true,
     note: schedule?.note ?? '',
-    explanation: EXPLANATIONS[name] ?? `${schedule?.description ?? name}.`,
+    explanation: schedule?.explanation ?? `${schedule?.description ?? name}.`,
     optionGroups: schedule?.optionGroups ?? [],
   };
 }

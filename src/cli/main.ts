@@ -220,7 +220,7 @@ async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Recor
   const r = results[0];
   process.stdout.write(
     `\n${formatTable(['schedule', 'seed', 'decoders', `${set} accuracy`, `${set} loss`, 'train loss', 'seconds'], [
-      [r.schedule, String(r.seed), r.schedule === 'backprop' ? '—' : r.decoders, r.testAccuracy.toFixed(4), formatLoss(r.testLoss), formatLoss(r.trainLoss), r.seconds.toFixed(2)],
+      [r.schedule, String(r.seed), getSchedule(r.schedule).trainsRule ? r.decoders : '—', r.testAccuracy.toFixed(4), formatLoss(r.testLoss), formatLoss(r.trainLoss), r.seconds.toFixed(2)],
     ])}\n`,
   );
   if (o.save !== undefined) process.stdout.write(`saved ${o.save}\n`);

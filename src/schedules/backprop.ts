@@ -5,6 +5,8 @@ export const backprop: Schedule = {
   name: 'backprop',
   description: 'back-propagation of the output loss through every block (100 epochs)',
   note: 'one gradient from the output through every block',
+  explanation:
+    'The usual training: one loss at the output, its gradient passed back through every block. Its blocks have no decoders of their own, so only the whole network has a picture.',
   trainsRule: false,
   pipelinable: false,
   defaultEpochs: 100,

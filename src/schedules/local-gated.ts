@@ -13,6 +13,8 @@ export const localGated: Schedule = {
   name: 'local-gated',
   description: 'local-parallel with per-axis gates that slow learning from inputs still moving (200 epochs)',
   note: 'local-parallel, each input axis gated by how much it still moves',
+  explanation:
+    'Local-parallel, but each block holds back on the input axes that still drift, waiting for the block below to settle. Its extra charts show each block’s input drift and the mean gate it sets (1 open, 0 closed).',
   defaultEpochs: 200,
   totalEpochs: (epochs) => epochs,
   trainsRule: true,

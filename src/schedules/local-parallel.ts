@@ -61,6 +61,8 @@ export const localParallel: Schedule = {
   name: 'local-parallel',
   description: 'every block learns at once from its own decoder (200 epochs)',
   note: 'every block at once, each from its own decoder',
+  explanation:
+    'Every block trains at the same time, each from its own decoder’s loss, and no gradient passes between blocks. Each small picture is what that block alone predicts through its decoder: later blocks refine what earlier ones already separate.',
   trainsRule: true,
   pipelinable: true,
   defaultEpochs: 200,

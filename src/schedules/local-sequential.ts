@@ -17,6 +17,8 @@ export const localSequential: Schedule = {
   name: 'local-sequential',
   description: 'one block at a time, each on the frozen blocks before it (50 epochs per block)',
   note: 'one block at a time, each from its own decoder',
+  explanation:
+    'Block 0 trains alone against its decoder, then stays fixed while block 1 trains on its output, and so on (★ marks the block in training). One phase per block makes its run longer, so the comparison below plots each run by its share.',
   trainsRule: true,
   pipelinable: false,
   // Phase i ≥ 1 holds the frozen blocks' output on the training set: trainRows × layers[i].

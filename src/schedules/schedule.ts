@@ -38,6 +38,8 @@ export interface Schedule {
   readonly description: string;
   /** One short sentence for a page beside the schedule's column: what it does, without defaults. */
   readonly note: string;
+  /** Two sentences for a newcomer looking at its pictures (the playground's "What am I looking at?"); pages fall back to the description. */
+  readonly explanation?: string;
   /**
    * Whether hidden blocks learn from their rule (their decoders train);
    * false for back-propagation, whose rule tensors stay as they started.
