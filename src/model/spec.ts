@@ -11,6 +11,11 @@ export interface HiddenSpec {
   activation: Activation;
   /** Divide each row of the block's output by its L2 norm (after the activation). */
   normalize: boolean;
+  /**
+   * Batch normalisation between the linear map and the activation (see
+   * {@link BatchNorm}); absent means off, so specs written before it read as they did.
+   */
+  batchNorm?: boolean;
 }
 
 /**
@@ -73,9 +78,10 @@ export function parseModelSpec(text: string): ModelSpec {
   if (fields.hidden !== undefined) {
     const items = fields.hidden.split(',').filter(Boolean);
     const normalize = items.includes('normalize');
-    const acts = items.filter((s) => s !== 'normalize');
-    check(acts.length <= 1, `model spec "${text}": hidden= takes one activation and optionally "normalize", got "${fields.hidden}"`);
-    hidden = { activation: acts.length ? parseActivation(acts[0], text, true) : 'relu', normalize };
+    const batchNorm = items.includes('batchnorm');
+    const acts = items.filter((s) => s !== 'normalize' && s !== 'batchnorm');
+    check(acts.length <= 1, `model spec "${text}": hidden= takes one activation and optionally "normalize" and "batchnorm", got "${fields.hidden}"`);
+    hidden = { activation: acts.length ? parseActivation(acts[0], text, true) : 'relu', normalize, ...(batchNorm ? { batchNorm } : {}) };
   }
   return completeSpec({ layers, hidden, out: fields.out as Activation | undefined, loss: fields.loss as LossName | undefined }, text);
 }
@@ -92,10 +98,11 @@ export function modelSpecFrom(value: unknown): ModelSpec {
   let hidden: HiddenSpec = { activation: 'relu', normalize: false };
   if (o.hidden !== undefined) {
     const h = o.hidden as Record<string, unknown>;
-    check(typeof h === 'object' && h !== null, `model spec object: "hidden" must be {"activation": "mish", "normalize": true}`);
+    check(typeof h === 'object' && h !== null, `model spec object: "hidden" must be {"activation": "mish", "normalize": true, "batchNorm": false}`);
     hidden = {
       activation: h.activation === undefined ? 'relu' : parseActivation(String(h.activation), JSON.stringify(value), true),
       normalize: Boolean(h.normalize),
+      ...(h.batchNorm ? { batchNorm: true } : {}),
     };
   }
   return completeSpec({ layers, hidden, out: o.out as Activation | undefined, loss: o.loss as LossName | undefined }, JSON.stringify(value));
@@ -103,7 +110,7 @@ export function modelSpecFrom(value: unknown): ModelSpec {
 
 /** The canonical compact string of a spec; `parseModelSpec(formatModelSpec(s))` equals `s`. */
 export function formatModelSpec(spec: ModelSpec): string {
-  const hidden = spec.hidden.normalize ? `${spec.hidden.activation},normalize` : spec.hidden.activation;
+  const hidden = `${spec.hidden.activation}${spec.hidden.normalize ? ',normalize' : ''}${spec.hidden.batchNorm ? ',batchnorm' : ''}`;
   return `${spec.layers.join('-')} hidden=${hidden} out=${spec.out} loss=${spec.loss}`;
 }
 
