@@ -30,8 +30,8 @@ export { parseModelSpec, modelSpecFrom, formatModelSpec, MERTENS_MODEL, LOSSES, 
 export { ACTIVATIONS, type Activation } from './model/activations.js';
 export { initialParameters, type ParameterMap, type PlainTensor } from './model/parameters.js';
 export { Network, type Block } from './model/network.js';
-export { BatchNorm, BATCH_NORM_MOMENTUM, BATCH_NORM_EPSILON, type NormStatistics } from './model/batch-norm.js';
-export { augmentImages, standardize, type Augmentation } from './data/augment.js';
+export type { BatchNorm, NormStatistics } from './model/batch-norm.js';
+export type { Augmentation } from './data/augment.js';
 export { createOptimizer, OPTIMIZERS, type Optimizer, type OptimizerConfig, type OptimizerName } from './optim/index.js';
 
 // Datasets.
