@@ -30,6 +30,8 @@ export { parseModelSpec, modelSpecFrom, formatModelSpec, MERTENS_MODEL, LOSSES, 
 export { ACTIVATIONS, type Activation } from './model/activations.js';
 export { initialParameters, type ParameterMap, type PlainTensor } from './model/parameters.js';
 export { Network, type Block } from './model/network.js';
+export type { BatchNorm, NormStatistics } from './model/batch-norm.js';
+export type { Augmentation } from './data/augment.js';
 export { createOptimizer, OPTIMIZERS, type Optimizer, type OptimizerConfig, type OptimizerName } from './optim/index.js';
 
 // Datasets.
@@ -47,7 +49,7 @@ export type { Decoder } from './rules/decoder.js';
 // Schedules and their registration.
 export { registerSchedule, getSchedule, listSchedules } from './schedules/registry.js';
 export type { Schedule, EpochPlan } from './schedules/schedule.js';
-export { Session, type Chunk, type StepMode, type SessionState } from './train/session.js';
+export { Session, type Chunk, type StepMode, type SessionState, type DropoutPlacement, type SessionAugmentation } from './train/session.js';
 export type { PipelineRunOptions, PipelineState } from './train/pipeline.js';
 export type { StepModulator, StepAdjustment } from './modulators/modulator.js';
 export type { EpochBatches } from './data/batches.js';

@@ -5,7 +5,7 @@ import type { OptimizerConfig, OptimizerName } from '../optim/index.js';
 import type { DecoderMode } from '../train/events.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import type { GateOptions } from '../modulators/gates.js';
-import type { StepMode } from '../train/session.js';
+import type { DropoutPlacement, StepMode } from '../train/session.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from './options.js';
 
@@ -69,6 +69,9 @@ export function experimentOf(o: OptionValues, parts: ExperimentParts): Experimen
       dropout: o.dropout as number | undefined,
       evalEvery: o.evalEvery as number | undefined,
       ...ruleOptionsOf(o),
+      dropoutPlacement: o.dropoutPlacement as DropoutPlacement | undefined,
+      augment: o.jitter !== undefined || o.flip ? { jitter: (o.jitter as number | undefined) ?? 0, flip: Boolean(o.flip) } : undefined,
+      standardize: o.standardize as { mean: number; std: number } | undefined,
       testEvaluator: parts.evaluator,
       gate: {
         mode: o.gate as GateOptions['mode'] | undefined,
@@ -89,4 +92,4 @@ export function ruleOptionsOf(o: OptionValues): { ruleOptions?: Record<string, u
 }
 
 /** Option keys that belong to a rule, not to the run. */
-export const RULE_OPTION_KEYS = ['ffThreshold', 'ffGoodness', 'ffEmbed', 'ffPredict', 'ffReadout', 'ffGoodnessBlocks'];
+export const RULE_OPTION_KEYS = ['predsimBeta', 'ffThreshold', 'ffGoodness', 'ffEmbed', 'ffPredict', 'ffReadout', 'ffGoodnessBlocks'];

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
 import { renderGatedReport, renderResultsIndex } from '../studies/gated-report.js';
@@ -13,8 +13,11 @@ import { check } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RULES_STUDY, runRulesStudy, type RulesRunRecord } from '../studies/rules-study.js';
 import { renderRulesReport } from '../studies/rules-report.js';
+import { NOKLAND_ROWS, noklandRuns, runNoklandStudy, type NoklandDataset, type NoklandRecord } from '../studies/nokland-study.js';
+import { noklandCurves, renderNoklandReport } from '../studies/nokland-report.js';
+import { decodeRunCheckpoint, encodeRunCheckpoint } from '../io/run-checkpoint.js';
 
-export const EXPERIMENTS = ['gated', 'mnist', 'rules'];
+export const EXPERIMENTS = ['gated', 'mnist', 'rules', 'nokland'];
 
 /** A few seconds' version of the study, to check the pipeline end to end. */
 const QUICK: GatedStudyPlan = { ...GATED_STUDY, datasets: ['signed_xor', 'spiral'], seeds: [0, 1], sweepSeeds: [100], sweep: GATED_STUDY.sweep.slice(0, 3), epochs: 4 };
@@ -33,6 +36,7 @@ export async function runExperimentCommand(
   check(EXPERIMENTS.includes(name), `unknown experiment "${name}"; choose one of: ${EXPERIMENTS.join(', ')}`);
   if (name === 'mnist') return runMnistCommand(options);
   if (name === 'rules') return runRulesCommand(options, evaluator);
+  if (name === 'nokland') return runNoklandCommand(options, evaluator);
   const json = join(options.out, 'gated.json');
   let result: GatedStudyResult;
   if (options.renderOnly) {
@@ -69,8 +73,16 @@ export interface ExperimentCommandOptions {
   jobs?: number;
   /** mnist: `off` scores the test set on the training thread of each run. */
   evalThread?: string;
-  /** rules: the rows to run (default the shared ones). */
+  /** rules: the rows to run (default the shared ones); nokland: the rows (backprop, pred, sim, predsim, decoder; default all). */
   rows?: string[];
+  /** nokland: the seeds to run (default 0). */
+  seeds?: number[];
+  /** nokland: train this many epochs instead of the recipe's (a short measurement, recorded apart). */
+  epochs?: number;
+  /** nokland: train on the first this many training and test examples (a short measurement, recorded apart). */
+  limit?: number;
+  /** nokland: folder of the runs' mid-run checkpoints (default runs/nokland-checkpoints). */
+  checkpoints?: string;
 }
 
 /**
@@ -167,6 +179,62 @@ async function runMnistCommand(options: ExperimentCommandOptions): Promise<strin
   const discussionFile = join(options.out, 'mnist.discussion.md');
   const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : null;
   writeFileAtomic(page, renderMnistReport(MNIST_STUDY, records, `npx localprop experiment mnist --out ${options.out}`) + (discussion ? `\n## Discussion\n\n${discussion.trim()}\n` : ''));
+  writeResultsIndex(options.out);
+  return page;
+}
+
+/**
+ * `localprop experiment nokland`: Nøkland & Eidnes' MLP table (every row on
+ * MNIST, then Fashion-MNIST), one record a run in `nokland-runs/`, every
+ * run checkpointed each epoch so a stopped study continues; then
+ * `nokland.md`, its curves and the index. `--quick`: 2 epochs on 1000
+ * examples, into records of their own.
+ */
+async function runNoklandCommand(options: ExperimentCommandOptions, evaluator: TestEvaluator | undefined): Promise<string> {
+  const datasets = (options.datasets ?? ['mnist', 'fashion-mnist']) as NoklandDataset[];
+  datasets.forEach((d) => check(d === 'mnist' || d === 'fashion-mnist', `--datasets takes mnist and/or fashion-mnist, got "${d}"`));
+  const rowNames = NOKLAND_ROWS.map((r) => r.row);
+  const rows = options.rows ?? rowNames;
+  rows.forEach((r) => check((rowNames as string[]).includes(r), `--rows takes ${rowNames.join(', ')}; got "${r}"`));
+  const seeds = options.seeds ?? [0];
+  seeds.forEach((s) => check(Number.isInteger(s) && s >= 0, `--seeds takes whole numbers ≥ 0, like 0,1,2; got ${s}`));
+  for (const [flag, v] of [['--epochs', options.epochs], ['--limit', options.limit]] as const) check(v === undefined || (Number.isInteger(v) && v >= 1), `${flag} takes a whole number ≥ 1, got ${v}`);
+  const folder = join(options.out, 'nokland-runs');
+  const checkpoints = options.checkpoints ?? join('runs', 'nokland-checkpoints');
+  const file = (key: string) => join(folder, `${key}.json`);
+  const checkpointFile = (key: string) => join(checkpoints, `${key}.safetensors`);
+  if (!options.renderOnly) {
+    const started = Date.now();
+    await runNoklandStudy(noklandRuns(datasets, rows as NoklandRecord['row'][], seeds), {
+      ...(options.quick ? { limit: 1000, epochs: 2 } : {}),
+      ...(options.epochs ? { epochs: options.epochs } : {}),
+      ...(options.limit ? { limit: options.limit } : {}),
+      evaluator,
+      store: {
+        done: (key) => existsSync(file(key)),
+        save: (key, record) => writeJsonAtomic(file(key), record),
+        checkpoint: (key) => (existsSync(checkpointFile(key)) ? decodeRunCheckpoint(readFileSync(checkpointFile(key)), checkpointFile(key)) : null),
+        saveCheckpoint: (key, state) => writeFileAtomic(checkpointFile(key), encodeRunCheckpoint(state)),
+        dropCheckpoint: (key) => rmSync(checkpointFile(key), { force: true }),
+      },
+      progress: (m) => {
+        if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+      },
+    });
+  }
+  const records = existsSync(folder)
+    ? readdirSync(folder)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as NoklandRecord)
+    : [];
+  for (const dataset of ['mnist', 'fashion-mnist'] as const) {
+    const svg = noklandCurves(records, dataset);
+    if (svg) writeFileAtomic(join(options.out, `nokland-${dataset}-curves.svg`), svg);
+  }
+  const page = join(options.out, 'nokland.md');
+  const discussionFile = join(options.out, 'nokland.discussion.md');
+  const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : null;
+  writeFileAtomic(page, renderNoklandReport(records, `npx localprop experiment nokland --out ${options.out}`) + (discussion ? `\n## Discussion\n\n${discussion.trim()}\n` : ''));
   writeResultsIndex(options.out);
   return page;
 }

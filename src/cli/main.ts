@@ -262,19 +262,23 @@ function program(): Command {
   p.command('schedules').description('list the registered schedules (which blocks learn, on what, when)').action(schedules);
   p.command('rules').description('list the registered learning rules (what hidden blocks learn from)').action(rules);
   p.command('experiment')
-    .description('run a registered experiment and write its results page (experiments: gated, mnist, rules)')
-    .argument('<name>', 'the experiment: gated, mnist or rules')
+    .description('run a registered experiment and write its results page (experiments: gated, mnist, rules, nokland)')
+    .argument('<name>', 'the experiment: gated, mnist, rules or nokland')
     .option('--out <dir>', 'folder of the results pages', 'docs/results')
     .option('--quick', 'a few seconds\' version, to check the pipeline')
     .option('--quiet', 'no progress lines')
     .option('--render-only', 'rebuild the pages from the existing JSON (after editing the discussion)')
     .option('--eval-thread <on|off>', 'score the test set on a second thread (default on)')
     .option('--part <which>', 'mnist: small (every schedule, 784-256-256-256-10, 3 seeds), large (784-1024-1024-1024-10) or all (default)')
-    .option('--datasets <names>', 'mnist: mnist, fashion-mnist or both (default both)')
+    .option('--datasets <names>', 'mnist, nokland: mnist, fashion-mnist or both (default both)')
+    .option('--seeds <list>', 'nokland: seeds to run, like 0,1,2 (default 0)')
+    .option('--epochs <n>', "nokland: epochs instead of the recipe's (a short measurement, recorded apart)")
+    .option('--limit <n>', 'nokland: the first n training and test examples only (a short measurement, recorded apart)')
+    .option('--checkpoints <dir>', 'nokland: folder of the runs\' mid-run checkpoints (default runs/nokland-checkpoints)')
     .option('--workers <n>', 'mnist: train local-parallel on a pipeline of n threads (same results, sooner)')
     .option('--jobs <n>', 'mnist: worker processes training runs side by side, as `sweep run --jobs` (default 1)')
-    .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names')
-    .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string; jobs?: string; rows?: string }) => {
+    .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names; nokland: backprop, pred, sim, predsim, decoder (default all)')
+    .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string; jobs?: string; rows?: string; seeds?: string; epochs?: string; limit?: string; checkpoints?: string }) => {
       await useBackend('wasm');
       // Options a study does not read would do nothing silently.
       const unread = [
@@ -286,7 +290,24 @@ function program(): Command {
       ];
       check(!EXPERIMENTS.includes(name) || unread.length === 0, () => `${unread.join(', ')} ${unread.length > 1 ? 'do' : 'does'} nothing for \`experiment ${name}\`; drop ${unread.length > 1 ? 'them' : 'it'} (--part, --workers and --jobs apply to mnist, --datasets to mnist and rules, --rows to rules)`);
       const workers = opts.workers === undefined ? undefined : (parseOptionValue('train', 'workers', opts.workers) as number);
-      const run = { out: opts.out, quick: Boolean(opts.quick), quiet: Boolean(opts.quiet), renderOnly: Boolean(opts.renderOnly), part: opts.part, datasets: opts.datasets?.split(',').map((d) => d.trim()), workers, jobs: opts.jobs === undefined ? undefined : (parseOptionValue('train', 'workers', opts.jobs) as number), evalThread: opts.evalThread, rows: opts.rows?.split(',').map((r) => r.trim()) };
+      const listOf = (v: string | undefined) => v?.split(',').map((d) => d.trim());
+      const numberOf = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const run = {
+        out: opts.out,
+        quick: Boolean(opts.quick),
+        quiet: Boolean(opts.quiet),
+        renderOnly: Boolean(opts.renderOnly),
+        part: opts.part,
+        datasets: listOf(opts.datasets),
+        workers,
+        jobs: opts.jobs === undefined ? undefined : (parseOptionValue('train', 'workers', opts.jobs) as number),
+        evalThread: opts.evalThread,
+        rows: listOf(opts.rows),
+        seeds: listOf(opts.seeds)?.map(Number),
+        epochs: numberOf(opts.epochs),
+        limit: numberOf(opts.limit),
+        checkpoints: opts.checkpoints,
+      };
       const page = await withEvaluator({ evalThread: opts.renderOnly ? 'off' : opts.evalThread }, (evaluator) => runExperimentCommand(name, run, evaluator));
       process.stdout.write(`wrote ${page}\n`);
     });

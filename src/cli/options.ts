@@ -73,6 +73,11 @@ const pair = (v: unknown, label: string): [number, number] => {
   check(two.length === 2, `${label} takes two numbers separated by a comma, like 0.5,1.2`);
   return [nonNegative(two[0], label), nonNegative(two[1], label)];
 };
+const pairOfNumbers = (v: unknown, label: string): [number, number] => {
+  const items = Array.isArray(v) ? v : text(v, label).split(',');
+  check(items.length === 2, `${label} takes two numbers separated by a comma, like 0.1307,0.3081`);
+  return [number(items[0], label), number(items[1], label)];
+};
 const gridSide = (v: unknown, label: string): number => {
   const n = positiveInt(v, label);
   check(n >= 2 && n <= 2000, `${label} must be between 2 and 2000 points a side, got ${n}`);
@@ -143,6 +148,11 @@ const COMMON: OptionDef[] = [
   { key: 'lrDecay', flags: '--lr-decay <factor>', help: 'the factor at each --lr-decay-at milestone (default 0.1)', parse: number },
   { key: 'hiddenLoss', flags: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', parse: oneOf('mse', 'ce', 'bce') },
   { key: 'dropout', flags: '--dropout <p>', help: "inverted dropout on every hidden block's output in training steps: zero each unit with probability p, scale the rest by 1/(1-p) (default 0: off)", parse: number },
+  { key: 'dropoutPlacement', flags: '--dropout-placement <where>', help: "shared (default): a hidden block's local loss sees the dropped output the next block gets; after-loss: the loss sees the output before dropout (Nøkland & Eidnes')", parse: oneOf('shared', 'after-loss') },
+  { key: 'jitter', flags: '--jitter <pixels>', help: 'shift every training image by up to this many pixels each way, drawn afresh each step (28×28 images; --step batch; test images never)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} takes a whole number of pixels ≥ 0, like 2; got ${String(v)}`); return n; } },
+  { key: 'flip', flags: '--flip', help: 'mirror every training image left-right with probability 1/2, drawn afresh each step (--step batch; test images never)', parse: flag },
+  { key: 'standardize', flags: '--standardize <mean,std>', help: 'standardise every input to (x - mean)/std, training and test sets alike (MNIST 0.1307,0.3081; Fashion-MNIST 0.286,0.353)', parse: (v, l) => { const [mean, std] = pairOfNumbers(v, l); check(std > 0, `${l}: std must be > 0, got ${std}`); return { mean, std }; } },
+  { key: 'predsimBeta', flags: '--predsim-beta <b>', help: "rule predsim: the similarity loss's share β in (1-β)·pred + β·sim, in [0, 1] (default 0.99)", parse: number },
   { key: 'zeroGradSteps', flags: '--zero-grad-steps', help: "reproduce the single optimizer of Mertens' code: each block's step also steps the others with zero gradients (resets Rprop's memory)", parse: flag },
   { key: 'gate', flags: '--gate <mode>', help: 'local-gated: hard (default, chosen by the sweep in docs/results/gated.md), soft, or off (gates fixed at 1: local-parallel)', parse: oneOf('soft', 'hard', 'off') },
   { key: 'gateTau', flags: '--gate-tau <tau>', help: 'local-gated: drift at which a soft gate is 1/2 or a hard gate closes (default 0.1)', parse: nonNegative },

@@ -59,7 +59,7 @@ export function checkExperiment(config: ExperimentConfig): void {
   }
   check(new Set(rules).size === rules.length, '--rule lists a rule twice');
   for (const schedule of config.schedules) {
-    for (const rule of rules) for (const decoders of config.decoders) resolveRunOptions({ ...config.training, schedule, seed: 0, decoders, rule }, outputs);
+    for (const rule of rules) for (const decoders of config.decoders) resolveRunOptions({ ...config.training, schedule, seed: 0, decoders, rule }, outputs, config.spec);
   }
 }
 

@@ -36,7 +36,7 @@ export function encodeRunCheckpoint(checkpoint: RunCheckpoint, engine?: Record<s
     epochs: checkpoint.epochs,
     seconds: checkpoint.seconds,
     optimizerSteps: checkpoint.optimizer.map((s) => (s ? s.step : null)),
-    rng: { shuffle: checkpoint.session.shuffle, dropout: checkpoint.session.dropout, ...(checkpoint.session.rule ? { rule: checkpoint.session.rule } : {}) },
+    rng: { shuffle: checkpoint.session.shuffle, dropout: checkpoint.session.dropout, ...(checkpoint.session.rule ? { rule: checkpoint.session.rule } : {}), ...(checkpoint.session.augment ? { augment: checkpoint.session.augment } : {}) },
     history: checkpoint.history,
     ...(checkpoint.partial ? { partial: checkpoint.partial } : {}),
   };
@@ -83,7 +83,7 @@ export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheck
     check(Object.keys(optimizerTensors[k]).length > 0, `${source}: variable ${k} has an optimizer step count but no state tensors; the file is damaged`);
     return { step, tensors: optimizerTensors[k] };
   });
-  const rng = state.rng as { shuffle: RunCheckpoint['session']['shuffle']; dropout: RunCheckpoint['session']['dropout']; rule?: RunCheckpoint['session']['rule'] };
+  const rng = state.rng as { shuffle: RunCheckpoint['session']['shuffle']; dropout: RunCheckpoint['session']['dropout']; rule?: RunCheckpoint['session']['rule']; augment?: RunCheckpoint['session']['augment'] };
   return {
     schedule: state.schedule as string,
     seed: state.seed as number,
@@ -95,7 +95,7 @@ export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheck
     seconds: state.seconds as number,
     parameters,
     optimizer,
-    session: { shuffle: rng.shuffle, dropout: rng.dropout ?? null, ...(rng.rule ? { rule: rng.rule } : {}), trainLoss },
+    session: { shuffle: rng.shuffle, dropout: rng.dropout ?? null, ...(rng.rule ? { rule: rng.rule } : {}), ...(rng.augment ? { augment: rng.augment } : {}), trainLoss },
     scheduleState,
     history: state.history as RunCheckpoint['history'],
     ...(state.partial ? { partial: partialOf(state.partial, source) } : {}),

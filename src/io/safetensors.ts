@@ -1,7 +1,8 @@
 import { check, LocalpropError } from '../util/errors.js';
 
 /**
- * Reads and writes the safetensors format (F32 only), so trained weights can
+ * Reads and writes the safetensors format (F32, and I64 for counters such as
+ * batch norm's `num_batches_tracked`), so trained weights can
  * be loaded by PyTorch, JAX or the `safetensors` Python package. Kept free of
  * Node imports so the browser build can save and load weights too.
  *
@@ -11,11 +12,16 @@ import { check, LocalpropError } from '../util/errors.js';
 
 export interface NamedTensor {
   shape: number[];
+  /** The values; for an I64 tensor, whole numbers held as floats (exact up to 2^24). */
   data: Float32Array;
+  /** How the file stores it: F32 when absent; I64 as PyTorch stores integer counters. */
+  dtype?: 'I64';
 }
 
 const METADATA_KEY = '__metadata__';
 const F32_BYTES = 4;
+const I64_BYTES = 8;
+const bytesPer = (dtype: 'F32' | 'I64') => (dtype === 'I64' ? I64_BYTES : F32_BYTES);
 const ALIGN = 8;
 
 // Typed-array views use the host byte order; the format is little-endian.
@@ -40,8 +46,10 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
     check(isValidShape(tensor.shape), () => `tensor "${name}" has shape ${JSON.stringify(tensor.shape)}; every dimension must be a whole number ≥ 0`);
     const count = elementCount(tensor.shape);
     check(count === tensor.data.length, () => `tensor "${name}" has shape [${tensor.shape.join(', ')}] (${count} values) but ${tensor.data.length} values; make the shape match the data`);
-    const end = dataLength + count * F32_BYTES;
-    header[name] = { dtype: 'F32', shape: tensor.shape, data_offsets: [dataLength, end] };
+    const dtype = tensor.dtype ?? 'F32';
+    if (dtype === 'I64') check(tensor.data.every((v) => Number.isInteger(v)), () => `tensor "${name}" is I64 but holds a value that is not a whole number; round it or store it as F32`);
+    const end = dataLength + count * bytesPer(dtype);
+    header[name] = { dtype, shape: tensor.shape, data_offsets: [dataLength, end] };
     dataLength = end;
   }
   if (metadata !== undefined && Object.keys(metadata).length > 0) {
@@ -63,8 +71,13 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
 
   let offset = 8 + headerLength;
   for (const tensor of Object.values(tensors)) {
-    writeF32(view, bytes, offset, tensor.data);
-    offset += tensor.data.length * F32_BYTES;
+    if (tensor.dtype === 'I64') {
+      tensor.data.forEach((v, i) => view.setBigInt64(offset + i * I64_BYTES, BigInt(v), true));
+      offset += tensor.data.length * I64_BYTES;
+    } else {
+      writeF32(view, bytes, offset, tensor.data);
+      offset += tensor.data.length * F32_BYTES;
+    }
   }
   return bytes;
 }
@@ -79,7 +92,7 @@ function writeF32(view: DataView, bytes: Uint8Array, offset: number, data: Float
 
 const NOT_SAFETENSORS = 'the file is truncated or not a safetensors file; save it again or check that you picked the right file';
 
-/** Decodes a safetensors file holding F32 tensors, validating the header. */
+/** Decodes a safetensors file holding F32 (and I64) tensors, validating the header. */
 export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
   check(bytes.length >= 8, `safetensors file is only ${bytes.length} bytes, too short for the 8-byte header length: ${NOT_SAFETENSORS}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -97,8 +110,11 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
       metadata = readMetadata(entry);
       continue;
     }
-    const { shape, begin, end } = readEntry(name, entry, dataLength);
-    tensors[name] = { shape, data: readF32(view, dataStart + begin, (end - begin) / F32_BYTES) };
+    const { shape, begin, end, dtype } = readEntry(name, entry, dataLength);
+    tensors[name] =
+      dtype === 'I64'
+        ? { shape, data: readI64(view, dataStart + begin, (end - begin) / I64_BYTES, name), dtype }
+        : { shape, data: readF32(view, dataStart + begin, (end - begin) / F32_BYTES) };
   }
   return { tensors, metadata };
 }
@@ -114,10 +130,10 @@ function parseHeader(json: Uint8Array): Record<string, unknown> {
   return header;
 }
 
-function readEntry(name: string, entry: unknown, dataLength: number): { shape: number[]; begin: number; end: number } {
+function readEntry(name: string, entry: unknown, dataLength: number): { shape: number[]; begin: number; end: number; dtype: 'F32' | 'I64' } {
   check(isObject(entry), `safetensors tensor "${name}" has no {dtype, shape, data_offsets} entry in the header: ${NOT_SAFETENSORS}`);
   const { dtype, shape, data_offsets: offsets } = entry;
-  check(dtype === 'F32', `safetensors tensor "${name}" has dtype ${JSON.stringify(dtype)}, but only F32 is supported; convert the tensor to float32 before saving (e.g. tensor.float() in PyTorch)`);
+  check(dtype === 'F32' || dtype === 'I64', `safetensors tensor "${name}" has dtype ${JSON.stringify(dtype)}, but only F32 is supported (and I64, for integer counters); convert the tensor to float32 before saving (e.g. tensor.float() in PyTorch)`);
   check(isValidShape(shape), `safetensors tensor "${name}" has invalid shape ${JSON.stringify(shape)}; dimensions must be whole numbers ≥ 0: ${NOT_SAFETENSORS}`);
   check(
     Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isSafeInteger(o)),
@@ -125,9 +141,9 @@ function readEntry(name: string, entry: unknown, dataLength: number): { shape: n
   );
   const [begin, end] = offsets as [number, number];
   check(0 <= begin && begin <= end && end <= dataLength, `safetensors tensor "${name}" has data_offsets [${begin}, ${end}] outside the ${dataLength}-byte data buffer: ${NOT_SAFETENSORS}`);
-  const expected = elementCount(shape) * F32_BYTES;
-  check(end - begin === expected, `safetensors tensor "${name}" spans ${end - begin} bytes but shape [${shape.join(', ')}] of F32 needs ${expected}: ${NOT_SAFETENSORS}`);
-  return { shape: [...shape], begin, end };
+  const expected = elementCount(shape) * bytesPer(dtype);
+  check(end - begin === expected, `safetensors tensor "${name}" spans ${end - begin} bytes but shape [${shape.join(', ')}] of ${dtype} needs ${expected}: ${NOT_SAFETENSORS}`);
+  return { shape: [...shape], begin, end, dtype };
 }
 
 function readMetadata(entry: unknown): Record<string, string> {
@@ -145,6 +161,17 @@ function readMetadata(entry: unknown): Record<string, string> {
 function readF32(view: DataView, offset: number, count: number): Float32Array {
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = view.getFloat32(offset + i * F32_BYTES, true);
+  return out;
+}
+
+/** I64 values as floats: counters are far below 2^24, larger ones would silently lose digits, so they are refused. */
+function readI64(view: DataView, offset: number, count: number, name: string): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = view.getBigInt64(offset + i * I64_BYTES, true);
+    check(v >= -(2n ** 24n) && v <= 2n ** 24n, `safetensors tensor "${name}" holds the I64 value ${v}, beyond what localprop keeps exactly (±2^24); only counters are read as I64`);
+    out[i] = Number(v);
+  }
   return out;
 }
 

@@ -8,11 +8,13 @@ import { checkParameters, hiddenBlocks, type ParameterMap, type PlainTensor } fr
 import { internalLayout, type BlockRule, type LocalRule, type RuleTensor } from '../rules/rule.js';
 import { decoderRule } from '../rules/decoder.js';
 import { check } from '../util/errors.js';
+import { BATCH_NORM_TENSORS, BatchNorm, type NormStatistics } from './batch-norm.js';
 
 /**
- * One dense block: `x · w + b`, then the activation, then (hidden blocks,
- * when asked) row L2-normalisation. The weight is held as [in, out] so the
- * forward product needs no transpose; checkpoints use PyTorch's [out, in].
+ * One dense block: `x · w + b`, then (hidden blocks, when the spec asks)
+ * batch norm, then the activation, then (hidden blocks, when asked) row
+ * L2-normalisation. The weight is held as [in, out] so the forward product
+ * needs no transpose; checkpoints use PyTorch's [out, in].
  */
 export class Block {
   constructor(
@@ -21,6 +23,8 @@ export class Block {
     readonly bias: tf.Variable<tf.Rank.R1>,
     readonly isOutput: boolean,
     private readonly spec: ModelSpec,
+    /** The block's batch norm, or null without. */
+    readonly norm: BatchNorm | null = null,
   ) {}
 
   /** Features this block reads. */
@@ -33,16 +37,19 @@ export class Block {
   }
 
   /**
-   * The pre-activation `x · w + b`. With `inputGrad` false (local learning,
-   * or the first block) the backward pass skips the gradient of `x`.
+   * The pre-activation `x · w + b` (batch-normalised with `statistics`
+   * when the block has batch norm: evaluation's running ones by default).
+   * With `inputGrad` false (local learning, or the first block) the
+   * backward pass skips the gradient of `x`.
    */
-  logits(x: tf.Tensor2D, inputGrad = false): tf.Tensor2D {
-    return inputGrad ? dense(x, this.weight, this.bias) : denseFixedInput(x, this.weight, this.bias);
+  logits(x: tf.Tensor2D, inputGrad = false, statistics: NormStatistics = 'running'): tf.Tensor2D {
+    const z = inputGrad ? dense(x, this.weight, this.bias) : denseFixedInput(x, this.weight, this.bias);
+    return this.norm ? this.norm.apply(z, statistics) : z;
   }
 
-  /** The block's output as the next block (or the user) sees it. */
-  apply(x: tf.Tensor2D, inputGrad = false): tf.Tensor2D {
-    return this.fromLogits(this.logits(x, inputGrad));
+  /** The block's output as the next block (or the user) sees it; `statistics` as in {@link Block.logits}. */
+  apply(x: tf.Tensor2D, inputGrad = false, statistics: NormStatistics = 'running'): tf.Tensor2D {
+    return this.fromLogits(this.logits(x, inputGrad, statistics));
   }
 
   /** The activation (and normalisation) applied to `logits`. */
@@ -63,9 +70,14 @@ export class Block {
     return !this.isOutput && this.spec.hidden.normalize ? normalizeRows(h) : h;
   }
 
-  /** The block's weight and bias. */
+  /** What the optimizer trains: weight, bias and batch norm's γ and β. */
   get variables(): tf.Variable[] {
-    return [this.weight, this.bias];
+    return this.norm ? [this.weight, this.bias, ...this.norm.trainable] : [this.weight, this.bias];
+  }
+
+  /** State that training forward passes change but no optimizer does (batch norm's running statistics). */
+  get buffers(): tf.Variable[] {
+    return this.norm?.buffers ?? [];
   }
 }
 
@@ -95,7 +107,7 @@ export class Network {
     for (let i = 0; i < n; i++) {
       const w = variableFrom(transposed(params[`blocks.${i}.weight`]), `blocks.${i}.weight`) as tf.Variable<tf.Rank.R2>;
       const b = variableFrom(tf.tensor1d(params[`blocks.${i}.bias`].data), `blocks.${i}.bias`) as tf.Variable<tf.Rank.R1>;
-      blocks.push(new Block(i, w, b, i === n - 1, spec));
+      blocks.push(new Block(i, w, b, i === n - 1, spec, i < n - 1 && spec.hidden.batchNorm ? batchNormFrom(params, i) : null));
     }
     const ruleVariables: [RuleTensor, tf.Variable, number][] = [];
     try {
@@ -138,9 +150,13 @@ export class Network {
     return tf.tidy(() => this.blocks.slice(0, count).reduce((h, block) => block.apply(h), x));
   }
 
-  /** Every variable in a fixed order: each block's weight and bias, then the rule's tensors block by block. */
+  /**
+   * Every variable in a fixed order: each block's weight and bias (and batch
+   * norm's γ and β), then the rule's tensors block by block, then the batch
+   * norms' running statistics (last, so networks without them keep their order).
+   */
   get variables(): tf.Variable[] {
-    return [...this.blocks.flatMap((b) => b.variables), ...this.ruleVariables.map(([, v]) => v)];
+    return [...this.blocks.flatMap((b) => b.variables), ...this.ruleVariables.map(([, v]) => v), ...this.blocks.flatMap((b) => b.buffers)];
   }
 
   /** Positions in {@link Network.variables} of block `i`'s weight and bias and of its rule's tensors. */
@@ -175,6 +191,7 @@ export class Network {
     for (const block of this.blocks) {
       tf.tidy(() => block.weight.assign(transposed(params[`blocks.${block.index}.weight`])));
       tf.tidy(() => block.bias.assign(tf.tensor1d(params[`blocks.${block.index}.bias`].data)));
+      if (block.norm) namedNorm(block).forEach(([name, v]) => tf.tidy(() => v.assign(tf.tensor(params[name].data, v.shape))));
     }
     for (const [t, v] of this.ruleVariables) tf.tidy(() => v.assign(toInternal(t, params[t.name])));
   }
@@ -185,6 +202,9 @@ export class Network {
     for (const block of this.blocks) {
       out[`blocks.${block.index}.weight`] = plainTransposed(block.weight);
       out[`blocks.${block.index}.bias`] = { shape: [...block.bias.shape], data: (block.bias.dataSync() as Float32Array).slice() };
+      if (block.norm) {
+        for (const [name, v] of namedNorm(block)) out[name] = { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice(), ...(name.endsWith('num_batches_tracked') ? { dtype: 'I64' as const } : {}) };
+      }
     }
     for (const [t, v] of this.ruleVariables) {
       out[t.name] = internalLayout(t) === 'transposed' ? plainTransposed(v as tf.Variable<tf.Rank.R2>) : { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() };
@@ -196,6 +216,21 @@ export class Network {
   dispose(): void {
     this.variables.forEach((v) => v.dispose());
   }
+}
+
+/** A hidden block's batch norm from its `blocks.{i}.bn.*` tensors. */
+function batchNormFrom(params: ParameterMap, i: number): BatchNorm {
+  const [weight, bias, mean, variance, count] = BATCH_NORM_TENSORS.map((t) => {
+    const name = `blocks.${i}.bn.${t}`;
+    return variableFrom(tf.tensor(params[name].data, params[name].shape), name);
+  });
+  return new BatchNorm(weight as tf.Variable<tf.Rank.R1>, bias as tf.Variable<tf.Rank.R1>, mean as tf.Variable<tf.Rank.R1>, variance as tf.Variable<tf.Rank.R1>, count as tf.Variable<tf.Rank.R0>);
+}
+
+/** A block's batch norm variables under their checkpoint names, in {@link BATCH_NORM_TENSORS} order. */
+function namedNorm(block: Block): [string, tf.Variable][] {
+  const n = block.norm!;
+  return [n.weight, n.bias, n.runningMean, n.runningVar, n.batchesTracked].map((v, k) => [`blocks.${block.index}.bn.${BATCH_NORM_TENSORS[k]}`, v]);
 }
 
 let networkCount = 0;

@@ -3,30 +3,45 @@ import type { Rng } from '../util/rng.js';
 import { check } from '../util/errors.js';
 import type { LocalRule } from '../rules/rule.js';
 import { decoderRule } from '../rules/decoder.js';
+import { BATCH_NORM_TENSORS } from './batch-norm.js';
 
 /** A tensor as plain data: what checkpoints, workers and browsers exchange. */
 export interface PlainTensor {
   shape: number[];
   data: Float32Array;
+  /** I64 for integer counters (batch norm's `num_batches_tracked`), stored so in safetensors; F32 when absent. */
+  dtype?: 'I64';
 }
 
 /**
  * Every parameter of a network and its rule, by name, in PyTorch's layout:
- * `blocks.{i}.weight` [out, in], `blocks.{i}.bias` [out], and the rule's
+ * `blocks.{i}.weight` [out, in], `blocks.{i}.bias` [out], with batch norm
+ * `blocks.{i}.bn.{weight,bias,running_mean,running_var}` [out] and
+ * `blocks.{i}.bn.num_batches_tracked` [] (I64), and the rule's
  * tensors for each hidden block i (the decoder rule's `decoders.{i}.weight`
  * [outputs, hidden]).
  */
 export type ParameterMap = Record<string, PlainTensor>;
 
-/** The names and shapes of the blocks' own parameters, in checkpoint order. */
+/** The names and shapes of the blocks' own parameters, in checkpoint order (a hidden block's batch norm after its bias). */
 export function blockParameterShapes(spec: ModelSpec): [string, number[]][] {
   const { layers } = spec;
   const shapes: [string, number[]][] = [];
   for (let i = 0; i + 1 < layers.length; i++) {
     shapes.push([`blocks.${i}.weight`, [layers[i + 1], layers[i]]]);
     shapes.push([`blocks.${i}.bias`, [layers[i + 1]]]);
+    if (spec.hidden.batchNorm && i + 2 < layers.length) {
+      for (const t of BATCH_NORM_TENSORS) shapes.push([`blocks.${i}.bn.${t}`, t === 'num_batches_tracked' ? [] : [layers[i + 1]]]);
+    }
   }
   return shapes;
+}
+
+/** PyTorch's initial batch norm state: γ 1, β 0, running mean 0, running variance 1, no batch counted. */
+function initialBatchNorm(name: string, shape: number[]): PlainTensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const ones = name.endsWith('.bn.weight') || name.endsWith('.bn.running_var');
+  return { shape, data: new Float32Array(size).fill(ones ? 1 : 0), ...(name.endsWith('.num_batches_tracked') ? { dtype: 'I64' as const } : {}) };
 }
 
 /** The hidden blocks' indices (every block but the output block). */
@@ -43,12 +58,19 @@ export function parameterShapes(spec: ModelSpec, rule: LocalRule = decoderRule):
 /**
  * PyTorch's default initialisation of `nn.Linear` for the blocks: weight and
  * bias uniform on ±1/√fan_in (kaiming_uniform with a=√5 reduces to that
- * bound); then the rule's tensors as the rule initialises them, from the
- * same stream (so every rule of a seed starts from the same blocks).
+ * bound); batch norm as PyTorch starts it (no draws); then the rule's
+ * tensors as the rule initialises them, from the same stream (so every rule
+ * of a seed starts from the same blocks). A rule with
+ * {@link LocalRule.zeroOutputWeight} then zeroes the output block's weight.
  */
 export function initialParameters(spec: ModelSpec, rng: Rng, rule: LocalRule = decoderRule): ParameterMap {
   const params: ParameterMap = {};
   for (const [name, shape] of blockParameterShapes(spec)) {
+    // Batch norm starts from constants, so the blocks' draws are the same with it and without.
+    if (name.includes('.bn.')) {
+      params[name] = initialBatchNorm(name, shape);
+      continue;
+    }
     const fanIn = spec.layers[Number(name.split('.')[1])];
     const bound = 1 / Math.sqrt(fanIn);
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -56,6 +78,8 @@ export function initialParameters(spec: ModelSpec, rng: Rng, rule: LocalRule = d
     params[name] = { shape, data };
   }
   for (const i of hiddenBlocks(spec)) Object.assign(params, rule.initialize(spec, i, rng));
+  // After every draw, so the stream (and every other tensor) is the same as without it.
+  if (rule.zeroOutputWeight) params[`blocks.${spec.layers.length - 2}.weight`].data.fill(0);
   return params;
 }
 
@@ -79,6 +103,6 @@ export function checkParameters(spec: ModelSpec, params: ParameterMap, source: s
 /** A deep copy, so one seed's initial parameters can start several runs. */
 export function cloneParameters(params: ParameterMap): ParameterMap {
   const out: ParameterMap = {};
-  for (const [name, t] of Object.entries(params)) out[name] = { shape: [...t.shape], data: t.data.slice() };
+  for (const [name, t] of Object.entries(params)) out[name] = { shape: [...t.shape], data: t.data.slice(), ...(t.dtype ? { dtype: t.dtype } : {}) };
   return out;
 }

@@ -11,6 +11,11 @@ export interface HiddenSpec {
   activation: Activation;
   /** Divide each row of the block's output by its L2 norm (after the activation). */
   normalize: boolean;
+  /**
+   * Batch normalisation between the linear map and the activation (see
+   * {@link BatchNorm}); absent means off, so specs written before it read as they did.
+   */
+  batchNorm?: boolean;
 }
 
 /**
@@ -73,9 +78,10 @@ export function parseModelSpec(text: string): ModelSpec {
   if (fields.hidden !== undefined) {
     const items = fields.hidden.split(',').filter(Boolean);
     const normalize = items.includes('normalize');
-    const acts = items.filter((s) => s !== 'normalize');
-    check(acts.length <= 1, `model spec "${text}": hidden= takes one activation and optionally "normalize", got "${fields.hidden}"`);
-    hidden = { activation: acts.length ? parseActivation(acts[0], text, true) : 'relu', normalize };
+    const batchNorm = items.includes('batchnorm');
+    const acts = items.filter((s) => s !== 'normalize' && s !== 'batchnorm');
+    check(acts.length <= 1, `model spec "${text}": hidden= takes one activation and optionally "normalize" and "batchnorm", got "${fields.hidden}"`);
+    hidden = { activation: acts.length ? parseActivation(acts[0], text, true) : 'relu', normalize, ...(batchNorm ? { batchNorm } : {}) };
   }
   return completeSpec({ layers, hidden, out: fields.out as Activation | undefined, loss: fields.loss as LossName | undefined }, text);
 }
@@ -100,13 +106,15 @@ export function modelSpecFrom(value: unknown): ModelSpec {
   let hidden: HiddenSpec = { activation: 'relu', normalize: false };
   if (o.hidden !== undefined) {
     const h = o.hidden;
-    check(isPlainObject(h), `model spec object: "hidden" must be an object like {"activation": "mish", "normalize": true}; got ${JSON.stringify(h)}`);
-    checkKeys(h, ['activation', 'normalize'], 'model spec object: "hidden"');
+    check(isPlainObject(h), `model spec object: "hidden" must be an object like {"activation": "mish", "normalize": true, "batchNorm": false}; got ${JSON.stringify(h)}`);
+    checkKeys(h, ['activation', 'normalize', 'batchNorm'], 'model spec object: "hidden"');
     check(h.activation === undefined || typeof h.activation === 'string', `model spec object: "hidden.activation" must be a name like "mish" (a string); got ${JSON.stringify(h.activation)}`);
     check(h.normalize === undefined || typeof h.normalize === 'boolean', `model spec object: "hidden.normalize" must be true or false (not a string); got ${JSON.stringify(h.normalize)}`);
+    check(h.batchNorm === undefined || typeof h.batchNorm === 'boolean', `model spec object: "hidden.batchNorm" must be true or false (not a string); got ${JSON.stringify(h.batchNorm)}`);
     hidden = {
       activation: h.activation === undefined ? 'relu' : parseActivation(h.activation, source, true),
       normalize: h.normalize ?? false,
+      ...(h.batchNorm ? { batchNorm: true } : {}),
     };
   }
   for (const key of ['out', 'loss'] as const) {
@@ -126,7 +134,7 @@ function checkKeys(o: Record<string, unknown>, allowed: string[], where: string)
 
 /** The canonical compact string of a spec; `parseModelSpec(formatModelSpec(s))` equals `s`. */
 export function formatModelSpec(spec: ModelSpec): string {
-  const hidden = spec.hidden.normalize ? `${spec.hidden.activation},normalize` : spec.hidden.activation;
+  const hidden = `${spec.hidden.activation}${spec.hidden.normalize ? ',normalize' : ''}${spec.hidden.batchNorm ? ',batchnorm' : ''}`;
   return `${spec.layers.join('-')} hidden=${hidden} out=${spec.out} loss=${spec.loss}`;
 }
 

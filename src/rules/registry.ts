@@ -2,6 +2,9 @@ import { check } from '../util/errors.js';
 import { decoderRule } from './decoder.js';
 import { ffRule } from './ff.js';
 import { dfaRule } from './dfa.js';
+import { predRule } from './pred.js';
+import { predsim } from './predsim.js';
+import { simRule } from './sim.js';
 import type { LocalRule } from './rule.js';
 
 const rules = new Map<string, LocalRule>();
@@ -51,3 +54,6 @@ export function configuredRule(rule: string | LocalRule | undefined, options: Re
 registerRule(decoderRule);
 registerRule(ffRule);
 registerRule(dfaRule);
+registerRule(predRule);
+registerRule(simRule);
+registerRule(predsim);

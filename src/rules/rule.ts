@@ -76,6 +76,7 @@ export interface BlockRule {
   probe(output: tf.Tensor2D, hiddenLoss: LossName): tf.Tensor2D | null;
 }
 
+
 /**
  * What a hidden block learns from: a local learning rule. A rule declares
  * the tensors it adds per hidden block (with their names in checkpoints),
@@ -136,6 +137,24 @@ export interface LocalRule {
    * training set (see `src/rules/probe.ts`) and reports its accuracy.
    */
   readonly fitsProbes?: boolean;
+  /**
+   * Optional. Under this rule the output block's loss is multiplied by this
+   * factor when it learns locally (predsim's 1-β, as Nøkland & Eidnes do);
+   * back-propagation's loss is never scaled. Absent: 1.
+   */
+  readonly outputLossScale?: number;
+  /**
+   * Optional. True when the rule's loss compares the examples of a batch
+   * with one another (sim), so it has no per-example form: one step per
+   * epoch on summed batch losses (`--step epoch`) is refused.
+   */
+  readonly needsBatches?: boolean;
+  /**
+   * Optional. True when the output block's weight starts at zero under this
+   * rule (Nøkland & Eidnes' local losses); {@link initialParameters} zeroes
+   * it after every draw, so the other tensors are as without it.
+   */
+  readonly zeroOutputWeight?: boolean;
 }
 
 /**

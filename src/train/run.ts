@@ -15,8 +15,11 @@ import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
 import type { Evaluation, TestEvaluator } from './evaluation.js';
 import type { GateOptions } from '../modulators/gates.js';
-import { DEFAULT_RULE, configuredRule } from '../rules/registry.js';
+import { DEFAULT_RULE, configuredRule, getRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
+import type { DropoutPlacement } from './session.js';
+import { imageSide, standardize, type Augmentation } from '../data/augment.js';
+import { makeDataset } from '../data/dataset.js';
 
 /** Everything one training run needs. Left-out options take Mertens' protocol (docs/mertens-protocol.md). */
 export interface RunOptions {
@@ -97,6 +100,20 @@ export interface RunOptions {
    * stream, so the same seed gives the same run.
    */
   dropout?: number;
+  /**
+   * Where a hidden block's local loss sees dropout: `shared` (default: the
+   * loss sees the dropped output the next block gets) or `after-loss` (the
+   * loss sees the output before dropout; Nøkland & Eidnes'). See {@link DropoutPlacement}.
+   */
+  dropoutPlacement?: DropoutPlacement;
+  /**
+   * Training images shifted (`jitter` pixels each way) and mirrored (`flip`)
+   * afresh in every step, from the seed's own stream; square grey images
+   * only, `--step batch` only, never the test set.
+   */
+  augment?: Augmentation;
+  /** Every input standardised to (x - mean) / std, training and test sets alike (torchvision's Normalize). */
+  standardize?: { mean: number; std: number };
 }
 
 /** The options of a run with every default filled in, as recorded in results. */
@@ -122,6 +139,12 @@ export interface ResolvedRunOptions {
   dropout?: number;
   /** Epochs between test evaluations, when above 1. */
   evalEvery?: number;
+  /** Where the local losses see dropout, when not the default `shared`. */
+  dropoutPlacement?: DropoutPlacement;
+  /** The training images' augmentation, when on. */
+  augment?: Augmentation;
+  /** The input standardisation, when on. */
+  standardize?: { mean: number; std: number };
 }
 
 /** The batch size of Mertens' protocol. */
@@ -132,7 +155,12 @@ export const DEFAULT_BATCH_SIZE = 100;
  * asking for --step batch without an optimizer gives Adam (lr 1e-3), and
  * asking for a non-Rprop optimizer without --step gives batch steps.
  */
-export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters' | 'train' | 'test' | 'resumeFrom' | 'pipeline'> & { schedule: string | Schedule }, outputs: number): ResolvedRunOptions {
+export function resolveRunOptions(
+  options: Omit<RunOptions, 'spec' | 'parameters' | 'train' | 'test' | 'resumeFrom' | 'pipeline'> & { schedule: string | Schedule },
+  outputs: number,
+  /** The model, when known: batch norm refuses one step per epoch. */
+  spec?: ModelSpec,
+): ResolvedRunOptions {
   const schedule = typeof options.schedule === 'string' ? getSchedule(options.schedule) : options.schedule;
   const optimizerName = options.optimizer?.name ?? (options.step === 'batch' ? 'adam' : 'rprop');
   const step: StepMode = options.step ?? (optimizerName === 'rprop' ? 'epoch' : 'batch');
@@ -159,6 +187,18 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
   check(Number.isInteger(evalEvery) && evalEvery >= 1, `--eval-every must be a whole number of epochs ≥ 1, got ${evalEvery}`);
   const dropout = options.dropout ?? 0;
   check(Number.isFinite(dropout) && dropout >= 0 && dropout < 1, `--dropout is the probability of zeroing a hidden unit, in [0, 1) (0.2 drops one in five); got ${dropout}`);
+  const dropoutPlacement = options.dropoutPlacement ?? 'shared';
+  check(dropoutPlacement === 'shared' || dropoutPlacement === 'after-loss', `--dropout-placement must be "shared" or "after-loss", got "${dropoutPlacement}"`);
+  // One step on the summed batch losses runs the whole set at once: there is no batch to normalise or to compare within.
+  if (step === 'epoch' && schedule.trainsRule) check(!ruleObject.needsBatches, `rule ${rule} compares the examples of each mini-batch with one another, which one step on the whole epoch's summed losses (--step epoch) cannot do; use --step batch`);
+  if (step === 'epoch') check(!spec?.hidden.batchNorm, 'batch norm normalises each mini-batch by its own statistics, which one step on the whole epoch at once (--step epoch) cannot do; use --step batch, or a model without batchnorm');
+  const augment = options.augment && (options.augment.jitter > 0 || options.augment.flip) ? { jitter: options.augment.jitter, flip: options.augment.flip } : undefined;
+  if (augment) {
+    check(Number.isInteger(augment.jitter) && augment.jitter >= 0, `--jitter takes a whole number of pixels ≥ 0, got ${augment.jitter}`);
+    check(step === 'batch', '--jitter and --flip draw each mini-batch afresh; use --step batch');
+  }
+  const std = options.standardize;
+  if (std) check(Number.isFinite(std.mean) && Number.isFinite(std.std) && std.std > 0, `--standardize takes mean,std with std > 0 (MNIST: 0.1307,0.3081); got ${std.mean},${std.std}`);
   return {
     schedule: schedule.name,
     ...(rule !== DEFAULT_RULE ? { rule } : {}),
@@ -175,7 +215,15 @@ export function resolveRunOptions(options: Omit<RunOptions, 'spec' | 'parameters
     ...(lrDecay ? { lrDecay } : {}),
     ...(dropout > 0 ? { dropout } : {}),
     ...(evalEvery > 1 ? { evalEvery } : {}),
+    ...(dropoutPlacement !== 'shared' ? { dropoutPlacement } : {}),
+    ...(augment ? { augment } : {}),
+    ...(std ? { standardize: { mean: std.mean, std: std.std } } : {}),
   };
+}
+
+/** A copy of `data` with every input standardised. */
+function standardized(data: Dataset, s: { mean: number; std: number }): Dataset {
+  return makeDataset(standardize(data.x, s.mean, s.std), data.y, data.inputSize, data.outputSize);
 }
 
 function resolveLrDecay(at: number[] | undefined, factor: number | undefined, optimizer: string): ResolvedRunOptions['lrDecay'] {
@@ -293,7 +341,14 @@ export class Run implements AsyncIterable<RunEvent> {
       this.rule,
     );
     this.schedule = typeof input.schedule === 'string' ? getSchedule(input.schedule) : input.schedule;
-    this.options = resolveRunOptions(input, input.spec.layers[input.spec.layers.length - 1]);
+    this.options = resolveRunOptions(input, input.spec.layers[input.spec.layers.length - 1], input.spec);
+    if (this.options.augment) imageSide(input.train.inputSize);
+    if (input.spec.hidden.batchNorm) {
+      const b = this.options.batchSize;
+      check(input.train.count % b !== 1, `batch norm needs 2 or more examples in every training batch, but ${input.train.count} examples in batches of ${b} leave a last batch of one; choose another --batch-size`);
+    }
+    const s = this.options.standardize;
+    if (s) this.input = { ...input, train: standardized(input.train, s), test: standardized(input.test, s) };
     this.identity = { schedule: this.schedule.name, seed: input.seed, decoders: this.options.decoders, ...(this.options.rule ? { rule: this.options.rule } : {}) };
     this.network = Network.fromParameters(input.spec, input.parameters, 'initial parameters', this.rule);
     if (input.resumeFrom) this.resumeFrom(input.resumeFrom);
@@ -397,7 +452,10 @@ export class Run implements AsyncIterable<RunEvent> {
     const seedRng = new Rng(o.seed);
     // Each use of randomness has its own stream, so turning dropout on leaves the shuffles as they were.
     const ruleRng = this.rule.prepareChunk ? seedRng.fork('rule') : undefined;
-    const session = new Session(this.network, optimizer, this.input.train, this.input.test, o, seedRng.fork('shuffle'), seedRng.fork('dropout'), ruleRng);
+    const s = o.standardize;
+    // torchvision pads with 0 before normalising: shifted-in pixels are a raw 0, standardised.
+    const augment = o.augment ? { ...o.augment, fill: s ? -s.mean / s.std : 0 } : undefined;
+    const session = new Session(this.network, optimizer, this.input.train, this.input.test, { ...o, augment }, seedRng.fork('shuffle'), seedRng.fork('dropout'), ruleRng, seedRng.fork('augment'));
     const total = this.schedule.totalEpochs(o.epochs, session.blockCount);
     const plans = this.schedule.plan(session, o.epochs);
     const evaluator = this.input.testEvaluator;
@@ -419,6 +477,8 @@ export class Run implements AsyncIterable<RunEvent> {
       const pipeline = this.input.pipeline && this.schedule.pipelinable ? this.input.pipeline : undefined;
       if (pipeline) {
         check(!this.rule.prepareChunk, `rule ${this.rule.name} prepares every chunk from the whole network, which a pipeline of block groups does not hold; use --workers 1`);
+        // The groups rebuild the rule by name: only a registered rule as registered carries over.
+        check(!this.input.spec.hidden.batchNorm && !o.augment && !o.dropoutPlacement && this.rule === getRule(this.rule.name), '--workers does not carry batch norm, augmentation, --dropout-placement or rule options (--predsim-beta) to its threads yet; run with --workers 1');
         check(!resume?.partial, 'this checkpoint stopped inside an epoch, which a pipeline cannot continue; resume it with --workers 1');
         live.pipeline = pipeline;
         const refusal = pipelineRefusal({ schedule: this.schedule, step: o.step, zeroGradSteps: o.zeroGradSteps });

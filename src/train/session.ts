@@ -12,6 +12,18 @@ import { check } from '../util/errors.js';
 import type { DecoderMode } from './events.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { StepModulator } from '../modulators/modulator.js';
+import { augmentImages, imageSide, type Augmentation } from '../data/augment.js';
+
+/**
+ * Where dropout's mask sits for a hidden block's local loss: `shared` (the
+ * loss and the next block both see the dropped output: localprop's first
+ * behaviour, the default) or `after-loss` (the loss sees the output before
+ * dropout, only the next block the dropped one: Nøkland & Eidnes').
+ */
+export type DropoutPlacement = 'shared' | 'after-loss';
+
+/** Training images' augmentation and the value shifted-in pixels take. */
+export type SessionAugmentation = Augmentation & { fill: number };
 
 /** How often the optimizer steps: once per epoch on the summed batch losses (Mertens' protocol), or once per mini-batch. */
 export type StepMode = 'epoch' | 'batch';
@@ -47,6 +59,8 @@ export interface SessionState {
   rule?: RngState;
   /** Per-example output loss on the training set for the current parameters, or null when not cached. */
   trainLoss: PlainTensor | null;
+  /** The augmentation stream, when the run augments its training images. */
+  augment?: RngState | null;
 }
 
 /**
@@ -83,14 +97,28 @@ export class Session {
     readonly optimizer: Optimizer,
     readonly train: Dataset,
     readonly test: Dataset,
-    readonly options: { step: StepMode; batchSize: number; decoders: DecoderMode; hiddenLoss: LossName; zeroGradSteps?: boolean; gate?: Partial<GateOptions>; dropout?: number; measureTrainLoss?: boolean },
+    readonly options: {
+      step: StepMode;
+      batchSize: number;
+      decoders: DecoderMode;
+      hiddenLoss: LossName;
+      zeroGradSteps?: boolean;
+      gate?: Partial<GateOptions>;
+      dropout?: number;
+      dropoutPlacement?: DropoutPlacement;
+      augment?: SessionAugmentation;
+      measureTrainLoss?: boolean;
+    },
     private readonly shuffleRng: Rng,
     /** Draws the dropout masks (only used when `options.dropout` > 0). */
     dropoutRng?: Rng,
     /** The rule's own stream, for a rule that prepares chunks (see {@link LocalRule.prepareChunk}). */
     private readonly ruleRng?: Rng,
+    /** Draws the augmentation (only used when `options.augment` is given). */
+    private readonly augmentRng?: Rng,
   ) {
     check(network.rule.prepareChunk === undefined || ruleRng !== undefined, `rule ${network.rule.name} prepares its chunks and needs a generator for them`);
+    check(options.augment === undefined || (augmentRng !== undefined && options.step === 'batch'), 'a session that augments its images needs --step batch and a generator for the draws');
     check(this.dropoutRate === 0 || dropoutRng !== undefined, 'a session with dropout needs a generator for its masks');
     // One stream a block: a block's masks do not depend on which thread (see EpochPipeline) or order the blocks step in.
     this.blockDropout = dropoutRng ? network.blocks.map((b) => dropoutRng.fork(`block${b.index}`)) : null;
@@ -323,13 +351,16 @@ export class Session {
       return;
     }
     const { order, bounds } = this.batches;
+    const augment = this.options.augment;
+    const side = augment ? imageSide(this.train.inputSize) : 0;
     for (let b = this.firstChunk; b + 1 < bounds.length; b++) {
       const made = tf.tidy(() => {
-        const indices = tf.tensor1d(order.subarray(bounds[b], bounds[b + 1]), 'int32');
+        const rows = order.subarray(bounds[b], bounds[b + 1]);
+        const indices = tf.tensor1d(rows, 'int32');
         const size = bounds[b + 1] - bounds[b];
         return {
           indices,
-          x: tf.gather(this.trainX, indices),
+          x: augment ? tf.tensor2d(augmentImages(this.train.x, side, rows, augment, augment.fill, this.augmentRng!), [size, this.train.inputSize]) : tf.gather(this.trainX, indices),
           y: tf.gather(this.trainY, indices),
           weights: tf.fill([size], 1 / size) as tf.Tensor1D,
         };
@@ -362,15 +393,22 @@ export class Session {
 
   /**
    * The loss block `block` learns from: its rule's local loss for hidden
-   * blocks (on the output times the dropout `mask`, when given), the output
-   * loss for the last.
+   * blocks (on the output times the dropout `mask`, when given and placed
+   * `shared`), the output loss for the last (scaled by the rule's
+   * {@link LocalRule.outputLossScale}). A training step: batch norm uses
+   * and records the batch's statistics.
    */
   localLoss(block: Block, input: tf.Tensor2D, chunk: Chunk, mask?: tf.Tensor2D | null): tf.Scalar {
-    const logits = block.logits(input);
-    if (block.isOutput) return this.outputLossOf(block, logits, chunk.y, chunk.weights);
+    const logits = block.logits(input, false, 'batch-update');
+    if (block.isOutput) {
+      const loss = this.outputLossOf(block, logits, chunk.y, chunk.weights);
+      const scale = this.network.rule.outputLossScale;
+      return scale === undefined || scale === 1 ? loss : tf.mul(loss, scale);
+    }
     const a = block.activated(logits);
     const h = block.normalized(a);
-    const masked = (t: tf.Tensor2D) => (mask ? (tf.mul(t, mask) as tf.Tensor2D) : t);
+    // With dropout placed after the loss, the loss sees the block's activity before the mask.
+    const masked = (t: tf.Tensor2D) => (mask && this.options.dropoutPlacement !== 'after-loss' ? (tf.mul(t, mask) as tf.Tensor2D) : t);
     const output = masked(h);
     return this.network.rules[block.index].loss({
       output,
@@ -425,7 +463,8 @@ export class Session {
       this.optimizer.step(vars, vars.map((v) => grads[v.name]), adjustments);
       if (this.options.zeroGradSteps) this.stepIdleWithZeroGradients(index);
       if (!wantOutput) return { loss: value, output: undefined };
-      const output = block.apply(input);
+      // Still a training pass: batch statistics, recorded once already by the step.
+      const output = block.apply(input, false, 'batch');
       return { loss: value, output: mask ? (tf.mul(output, mask) as tf.Tensor2D) : output };
     });
   }
@@ -456,7 +495,7 @@ export class Session {
         const blocks = this.network.blocks;
         const last = blocks[blocks.length - 1];
         // Every block but the first needs its input's gradient to pass the error back; dropout masks every hidden output.
-        const h = blocks.slice(0, -1).reduce((acc, b) => this.dropout(b.apply(acc, b.index > 0), b.index), chunk.x);
+        const h = blocks.slice(0, -1).reduce((acc, b) => this.dropout(b.apply(acc, b.index > 0, 'batch-update'), b.index), chunk.x);
         return this.outputLossOf(last, last.logits(h, blocks.length > 1), chunk.y, chunk.weights);
       }, vars);
       this.optimizer.step(vars, vars.map((v) => grads[v.name]));
@@ -504,6 +543,7 @@ export class Session {
       shuffle: this.shuffleRng.getState(),
       dropout: this.blockDropout?.map((r) => r.getState()) ?? null,
       ...(this.ruleRng ? { rule: this.ruleRng.getState() } : {}),
+      ...(this.augmentRng && this.options.augment ? { augment: this.augmentRng.getState() } : {}),
       trainLoss: valid ? { shape: [...cache.perExample.shape], data: (cache.perExample.dataSync() as Float32Array).slice() } : null,
     };
   }
@@ -516,6 +556,10 @@ export class Session {
   /** Continues from a {@link Session.saveState}, on a network restored to the same parameters. */
   loadState(state: SessionState): void {
     this.shuffleRng.setState(state.shuffle);
+    if (this.options.augment) {
+      check(state.augment != null, 'the checkpoint holds no augmentation stream but this run augments its images; resume with the options it was started with');
+      this.augmentRng!.setState(state.augment);
+    }
     if (state.dropout && this.blockDropout) {
       check(Array.isArray(state.dropout) && state.dropout.length === this.blockDropout.length, `the checkpoint holds ${Array.isArray(state.dropout) ? state.dropout.length : 'no per-block'} dropout streams; this network has ${this.blockDropout.length} blocks`);
       state.dropout.forEach((r, i) => this.blockDropout![i].setState(r));

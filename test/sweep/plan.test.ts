@@ -170,7 +170,7 @@ describe('an invalid sweep spec', () => {
     expect(refused({ base: { ...BASE, model: '2-8-3' }, grid: { schedule: ['backprop'] }, seeds: [0], records: 'r' })).toContain('change --model to 2-8-1');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'], decoders: ['fixed,learned'] }, seeds: [0], records: 'r' })).toContain('a sweep run has one decoder mode');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'], rule: ['decoder,decoder'] }, seeds: [0], records: 'r' })).toContain('configuration 1 (seed=0): a sweep run has one rule, but "rule" is decoder,decoder; put the rules in the grid instead');
-    expect(refused({ base: BASE, grid: { schedule: ['backprop'], rule: ['decoder', 'predsim'] }, seeds: [0], records: 'r' })).toMatch(/configuration 2 \(rule=predsim seed=0\): unknown rule "predsim"/);
+    expect(refused({ base: BASE, grid: { schedule: ['backprop'], rule: ['decoder', 'no-such-rule'] }, seeds: [0], records: 'r' })).toMatch(/configuration 2 \(rule=no-such-rule seed=0\): unknown rule "no-such-rule"/);
   });
 
   it('makes `sweep run` exit 2 with one line before anything trains or is written', async () => {
