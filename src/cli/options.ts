@@ -73,6 +73,8 @@ const pair = (v: unknown, label: string): [number, number] => {
   check(two.length === 2, `${label} takes two numbers separated by a comma, like 0.5,1.2`);
   return [nonNegative(two[0], label), nonNegative(two[1], label)];
 };
+/** The parsed form of --standardize, as results and configs record it. */
+const isMeanStd = (v: unknown): v is { mean: unknown; std: unknown } => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).sort().join() === 'mean,std';
 const pairOfNumbers = (v: unknown, label: string): [number, number] => {
   const items = Array.isArray(v) ? v : text(v, label).split(',');
   check(items.length === 2, `${label} takes two numbers separated by a comma, like 0.1307,0.3081`);
@@ -151,7 +153,7 @@ const COMMON: OptionDef[] = [
   { key: 'dropoutPlacement', flags: '--dropout-placement <where>', help: "shared (default): a hidden block's local loss sees the dropped output the next block gets; after-loss: the loss sees the output before dropout (Nøkland & Eidnes')", parse: oneOf('shared', 'after-loss') },
   { key: 'jitter', flags: '--jitter <pixels>', help: 'shift every training image by up to this many pixels each way, drawn afresh each step (28×28 images; --step batch; test images never)', parse: (v, l) => { const n = number(v, l); check(Number.isInteger(n) && n >= 0, `${l} takes a whole number of pixels ≥ 0, like 2; got ${String(v)}`); return n; } },
   { key: 'flip', flags: '--flip', help: 'mirror every training image left-right with probability 1/2, drawn afresh each step (--step batch; test images never)', parse: flag },
-  { key: 'standardize', flags: '--standardize <mean,std>', help: 'standardise every input to (x - mean)/std, training and test sets alike (MNIST 0.1307,0.3081; Fashion-MNIST 0.286,0.353)', parse: (v, l) => { const [mean, std] = pairOfNumbers(v, l); check(std > 0, `${l}: std must be > 0, got ${std}`); return { mean, std }; } },
+  { key: 'standardize', flags: '--standardize <mean,std>', help: 'standardise every input to (x - mean)/std, training and test sets alike (MNIST 0.1307,0.3081; Fashion-MNIST 0.286,0.353)', parse: (v, l) => { const [mean, std] = isMeanStd(v) ? [number(v.mean, l), number(v.std, l)] : pairOfNumbers(v, l); check(std > 0, `${l}: std must be > 0, got ${std}`); return { mean, std }; } },
   { key: 'predsimBeta', flags: '--predsim-beta <b>', help: "rule predsim: the similarity loss's share β in (1-β)·pred + β·sim, in [0, 1] (default 0.99)", parse: number },
   { key: 'zeroGradSteps', flags: '--zero-grad-steps', help: "reproduce the single optimizer of Mertens' code: each block's step also steps the others with zero gradients (resets Rprop's memory)", parse: flag },
   { key: 'gate', flags: '--gate <mode>', help: 'local-gated: hard (default, chosen by the sweep in docs/results/gated.md), soft, or off (gates fixed at 1: local-parallel)', parse: oneOf('soft', 'hard', 'off') },

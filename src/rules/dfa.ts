@@ -80,7 +80,7 @@ export const dfaRule: LocalRule = {
     if (!schedule.trainsRule) return `rule dfa trains hidden blocks from the output error, which ${schedule.name} ignores; run ${schedule.name} with --rule decoder (or leave it out of --schedules)`;
     // One block at a time on frozen blocks has no meaning for DFA: e comes from the whole network's pass, and the
     // output block it depends on would be untrained (random) during every hidden block's phase.
-    if (schedule.name === 'local-sequential') return 'rule dfa trains every block from the same forward pass of the whole network; one block at a time (local-sequential) would learn from the error of an untrained output block: use local-parallel';
+    if (schedule.oneBlockAtATime) return `rule dfa trains every block from the same forward pass of the whole network; one block at a time (${schedule.name}) would learn from the error of an untrained output block: use local-parallel`;
     return null;
   },
   prepareChunk(chunk: Chunk, { network }): PreparedChunk {

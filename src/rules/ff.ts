@@ -129,7 +129,7 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
     refuseSchedule(schedule) {
       if (!schedule.trainsRule) return `rule ff trains each block from its own goodness, which ${schedule.name} ignores; run ${schedule.name} with --rule decoder (or leave it out of --schedules)`;
       // Its gates follow the drift of blocks' inputs on unlabelled training rows, which FF's blocks never read.
-      if (schedule.name === 'local-gated') return "rule ff does not run under local-gated (its gates track inputs FF's blocks never see); use local-parallel or local-sequential";
+      if (schedule.optionGroups?.includes('gate')) return `rule ff does not run under ${schedule.name} (its gates track inputs FF's blocks never see); use local-parallel or local-sequential`;
       return null;
     },
     dataInputs: (spec) => (o.embed === 'append' ? spec.layers[0] - labelCount(spec) : spec.layers[0]),

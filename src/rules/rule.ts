@@ -1,3 +1,4 @@
+import type { Schedule } from '../schedules/schedule.js';
 import type { tf } from '../engine/backend.js';
 import type { LossName, ModelSpec } from '../model/spec.js';
 import type { PlainTensor } from '../model/parameters.js';
@@ -109,7 +110,7 @@ export interface LocalRule {
   /** The rule's resolved options, as a run records them (absent: none). */
   readonly options?: Record<string, unknown>;
   /** Why `schedule` cannot train with this rule (one line, with what to do instead), or null. */
-  refuseSchedule?(schedule: { name: string; trainsRule: boolean }): string | null;
+  refuseSchedule?(schedule: Pick<Schedule, 'name' | 'trainsRule' | 'oneBlockAtATime' | 'optionGroups'>): string | null;
   /** The data's input width for `spec` (Forward-Forward on 2-D data appends the label); default `layers[0]`. */
   dataInputs?(spec: ModelSpec): number;
   /**

@@ -20,6 +20,7 @@ export const localSequential: Schedule = {
   explanation:
     'Block 0 trains alone against its decoder, then stays fixed while block 1 trains on its output, and so on (★ marks the block in training). One phase per block makes its run longer, so the comparison below plots each run by its share.',
   trainsRule: true,
+  oneBlockAtATime: true,
   pipelinable: false,
   // Phase i ≥ 1 holds the frozen blocks' output on the training set: trainRows × layers[i].
   stateBytes: (spec, _step, trainRows, bytes) => trainRows * Math.max(0, ...spec.layers.slice(1, -1)) * bytes,

@@ -45,6 +45,8 @@ export interface Schedule {
    * false for back-propagation, whose rule tensors stay as they started.
    */
   readonly trainsRule: boolean;
+  /** Whether it trains one block at a time, each on the frozen blocks before it (its epochs name the block). */
+  readonly oneBlockAtATime?: boolean;
   /** Whether its epochs can run on a worker pipeline ({@link EpochPipeline}) with the single thread's results. */
   readonly pipelinable: boolean;
   /**

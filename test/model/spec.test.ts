@@ -88,7 +88,7 @@ describe('modelSpecFrom (JSON form)', () => {
   it('type-checks every field and refuses unknown keys at every level', () => {
     // "normalize": "false" used to turn normalisation on (Boolean("false") is true).
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { normalize: 'false' } }))).toContain('"hidden.normalize" must be true or false (not a string); got "false"');
-    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { activation: 'relu', norm: true } }))).toContain('"hidden": unknown key(s) norm (allowed: activation, normalize)');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { activation: 'relu', norm: true } }))).toContain('"hidden": unknown key(s) norm (allowed: activation, normalize, batchNorm)');
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { activation: 7 } }))).toContain('"hidden.activation" must be a name');
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: [] }))).toContain('"hidden" must be an object');
     expect(localpropErrorOf(() => modelSpecFrom({ layers: ['2', '8', '1'] }))).toContain('"layers" must be two or more whole numbers');
