@@ -23,18 +23,27 @@ export class Decoder implements BlockRule {
     return [this.weight];
   }
 
-  loss({ output, y, weights, hiddenLoss }: LocalLossInput): tf.Scalar {
-    const decoded = this.apply(output);
-    return weightedLoss(hiddenLoss, hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded, y, weights);
+  loss(input: LocalLossInput): tf.Scalar {
+    return readoutLoss(this.apply(input.output), input);
   }
 
   probe(output: tf.Tensor2D, hiddenLoss: LossName): tf.Tensor2D {
-    const decoded = this.apply(output);
-    return hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded;
+    return readoutScores(this.apply(output), hiddenLoss);
   }
 }
 
-const outputsOf = (spec: ModelSpec) => spec.layers[spec.layers.length - 1];
+/** A linear read-out's output as accuracy reads it: probabilities for bce, the raw values (logits for ce) otherwise. */
+export function readoutScores(decoded: tf.Tensor2D, hiddenLoss: LossName): tf.Tensor2D {
+  return hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded;
+}
+
+/** The hidden loss of a linear read-out's output against the step's targets. */
+export function readoutLoss(decoded: tf.Tensor2D, { y, weights, hiddenLoss }: LocalLossInput): tf.Scalar {
+  return weightedLoss(hiddenLoss, readoutScores(decoded, hiddenLoss), y, weights);
+}
+
+/** The model's output width: what a read-out predicts. */
+export const outputsOf = (spec: ModelSpec) => spec.layers[spec.layers.length - 1];
 
 /**
  * Mertens' rule, localprop's default: each hidden block learns through a

@@ -1,10 +1,10 @@
 import { tf } from '../engine/backend.js';
 import { dense } from '../engine/dense.js';
-import { weightedLoss } from '../losses/losses.js';
 import type { LossName, ModelSpec } from '../model/spec.js';
 import type { PlainTensor } from '../model/parameters.js';
 import type { Rng } from '../util/rng.js';
 import type { BlockRule, LocalLossInput, LocalRule, RuleTensor } from './rule.js';
+import { outputsOf, readoutLoss, readoutScores } from './decoder.js';
 
 /** A linear decoder with bias from a hidden block to the targets; weight held as [hidden, outputs]. */
 export class PredDecoder implements BlockRule {
@@ -23,18 +23,14 @@ export class PredDecoder implements BlockRule {
     return dense(h, this.weight, this.bias);
   }
 
-  loss({ output, y, weights, hiddenLoss }: LocalLossInput): tf.Scalar {
-    const decoded = this.apply(output);
-    return weightedLoss(hiddenLoss, hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded, y, weights);
+  loss(input: LocalLossInput): tf.Scalar {
+    return readoutLoss(this.apply(input.output), input);
   }
 
   probe(output: tf.Tensor2D, hiddenLoss: LossName): tf.Tensor2D {
-    const decoded = this.apply(output);
-    return hiddenLoss === 'bce' ? tf.sigmoid(decoded) : decoded;
+    return readoutScores(this.apply(output), hiddenLoss);
   }
 }
-
-const outputsOf = (spec: ModelSpec) => spec.layers[spec.layers.length - 1];
 
 /** pred's tensors for hidden block `block`: `decoders.{i}.weight` [outputs, hidden], `decoders.{i}.bias` [outputs]. */
 export function predTensors(spec: ModelSpec, block: number): RuleTensor[] {
