@@ -85,5 +85,22 @@ describe('Ctrl-C', () => {
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/without --out DIR a run cannot be resumed/);
   });
+
+  it('stops compare of several schedules in epoch mode with the evaluation thread on, and --resume continues it to the uninterrupted results', async () => {
+    const dir = join(tempDir(), 'run');
+    const args = ['compare', '--schedules', 'backprop,local-parallel', '--dataset', 'spiral', '--model', '2-64-64-8-1 hidden=tanh out=sigmoid', '--epochs', '400', '--seeds', '1', '--report', 'off', '--backend', 'wasm'];
+    let headerAt = 0;
+    const r = await interrupted([...args, '--out', dir], (_stdout, stderr) => {
+      if (!headerAt && stderr.includes('localprop compare:')) headerAt = Date.now();
+      return headerAt > 0 && Date.now() - headerAt > 1000;
+    });
+    expect(r.status, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/stopped before epoch \d+ of 400; its state is in .*--resume/);
+    const resumed = await cli(...args, '--resume', dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const straight = join(tempDir(), 'straight');
+    expect((await cli(...args, '--out', straight)).code).toBe(0);
+    expect(resultsOf(dir)).toEqual(resultsOf(straight));
+  }, 240_000);
 });
 
