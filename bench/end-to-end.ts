@@ -47,7 +47,7 @@ export async function benchEndToEnd(file: string): Promise<string> {
     rows.push(`| ${c.label} | ${ours.toFixed(1)} | ${threads.map((t) => median(times.torch[t]).toFixed(1)).join(' | ')} | **${ratio.toFixed(2)}** (goal ≤ ${c.goal.toFixed(2)}: ${ratio <= c.goal ? 'met' : `missed by ${((ratio / c.goal - 1) * 100).toFixed(0)}%`}) |`);
   }
   const body = `## End to end: what a user waits for (MNIST, 784-1024-1024-1024-10, 2 epochs of 25600 images)
-${machineLine()} Shared with other developers' work while measured (load average ${load.toFixed(1)} on ${cpus().length} cores at the start): the times are long and noisy; each row's runs were interleaved.
+${machineLine()} Load average ${load.toFixed(1)} on ${cpus().length} cores at the start${load > cpus().length ? ' (the machine was shared: the times are long and noisy)' : ''}; each row's runs were interleaved.
 
 Process wall time, launch to exit, of \`localprop train ${COMMON.filter((a) => a !== '--quiet').join(' ')} --schedule …\` (the built CLI, default backend \`auto\`, evaluation thread on) and of \`bench/peer/mnist_e2e.py\`, which does the same work in PyTorch (parsing the IDX files, the same ReLU MLP, bias-free cross-entropy decoders on detached inputs for local-parallel, Adam 1e-3, each epoch's training-loss pass over the training images and test pass over 10,000), at ${threads.join(' and ')} threads; median of ${REPEATS} run${REPEATS > 1 ? 's' : ''}; the ratio is against PyTorch's faster setting.
 
