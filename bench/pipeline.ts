@@ -87,7 +87,7 @@ export async function benchPipeline(file: string): Promise<string> {
   const torchBackprop = torchBest('backprop', BATCH);
   const engine = choice.blas ? `native (${choice.blas.library}, core ${choice.blas.coreType})` : choice.name;
   const body = `## Layer-parallel training: local-parallel on 1 and 2 workers (${MODEL}, batch ${BATCH}, ${engine})
-${machineLine()} ${cpus().length} cores, shared with other developers' work while measured (load average ${load.toFixed(1)} at the start).
+${machineLine()} ${cpus().length} cores, ${load > cpus().length ? 'shared with other work' : 'otherwise idle'} (load average ${load.toFixed(1)} at the start).
 
 Training steps only (one Adam step per batch, cross-entropy decoders), ${BATCHES_PER_EPOCH} batches of the first MNIST images an epoch, median of ${EPOCHS} epochs after a warm-up. With 2 workers the blocks are grouped ${grouping.map((g) => `[${g.join(', ')}]`).join(' | ')} (balanced by multiply-adds), so the speed-up is bounded by ${bound.toFixed(2)}×.
 
