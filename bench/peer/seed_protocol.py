@@ -50,18 +50,7 @@ import os
 import sys
 
 
-def _blas_threads_from_argv():
-    """OpenBLAS reads its thread count once, when torch loads it, and
-    torch.set_num_threads does not limit it: so --threads N sets
-    OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before torch is imported."""
-    for i, arg in enumerate(sys.argv):
-        value = sys.argv[i + 1] if arg == '--threads' and i + 1 < len(sys.argv) else arg.split('=', 1)[1] if arg.startswith('--threads=') else None
-        if value is not None and value.isdigit() and int(value) > 0:
-            for name in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
-                os.environ[name] = value
-
-
-_blas_threads_from_argv()
+import blas_threads  # noqa: F401  (sets the BLAS threads before torch loads)
 
 import torch
 import torch.nn as nn
