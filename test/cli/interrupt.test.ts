@@ -34,6 +34,18 @@ function interrupted(args: string[], ready: (stdout: string, stderr: string) => 
   });
 }
 
+/**
+ * Ready a second after `compare`'s header: once it is out the options are
+ * checked and training has begun (a fixed delay from the start raced a slow start).
+ */
+function secondAfterHeader(): (stdout: string, stderr: string) => boolean {
+  let headerAt = 0;
+  return (_stdout, stderr) => {
+    if (!headerAt && stderr.includes('localprop compare:')) headerAt = Date.now();
+    return headerAt > 0 && Date.now() - headerAt > 1000;
+  };
+}
+
 describe('Ctrl-C', () => {
   /** results.json's runs without their timing. */
   const resultsOf = (dir: string) =>
@@ -76,12 +88,7 @@ describe('Ctrl-C', () => {
 
   it('stops compare between steps without --out, saying how to make the run resumable', async () => {
     const args = ['compare', '--schedules', 'backprop,local-sequential', '--dataset', 'spiral', '--step', 'batch', '--batch-size', '10', '--epochs', '200', '--seeds', '1', '--eval-thread', 'off'];
-    // Once the header is out the options are checked and training has begun (a fixed delay raced a slow start).
-    let headerAt = 0;
-    const r = await interrupted(args, (_stdout, stderr) => {
-      if (!headerAt && stderr.includes('localprop compare:')) headerAt = Date.now();
-      return headerAt > 0 && Date.now() - headerAt > 1000;
-    });
+    const r = await interrupted(args, secondAfterHeader());
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/without --out DIR a run cannot be resumed/);
   });
@@ -89,11 +96,7 @@ describe('Ctrl-C', () => {
   it('stops compare of several schedules in epoch mode with the evaluation thread on, and --resume continues it to the uninterrupted results', async () => {
     const dir = join(tempDir(), 'run');
     const args = ['compare', '--schedules', 'backprop,local-parallel', '--dataset', 'spiral', '--model', '2-64-64-8-1 hidden=tanh out=sigmoid', '--epochs', '400', '--seeds', '1', '--report', 'off', '--backend', 'wasm'];
-    let headerAt = 0;
-    const r = await interrupted([...args, '--out', dir], (_stdout, stderr) => {
-      if (!headerAt && stderr.includes('localprop compare:')) headerAt = Date.now();
-      return headerAt > 0 && Date.now() - headerAt > 1000;
-    });
+    const r = await interrupted([...args, '--out', dir], secondAfterHeader());
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/stopped before epoch \d+ of 400; its state is in .*--resume/);
     const resumed = await cli(...args, '--resume', dir);
