@@ -15,12 +15,13 @@ import { listRules } from '../rules/registry.js';
 import { importUserModules } from '../node/user-modules.js';
 import { memoryOf } from './results-extras.js';
 import { LocalpropError, check } from '../util/errors.js';
-import { readUserFile, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from './files.js';
 import { addOptions, parseOptionValue, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
 import { resultsObject } from './report.js';
 import { runExperiment } from './run-experiment.js';
 import { outFolder, reportSettings } from './report-settings.js';
-import { allScheduleNames, experimentFrom, parseJson } from './setup.js';
+import { allScheduleNames, experimentFrom } from './setup.js';
+import { readSettingsFile } from './settings-file.js';
 import { withPipeline } from './workers.js';
 import { InterruptedError, interruption } from './interrupt.js';
 import { describeMemory, formatLoss, formatSummary, formatTable } from './table.js';
@@ -47,7 +48,7 @@ function options(name: CommandName, cli: OptionValues): { o: OptionValues; note?
   const given = resolveOptions(
     name,
     cli,
-    (path) => parseJson(readUserFile(path, '--config').toString('utf8'), `--config ${path}`),
+    (path) => readSettingsFile(path, '--config'),
     (configPath, file) => resolvePath(dirname(configPath), file),
   );
   const { options: o, note } = withFirstLook(given, name);

@@ -7,9 +7,9 @@ import { parseSweepSpec } from '../sweep/spec.js';
 import { formatSweepStatus, sweepStatus } from '../sweep/status.js';
 import { RecordStore, type SweepRecord } from '../sweep/store.js';
 import { check } from '../util/errors.js';
-import { readUserFile, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from './files.js';
 import { InterruptedError, interruption } from './interrupt.js';
-import { parseJson } from './setup.js';
+import { readSettingsFile } from './settings-file.js';
 
 /** A spec file read, checked and expanded, with its records folder. */
 interface LoadedSweep {
@@ -19,7 +19,7 @@ interface LoadedSweep {
 }
 
 function loadSweep(path: string): LoadedSweep {
-  const spec = parseSweepSpec(parseJson(readUserFile(path, 'sweep spec').toString('utf8'), `sweep spec ${path}`), path);
+  const spec = parseSweepSpec(readSettingsFile(path, 'sweep spec'), path);
   return { path, plan: planSweep(spec, path), store: new RecordStore(recordsFolder(spec, path)) };
 }
 

@@ -106,6 +106,21 @@ describe('--config', () => {
     expect(expectUserError(await cli('compare', '--config', missing))).toMatch(/--config .*nope\.json: cannot read it \(no such file\)/);
   });
 
+  it('reads YAML when the file name ends in .yaml or .yml, with the same values as JSON', async () => {
+    const yaml = configFile('epochs: 2\nschedules: [local-parallel, backprop]\nseeds: [0, 2]\nbatch-size: 250\neval-thread: off\nquiet: true\njson: true\n', 'options.yaml');
+    const fromJson = configFile({ epochs: 2, schedules: ['local-parallel', 'backprop'], seeds: [0, 2], 'batch-size': 250, 'eval-thread': 'off', quiet: true, json: true });
+    const [a, b] = [await cliJson('compare', '--config', yaml), await cliJson('compare', '--config', fromJson)];
+    expect(a.results.map((r) => `${r.schedule}/${r.seed}/${r.testLoss}`)).toEqual(b.results.map((r) => `${r.schedule}/${r.seed}/${r.testLoss}`));
+    expect(a.results).toHaveLength(4);
+  });
+
+  it('a broken YAML file, or one with a key twice, is one line naming the file', async () => {
+    const broken = configFile('epochs: 2\n  schedules: [backprop\n', 'broken.yml');
+    expect(expectUserError(await cli('compare', '--config', broken))).toMatch(new RegExp(`--config ${broken} is not valid YAML \\(.+\\); check its indentation and colons`));
+    const twice = configFile('epochs: 2\nepochs: 3\n', 'twice.yaml');
+    expect(expectUserError(await cli('compare', '--config', twice))).toMatch(/is not valid YAML \(.*unique.*\)/i);
+  });
+
   it('writes nothing to --out when the config is wrong', async () => {
     const out = join(tempDir(), 'out');
     expectUserError(await cli('compare', '--config', configFile({ bogus: 1 }), '--out', out));

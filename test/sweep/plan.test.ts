@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
@@ -171,6 +171,22 @@ describe('an invalid sweep spec', () => {
     expect(refused({ base: BASE, grid: { schedule: ['backprop'], decoders: ['fixed,learned'] }, seeds: [0], records: 'r' })).toContain('a sweep run has one decoder mode');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'], rule: ['decoder,decoder'] }, seeds: [0], records: 'r' })).toContain('configuration 1 (seed=0): a sweep run has one rule, but "rule" is decoder,decoder; put the rules in the grid instead');
     expect(refused({ base: BASE, grid: { schedule: ['backprop'], rule: ['decoder', 'no-such-rule'] }, seeds: [0], records: 'r' })).toMatch(/configuration 2 \(rule=no-such-rule seed=0\): unknown rule "no-such-rule"/);
+  });
+
+  it('reads a YAML spec into the same runs and ids as the JSON one', async () => {
+    const dir = tempDir('localprop-sweep-');
+    const spec = { base: BASE, grid: { schedule: ['backprop', 'local-parallel'], lr: [0.01, 0.001] }, seeds: [0, 1], records: 'records' };
+    const json = writeSpec(dir, spec);
+    const yaml = join(dir, 'sweep.yaml');
+    writeFileSync(yaml, ['base:', ...Object.entries(BASE).map(([k, v]) => `  ${k}: ${v}`), 'grid:', '  schedule: [backprop, local-parallel]', '  lr: [1e-2, 0.001]', 'seeds: [0, 1]', 'records: records', ''].join('\n'));
+    const planned = async (path: string) => {
+      const r = await cli('sweep', 'plan', path, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { runs: { id: string; label: string }[] }).runs.map((run) => `${run.id} ${run.label}`);
+    };
+    const fromYaml = await planned(yaml);
+    expect(fromYaml).toHaveLength(8);
+    expect(fromYaml).toEqual(await planned(json));
   });
 
   it('makes `sweep run` exit 2 with one line before anything trains or is written', async () => {
