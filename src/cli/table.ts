@@ -1,6 +1,6 @@
 import { getSchedule } from '../schedules/registry.js';
 import type { SummaryRow } from '../experiment/summary.js';
-import type { ExperimentMemory } from '../metrics/memory.js';
+import { distinctMiB, memoryLabel, type ExperimentMemory } from '../metrics/memory.js';
 import type { DivergedRun } from './run-experiment.js';
 
 /** Right-aligned columns under a header, separated by two spaces. */
@@ -110,7 +110,7 @@ export function describeMemory(memory: ExperimentMemory): string {
   const bySize = new Map<number, string[]>();
   for (const m of memory.schedules) {
     const names = bySize.get(m.activationBytes) ?? [];
-    if (!names.includes(m.schedule)) names.push(m.schedule);
+    if (!names.includes(memoryLabel(m))) names.push(memoryLabel(m));
     bySize.set(m.activationBytes, names);
   }
   const rows = [...new Set(memory.schedules.map((m) => m.rowsPerStep))].join(' or ');
@@ -122,6 +122,6 @@ export function describeMemory(memory: ExperimentMemory): string {
   return [
     'memory, estimated from tensor sizes (float32):',
     `  a training step (${rows} examples) holds ${steps} for its backward pass`,
-    `  parameters ${formatBytes(memory.schedules[0].parameterBytes)}; optimizer state up to ${formatBytes(optimizer)}` + (between.length ? `; kept between steps: ${between.join(', ')}` : ''),
+    `  parameters ${distinctMiB(memory, (m) => m.parameterBytes, formatBytes)}; optimizer state up to ${formatBytes(optimizer)}` + (between.length ? `; kept between steps: ${between.join(', ')}` : ''),
   ].join('\n');
 }

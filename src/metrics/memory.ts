@@ -1,6 +1,9 @@
 import type { ExperimentConfig } from '../experiment/experiment.js';
 import type { Activation } from '../model/activations.js';
 import type { ModelSpec } from '../model/spec.js';
+import { decoderRule } from '../rules/decoder.js';
+import { configuredRule, DEFAULT_RULE } from '../rules/registry.js';
+import type { LocalRule } from '../rules/rule.js';
 import type { OptimizerName } from '../optim/index.js';
 import type { DecoderMode } from '../train/events.js';
 import { resolveRunOptions } from '../train/run.js';
@@ -29,7 +32,11 @@ import type { StepMode } from '../train/session.js';
  *   per output (logits and what the loss keeps of them). Each row also
  *   carries 4 numbers of bookkeeping (its index, its weight in the loss, its
  *   loss and weighted loss); row normalisation adds 2 more per block.
- *   Every schedule that trains its rule is counted as local. With --step epoch
+ *   Every schedule that trains its rule is counted as local, and a rule that
+ *   holds more per step says so ({@link LocalRule.stepMemory}): Forward-Forward's
+ *   step is counted as a local step on its 3 stacked rows per example (2
+ *   without the read-out), DFA's adds every block's input from its one
+ *   forward pass and the output error. With --step epoch
  *   the batch is the whole training set, which the data already holds, so
  *   it is counted twice there.
  *   Measured on the cpu backend (test/metrics/memory.test.ts, by distinct data
@@ -41,12 +48,13 @@ import type { StepMode } from '../train/session.js';
  *   and of the targets: 784-256-256-256-10 at batch 128 held 2.1× this
  *   estimate with back-propagation and 1.85× with a local step.
  * - **parameters** (`parameterBytes`): every block's weight and bias and
- *   every hidden block's decoder weight; the network holds the decoders
- *   whatever the schedule.
+ *   the tensors the rule adds per hidden block (the decoder rule's decoder
+ *   weight, DFA's feedback matrix, none for Forward-Forward); the network
+ *   holds them whatever the schedule.
  * - **optimizer state** (`optimizerStateBytes`): per trained parameter, the
  *   tensors its rule keeps between steps (`OPTIMIZER_STATE_TENSORS`).
  *   Back-propagation trains the blocks only; local schedules also train the
- *   decoders when they are learned.
+ *   rule's trainable tensors (the decoders) when they are learned.
  * - **schedule state** (`scheduleStateBytes`): what a schedule keeps between
  *   steps besides parameters: local-sequential's frozen features (the
  *   output of the frozen blocks on the whole training set, for the block
@@ -66,6 +74,8 @@ import type { StepMode } from '../train/session.js';
  */
 export interface ScheduleMemory {
   schedule: string;
+  /** The learning rule the estimate is for. */
+  rule: string;
   decoders: DecoderMode;
   /** Examples one optimizer step sees: the batch size, or the whole training set with --step epoch. */
   rowsPerStep: number;
@@ -84,6 +94,8 @@ export interface MemoryOptions {
   decoders: DecoderMode;
   /** Examples in the training set (after any validation split). */
   trainRows: number;
+  /** The learning rule, with its options (default: the decoder rule). */
+  rule?: LocalRule;
 }
 
 /** Bytes of one float32. */
@@ -115,9 +127,9 @@ const NORMALIZE_PER_ROW = 2;
 /** Output block and decoders: the logits (or decoder output) and what the loss keeps of them, per output. */
 const KEPT_PER_OUTPUT = 2;
 
-/** Bytes of the parameters: every block's weight and bias, every hidden block's decoder. */
-export function parameterBytes(spec: ModelSpec): number {
-  return (blockParameterCount(spec) + decoderParameterCount(spec)) * BYTES_PER_NUMBER;
+/** Bytes of the parameters: every block's weight and bias, and the rule's tensors of every hidden block (the decoders by default). */
+export function parameterBytes(spec: ModelSpec, rule: LocalRule = decoderRule): number {
+  return (blockParameterCount(spec) + ruleParameterCount(spec, rule, false)) * BYTES_PER_NUMBER;
 }
 
 function blockParameterCount(spec: ModelSpec): number {
@@ -127,11 +139,12 @@ function blockParameterCount(spec: ModelSpec): number {
   return n;
 }
 
-function decoderParameterCount(spec: ModelSpec): number {
-  const l = spec.layers;
-  const outputs = l[l.length - 1];
+/** Numbers in the tensors `rule` adds to the hidden blocks (only those it trains, when `trainableOnly`). */
+function ruleParameterCount(spec: ModelSpec, rule: LocalRule, trainableOnly: boolean): number {
   let n = 0;
-  for (let i = 1; i + 1 < l.length; i++) n += l[i] * outputs;
+  for (let block = 0; block + 2 < spec.layers.length; block++) {
+    for (const t of rule.tensors(spec, block)) if (t.trainable || !trainableOnly) n += t.shape.reduce((a, d) => a * d, 1);
+  }
   return n;
 }
 
@@ -161,13 +174,15 @@ function keptByBlock(spec: ModelSpec, i: number, local: boolean): number {
  * block at a time on its own loss and, with mini-batches, frees the batch's
  * inputs once block 0 has stepped (see {@link Session.releaseBatchInput}).
  */
-export function activationBytes(spec: ModelSpec, schedule: string, rows: number, step: StepMode = 'batch'): number {
+export function activationBytes(spec: ModelSpec, schedule: string, rows: number, step: StepMode = 'batch', rule: LocalRule = decoderRule): number {
   const l = spec.layers;
+  const local = getSchedule(schedule).trainsRule;
+  const more = (local && rule.stepMemory?.(spec)) || { rowsPerExample: 1, extraPerExample: 0 };
   const blocks = l.length - 1;
   const batch = l[0] + l[blocks] + BOOKKEEPING_PER_ROW;
   const batchPastBlock0 = step === 'batch' ? batch - l[0] : batch;
   let perRow: number;
-  if (!getSchedule(schedule).trainsRule) {
+  if (!local) {
     perRow = batch;
     for (let i = 0; i < blocks; i++) perRow += keptByBlock(spec, i, false);
   } else {
@@ -178,13 +193,13 @@ export function activationBytes(spec: ModelSpec, schedule: string, rows: number,
       perRow = Math.max(perRow, (i === 0 ? batch : batchPastBlock0) + input + keptByBlock(spec, i, true));
     }
   }
-  return perRow * rows * BYTES_PER_NUMBER;
+  return (perRow * more.rowsPerExample + more.extraPerExample) * rows * BYTES_PER_NUMBER;
 }
 
 /** Bytes of the optimizer's state: per trained parameter, {@link OPTIMIZER_STATE_TENSORS}. */
-export function optimizerStateBytes(spec: ModelSpec, schedule: string, optimizer: OptimizerName, decoders: DecoderMode): number {
+export function optimizerStateBytes(spec: ModelSpec, schedule: string, optimizer: OptimizerName, decoders: DecoderMode, rule: LocalRule = decoderRule): number {
   const trainsDecoders = getSchedule(schedule).trainsRule && decoders === 'learned';
-  const trained = blockParameterCount(spec) + (trainsDecoders ? decoderParameterCount(spec) : 0);
+  const trained = blockParameterCount(spec) + (trainsDecoders ? ruleParameterCount(spec, rule, true) : 0);
   return trained * OPTIMIZER_STATE_TENSORS[optimizer] * BYTES_PER_NUMBER;
 }
 
@@ -196,13 +211,15 @@ export function scheduleStateBytes(spec: ModelSpec, schedule: string, step: Step
 /** The memory of one schedule and decoder mode (see {@link ScheduleMemory} for what is counted). */
 export function scheduleMemory(spec: ModelSpec, o: MemoryOptions): ScheduleMemory {
   const rowsPerStep = o.step === 'epoch' ? o.trainRows : Math.min(o.batchSize, o.trainRows);
+  const rule = o.rule ?? decoderRule;
   return {
     schedule: o.schedule,
+    rule: rule.name,
     decoders: o.decoders,
     rowsPerStep,
-    activationBytes: activationBytes(spec, o.schedule, rowsPerStep, o.step),
-    parameterBytes: parameterBytes(spec),
-    optimizerStateBytes: optimizerStateBytes(spec, o.schedule, o.optimizer, o.decoders),
+    activationBytes: activationBytes(spec, o.schedule, rowsPerStep, o.step, rule),
+    parameterBytes: parameterBytes(spec, rule),
+    optimizerStateBytes: optimizerStateBytes(spec, o.schedule, o.optimizer, o.decoders, rule),
     scheduleStateBytes: scheduleStateBytes(spec, o.schedule, o.step, o.trainRows),
   };
 }
@@ -212,7 +229,7 @@ export interface ExperimentMemory {
   bytesPerNumber: number;
   /** The training and held-out sets on the backend (features and targets), which every schedule holds alike. */
   dataBytes: number;
-  /** One entry per schedule and decoder mode, in the experiment's order. */
+  /** One entry per schedule, rule and decoder mode, in the experiment's order. */
   schedules: ScheduleMemory[];
 }
 
@@ -226,9 +243,12 @@ export function experimentMemory(config: ExperimentConfig, trainRows: number, he
   const outputs = spec.layers[spec.layers.length - 1];
   const schedules: ScheduleMemory[] = [];
   for (const schedule of config.schedules) {
-    for (const decoders of config.decoders) {
-      const o = resolveRunOptions({ ...config.training, schedule, seed: 0, decoders }, outputs);
-      schedules.push(scheduleMemory(spec, { schedule: o.schedule, step: o.step, batchSize: o.batchSize, optimizer: o.optimizer.name, decoders, trainRows }));
+    for (const ruleName of config.rules?.length ? config.rules : [DEFAULT_RULE]) {
+      const rule = configuredRule(ruleName, config.training.ruleOptions);
+      for (const decoders of config.decoders) {
+        const o = resolveRunOptions({ ...config.training, schedule, seed: 0, decoders }, outputs);
+        schedules.push(scheduleMemory(spec, { schedule: o.schedule, step: o.step, batchSize: o.batchSize, optimizer: o.optimizer.name, decoders, trainRows, rule }));
+      }
     }
   }
   return { bytesPerNumber: BYTES_PER_NUMBER, dataBytes: dataBytes(spec, trainRows + heldOutRows), schedules };
@@ -239,24 +259,27 @@ export function formatMiB(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 }
 
+/** How summaries name an entry: its schedule, and its rule when that is not the decoder rule. */
+export function memoryLabel(m: ScheduleMemory): string {
+  return m.rule === DEFAULT_RULE ? m.schedule : `${m.schedule} with ${m.rule}`;
+}
+
+/** The distinct figures of `pick` over the entries (in MiB unless `format` says otherwise), joined by "or": rules differ in parameters, optimizers in state. */
+export function distinctMiB(memory: ExperimentMemory, pick: (m: ScheduleMemory) => number, format: (bytes: number) => string = formatMiB): string {
+  return [...new Set(memory.schedules.map((m) => format(pick(m))))].join(' or ');
+}
+
 /**
  * One line for the compare summary: the activation memory of each
- * schedule's step, then the parameters and the optimizer state (of the
- * first schedule and decoder mode listed, and of any that differ).
+ * schedule's (and rule's) step, then the parameters and the optimizer
+ * state (each distinct figure once).
  */
 export function formatMemoryLine(memory: ExperimentMemory): string {
-  const seen = new Set<string>();
-  const activations: string[] = [];
-  for (const m of memory.schedules) {
-    if (seen.has(m.schedule)) continue;
-    seen.add(m.schedule);
-    activations.push(`${m.schedule} ${formatMiB(m.activationBytes)}`);
-  }
+  const activations = new Map<string, string>();
+  for (const m of memory.schedules) if (!activations.has(memoryLabel(m))) activations.set(memoryLabel(m), `${memoryLabel(m)} ${formatMiB(m.activationBytes)}`);
   const rows = new Set(memory.schedules.map((m) => m.rowsPerStep));
-  const states = [...new Set(memory.schedules.map((m) => formatMiB(m.optimizerStateBytes)))];
-  const first = memory.schedules[0];
   return (
-    `memory: activations a step holds (${[...rows].join('/')} rows) ${activations.join(', ')}; ` +
-    `parameters ${formatMiB(first.parameterBytes)}; optimizer state ${states.join(' or ')}`
+    `memory: activations a step holds (${[...rows].join('/')} rows) ${[...activations.values()].join(', ')}; ` +
+    `parameters ${distinctMiB(memory, (m) => m.parameterBytes)}; optimizer state ${distinctMiB(memory, (m) => m.optimizerStateBytes)}`
   );
 }

@@ -83,6 +83,8 @@ export const dfaRule: LocalRule = {
     if (schedule.oneBlockAtATime) return `rule dfa trains every block from the same forward pass of the whole network; one block at a time (${schedule.name}) would learn from the error of an untrained output block: use local-parallel`;
     return null;
   },
+  // The one forward pass keeps every hidden block's output (the next block's input) and the output error.
+  stepMemory: (spec: ModelSpec) => ({ rowsPerExample: 1, extraPerExample: spec.layers.slice(1).reduce((a, w) => a + w, 0) }),
   prepareChunk(chunk: Chunk, { network }): PreparedChunk {
     const { inputs, error } = outputError(network, chunk);
     return {

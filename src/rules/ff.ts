@@ -138,6 +138,7 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
       return tf.tidy(() => embedLabels(x, tf.fill([x.shape[0], c], 1 / c) as tf.Tensor2D, o.embed));
     },
     prepareChunk: (chunk, context) => prepareFFChunk(chunk, context, o),
+    stepMemory: () => ({ rowsPerExample: o.readout ? 3 : 2, extraPerExample: 0 }),
     predict(network: Network, x: tf.Tensor2D) {
       if (o.predict === 'readout') return null;
       const spec = network.spec;

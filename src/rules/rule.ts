@@ -156,6 +156,21 @@ export interface LocalRule {
    * it after every draw, so the other tensors are as without it.
    */
   readonly zeroOutputWeight?: boolean;
+  /**
+   * Optional. How a local step's memory under this rule differs from the
+   * decoder rule's, for the estimates of src/metrics/memory.ts: the rows a
+   * step holds per example (Forward-Forward stacks positive, negative and
+   * neutral copies), and numbers per example it keeps besides (DFA: every
+   * block's input from its one forward pass and the output error). Absent:
+   * one row, nothing more.
+   */
+  stepMemory?(spec: ModelSpec): StepMemory;
+}
+
+/** See {@link LocalRule.stepMemory}. */
+export interface StepMemory {
+  rowsPerExample: number;
+  extraPerExample: number;
 }
 
 /**

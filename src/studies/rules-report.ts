@@ -1,4 +1,5 @@
-import { activationBytes, BYTES_PER_NUMBER } from '../metrics/memory.js';
+import { activationBytes } from '../metrics/memory.js';
+import { configuredRule } from '../rules/registry.js';
 import { parseModelSpec } from '../model/spec.js';
 import type { RulesRow, RulesRunRecord } from './rules-study.js';
 
@@ -7,24 +8,15 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2);
 
 /**
  * Activations one training step holds, estimated from shapes as
- * src/metrics/memory.ts counts them: the decoder rule's count for the row's
- * schedule; Forward-Forward's step holds 3 rows per example (2 without the
- * read-out), counted as a local step on that many rows; DFA's step also
- * keeps the one forward pass's input of every block and the output error.
+ * src/metrics/memory.ts counts them for the row's schedule and rule (with
+ * its options: Forward-Forward without its read-out stacks 2 rows per
+ * example, not 3).
  */
 export function stepActivationBytes(row: RulesRow): number {
   const spec = parseModelSpec(row.model);
   const trainRows = row.trainRows ?? 60_000;
   const rows = row.training.step === 'epoch' ? trainRows : Math.min(row.training.batchSize ?? 100, trainRows);
-  if (row.rule === 'ff') {
-    const copies = row.training.ruleOptions?.ffReadout === 'off' ? 2 : 3;
-    return activationBytes(spec, row.schedule, rows * copies, row.training.step ?? 'batch');
-  }
-  const base = activationBytes(spec, row.schedule, rows, row.training.step ?? 'batch');
-  if (row.rule !== 'dfa') return base;
-  const l = spec.layers;
-  const pass = l.slice(1, -1).reduce((a, w) => a + w, 0) + l[l.length - 1];
-  return base + rows * pass * BYTES_PER_NUMBER;
+  return activationBytes(spec, row.schedule, rows, row.training.step ?? 'batch', configuredRule(row.rule, row.training.ruleOptions));
 }
 
 /** The command that runs one row (long rows are run one at a time, or several processes side by side). */

@@ -62,7 +62,7 @@ describe('numbers a newcomer can read', () => {
   });
 
   it('memory in words: schedules that hold the same share one figure', () => {
-    const entry = (schedule: string, activationBytes: number, scheduleStateBytes = 0) => ({ schedule, decoders: 'learned' as const, rowsPerStep: 1000, activationBytes, parameterBytes: 46_488, optimizerStateBytes: schedule === 'backprop' ? 91_000 : 93_000, scheduleStateBytes });
+    const entry = (schedule: string, activationBytes: number, scheduleStateBytes = 0) => ({ schedule, rule: 'decoder', decoders: 'learned' as const, rowsPerStep: 1000, activationBytes, parameterBytes: 46_488, optimizerStateBytes: schedule === 'backprop' ? 91_000 : 93_000, scheduleStateBytes });
     const text = describeMemory({ bytesPerNumber: 4, dataBytes: 0, schedules: [entry('backprop', 3 * 2 ** 20), entry('local-sequential', 2 ** 20, 400 * 1024), entry('local-parallel', 2 ** 20), entry('local-gated', 2 ** 20, 800 * 1024)] });
     expect(text.split('\n')).toEqual([
       'memory, estimated from tensor sizes (float32):',

@@ -10,6 +10,8 @@ import { getSchedule } from '../../src/schedules/registry.js';
 import { trainToEnd } from '../../src/schedules/schedule.js';
 import { Session } from '../../src/train/session.js';
 import { Rng } from '../../src/util/rng.js';
+import { configuredRule, getRule } from '../../src/rules/registry.js';
+import type { LocalRule } from '../../src/rules/rule.js';
 
 describe('memory accounting on a tiny network, by hand', () => {
   // 4-3-3-2: hidden relu blocks 4→3 and 3→3, output block 3→2 (softmax, ce); decoders 3→2 on both hidden blocks.
@@ -62,11 +64,32 @@ describe('memory accounting on a tiny network, by hand', () => {
   it('one entry per schedule; an epoch step sees the whole training set', () => {
     const m = scheduleMemory(spec, { schedule: 'backprop', step: 'epoch', batchSize: 5, optimizer: 'rprop', decoders: 'learned', trainRows: 10 });
     // 26 numbers × 10 rows × 4 bytes = 1040.
-    expect(m).toEqual({ schedule: 'backprop', decoders: 'learned', rowsPerStep: 10, activationBytes: 1040, parameterBytes: 188, optimizerStateBytes: 280, scheduleStateBytes: 0 });
+    expect(m).toEqual({ schedule: 'backprop', rule: 'decoder', decoders: 'learned', rowsPerStep: 10, activationBytes: 1040, parameterBytes: 188, optimizerStateBytes: 280, scheduleStateBytes: 0 });
     // A batch larger than the set is the set.
     expect(scheduleMemory(spec, { schedule: 'backprop', step: 'batch', batchSize: 64, optimizer: 'adam', decoders: 'learned', trainRows: 10 }).rowsPerStep).toBe(10);
     // Data: 15 rows × (4 + 2) numbers × 4 bytes = 360.
     expect(dataBytes(spec, 15)).toBe(360);
+  });
+
+  it('a rule counts its own tensors and step rows: FF stacks 3 copies (2 without the read-out), DFA keeps its forward pass', () => {
+    const entry = (rule: LocalRule, schedule = 'local-parallel') => scheduleMemory(spec, { schedule, step: 'batch', batchSize: 5, optimizer: 'adam', decoders: 'learned', trainRows: 10, rule });
+    const decoder = entry(getRule('decoder'));
+    const ff = entry(getRule('ff'));
+    const dfa = entry(getRule('dfa'));
+    // FF adds no tensors: the 35 block numbers alone, 140 bytes; Adam keeps 2 tensors of each.
+    expect(ff.parameterBytes).toBe(140);
+    expect(ff.optimizerStateBytes).toBe(280);
+    expect(ff.activationBytes).toBe(3 * decoder.activationBytes);
+    expect(entry(configuredRule('ff', { ffReadout: 'off' })).activationBytes).toBe(2 * decoder.activationBytes);
+    // DFA's fixed feedback matrices (hidden width × outputs, as the decoders) are parameters the optimizer never trains.
+    expect(dfa.parameterBytes).toBe(188);
+    expect(dfa.optimizerStateBytes).toBe(280);
+    // Its forward pass keeps the hidden outputs (3 + 3) and the output error (2) of each of the 5 rows: 8 · 5 · 4 = 160 bytes more.
+    expect(dfa.activationBytes - decoder.activationBytes).toBe(160);
+    // Back-propagation never runs the rule's step.
+    expect(entry(getRule('ff'), 'backprop').activationBytes).toBe(entry(getRule('decoder'), 'backprop').activationBytes);
+    const line = formatMemoryLine({ bytesPerNumber: 4, dataBytes: 0, schedules: [decoder, ff] });
+    expect(line).toMatch(/^memory: activations a step holds \(5 rows\) local-parallel [\d.]+ MiB, local-parallel with ff [\d.]+ MiB; /);
   });
 
   it('the summary line names every schedule once', () => {
