@@ -261,7 +261,7 @@ export function formatMiB(bytes: number): string {
 
 /** How summaries name an entry: its schedule, and its rule when that is not the decoder rule. */
 export function memoryLabel(m: ScheduleMemory): string {
-  return m.rule === DEFAULT_RULE ? m.schedule : `${m.schedule} with ${m.rule}`;
+  return m.rule === DEFAULT_RULE ? m.schedule : `${m.schedule} · ${m.rule}`;
 }
 
 /** The distinct figures of `pick` over the entries (in MiB unless `format` says otherwise), joined by "or": rules differ in parameters, optimizers in state. */

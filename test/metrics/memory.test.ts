@@ -89,7 +89,7 @@ describe('memory accounting on a tiny network, by hand', () => {
     // Back-propagation never runs the rule's step.
     expect(entry(getRule('ff'), 'backprop').activationBytes).toBe(entry(getRule('decoder'), 'backprop').activationBytes);
     const line = formatMemoryLine({ bytesPerNumber: 4, dataBytes: 0, schedules: [decoder, ff] });
-    expect(line).toMatch(/^memory: activations a step holds \(5 rows\) local-parallel [\d.]+ MiB, local-parallel with ff [\d.]+ MiB; /);
+    expect(line).toMatch(/^memory: activations a step holds \(5 rows\) local-parallel [\d.]+ MiB, local-parallel · ff [\d.]+ MiB; /);
   });
 
   it('the summary line names every schedule once', () => {
