@@ -28,7 +28,7 @@ const row = (label: string, rate: FrameRate & { backend: string }) =>
   `| ${label} | ${rate.median} | ${Math.min(...rate.samples)}–${Math.max(...rate.samples)} | ${rate.epochsPerSecond.toFixed(1)} | ${rate.trainMs.toFixed(0)} | ${rate.picturesMs.toFixed(0)} | ${rate.drawMs.toFixed(1)} | ${rate.chartMs.toFixed(0)} | ${rate.backend} |`;
 
 /**
- * The playground's frame rate in headless Chromium: the seed's network on
+ * The playground's frame rate in headless Chromium: Mertens' network on
  * signed_xor with all four schedules training (the issue's case), and with
  * back-propagation alone for scale. With `PLAYGROUND_BASELINE` naming a
  * folder that holds another build of the page (`vite build --outDir DIR`

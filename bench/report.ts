@@ -16,7 +16,7 @@ const REPEATS = 3;
 
 /**
  * The cost of the report on `npm start`'s job (every schedule, seeds 0-4,
- * the seed's protocol, evaluation thread on): the same comparison with
+ * Mertens' protocol, evaluation thread on): the same comparison with
  * --out and --report off, then on, alternating, in one process. The
  * issue's budget is max(1 s, 25% of the run).
  */
@@ -58,10 +58,10 @@ export async function benchReport(file: string): Promise<string> {
     const [a, b] = [median(off), median(on)];
     const overhead = b - a;
     const budget = Math.max(1, 0.25 * a);
-    const body = `## Report overhead on the seed's comparison (\`npm start\`)
+    const body = `## Report overhead on Mertens' comparison (\`npm start\`)
 ${machineLine()}
 
-The whole comparison (4 schedules × seeds 0-4, the seed's protocol, evaluation thread on) with \`--out\`, without and with the report, alternating, ${REPEATS} times each; medians.
+The whole comparison (4 schedules × seeds 0-4, Mertens' protocol, evaluation thread on) with \`--out\`, without and with the report, alternating, ${REPEATS} times each; medians.
 
 | | seconds |
 |---|---|

@@ -24,7 +24,7 @@ interface Measured {
   testLosses: number[];
 }
 
-/** The seed's data and initial parameters in the peer's exchange format, so both start identically. */
+/** Mertens' data and initial parameters in the peer's exchange format, so both start identically. */
 export function exportStart(start: SeededStart, dir: string): void {
   const t = (data: Float32Array, shape: number[]) => ({ data, shape });
   const bytes = encodeSafetensors({
@@ -64,7 +64,7 @@ function runPeer(seed: number, dir: string): Measured[] {
 }
 
 /**
- * The seed's protocol (three schedules, learned decoders) in localprop and in
+ * Mertens' protocol (three schedules, learned decoders) in localprop and in
  * the PyTorch peer, from the same data and initial parameters, seed by seed
  * and side by side; writes the timing table and how closely the two agree.
  */
@@ -111,7 +111,7 @@ export async function benchSeedProtocol(file: string, seeds = [0, 1, 2]): Promis
   const totalPeer = rows.reduce((a, r) => a + r.peer, 0);
   const totalOne = rows.reduce((a, r) => a + r.oneThread, 0);
   const body = [
-    "## The seed's protocol: localprop (TF.js wasm) vs PyTorch",
+    "## Mertens' protocol: localprop (TF.js wasm) vs PyTorch",
     '',
     machineLine(),
     `PyTorch ${torchVersion} (Debian python3-torch, OpenBLAS, 2 threads), bench/peer/seed_protocol.py. Seeds ${seeds.join(', ')}; learned decoders; both implementations start from the same data and initial parameters (exported to safetensors) and run one seed after the other in one \`npm run bench\`. Seconds: the schedule's training loop with its per-epoch test evaluation, median over seeds. localprop runs as the CLI does, the test set scored on a second thread (\`--eval-thread on\`), and on one thread (\`--eval-thread off\`).`,

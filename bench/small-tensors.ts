@@ -169,7 +169,7 @@ const total = (t: Timed) => SCHEDULES.reduce((a, s) => a + t.loop[s], 0);
 const ms = (v: number, epochs: number) => (v / epochs).toFixed(2);
 
 /**
- * The small-tensor cost of the seed's protocol: kernels launched per epoch
+ * The small-tensor cost of Mertens' protocol: kernels launched per epoch
  * and where an epoch's milliseconds go, with the fused kernels off and on;
  * then the protocol's training loop and process wall time against the
  * PyTorch peer, side by side in one run.
@@ -231,7 +231,7 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
   const top = (p: Profile) => [...p.byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k} ${(n / p.epochs).toFixed(0)}`).join(', ');
   const slowest = (p: Profile) => [...p.kernelMsByName].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, t]) => `${k} ${(t / p.epochs).toFixed(2)} ms (${((p.byKernel.get(k) ?? 0) / p.epochs).toFixed(0)}×)`).join(', ');
   const body = [
-    "## Small tensors: the seed's protocol, kernel by kernel (fused kernels off and on)",
+    "## Small tensors: Mertens' protocol, kernel by kernel (fused kernels off and on)",
     '',
     machineLine(),
     `Load average at the end: ${load} (the machine is shared with other developers; every comparison below ran side by side, alternating, in one \`npm run bench -- small-tensors\`).`,
@@ -242,7 +242,7 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...profileRows,
     '',
-    `Numbers: of the ${compared} per-epoch training and test losses of the three runs, ${differing} differ between fused and unfused (the fused kernels repeat the unfused float32 operations in order), so the PyTorch agreement of the seed-protocol section stands as measured.`,
+    `Numbers: of the ${compared} per-epoch training and test losses of the three runs, ${differing} differ between fused and unfused (the fused kernels repeat the unfused float32 operations in order), so the PyTorch agreement of the Mertens' protocol section stands as measured.`,
     '',
     `Most frequent kernels per local-parallel epoch, unfused: ${top(profiles['local-parallel'].off)}; fused: ${top(profiles['local-parallel'].on)}.`,
     '',
@@ -293,7 +293,7 @@ export async function benchNpmStart(file: string, rounds = 1): Promise<string> {
     machineLine(),
     `Load average at the end: ${load} (shared machine).`,
     '',
-    `The seed's comparison as \`npm start\` runs it (\`compare --out DIR\`: 4 schedules × seeds 0-4, evaluation thread and report on), process wall time, fused kernels off then on, ${rounds} round(s) alternating: **${median(off).toFixed(1)} s** unfused, **${median(on).toFixed(1)} s** fused (${(median(off) / median(on)).toFixed(2)}×). Every run: ${off.map((v) => v.toFixed(1)).join(', ')} s off, ${on.map((v) => v.toFixed(1)).join(', ')} s on.`,
+    `Mertens' comparison as \`npm start\` runs it (\`compare --out DIR\`: 4 schedules × seeds 0-4, evaluation thread and report on), process wall time, fused kernels off then on, ${rounds} round(s) alternating: **${median(off).toFixed(1)} s** unfused, **${median(on).toFixed(1)} s** fused (${(median(off) / median(on)).toFixed(2)}×). Every run: ${off.map((v) => v.toFixed(1)).join(', ')} s off, ${on.map((v) => v.toFixed(1)).join(', ')} s on.`,
   ].join('\n');
   writeSection(file, 'npm-start', body);
   return body;

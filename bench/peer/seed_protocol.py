@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch peer implementation of the seed's protocol (see SEED-PROTOCOL.md).
+"""PyTorch peer implementation of Mertens' protocol (see SEED-PROTOCOL.md).
 
-Trains the seed's 2-100-100-10-1 network on `signed_xor` with three schedules
+Trains Mertens' 2-100-100-10-1 network on `signed_xor` with three schedules
 (back-propagation, local parallel, local sequential), full-batch Rprop (one
 optimizer step per epoch, the epoch loss being the sum of per-batch mean
 losses), and reports test accuracy / losses / wall time per run.
@@ -33,7 +33,7 @@ both measured before that epoch's step(s).
 
 --rprop-state: "per-block" (default) = one Rprop per block (over block +
 decoder params when decoders are learned), state kept across epochs.
-"shared" = the seed's literal code, one Rprop over all parameters and
+"shared" = Mertens' literal code, one Rprop over all parameters and
 zero_grad(set_to_none=False) before each block's backward (PyTorch 1.13's
 default). In the parallel schedule the other blocks' zeroed grads overwrite
 their Rprop sign memory on every step, so Rprop never adapts its step size and
@@ -82,7 +82,7 @@ class Normalize(nn.Module):
 
 
 def build_model():
-    """The seed's nested model; PyTorch default init."""
+    """Mertens' nested model; PyTorch default init."""
     blocks = []
     for i in range(N_BLOCKS):
         lin = nn.Linear(LAYER_SIZES[i], LAYER_SIZES[i + 1])
@@ -359,7 +359,7 @@ def block_params(model, decoders, i, learned):
 
 
 def shared_optimizer(model, decoders, learned):
-    """The seed's literal code: ONE Rprop over all model (+decoder) params."""
+    """Mertens' literal code: ONE Rprop over all model (+decoder) params."""
     params = list(model.parameters())
     if learned:
         params += list(decoders.parameters())
@@ -463,7 +463,7 @@ def run_one(setup, runner, schedule, decoders_mode, want_trace, rprop_state="per
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
-        description="PyTorch peer of the seed's local-propagation protocol (signed_xor)."
+        description="PyTorch peer of Mertens' local-propagation protocol (signed_xor)."
     )
     p.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0,1,2,3,4)")
     p.add_argument("--decoders", choices=("fixed", "learned", "both"), default="learned")
@@ -476,7 +476,7 @@ def parse_args(argv):
                    help="write DIR/seed<k>.safetensors (PyTorch init, data, shuffle order) and exit")
     p.add_argument("--rprop-state", choices=("per-block", "shared"), default="per-block",
                    help="local schedules: one Rprop per block whose state persists "
-                        "(default), or the seed's literal single Rprop over all "
+                        "(default), or Mertens' literal single Rprop over all "
                         "parameters, zero_grad(set_to_none=False) before each block's "
                         "step: in the parallel schedule that resets the other blocks' "
                         "Rprop sign memory, so every step is 0.01*sign(grad)")
