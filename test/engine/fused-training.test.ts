@@ -1,16 +1,20 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUSED_ELEMENT_LIMIT, fusedActive, setFusedKernels } from '../../src/engine/fused/kernel.js';
-import { tf } from '../../src/engine/backend.js';
-import { seedRuns } from '../support.js';
+import { tf, useBackend } from '../../src/engine/backend.js';
+import { seedRuns, TEST_BACKEND } from '../support.js';
 
 /**
  * The fused kernels inside training: a run with them gives every epoch's
  * losses and the final parameters bit for bit as the same run on TF.js's
  * own ops, for every schedule of the protocol (and the gated one, whose
- * adjusted steps take the unfused rule).
+ * adjusted steps take the unfused rule), on wasm and (`npm run test:native`)
+ * on native, whose element-wise kernels are wasm's.
  */
-describe('training with fused kernels', () => {
+describe(`training with fused kernels on ${TEST_BACKEND}`, () => {
   const { makeRun } = seedRuns();
+  beforeAll(async () => {
+    await useBackend(TEST_BACKEND);
+  });
   afterAll(() => setFusedKernels(true));
 
   async function trained(schedule: string, fused: boolean, epochs: number): Promise<{ losses: number[]; parameters: number[]; kernels: string[]; launched: number }> {
@@ -26,6 +30,7 @@ describe('training with fused kernels', () => {
     };
     try {
       const run = makeRun({ schedule, epochs });
+      expect(tf.getBackend()).toBe(TEST_BACKEND);
       const losses: number[] = [];
       let parameters: number[] = [];
       for await (const e of run) {

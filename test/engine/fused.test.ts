@@ -7,9 +7,11 @@ import { fusedWeightedMse } from '../../src/engine/fused/mse.js';
 import { fusedThresholdAccuracy } from '../../src/engine/fused/accuracy.js';
 import { mish, normalizeRows } from '../../src/model/activations.js';
 import { Rprop, RPROP_DEFAULTS } from '../../src/optim/rprop.js';
+import { TEST_BACKEND } from '../support.js';
 
 /**
- * Every fused kernel against the unfused TF.js ops it replaces, on wasm:
+ * Every fused kernel against the unfused TF.js ops it replaces, on wasm
+ * (and on native under `npm run test:native`, whose element-wise ops are wasm's):
  * the same float32 operations in the same order, so values and gradients
  * must be equal bit for bit (not merely close), on odd shapes and rows of 1.
  */
@@ -43,19 +45,19 @@ function random(shape: number[], seed: number, scale = 1): tf.Tensor {
   });
 }
 
-describe('fused kernels on wasm', () => {
+describe(`fused kernels on ${TEST_BACKEND}`, () => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(TEST_BACKEND);
   });
   afterAll(() => {
     expect(tf.memory().numTensors).toBeLessThan(50);
   });
 
-  it('are active on wasm only', async () => {
+  it('are active on wasm and native, not on the other backends', async () => {
     expect(fusedActive()).toBe(true);
     await useBackend('cpu');
     expect(fusedActive()).toBe(false);
-    await useBackend('wasm');
+    await useBackend(TEST_BACKEND);
   });
 
   it('Rprop on a hand-computed element: growth, flip and clamp', () => {
@@ -138,9 +140,9 @@ describe('fused kernels on wasm', () => {
   });
 });
 
-describe('fused weighted MSE on wasm', () => {
+describe(`fused weighted MSE on ${TEST_BACKEND}`, () => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(TEST_BACKEND);
   });
 
   /** The unfused ops of `weightedLoss('mse', …)`, written out here so the fused path cannot stand in for them. */
@@ -177,9 +179,9 @@ describe('fused weighted MSE on wasm', () => {
   });
 });
 
-describe('fused threshold accuracy on wasm', () => {
+describe(`fused threshold accuracy on ${TEST_BACKEND}`, () => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(TEST_BACKEND);
   });
 
   it.each([1, 3, 7, 13, 999, 1000])('on %i rows equals the mean of the unfused hits', (rows) => {

@@ -18,8 +18,12 @@ export interface FusedKernel {
   compute(call: FusedCall): void;
 }
 
-/** The backends fused kernels are registered on (their element-wise ops are IEEE float32, as the loops are). */
-const FUSED_BACKENDS = ['wasm'] as const;
+/**
+ * The backends fused kernels are registered on: wasm, and native, which is
+ * wasm's module with its matrix products on the BLAS, so its element-wise
+ * ops (IEEE float32, as the loops are) and its heap are wasm's.
+ */
+const FUSED_BACKENDS = ['wasm', 'native'] as const;
 
 type WasmLike = {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
@@ -29,7 +33,7 @@ type WasmLike = {
 const registered = new Set<string>();
 
 /**
- * Registers `kernel` as a TF.js kernel on the wasm backend (once). Outputs
+ * Registers `kernel` as a TF.js kernel on the wasm and native backends (once). Outputs
  * are allocated before any view is taken: an allocation may grow the wasm
  * heap, which detaches earlier views. Nothing here uses Node APIs, so the
  * same kernels run in a browser's wasm backend.
@@ -38,6 +42,8 @@ export function registerFused(kernel: FusedKernel): void {
   if (registered.has(kernel.name)) return;
   registered.add(kernel.name);
   for (const backendName of FUSED_BACKENDS) {
+    // The native backend copies wasm's kernels when it registers, these among them if they came first.
+    if (tf.getKernel(kernel.name, backendName)) continue;
     tf.registerKernel({
       kernelName: kernel.name,
       backendName,

@@ -105,6 +105,19 @@ function multiplyInto(blas: Blas, s: ProductShape, a: Float32Array, b: Float32Ar
   }
 }
 
+/**
+ * Fills `out` with copies of `row`: one `set`, then the filled part doubled
+ * by `copyWithin` (a memmove), log₂(rows) calls in all. A `set` per row is
+ * a thousand calls for the protocol's 1000 points: 11-12 µs here whatever
+ * the width, against 3.5 µs doubling for 1000 rows of 100 and 0.5 µs for
+ * 1000 of 10 (the product itself takes 5-20 µs).
+ */
+export function repeatRows(out: Float32Array, row: Float32Array): void {
+  if (out.length === 0) return;
+  out.set(row);
+  for (let filled = row.length; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+}
+
 /** TF.js's `BatchMatMul` on the BLAS: the transpose flags go to sgemm, so no operand is ever copied. */
 export function batchMatMulKernel(blas: Blas) {
   return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
@@ -145,7 +158,7 @@ export function fusedMatMulKernel(blas: Blas, backendName: string) {
     if (bias) {
       const bv = floats(heap, bias);
       if (bv.length === shape.n) {
-        for (let row = 0; row < out.length; row += shape.n) out.set(bv, row);
+        repeatRows(out, bv);
       } else if (bv.length === 1) {
         out.fill(bv[0]);
       } else {

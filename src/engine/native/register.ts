@@ -30,6 +30,8 @@ export function registerNativeBackend(): Blas {
     _FusedMatMul: fusedMatMulKernel(blas, NATIVE_BACKEND) as tf.KernelFunc,
   };
   for (const kernel of tf.getKernelsForBackend('wasm')) {
+    // localprop's fused kernels register on both backends themselves; one registered already is not copied twice.
+    if (tf.getKernel(kernel.kernelName, NATIVE_BACKEND)) continue;
     let kernelFunc = replaced[kernel.kernelName] ?? kernel.kernelFunc;
     if (kernel.kernelName === 'Transpose' && blas.transpose) kernelFunc = transposeKernel(blas.transpose, kernel.kernelFunc) as tf.KernelFunc;
     // The wasm kernels' setup binds their module functions; TF.js reruns it for whichever backend becomes active.
