@@ -2,6 +2,7 @@
  * The thread behind {@link WorkerEvaluator}: holds a copy of the run's
  * network and test set and scores parameter snapshots on request.
  */
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { tf, useBackend } from '../engine/backend.js';
 import { Network } from '../model/network.js';
@@ -14,6 +15,25 @@ let network: Network | null = null;
 let testSet: ScoredSet | null = null;
 /** The training set on the backend, when the run asks for training losses here. */
 let train: { x: tf.Tensor2D; y: tf.Tensor2D } | null = null;
+
+/** Whether this thread has lowered its priority to yield to the training threads. */
+let yielded = false;
+
+/**
+ * Lowers this thread's priority to the lowest (nice 19), once. On Linux the
+ * nice value belongs to the thread, so `setPriority(0, …)` from here leaves
+ * the process's other threads as they are; elsewhere it would change the
+ * whole process, so the thread stays as it is there.
+ */
+function yieldToTraining(): void {
+  if (yielded || process.platform !== 'linux') return;
+  yielded = true;
+  try {
+    setPriority(0, 19);
+  } catch {
+    // A sandbox may refuse; the scores are the same either way, only the sharing of the cores differs.
+  }
+}
 
 function reply(message: WorkerReply): void {
   parentPort!.postMessage(message);
@@ -33,6 +53,7 @@ parentPort!.on('message', async (request: WorkerRequest) => {
       train = t ? { x: tf.tensor2d(t.x, [t.count, t.inputSize]), y: tf.tensor2d(t.y, [t.count, t.outputSize]) } : null;
       reply({ id: request.id, loss: 0, accuracy: 0, blockAccuracy: [] });
     } else if (request.type === 'trainLoss') {
+      if (request.yieldToTraining) yieldToTraining();
       if (!train) throw new Error('no training set: the run did not give one at setup');
       network!.load(request.snapshot);
       const weights = tf.tensor1d(request.weights);
@@ -43,6 +64,7 @@ parentPort!.on('message', async (request: WorkerRequest) => {
         weights.dispose();
       }
     } else {
+      if (request.yieldToTraining) yieldToTraining();
       network!.load(request.snapshot);
       reply({ id: request.id, ...testSet!.evaluate(network!) });
     }

@@ -1,7 +1,8 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { tf } from '../engine/backend.js';
 import { userModules } from './user-modules.js';
-import { computeThreadStarted } from '../engine/threads.js';
+import { computeThreadStarted, evaluationYields } from '../engine/threads.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../model/network.js';
 import type { ParameterMap } from '../model/parameters.js';
@@ -10,8 +11,8 @@ import type { Evaluation, TestEvaluator } from '../train/evaluation.js';
 
 export type WorkerRequest =
   | { type: 'setup'; id: number; backend: string; imports: string[]; rule: string; ruleOptions?: Record<string, unknown>; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number; hiddenLoss: LossName; train?: Dataset }
-  | { type: 'evaluate'; id: number; snapshot: Float32Array[] }
-  | { type: 'trainLoss'; id: number; snapshot: Float32Array[]; weights: Float32Array; batchCount: number };
+  | { type: 'evaluate'; id: number; snapshot: Float32Array[]; yieldToTraining: boolean }
+  | { type: 'trainLoss'; id: number; snapshot: Float32Array[]; weights: Float32Array; batchCount: number; yieldToTraining: boolean };
 
 export type WorkerReply = ({ id: number } & Evaluation) | { id: number; error: string };
 
@@ -20,6 +21,12 @@ export type WorkerReply = ({ id: number } & Evaluation) | { id: number; error: s
  * main thread trains the next epoch: TF.js's wasm backend is single-threaded
  * in Node, so without it one core idles. One instance serves many runs; call
  * {@link WorkerEvaluator.close} when done.
+ *
+ * When the threads that train fill the cores (a pipeline with as many
+ * groups as cores), each request tells the thread to yield to them
+ * (`evaluationYields` in src/engine/threads.ts): it lowers its own priority
+ * to the lowest, for the rest of its life (an unprivileged thread cannot
+ * raise it again), and so scores in the time the pipeline leaves idle.
  */
 export class WorkerEvaluator implements TestEvaluator {
   private nextId = 0;
@@ -36,7 +43,7 @@ export class WorkerEvaluator implements TestEvaluator {
     });
     worker.on('error', (e) => this.failAll(e));
     // One more thread computes while it lives: the BLAS thread policy (engine/threads.ts) counts it.
-    const ended = computeThreadStarted();
+    const ended = computeThreadStarted('evaluation');
     worker.on('exit', (code) => {
       ended();
       this.failAll(new Error(`evaluation thread exited with code ${code}`));
@@ -59,11 +66,11 @@ export class WorkerEvaluator implements TestEvaluator {
   }
 
   trainLoss(snapshot: Float32Array[], weights: Float32Array, batchCount: number): Promise<number> {
-    return this.request({ type: 'trainLoss', id: 0, snapshot, weights, batchCount }, [...snapshot.map((a) => a.buffer as ArrayBuffer), weights.buffer as ArrayBuffer]).then((e) => e.loss);
+    return this.request({ type: 'trainLoss', id: 0, snapshot, weights, batchCount, yieldToTraining: yieldsNow() }, [...snapshot.map((a) => a.buffer as ArrayBuffer), weights.buffer as ArrayBuffer]).then((e) => e.loss);
   }
 
   evaluate(snapshot: Float32Array[]): Promise<Evaluation> {
-    return this.request({ type: 'evaluate', id: 0, snapshot }, snapshot.map((a) => a.buffer as ArrayBuffer));
+    return this.request({ type: 'evaluate', id: 0, snapshot, yieldToTraining: yieldsNow() }, snapshot.map((a) => a.buffer as ArrayBuffer));
   }
 
   async close(): Promise<void> {
@@ -84,4 +91,9 @@ export class WorkerEvaluator implements TestEvaluator {
     for (const { reject } of this.pending.values()) reject(error);
     this.pending.clear();
   }
+}
+
+/** The thread policy's answer for this machine's cores, asked at every request (a pipeline may have started since the last). */
+function yieldsNow(): boolean {
+  return evaluationYields(availableParallelism());
 }

@@ -40,7 +40,7 @@ export class WorkerPipeline implements EpochPipeline {
       w.on('message', (m: PipelineReply) => this.replies?.(m, g));
       w.on('error', (e) => this.fail(new LocalpropError(`pipeline group ${g} (blocks ${groups[g].join(', ')}) crashed: ${e.message}`)));
       // Each group is one more thread computing: the BLAS thread policy (engine/threads.ts) counts it.
-      const ended = computeThreadStarted();
+      const ended = computeThreadStarted('training');
       w.on('exit', (code) => {
         ended();
         if (!this.closed) this.fail(new LocalpropError(`pipeline group ${g} (blocks ${groups[g].join(', ')}) exited with code ${code}`));
