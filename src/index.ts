@@ -43,7 +43,7 @@ export { idxDataset, type IdxDatasetOptions } from './data/idx.js';
 // Learning rules (what a hidden block learns from) and their registration; a rule computes its loss with TF.js.
 export { registerRule, getRule, listRules } from './rules/registry.js';
 export { weightedLoss } from './losses/losses.js';
-export type { LocalRule, BlockRule, RuleTensor, LocalLossInput, PreparedChunk, ChunkContext } from './rules/rule.js';
+export type { LocalRule, BlockRule, RuleTensor, LocalLossInput, PreparedChunk, ChunkContext, StepMemory } from './rules/rule.js';
 export type { Decoder } from './rules/decoder.js';
 
 // Schedules and their registration.

@@ -17,7 +17,7 @@ export { initialParameters, parameterShapes, checkParameters, cloneParameters, t
 export { Network, Block } from './model/network.js';
 export { Decoder, decoderRule } from './rules/decoder.js';
 export { registerRule, getRule, listRules, DEFAULT_RULE } from './rules/registry.js';
-export type { LocalRule, BlockRule, RuleTensor, LocalLossInput, PreparedChunk, ChunkContext } from './rules/rule.js';
+export type { LocalRule, BlockRule, RuleTensor, LocalLossInput, PreparedChunk, ChunkContext, StepMemory } from './rules/rule.js';
 
 export { perExampleLoss, weightedLoss, meanLoss, BCE_LOG_FLOOR } from './losses/losses.js';
 export {
