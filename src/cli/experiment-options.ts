@@ -7,7 +7,8 @@ import type { TestEvaluator } from '../train/evaluation.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { DropoutPlacement, StepMode } from '../train/session.js';
 import { check } from '../util/errors.js';
-import type { OptionValues } from './options.js';
+import type { OptionValues } from '../options/option.js';
+import { ruleOptionKeys } from '../options/table.js';
 
 /*
  * How parsed option values become an experiment, once the data and the
@@ -87,9 +88,6 @@ export function experimentOf(o: OptionValues, parts: ExperimentParts): Experimen
 
 /** The options of the rules themselves (`--ff-...`), for {@link RunOptions.ruleOptions}; none when none is given. */
 export function ruleOptionsOf(o: OptionValues): { ruleOptions?: Record<string, unknown> } {
-  const ruleOptions = Object.fromEntries(RULE_OPTION_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+  const ruleOptions = Object.fromEntries(ruleOptionKeys().filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
   return Object.keys(ruleOptions).length > 0 ? { ruleOptions } : {};
 }
-
-/** Option keys that belong to a rule, not to the run. */
-export const RULE_OPTION_KEYS = ['predsimBeta', 'ffThreshold', 'ffGoodness', 'ffEmbed', 'ffPredict', 'ffReadout', 'ffGoodnessBlocks'];

@@ -8,6 +8,8 @@ import type { PlaygroundSetup } from './setup.js';
 /** One column of a frame: a schedule's run as it stands. */
 export interface ColumnFrame {
   schedule: string;
+  /** The column's learning rule. */
+  rule: string;
   /** Epochs trained so far, and in all. */
   epoch: number;
   epochs: number;
@@ -27,6 +29,9 @@ export interface ColumnFrame {
 /** A column as a download needs it. */
 export interface ColumnRecord {
   schedule: string;
+  rule: string;
+  /** The weights the column started from (its rule's tensors included). */
+  initial: ParameterMap;
   events: EpochEvent[];
   end: RunEndEvent | null;
   options: ResolvedRunOptions;
@@ -48,6 +53,7 @@ export const DEFAULT_FRAME_SIZE = 48;
 
 interface Column {
   run: Run;
+  initial: ParameterMap;
   events: AsyncIterator<RunEvent>;
   epoch: number;
   epochs: number;
@@ -60,8 +66,8 @@ interface Column {
 }
 
 /**
- * Every schedule of a setup trained side by side: the same data, seed and
- * initial weights, each column advancing the same number of epochs before a
+ * Every column of a setup (a schedule with its rule) trained side by side:
+ * the same data, seed and initial weights, each column advancing the same number of epochs before a
  * frame is taken, so the comparison is fair at every frame. DOM-free: the
  * page runs it in a Web Worker, tests run it in Node.
  */
@@ -73,10 +79,9 @@ export class Lockstep {
     readonly setup: PlaygroundSetup,
     private readonly size: number = DEFAULT_FRAME_SIZE,
   ) {
-    const { config, start } = setup;
-    this.columns = config.schedules.map((schedule) => {
-      const run = experimentRun(config, start, schedule, config.decoders[0]);
-      return { run, events: run[Symbol.asyncIterator](), epoch: 0, epochs: 0, block: null, fresh: [], history: [], end: null, shownEnded: false };
+    this.columns = setup.columns.map(({ schedule, rule, config, start }) => {
+      const run = experimentRun(config, start, schedule, config.decoders[0], rule);
+      return { run, initial: run.network.toParameters(), events: run[Symbol.asyncIterator](), epoch: 0, epochs: 0, block: null, fresh: [], history: [], end: null, shownEnded: false };
     });
   }
 
@@ -92,7 +97,7 @@ export class Lockstep {
 
   /** Every column as it stands: its events so far, its options and its weights, for a download. */
   records(): ColumnRecord[] {
-    return this.columns.map((c) => ({ schedule: c.run.schedule.name, events: [...c.history], end: c.end, options: c.run.options, parameters: c.run.network.toParameters() }));
+    return this.columns.map((c) => ({ schedule: c.run.schedule.name, rule: c.run.rule.name, initial: c.initial, events: [...c.history], end: c.end, options: c.run.options, parameters: c.run.network.toParameters() }));
   }
 
   /** Trains every unfinished column `epochs` more epochs (or to its end). */
@@ -127,6 +132,7 @@ export class Lockstep {
       const grids = allBlockGrids(c.run.network, c.run.options.hiddenLoss, area, this.size);
       const frame: ColumnFrame = {
         schedule: c.run.schedule.name,
+        rule: c.run.rule.name,
         epoch: c.epoch,
         epochs: c.epochs,
         block: c.block,

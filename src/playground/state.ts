@@ -1,16 +1,21 @@
-import { oneOf, parseOptionValue } from '../cli/options.js';
-import { listDatasets } from '../data/registry.js';
 import { ACTIVATIONS, type Activation } from '../model/activations.js';
-import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
-import { listSchedules } from '../schedules/registry.js';
+import { parseModelSpec } from '../model/spec.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { OptimizerName } from '../optim/index.js';
+import { flagName, urlName, type Control, type OptionDef, type OptionOwner, type PageGroup } from '../options/option.js';
+import { USER_POINTS } from '../options/run-table.js';
+import { optionTable } from '../options/table.js';
+import { oneOf } from '../options/values.js';
 import { LocalpropError, check } from '../util/errors.js';
+import { readColumnRules, writeColumnRules, type ColumnRules } from './column-rules.js';
 import { decodePoints, encodePoints, type Point } from './points.js';
+
+export { USER_POINTS, planeDatasets } from '../options/run-table.js';
+export type { Control } from '../options/option.js';
 
 /**
  * Everything a playground experiment is, as plain data. Field names are the
- * CLI's option keys, and the URL uses the CLI's flag names, so a link, a
+ * option table's keys, and the URL uses the CLI's flag names, so a link, a
  * downloaded config.json and a command line all say the same thing.
  */
 export interface PlaygroundState {
@@ -22,6 +27,8 @@ export interface PlaygroundState {
   /** A model spec in the CLI's compact form; its ends follow the data (see {@link fitModel}). */
   model: string;
   schedules: string[];
+  /** Each column's learning rule, by schedule, where it is not the decoder rule. */
+  rules: ColumnRules;
   decoders: 'fixed' | 'learned';
   /** Epochs of every schedule (per block for local-sequential); null keeps each schedule's own. */
   epochs: number | null;
@@ -30,6 +37,13 @@ export interface PlaygroundState {
   optimizer: OptimizerName;
   /** null keeps the optimizer's default rate. */
   lr: number | null;
+  /** Forward-Forward's threshold θ and goodness, for columns with rule ff. */
+  ffThreshold: number;
+  ffGoodness: 'mean' | 'sum';
+  /** Always `append`: the page's points have 2 inputs, and Forward-Forward appends the label to them. */
+  ffEmbed: 'append';
+  /** predsim's β, for columns with rule predsim. */
+  predsimBeta: number;
   gate: GateOptions['mode'];
   gateTau: number;
   gateScale: GateOptions['scale'];
@@ -45,27 +59,16 @@ export interface PlaygroundState {
   points: Point[];
 }
 
-/** The dataset value that means "the points I clicked or uploaded". */
-export const USER_POINTS = 'points';
-
 export const PLAYGROUND_BACKENDS = ['auto', 'wasm', 'webgl', 'webgpu', 'cpu'] as const;
 export const SPEEDS = [1, 2, 5, 10, 20, 50] as const;
 
-/** A control the page builds for an option. */
-export type Control =
-  | { kind: 'select'; choices: () => { value: string; label: string }[] }
-  | { kind: 'checklist'; choices: () => { value: string; label: string }[] }
-  | { kind: 'number'; min: number; max?: number; step: number; placeholder?: string }
-  | { kind: 'text'; placeholder?: string }
-  | { kind: 'none' };
-
-/** One row of the table: an option of the page, its URL name, its control and how its text is read. */
+/** One option of the page, as the option table describes it: its URL name, its control and how its text is read. */
 export interface StateOption {
   key: keyof PlaygroundState;
   /** The URL parameter and the CLI flag without its dashes. */
   name: string;
   label: string;
-  group: 'Data' | 'Model' | 'Training' | 'Gates' | 'Run';
+  group: PageGroup;
   help: string;
   /**
    * Where the page shows it: `common` options in their group, `advanced`
@@ -79,189 +82,76 @@ export interface StateOption {
   write: (value: never) => string | null;
   /** Part of the configuration the CLI reads (`localprop compare --config`). */
   cli: boolean;
+  /** The schedule (by option group) or rule that declares it: the page shows it while one of them runs. */
+  owner?: OptionOwner;
+  /** Its value in {@link DEFAULT_STATE}. */
+  initial: unknown;
+  /** The page always holds {@link StateOption.initial}: not in the link, only in the config. */
+  fixed: boolean;
 }
 
-const cliValue = (key: string) => (text: string) => parseOptionValue('compare', key, text);
 const nullable = (read: (text: string) => unknown) => (text: string) => (text === '' || text === 'default' ? null : read(text));
 const plain = (value: unknown): string | null => (value === null ? null : String(value));
 const choices = (values: readonly string[]) => () => values.map((v) => ({ value: v, label: v }));
 
-/** The 2-D datasets of the registry: the ones a boundary can be drawn for. */
-export function planeDatasets(): string[] {
-  return listDatasets()
-    .filter((d) => d.inputSize === 2)
-    .map((d) => d.name);
-}
-
-/** The table: every option of the page, in the order the page shows them. */
-export const STATE_OPTIONS: StateOption[] = [
+/**
+ * The page's own rows, which no command line has: each column's rule (the
+ * CLI compares rules as a list, `--rule a,b`), the browser's backends, the
+ * speed of the animation and the user's points.
+ */
+const PAGE_ONLY: OptionDef[] = [
   {
-    key: 'dataset', name: 'dataset', label: 'Dataset', group: 'Data', cli: true, tier: 'common',
-    help: 'a 2-D dataset of the registry, or your own points (click the picture or upload a CSV)',
-    control: { kind: 'select', choices: () => [...planeDatasets().map((d) => ({ value: d, label: d })), { value: USER_POINTS, label: 'your points' }] },
-    read: (text) => oneOf(...planeDatasets(), USER_POINTS)(text, '--dataset'), write: plain,
+    key: 'rules', help: "each column's learning rule, chosen in its head", parse: (v) => readColumnRules(String(v)),
+    page: { name: 'rules', label: 'Rules', group: 'Training', tier: 'common', initial: {}, control: { kind: 'none' }, inConfig: false, read: readColumnRules, write: writeColumnRules },
   },
   {
-    key: 'noise', name: 'noise', label: 'Noise', group: 'Data', cli: true, tier: 'common',
-    help: "Gaussian noise std added to the points (empty: the dataset's own)",
-    control: { kind: 'number', min: 0, max: 1, step: 0.01, placeholder: 'default' },
-    read: nullable(cliValue('noise')), write: plain,
+    key: 'backend', help: 'TF.js backend; auto takes wasm, the fastest for networks this small, then webgl, then cpu', ...{ choices: PLAYGROUND_BACKENDS, parse: oneOf(...PLAYGROUND_BACKENDS) },
+    page: { name: 'backend', label: 'Backend', group: 'Run', tier: 'advanced', initial: 'auto', inConfig: false, control: { kind: 'select', choices: choices(PLAYGROUND_BACKENDS) }, read: (t) => oneOf(...PLAYGROUND_BACKENDS)(t, 'backend') },
   },
   {
-    key: 'trainShare', name: 'train-share', label: 'Training share', group: 'Data', cli: true, tier: 'advanced',
-    help: 'share of the points used for training; the rest are the test set',
-    control: { kind: 'number', min: 0.05, max: 0.95, step: 0.05 },
-    read: (text) => {
-      const v = cliValue('trainShare')(text) as number;
-      check(v > 0 && v < 1, `--train-share must be between 0 and 1 exclusive, got ${v}`);
-      return v;
-    },
-    write: plain,
+    key: 'speed', help: 'how many epochs every column trains between two pictures', parse: (v) => Number(oneOf(...SPEEDS.map(String))(String(v), 'speed')),
+    page: { name: 'speed', label: 'Epochs per frame', group: 'Run', tier: 'toolbar', initial: 1, inConfig: false, control: { kind: 'select', choices: () => SPEEDS.map((s) => ({ value: String(s), label: String(s) })) }, read: (t) => Number(oneOf(...SPEEDS.map(String))(t, 'speed')) },
   },
   {
-    key: 'model', name: 'model', label: 'Model', group: 'Model', cli: true, tier: 'common',
-    help: 'the network as the CLI writes it; the controls below edit its hidden blocks',
-    control: { kind: 'text' },
-    read: (text) => {
-      parseModelSpec(text);
-      return text.trim();
-    },
-    write: plain,
-  },
-  {
-    key: 'schedules', name: 'schedules', label: 'Schedules', group: 'Training', cli: true, tier: 'common',
-    help: 'one column each, trained side by side from the same initial weights',
-    control: { kind: 'checklist', choices: () => listSchedules().map((s) => ({ value: s.name, label: s.name })) },
-    read: (text) => {
-      const names = cliValue('schedules')(text) as string[];
-      const known = listSchedules().map((s) => s.name);
-      names.forEach((n) => check(known.includes(n), `--schedules: unknown schedule "${n}"; choose from ${known.join(', ')}`));
-      check(new Set(names).size === names.length, `--schedules lists a schedule twice: ${text}`);
-      return names;
-    },
-    write: (v: string[]) => v.join(','),
-  },
-  {
-    key: 'decoders', name: 'decoders', label: 'Decoders', group: 'Training', cli: true, tier: 'advanced',
-    help: 'learned: trained with their block; fixed: random and frozen (Mertens’ code)',
-    control: { kind: 'select', choices: choices(['learned', 'fixed']) },
-    read: (text) => oneOf('learned', 'fixed')(text, '--decoders'), write: plain,
-  },
-  {
-    key: 'epochs', name: 'epochs', label: 'Epochs', group: 'Training', cli: true, tier: 'advanced',
-    help: "epochs of every schedule, per block for local-sequential (empty: each schedule's own)",
-    control: { kind: 'number', min: 1, step: 1, placeholder: 'default' },
-    read: nullable(cliValue('epochs')), write: plain,
-  },
-  {
-    key: 'step', name: 'step', label: 'Step', group: 'Training', cli: true, tier: 'advanced',
-    help: 'epoch: one step per epoch on the summed batch losses (Mertens’ protocol); batch: one per mini-batch',
-    control: { kind: 'select', choices: choices(['epoch', 'batch']) },
-    read: (text) => cliValue('step')(text), write: plain,
-  },
-  {
-    key: 'batchSize', name: 'batch-size', label: 'Batch size', group: 'Training', cli: true, tier: 'advanced',
-    help: 'examples per mini-batch',
-    control: { kind: 'number', min: 1, step: 1 },
-    read: cliValue('batchSize'), write: plain,
-  },
-  {
-    key: 'optimizer', name: 'optimizer', label: 'Optimizer', group: 'Training', cli: true, tier: 'common',
-    help: 'rprop is Mertens’ optimizer; adam, rmsprop and sgd take a learning rate',
-    control: { kind: 'select', choices: choices(['rprop', 'adam', 'rmsprop', 'sgd']) },
-    read: cliValue('optimizer'), write: plain,
-  },
-  {
-    key: 'lr', name: 'lr', label: 'Learning rate', group: 'Training', cli: true, tier: 'common',
-    help: "learning rate (rprop: initial step size); empty: the optimizer's default",
-    control: { kind: 'number', min: 0, step: 0.001, placeholder: 'default' },
-    read: nullable(cliValue('lr')), write: plain,
-  },
-  {
-    key: 'gate', name: 'gate', label: 'Gate', group: 'Gates', cli: true, tier: 'common',
-    help: 'local-gated: hard gates close when an input axis drifts; soft ones shrink; off is local-parallel',
-    control: { kind: 'select', choices: choices(['hard', 'soft', 'off']) },
-    read: cliValue('gate'), write: plain,
-  },
-  {
-    key: 'gateTau', name: 'gate-tau', label: 'Gate τ', group: 'Gates', cli: true, tier: 'advanced',
-    help: 'drift at which a soft gate is ½ or a hard gate closes',
-    control: { kind: 'number', min: 0.001, step: 0.01 },
-    read: cliValue('gateTau'), write: plain,
-  },
-  {
-    key: 'gateScale', name: 'gate-scale', label: 'Drift scale', group: 'Gates', cli: true, tier: 'advanced',
-    help: "drift relative to each axis's mean |h|, or absolute",
-    control: { kind: 'select', choices: choices(['relative', 'absolute']) },
-    read: cliValue('gateScale'), write: plain,
-  },
-  {
-    key: 'gateSmoothing', name: 'gate-smoothing', label: 'Drift smoothing', group: 'Gates', cli: true, tier: 'advanced',
-    help: 'EMA factor of the drift, in [0, 1)',
-    control: { kind: 'number', min: 0, max: 0.99, step: 0.05 },
-    read: cliValue('gateSmoothing'), write: plain,
-  },
-  {
-    key: 'gateFloor', name: 'gate-floor', label: 'Gate floor', group: 'Gates', cli: true, tier: 'advanced',
-    help: 'the lowest a gate goes',
-    control: { kind: 'number', min: 0, max: 1, step: 0.05 },
-    read: cliValue('gateFloor'), write: plain,
-  },
-  {
-    key: 'gateTarget', name: 'gate-target', label: 'Gate acts on', group: 'Gates', cli: true, tier: 'advanced',
-    help: "the weights reading each axis, the whole block by its mean gate, or Rprop's step sizes",
-    control: { kind: 'select', choices: choices(['weights', 'block', 'step-sizes']) },
-    read: cliValue('gateTarget'), write: plain,
-  },
-  {
-    key: 'seed', name: 'seed', label: 'Seed', group: 'Run', cli: true, tier: 'common',
-    help: 'fixes the data, the initial weights and the shuffles',
-    control: { kind: 'number', min: 0, step: 1 },
-    read: (text) => parseOptionValue('train', 'seed', text), write: plain,
-  },
-  {
-    key: 'backend', name: 'backend', label: 'Backend', group: 'Run', cli: false, tier: 'advanced',
-    help: 'TF.js backend; auto takes wasm, the fastest for networks this small, then webgl, then cpu',
-    control: { kind: 'select', choices: choices(PLAYGROUND_BACKENDS) },
-    read: (text) => oneOf(...PLAYGROUND_BACKENDS)(text, 'backend'), write: plain,
-  },
-  {
-    key: 'speed', name: 'speed', label: 'Epochs per frame', group: 'Run', cli: false, tier: 'toolbar',
-    help: 'how many epochs every column trains between two pictures',
-    control: { kind: 'select', choices: () => SPEEDS.map((s) => ({ value: String(s), label: String(s) })) },
-    read: (text) => Number(oneOf(...SPEEDS.map(String))(text, 'speed')), write: plain,
-  },
-  {
-    key: 'points', name: 'points', label: 'Points', group: 'Data', cli: false, tier: 'common',
-    help: 'your points as x,y,class;… (only while few enough for a link)',
-    control: { kind: 'none' },
-    read: decodePoints, write: (v: Point[]) => encodePoints(v),
+    key: 'points', help: 'your points as x,y,class;… (only while few enough for a link)', parse: (v) => decodePoints(String(v)),
+    page: { name: 'points', label: 'Points', group: 'Data', tier: 'common', initial: [], inConfig: false, control: { kind: 'none' }, read: decodePoints, write: (v: Point[]) => encodePoints(v) },
   },
 ];
 
-/** The seed's experiment, every schedule side by side. */
+/** A page row from a row of the option table: the table's reader (with the flag in messages) unless the page narrows it. */
+function stateOption(def: OptionDef): StateOption {
+  const page = def.page!;
+  const label = flagName(def);
+  const base = page.read ?? ((text: string) => def.parse(text, label));
+  const initial = typeof page.initial === 'function' ? (page.initial as () => unknown)() : page.initial;
+  return {
+    key: def.key as keyof PlaygroundState,
+    name: urlName(def),
+    label: page.label,
+    group: page.group,
+    help: page.help ?? def.help,
+    tier: page.tier,
+    control: page.control,
+    read: page.nullable ? nullable(base) : base,
+    write: page.write ?? plain,
+    cli: page.inConfig ?? true,
+    owner: def.owner,
+    initial,
+    fixed: page.fixed ?? false,
+  };
+}
+
+/** The table: every option of the page, in the order the page shows them (the option table's, each column's rule after the schedules). */
+export const STATE_OPTIONS: StateOption[] = (() => {
+  const rows = optionTable().filter((d) => d.page !== undefined);
+  const at = rows.findIndex((d) => d.key === 'schedules') + 1;
+  return [...rows.slice(0, at), PAGE_ONLY[0], ...rows.slice(at), ...PAGE_ONLY.slice(1)].map(stateOption);
+})();
+
+/** The seed's experiment, every schedule side by side: each row's initial value, as the table gives it. */
 export const DEFAULT_STATE: PlaygroundState = {
-  dataset: 'signed_xor',
-  noise: null,
-  trainShare: 0.5,
-  model: fitModel(SEED_MODEL, 2, 1),
-  schedules: listSchedules().map((s) => s.name),
-  decoders: 'learned',
-  epochs: null,
-  step: 'epoch',
-  batchSize: 100,
-  optimizer: 'rprop',
-  lr: null,
-  gate: 'hard',
-  gateTau: 0.1,
-  gateScale: 'relative',
-  gateSmoothing: 0.9,
-  gateFloor: 0,
-  gateTarget: 'weights',
-  seed: 0,
-  backend: 'auto',
-  speed: 1,
-  points: [],
+  ...(Object.fromEntries(STATE_OPTIONS.map((o) => [o.key, o.initial])) as unknown as PlaygroundState),
+  model: fitModel(STATE_OPTIONS.find((o) => o.key === 'model')!.initial as string, 2, 1),
 };
 
 /** A state read from a URL, with what could not be read (those options keep their defaults). */
@@ -275,11 +165,12 @@ export function stateFromQuery(query: string): ReadState {
   const params = new URLSearchParams(query);
   const state: PlaygroundState = structuredClone(DEFAULT_STATE);
   const problems: string[] = [];
-  const byName = new Map(STATE_OPTIONS.map((o) => [o.name, o]));
+  const linked = STATE_OPTIONS.filter((o) => !o.fixed);
+  const byName = new Map(linked.map((o) => [o.name, o]));
   for (const [name, text] of params) {
     const option = byName.get(name);
     if (!option) {
-      problems.push(`unknown option "${name}" in the link; known: ${STATE_OPTIONS.map((o) => o.name).join(', ')}`);
+      problems.push(`unknown option "${name}" in the link; known: ${linked.map((o) => o.name).join(', ')}`);
       continue;
     }
     try {
@@ -325,6 +216,7 @@ export function queryFromState(state: PlaygroundState): { query: string; pointsL
   const params = new URLSearchParams();
   let pointsLeftOut = false;
   for (const option of STATE_OPTIONS) {
+    if (option.fixed) continue;
     const value = state[option.key];
     if (option.key === 'points') {
       const points = value as Point[];

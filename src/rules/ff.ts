@@ -4,6 +4,7 @@ import type { ModelSpec } from '../model/spec.js';
 import type { Chunk } from '../train/session.js';
 import { check } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
+import { FF_DEFAULTS, FF_OPTIONS } from './ff-options.js';
 import type { BlockRule, ChunkContext, LocalLossInput, LocalRule, PreparedChunk } from './rule.js';
 
 /**
@@ -33,7 +34,7 @@ export interface FFOptions {
   goodnessBlocks: 'all' | 'after-first';
 }
 
-export const FF_DEFAULTS: FFOptions = { threshold: 2, goodness: 'mean', embed: 'pixels', predict: 'goodness', readout: true, goodnessBlocks: 'after-first' };
+export { FF_DEFAULTS };
 
 /** The number of labels FF embeds: the outputs, or 2 for one 0/1 output. */
 export function labelCount(spec: ModelSpec): number {
@@ -115,6 +116,7 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
     description: "Forward-Forward: each block's goodness high on positive, low on negative labelled data (Hinton 2022)",
     // Under the run options' own names, so a thread or a resumed run given these options makes the same rule.
     options: { ffThreshold: o.threshold, ffGoodness: o.goodness, ffEmbed: o.embed, ffPredict: o.predict, ffReadout: o.readout ? 'on' : 'off', ffGoodnessBlocks: o.goodnessBlocks },
+    optionTable: FF_OPTIONS,
     fitsProbes: true,
     tensors: () => [],
     initialize: () => ({}),

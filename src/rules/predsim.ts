@@ -1,5 +1,7 @@
 import { tf } from '../engine/backend.js';
 import type { LossName } from '../model/spec.js';
+import type { OptionDef } from '../options/option.js';
+import { number } from '../options/values.js';
 import { check } from '../util/errors.js';
 import { bindPred, predInitialize, predTensors, type PredDecoder } from './pred.js';
 import type { BlockRule, LocalLossInput, LocalRule } from './rule.js';
@@ -7,6 +9,15 @@ import { SimilarityMap, simInitialize, simTensors } from './sim.js';
 
 /** Nøkland & Eidnes' β: the similarity loss's share. */
 export const DEFAULT_PREDSIM_BETA = 0.99;
+
+/** predsim's option, `--predsim-beta`, with the playground's control while a column trains with predsim. */
+export const PREDSIM_OPTIONS: OptionDef[] = [
+  {
+    key: 'predsimBeta', flag: '--predsim-beta <b>', help: "rule predsim: the similarity loss's share β in (1-β)·pred + β·sim, in [0, 1] (default 0.99)", parse: number, default: DEFAULT_PREDSIM_BETA,
+    owner: { kind: 'rule', rule: 'predsim' },
+    page: { label: 'predsim β', group: 'Rules', tier: 'advanced', initial: DEFAULT_PREDSIM_BETA, help: "predsim: the similarity loss's share β, in [0, 1]", control: { kind: 'number', min: 0, max: 1, step: 0.01 } },
+  },
+];
 
 /** pred and sim on one block, mixed as (1-β)·pred + β·sim; reads out through pred's decoder. */
 export class PredSim implements BlockRule {
@@ -46,6 +57,7 @@ export function predsimRule(beta: number = DEFAULT_PREDSIM_BETA): LocalRule {
     needsBatches: true,
     zeroOutputWeight: true,
     options: { predsimBeta: beta },
+    optionTable: PREDSIM_OPTIONS,
     withOptions: (options: Record<string, unknown>) => {
       // Unless told otherwise, a predsim keeps its own β.
       const b = options.predsimBeta === undefined ? beta : Number(options.predsimBeta);

@@ -5,6 +5,7 @@ import type { PlainTensor } from '../model/parameters.js';
 import type { Rng } from '../util/rng.js';
 import type { Chunk } from '../train/session.js';
 import type { Network } from '../model/network.js';
+import type { OptionDef } from '../options/option.js';
 
 /** One tensor a rule adds to the model, in PyTorch's layout, as checkpoints name and store it. */
 export interface RuleTensor {
@@ -107,6 +108,11 @@ export interface LocalRule {
    * as `ffThreshold`); keys of other rules are ignored, its own are checked.
    */
   withOptions?(options: Record<string, unknown>): LocalRule;
+  /**
+   * The options the rule reads (`--ff-*`), as rows of the option table: the
+   * CLI's flags, config keys and the playground's controls are made from them.
+   */
+  readonly optionTable?: readonly OptionDef[];
   /** The rule's resolved options, as a run records them (absent: none). */
   readonly options?: Record<string, unknown>;
   /** Why `schedule` cannot train with this rule (one line, with what to do instead), or null. */

@@ -1,5 +1,6 @@
 import { trainParallelEpoch } from './local-parallel.js';
 import { resolveGateOptions } from '../modulators/gates.js';
+import { GATE_OPTIONS } from '../modulators/gate-options.js';
 import { DriftGate, PROBE_ROWS } from '../modulators/drift-gate.js';
 import type { Schedule } from './schedule.js';
 
@@ -20,6 +21,7 @@ export const localGated: Schedule = {
   trainsRule: true,
   pipelinable: false,
   optionGroups: ['gate'],
+  optionTable: GATE_OPTIONS,
   resolveOptions: (options) => ({ gate: resolveGateOptions(options.gate) }),
   // Per tracked block: the last input on the tracked rows plus drift, magnitude and gate per axis; batch mode also keeps the probe rows.
   stateBytes(spec, step, trainRows, bytes) {

@@ -4,6 +4,7 @@ import type { PlainTensor } from '../model/parameters.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { StepMode } from '../train/session.js';
+import type { OptionDef } from '../options/option.js';
 
 /** One epoch of a schedule, trained when `train` is called. */
 export interface EpochPlan {
@@ -55,6 +56,8 @@ export interface Schedule {
    * those options only when the schedule runs.
    */
   readonly optionGroups?: readonly string[];
+  /** The rows of the option table it declares (local-gated's gate options): flags, config keys, the playground's controls. */
+  readonly optionTable?: readonly OptionDef[];
   /** Its own options, checked and with defaults filled in, as the run records them. */
   resolveOptions?(options: { gate?: Partial<GateOptions> }): { gate?: GateOptions };
   /**

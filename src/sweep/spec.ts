@@ -1,5 +1,6 @@
 import { LocalpropError, check } from '../util/errors.js';
 import { parseOptionValue, parseSeeds, type OptionValues } from '../cli/options.js';
+import { sweepRefusal } from '../options/table.js';
 
 /**
  * A sweep: every configuration of `grid` (the product of its value lists)
@@ -18,36 +19,12 @@ export interface SweepSpec {
 
 const SPEC_KEYS = ['base', 'grid', 'points', 'seeds', 'records'];
 
-/**
- * Options of `train` that say how one command runs or what it prints, not
- * which run it is: a sweep sets those itself (its records folder, its
- * checkpoints, its seeds), so a spec naming them is told what to do instead.
- */
-const NOT_IN_A_SWEEP: Record<string, string> = {
-  seed: 'give the seeds as the spec\'s "seeds" list',
-  seeds: 'give the seeds as the spec\'s "seeds" list',
-  out: 'the spec\'s "records" folder holds what a sweep writes',
-  resume: 'a rerun of `localprop sweep run` resumes every unfinished run by itself',
-  checkpointEvery: 'give `localprop sweep run --checkpoint-every K` instead',
-  import: "a sweep's worker processes do not load user modules yet (and a run's id would not cover the module's code); train runs of your own rule, schedule or dataset with `localprop compare --import` for now",
-  save: 'a sweep keeps records, not parameters',
-  json: 'not an option of a run',
-  quiet: 'give `localprop sweep run --quiet` instead',
-  logEvery: 'not an option of a run',
-  config: 'put the options in "base" instead',
-  report: 'a sweep draws no per-run pictures',
-  gridSize: 'a sweep draws no per-run pictures',
-  blockGridSize: 'a sweep draws no per-run pictures',
-  snapshotEvery: 'a sweep draws no per-run pictures',
-  lossScale: 'a sweep draws no per-run pictures',
-};
-
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** One option of the spec, checked by `localprop train`'s option table; `where(key)` says where it stands in the spec. */
 function parseOption(source: string, where: (rawKey: string) => string, rawKey: string, value: unknown): [string, unknown] {
   const key = camel(rawKey);
-  const refusal = NOT_IN_A_SWEEP[key];
+  const refusal = sweepRefusal(key);
   check(refusal === undefined, `${source}: ${where(rawKey)} cannot be set in a sweep spec: ${refusal}`);
   try {
     return [key, parseOptionValue('train', key, value)];
