@@ -7,7 +7,7 @@ import type { EpochEvent, RunEndEvent } from '../src/train/events.js';
 import { h } from './dom.js';
 import { drawPoints, paintGrid } from './draw.js';
 import type { ExperimentInfo } from './protocol.js';
-import { scheduleColor, scheduleFacts } from './schedules.js';
+import { ruleFacts, scheduleColor, scheduleFacts } from './schedules.js';
 
 /** Canvas pixels before the first layout; {@link ColumnView.fit} sizes them to the screen. */
 const NETWORK_SIDE = 260;
@@ -22,6 +22,15 @@ const CHART_ZOOM = 1.2;
 const BLOCK_COLORS = [CATEGORY_COLORS[4], CATEGORY_COLORS[5], CATEGORY_COLORS[7], CATEGORY_COLORS[3]];
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+/** The rules a column offers in its head, and what choosing one does. */
+export interface RuleChoice {
+  /** The column's rule now. */
+  current: string;
+  /** Every registered rule, with why it cannot train this column now (null when it can). */
+  choices: { rule: string; description: string; refusal: string | null }[];
+  choose(rule: string): void;
+}
 
 /** Options the page passes down for drawing points. */
 export interface PointView {
@@ -65,15 +74,18 @@ export class ColumnView {
   constructor(
     readonly schedule: string,
     private readonly info: ExperimentInfo,
+    readonly rule: string,
+    ruleChoice: RuleChoice,
   ) {
     const facts = scheduleFacts(schedule);
+    const ruled = ruleFacts(rule);
     this.color = scheduleColor(schedule);
     const label = `${schedule}: decision boundary of the network`;
     this.network = h('canvas', { class: 'network', width: NETWORK_SIDE, height: NETWORK_SIDE, role: 'img', 'aria-label': label, title: 'click: add a point of the chosen class · shift-click: remove the nearest point' });
     this.blocks = [];
     this.captions = [];
     let blockPictures: HTMLElement;
-    if (facts.trainsDecoders) {
+    if (facts.trainsDecoders && ruled.hasReadout) {
       const thumbs = h('div', { class: 'blocks', style: `--blocks:${info.hiddenBlocks}` });
       for (let b = 0; b < info.hiddenBlocks; b++) {
         const canvas = h('canvas', { class: 'block', width: BLOCK_SIDE, height: BLOCK_SIDE, role: 'img', 'aria-label': `${schedule}: block ${b}'s decoder boundary` });
@@ -84,11 +96,10 @@ export class ColumnView {
       }
       blockPictures = h('div', { class: 'block-pictures' }, h('p', { class: 'caption' }, 'each hidden block through its own decoder'), thumbs);
     } else {
-      blockPictures = h(
-        'div',
-        { class: 'block-pictures' },
-        h('p', { class: 'no-decoders' }, `${schedule} trains no decoders: its hidden blocks learn only from the output’s gradient, so there is no picture of a block on its own.`),
-      );
+      const why = facts.trainsDecoders
+        ? `rule ${rule} gives the hidden blocks no read-out of their own (a block’s accuracy comes from a linear probe fitted when the run is scored), so there is no picture of a block on its own.`
+        : `${schedule} trains no decoders: its hidden blocks learn only from the output’s gradient, so there is no picture of a block on its own.`;
+      blockPictures = h('div', { class: 'block-pictures' }, h('p', { class: 'no-decoders' }, why));
     }
     this.progress = h('div', { class: 'progress', role: 'progressbar', 'aria-label': `${schedule}: share of the run trained`, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0 }, h('span', {}));
     this.status = h('p', { class: 'status', 'data-epoch': 0 }, 'epoch 0');
@@ -96,14 +107,14 @@ export class ColumnView {
     this.gateChart = facts.optionGroups.includes('gate') ? h('div', { class: 'chart gates', role: 'img', 'aria-label': `${schedule}: drift and gate of each block by epoch` }) : null;
     this.element = h(
       'section',
-      { class: 'column', 'data-schedule': schedule, 'aria-label': schedule, style: `--schedule-color:${this.color}` },
+      { class: 'column', 'data-schedule': schedule, 'data-rule': rule, 'aria-label': ruled.isDefault ? schedule : `${schedule} with rule ${rule}`, style: `--schedule-color:${this.color}` },
       h(
         'header',
         { class: 'column-head' },
         h('h2', {}, schedule),
-        // Room for per-column choices (a learning rule) beside the name.
-        h('div', { class: 'column-tools' }),
+        h('div', { class: 'column-tools' }, ...(facts.trainsDecoders ? [ruleSelect(schedule, ruleChoice)] : [])),
         h('p', { class: 'note' }, facts.note),
+        ...(facts.trainsDecoders ? [h('p', { class: 'rule-note' }, `rule ${rule}: ${ruled.description}`)] : []),
       ),
       this.network,
       this.progress,
@@ -246,6 +257,22 @@ export class ColumnView {
         lineChart({ title: 'mean gate (1: open)', xLabel: 'epoch', yLabel: 'gate', yDomain: [0, 1], ...chart, height: 130, series: series((e, b) => e.gates?.[b]?.gate ?? null) });
     }
   }
+}
+
+/**
+ * The column's rule as a select: every registered rule, those it cannot
+ * train now disabled with the reason as their tooltip (and in the list's
+ * own title), so a choice never starts a run that is refused.
+ */
+function ruleSelect(schedule: string, choice: RuleChoice): HTMLElement {
+  const select = h(
+    'select',
+    { class: 'rule', name: `rule-${schedule}`, 'aria-label': `${schedule}: learning rule`, title: 'what the hidden blocks learn from' },
+    ...choice.choices.map((c) => h('option', { value: c.rule, disabled: c.refusal !== null && c.rule !== choice.current, title: c.refusal ?? c.description }, c.refusal ? `${c.rule} (not here)` : c.rule)),
+  );
+  select.value = choice.current;
+  select.addEventListener('change', () => choice.choose(select.value));
+  return h('label', { class: 'rule-choice' }, 'rule ', select);
 }
 
 /**

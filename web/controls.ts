@@ -1,4 +1,6 @@
 import { HIDDEN_ACTIVATIONS, hiddenLayout, STATE_OPTIONS, unfoldedGroups, USER_POINTS, type PlaygroundState, type StateOption } from '../src/playground/state.js';
+import { PAGE_GROUPS, type OptionOwner } from '../src/options/option.js';
+import { columnRule } from '../src/playground/column-rules.js';
 import { MAX_CLASSES } from '../src/playground/points.js';
 import { categoryColor } from '../src/report/colors.js';
 import { h } from './dom.js';
@@ -15,19 +17,24 @@ export interface ControlEvents {
   clearPoints(): void;
 }
 
-const GROUPS: StateOption['group'][] = ['Data', 'Model', 'Training', 'Gates', 'Run'];
-
-/**
- * Groups that hold one schedule's own options, by the option group the
- * schedule declares (`optionGroups`): shown only while such a schedule runs.
- */
-const SCHEDULE_GROUPS: Partial<Record<StateOption['group'], string>> = { Gates: 'gate' };
-
 /** The registered schedules that read a group of options. */
 function readers(optionGroup: string): string[] {
   return listSchedules()
     .map((s) => s.name)
     .filter((name) => scheduleFacts(name).optionGroups.includes(optionGroup));
+}
+
+/** Whether the state runs the schedule or rule that declares an option: the page shows such options only then. */
+function ownerRuns(state: PlaygroundState, owner: OptionOwner): boolean {
+  if (owner.kind === 'schedule') return state.schedules.some((name) => readers(owner.group).includes(name));
+  return state.schedules.some((name) => scheduleFacts(name).trainsDecoders && columnRule(state.rules, name) === owner.rule);
+}
+
+/** The one schedule option group a page group holds (Gates: `gate`), for the note that says who reads it. */
+function scheduleGroupOf(group: StateOption['group']): string | undefined {
+  const owners = STATE_OPTIONS.filter((o) => o.group === group).map((o) => o.owner);
+  const first = owners[0];
+  return first?.kind === 'schedule' && owners.every((o) => o?.kind === 'schedule' && o.group === first.group) ? first.group : undefined;
 }
 
 /**
@@ -54,13 +61,13 @@ export class Controls {
     this.element = h('form', { class: 'controls', 'aria-label': 'options' });
     this.toolbar = h('div', { class: 'toolbar-options' });
     this.element.addEventListener('submit', (e) => e.preventDefault());
-    for (const group of GROUPS) {
+    for (const group of PAGE_GROUPS) {
       const fieldset = h('fieldset', { 'data-group': group }, h('legend', {}, group));
-      const optionGroup = SCHEDULE_GROUPS[group];
-      if (optionGroup) {
-        fieldset.append(h('p', { class: 'group-note' }, `for ${readers(optionGroup).join(', ')} only`));
-        this.refreshers.push((state) => (fieldset.hidden = !state.schedules.some((name) => readers(optionGroup).includes(name))));
-      }
+      const optionGroup = scheduleGroupOf(group);
+      if (optionGroup) fieldset.append(h('p', { class: 'group-note' }, `for ${readers(optionGroup).join(', ')} only`));
+      // A group of declared options only (Gates, Rules) shows while one of their owners runs; each row likewise.
+      const rows = STATE_OPTIONS.filter((o) => o.group === group && o.control.kind !== 'none');
+      if (rows.length > 0 && rows.every((o) => o.owner)) this.refreshers.push((state) => (fieldset.hidden = !rows.some((o) => ownerRuns(state, o.owner!))));
       const fold = h('details', { class: 'advanced', 'data-group': group }, h('summary', {}, 'advanced'));
       for (const option of STATE_OPTIONS.filter((o) => o.group === group)) {
         if (option.key === 'model') {
@@ -71,6 +78,8 @@ export class Controls {
         }
         const row = this.build(option);
         if (!row) continue;
+        const owner = option.owner;
+        if (owner) this.refreshers.push((state) => (row.hidden = !ownerRuns(state, owner)));
         if (option.tier === 'toolbar') this.toolbar.append(row);
         else (option.tier === 'advanced' ? fold : fieldset).append(row);
       }

@@ -2,7 +2,8 @@ import { pointsFromCsv, roundForLink, type Point } from '../src/playground/point
 import { queryFromState, stateFromQuery, USER_POINTS, type PlaygroundState } from '../src/playground/state.js';
 import { fittedState, setupOf } from '../src/playground/setup.js';
 import { ColumnView, comparisonCharts } from './columns.js';
-import { guideIntro, scheduleColor, scheduleFacts } from './schedules.js';
+import { guideIntro, ruleFacts, scheduleColor, scheduleFacts } from './schedules.js';
+import { ruleChoices, withColumnRule } from '../src/playground/column-rules.js';
 import { Controls } from './controls.js';
 import { h } from './dom.js';
 import { toPlane } from './draw.js';
@@ -165,7 +166,14 @@ function emptyBoard(): HTMLElement {
 function layOut(next: ExperimentInfo): void {
   info = next;
   pending.length = 0;
-  columns = next.columns.map((c) => new ColumnView(c.schedule, next));
+  columns = next.columns.map(
+    (c) =>
+      new ColumnView(c.schedule, next, c.rule, {
+        current: c.rule,
+        choices: ruleChoices(c.schedule, { step: state.step }),
+        choose: (rule) => update({ rules: withColumnRule(state.rules, c.schedule, rule) }),
+      }),
+  );
   for (const column of columns) column.network.addEventListener('click', (e) => clickPoint(e, column.network, next.area));
   // The comparison sits in the columns' grid: beside a tall last column (local-gated's extra charts) it takes the space under the others.
   board.replaceChildren(...columns.map((c) => c.element), comparison);
@@ -189,7 +197,11 @@ function showGuide(next: ExperimentInfo): void {
     h(
       'div',
       { class: 'guide-columns' },
-      ...next.columns.map((c) => h('p', { 'data-schedule': c.schedule, style: `--schedule-color:${scheduleColor(c.schedule)}` }, h('strong', {}, c.schedule), ' ', scheduleFacts(c.schedule).explanation)),
+      ...next.columns.map((c) => {
+        const rule = ruleFacts(c.rule);
+        const ruleLine = rule.isDefault || !scheduleFacts(c.schedule).trainsDecoders ? '' : ` Its blocks learn by rule ${c.rule}: ${rule.description}.`;
+        return h('p', { 'data-schedule': c.schedule, style: `--schedule-color:${scheduleColor(c.schedule)}` }, h('strong', {}, c.schedule), ' ', scheduleFacts(c.schedule).explanation + ruleLine);
+      }),
     ),
   );
 }

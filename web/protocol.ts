@@ -26,7 +26,8 @@ export interface ExperimentInfo {
   area: GridArea;
   classes: number;
   hiddenBlocks: number;
-  columns: { schedule: string }[];
+  /** Every column's schedule and learning rule, in the state's order. */
+  columns: { schedule: string; rule: string }[];
   train: PlotPoints;
   test: PlotPoints;
   /** The user's points were too few to split: the test set is the training set. */

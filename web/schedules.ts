@@ -1,4 +1,5 @@
 import { CATEGORY_COLORS } from '../src/report/colors.js';
+import { DEFAULT_RULE, getRule } from '../src/rules/registry.js';
 import { listSchedules } from '../src/schedules/registry.js';
 
 /*
@@ -29,6 +30,22 @@ export function scheduleFacts(name: string): ScheduleFacts {
     explanation: schedule?.explanation ?? `${schedule?.description ?? name}.`,
     optionGroups: schedule?.optionGroups ?? [],
   };
+}
+
+/** What the page says about a column's learning rule, read from the rule itself. */
+export interface RuleFacts {
+  /** One line: what the rule is, and where it comes from. */
+  description: string;
+  /** Whether each hidden block has a read-out of its own to draw (rules that fit probes when scoring have none). */
+  hasReadout: boolean;
+  /** Whether it is the default decoder rule, which the page need not name. */
+  isDefault: boolean;
+}
+
+/** The facts of a registered rule. */
+export function ruleFacts(name: string): RuleFacts {
+  const rule = getRule(name);
+  return { description: rule.description, hasReadout: !rule.fitsProbes, isDefault: rule.name === DEFAULT_RULE };
 }
 
 /**

@@ -63,7 +63,7 @@ async function start(state: PlaygroundState, schedules: string[]): Promise<void>
     area: setup.area,
     classes: setup.classes,
     hiddenBlocks: setup.config.spec.layers.length - 2,
-    columns: next.runs.map((run) => ({ schedule: run.schedule.name })),
+    columns: next.runs.map((run) => ({ schedule: run.schedule.name, rule: run.rule.name })),
     train: plotPoints(setup.start.train),
     test: plotPoints(setup.start.test),
     sharedTest: setup.split?.sharedTest ?? false,

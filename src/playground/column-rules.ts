@@ -16,6 +16,12 @@ export function columnRule(rules: ColumnRules, schedule: string): string {
   return rules[schedule] ?? DEFAULT_RULE;
 }
 
+/** The rules with `schedule`'s column set to `rule` (the default rule leaves the column out). */
+export function withColumnRule(rules: ColumnRules, schedule: string, rule: string): ColumnRules {
+  const { [schedule]: _old, ...others } = rules;
+  return rule === DEFAULT_RULE ? others : { ...others, [schedule]: rule };
+}
+
 /** Reads a link's `rules`: known schedules and rules, each schedule once; the default rule is left out. */
 export function readColumnRules(text: string): ColumnRules {
   if (text.trim() === '') return {};
