@@ -1,5 +1,6 @@
 import { listDatasets } from '../data/registry.js';
 import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
+import { ADAM_DEFAULTS, RMSPROP_DEFAULTS, RPROP_DEFAULTS, SGD_DEFAULTS } from '../optim/index.js';
 import { listSchedules } from '../schedules/registry.js';
 import { check } from '../util/errors.js';
 import type { OptionDef } from './option.js';
@@ -115,15 +116,15 @@ export const RUN_OPTIONS: OptionDef[] = [
     key: 'lr', flag: '--lr <rate>', help: 'learning rate (rprop: initial step size); defaults: rprop 0.01, adam 0.001, rmsprop 0.01, sgd 0.01', parse: positive,
     page: { label: 'Learning rate', group: 'Training', tier: 'common', initial: null, nullable: true, help: "learning rate (rprop: initial step size); empty: the optimizer's default", control: { kind: 'number', min: 0, step: 0.001, placeholder: 'default' } },
   },
-  { key: 'etas', flag: '--etas <minus,plus>', help: 'rprop step factors (default 0.5,1.2)', parse: pair, default: [0.5, 1.2] },
-  { key: 'stepSizes', flag: '--step-sizes <min,max>', help: 'rprop step size bounds (default 1e-6,50)', parse: pair, default: [1e-6, 50] },
-  { key: 'betas', flag: '--betas <b1,b2>', help: 'adam moment decays (default 0.9,0.999)', parse: pair, default: [0.9, 0.999] },
-  { key: 'eps', flag: '--eps <e>', help: 'adam/rmsprop epsilon (default 1e-8)', parse: nonNegative, default: 1e-8 },
-  { key: 'alpha', flag: '--alpha <a>', help: 'rmsprop smoothing (default 0.99)', parse: nonNegative, default: 0.99 },
-  { key: 'momentum', flag: '--momentum <m>', help: 'sgd/rmsprop momentum (default 0)', parse: nonNegative, default: 0 },
-  { key: 'dampening', flag: '--dampening <d>', help: 'sgd momentum dampening (default 0)', parse: nonNegative, default: 0 },
-  { key: 'nesterov', flag: '--nesterov', help: 'sgd: Nesterov momentum', parse: flag, default: false },
-  { key: 'weightDecay', flag: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative, default: 0 },
+  { key: 'etas', flag: '--etas <minus,plus>', help: 'rprop step factors (default 0.5,1.2)', parse: pair, default: [RPROP_DEFAULTS.etaMinus, RPROP_DEFAULTS.etaPlus] },
+  { key: 'stepSizes', flag: '--step-sizes <min,max>', help: 'rprop step size bounds (default 1e-6,50)', parse: pair, default: [RPROP_DEFAULTS.stepMin, RPROP_DEFAULTS.stepMax] },
+  { key: 'betas', flag: '--betas <b1,b2>', help: 'adam moment decays (default 0.9,0.999)', parse: pair, default: [ADAM_DEFAULTS.beta1, ADAM_DEFAULTS.beta2] },
+  { key: 'eps', flag: '--eps <e>', help: 'adam/rmsprop epsilon (default 1e-8)', parse: nonNegative, default: ADAM_DEFAULTS.eps },
+  { key: 'alpha', flag: '--alpha <a>', help: 'rmsprop smoothing (default 0.99)', parse: nonNegative, default: RMSPROP_DEFAULTS.alpha },
+  { key: 'momentum', flag: '--momentum <m>', help: 'sgd/rmsprop momentum (default 0)', parse: nonNegative, default: SGD_DEFAULTS.momentum },
+  { key: 'dampening', flag: '--dampening <d>', help: 'sgd momentum dampening (default 0)', parse: nonNegative, default: SGD_DEFAULTS.dampening },
+  { key: 'nesterov', flag: '--nesterov', help: 'sgd: Nesterov momentum', parse: flag, default: SGD_DEFAULTS.nesterov },
+  { key: 'weightDecay', flag: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative, default: ADAM_DEFAULTS.weightDecay },
   { key: 'lrDecayAt', flag: '--lr-decay-at <epochs>', help: 'multiply the learning rate by --lr-decay after each of these epochs, like 10,15 (per block for local-sequential)', parse: (v, l) => list(v, l).map((e) => positiveInt(e, l)) },
   { key: 'lrDecay', flag: '--lr-decay <factor>', help: 'the factor at each --lr-decay-at milestone (default 0.1)', parse: number, default: 0.1 },
   { key: 'hiddenLoss', flag: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', ...chosen(['mse', 'ce', 'bce'] as const) },
