@@ -114,7 +114,7 @@ export class ColumnView {
         h('h2', {}, schedule),
         h('div', { class: 'column-tools' }, ...(facts.trainsDecoders ? [ruleSelect(schedule, ruleChoice)] : [])),
         h('p', { class: 'note' }, facts.note),
-        ...(facts.trainsDecoders ? [h('p', { class: 'rule-note' }, `rule ${rule}: ${ruled.description}`)] : []),
+        h('p', { class: 'rule-note' }, facts.trainsDecoders ? `rule ${rule}: ${ruled.description}` : 'no local rule: every block learns from the output’s gradient'),
       ),
       this.network,
       this.progress,

@@ -346,6 +346,74 @@ describe('the playground', () => {
     await page.close();
   });
 
+  it("gives each column a rule of its own, in the link, with the rule's note; FF and DFA columns train and download", async () => {
+    const page = await open('?schedules=backprop,local-sequential,local-parallel,local-gated&rules=local-parallel:ff,local-gated:dfa&epochs=6&step=batch&optimizer=adam&batch-size=50&seed=2&backend=wasm');
+    const columns = () => page.$$eval('#columns .column', (c) => c.map((e) => [(e as HTMLElement).dataset.schedule, (e as HTMLElement).dataset.rule]));
+    expect(await columns()).toEqual([
+      ['backprop', 'decoder'],
+      ['local-sequential', 'decoder'],
+      ['local-parallel', 'ff'],
+      ['local-gated', 'dfa'],
+    ]);
+    // Back-propagation ignores rules: no choice in its head. The others offer every rule, those they cannot train disabled.
+    expect(await page.$$eval('.column[data-schedule="backprop"] select.rule', (s) => s.length)).toBe(0);
+    expect(await page.inputValue('.column[data-schedule="local-parallel"] select.rule')).toBe('ff');
+    expect(await page.$$eval('.column[data-schedule="local-sequential"] select.rule option', (o) => o.map((e) => [(e as HTMLOptionElement).value, (e as HTMLOptionElement).disabled]))).toEqual([
+      ['decoder', false],
+      ['ff', false],
+      ['dfa', true],
+      ['pred', false],
+      ['sim', false],
+      ['predsim', false],
+    ]);
+    expect(await page.getAttribute('.column[data-schedule="local-sequential"] select.rule option[value="dfa"]', 'title')).toMatch(/rule dfa trains every block from the same forward pass/);
+    expect(await page.textContent('.column[data-schedule="local-parallel"] .rule-note')).toMatch(/^rule ff: Forward-Forward: each block's goodness high on positive/);
+    expect(await page.textContent('.column[data-schedule="local-gated"] .rule-note')).toMatch(/^rule dfa: direct feedback alignment/);
+    // Their blocks have no read-out of their own: a note instead of block pictures; the decoder columns keep theirs.
+    expect((await pictures(page)).map((c) => c.length)).toEqual([1, 4, 1, 1]);
+    expect(await page.textContent('.column[data-schedule="local-parallel"] .no-decoders')).toMatch(/rule ff gives the hidden blocks no read-out of their own/);
+    expect(await page.textContent('#guide')).toMatch(/Its blocks learn by rule dfa: direct feedback alignment/);
+    // The Rules group shows Forward-Forward's options while a column trains with ff, and only those.
+    expect(await page.isVisible('fieldset[data-group="Rules"]')).toBe(true);
+    await unfoldAll(page);
+    expect(await page.isVisible('#option-ff-threshold')).toBe(true);
+    expect(await page.isVisible('#option-predsim-beta')).toBe(false);
+
+    // Choosing a rule in a column's head restarts with it and writes it into the link.
+    await page.selectOption('.column[data-schedule="local-sequential"] select.rule', 'pred');
+    await page.waitForFunction(() => document.querySelector('.column[data-schedule="local-sequential"]')?.getAttribute('data-rule') === 'pred');
+    await waitForPhase(page, ['paused']);
+    expect(new URL(page.url()).searchParams.get('rules')).toBe('local-parallel:ff,local-gated:dfa,local-sequential:pred');
+
+    await page.click('#play');
+    await waitForPhase(page, ['done'], 120_000);
+    expect(await epochs(page)).toEqual([6, 24, 6, 6]);
+    await page.screenshot({ path: join(OUTPUT, 'playground-rules.png') });
+    const files = await download(page);
+    expect(Object.keys(files).filter((f) => f.endsWith('.json')).sort()).toEqual(['config-dfa.json', 'config-ff.json', 'config-pred.json', 'config.json', 'history.json']);
+    const dir = saveFiles(files);
+    const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { runs: (PageRun & { rule: string })[] };
+    expect(history.runs.map((r) => [r.schedule, r.rule])).toEqual([
+      ['backprop', 'decoder'],
+      ['local-sequential', 'pred'],
+      ['local-parallel', 'ff'],
+      ['local-gated', 'dfa'],
+    ]);
+    // Each rule's config trains its column again in Node to the page's numbers.
+    for (const [file, k] of [['config-ff.json', 2], ['config-dfa.json', 3]] as const) {
+      const again = await cliJson('compare', '--config', join(dir, file), '--json', '--quiet');
+      expect(again.results.map((r) => r.schedule), file).toEqual([history.runs[k].schedule]);
+      expect(again.results[0].testLoss, file).toBeCloseTo(history.runs[k].end!.testLoss, 5);
+      expect(again.results[0].testAccuracy, file).toBeCloseTo(history.runs[k].end!.testAccuracy, 5);
+    }
+    expect(errors).toEqual([]);
+
+    // Without a column of ff or predsim the Rules group is not shown.
+    const plain = await open('?schedules=local-parallel&epochs=2');
+    expect(await plain.isVisible('fieldset[data-group="Rules"]')).toBe(false);
+    await Promise.all([page.close(), plain.close()]);
+  });
+
   it('downloads a run that the CLI trains again to the same numbers and continues from its weights', async () => {
     const page = await open('?schedules=backprop,local-gated&epochs=6&seed=4&backend=wasm');
     await page.click('#play');
