@@ -46,6 +46,9 @@ export { weightedLoss } from './losses/losses.js';
 export type { LocalRule, BlockRule, RuleTensor, LocalLossInput, PreparedChunk, ChunkContext, StepMemory } from './rules/rule.js';
 export type { Decoder } from './rules/decoder.js';
 
+// The option table's rows, which a rule or schedule declares for its own options (`optionTable`).
+export type { OptionDef, OptionOwner, PageOption, PageGroup, Control, CommandName } from './options/option.js';
+
 // Schedules and their registration.
 export { registerSchedule, getSchedule, listSchedules } from './schedules/registry.js';
 export type { Schedule, EpochPlan } from './schedules/schedule.js';

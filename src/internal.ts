@@ -19,6 +19,11 @@ export { Decoder, decoderRule } from './rules/decoder.js';
 export { registerRule, getRule, listRules, DEFAULT_RULE } from './rules/registry.js';
 export type { LocalRule, BlockRule, RuleTensor, LocalLossInput, PreparedChunk, ChunkContext, StepMemory } from './rules/rule.js';
 
+export { optionTable, commandOptions, findOption, ruleOptionKeys, sweepRefusal } from './options/table.js';
+export { resolveOptions, parseOptionValue } from './options/resolve.js';
+export { flagName, urlName, PAGE_GROUPS, type OptionDef, type OptionOwner, type OptionValues, type PageOption, type PageGroup, type Control, type CommandName } from './options/option.js';
+export { text, number, positiveInt, nonNegative, positive, list, pair, flag, oneOf, parseSeeds } from './options/values.js';
+
 export { perExampleLoss, weightedLoss, meanLoss, BCE_LOG_FLOOR } from './losses/losses.js';
 export {
   createOptimizer,

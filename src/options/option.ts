@@ -6,17 +6,25 @@ export type OptionValues = Record<string, unknown>;
 
 /** A control the playground builds for an option. */
 export type Control =
-  | { kind: 'select'; choices: () => { value: string; label: string }[] }
-  | { kind: 'checklist'; choices: () => { value: string; label: string }[] }
+  | {
+      kind: 'select';
+      /** The values it offers and their labels, read when the page is built. */
+      choices: () => { value: string; label: string }[];
+    }
+  | {
+      kind: 'checklist';
+      /** The values it offers and their labels, read when the page is built. */
+      choices: () => { value: string; label: string }[];
+    }
   | { kind: 'number'; min: number; max?: number; step: number; placeholder?: string }
   | { kind: 'text'; placeholder?: string }
   | { kind: 'none' };
 
-/** The playground's groups of options, in the order the page shows them. */
-export const PAGE_GROUPS = ['Data', 'Model', 'Training', 'Rules', 'Gates', 'Run'] as const;
-
 /** A group of the playground's options panel. */
-export type PageGroup = (typeof PAGE_GROUPS)[number];
+export type PageGroup = 'Data' | 'Model' | 'Training' | 'Rules' | 'Gates' | 'Run';
+
+/** The playground's groups of options, in the order the page shows them. */
+export const PAGE_GROUPS: readonly PageGroup[] = ['Data', 'Model', 'Training', 'Rules', 'Gates', 'Run'];
 
 /**
  * How the playground shows an option: its URL parameter, its control, and
