@@ -3,7 +3,7 @@ import { queryFromState, stateFromQuery, USER_POINTS, type PlaygroundState } fro
 import { fittedState, setupOf } from '../src/playground/setup.js';
 import { ColumnView, comparisonCharts } from './columns.js';
 import { guideIntro, ruleFacts, scheduleColor, scheduleFacts } from './schedules.js';
-import { ruleChoices, withColumnRule } from '../src/playground/column-rules.js';
+import { keepTrainableRules, ruleChoices, withColumnRule } from '../src/playground/column-rules.js';
 import { Controls } from './controls.js';
 import { h } from './dom.js';
 import { toPlane } from './draw.js';
@@ -21,6 +21,13 @@ import type { Frame } from '../src/playground/lockstep.js';
 
 const read = stateFromQuery(location.search);
 let state: PlaygroundState = fittedState(read.state);
+/** Columns whose rule the state cannot train (sim with one step per epoch) go back to the decoder rule, each said in a line. */
+function trainable(next: PlaygroundState): { state: PlaygroundState; changed: string[] } {
+  const { rules, changed } = keepTrainableRules(next.rules, next.schedules, { step: next.step });
+  return { state: changed.length > 0 ? { ...next, rules } : next, changed };
+}
+const first = trainable(state);
+state = first.state;
 let info: ExperimentInfo | null = null;
 let backend = '';
 let columns: ColumnView[] = [];
@@ -118,7 +125,9 @@ function writeUrl(): boolean {
 /** Applies changed options: the URL, the controls, and a fresh experiment. */
 function update(patch: Partial<PlaygroundState>): void {
   messages.replaceChildren();
-  state = fittedState({ ...state, ...patch });
+  const next = trainable(fittedState({ ...state, ...patch }));
+  state = next.state;
+  if (next.changed.length > 0) say(next.changed.join(' '));
   const pointsLeftOut = writeUrl();
   controls.show(state, pointsLeftOut);
   // The speed applies from the next step on; everything else is a new experiment.
@@ -337,7 +346,7 @@ document.addEventListener('keydown', (e) => {
   else if (e.key === 'r') resetButton.click();
 });
 
-if (read.problems.length) say(`The link had problems; defaults were kept for them: ${read.problems.join('; ')}`, true);
+if (read.problems.length || first.changed.length) say([...(read.problems.length ? [`The link had problems; defaults were kept for them: ${read.problems.join('; ')}`] : []), ...first.changed].join(' '), read.problems.length > 0);
 controls.show(state, writeUrl());
 controls.unfold(state);
 restart();

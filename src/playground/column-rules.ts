@@ -32,6 +32,7 @@ export function readColumnRules(text: string): ColumnRules {
     check(rule !== undefined && rest.length === 0, `rules: "${item}" is not schedule:rule, like local-parallel:ff`);
     check(schedules.includes(schedule), `rules: unknown schedule "${schedule}"; choose from ${schedules.join(', ')}`);
     getRule(rule);
+    check(getSchedule(schedule).trainsRule || rule === DEFAULT_RULE, `rules: ${schedule} trains no local rule (its blocks learn from the output's gradient); give rules to the other schedules`);
     check(!(schedule in rules), `rules: ${schedule} is given a rule twice`);
     if (rule !== DEFAULT_RULE) rules[schedule] = rule;
   }
@@ -68,4 +69,23 @@ export function ruleRefusal(schedule: string, rule: string, context: RuleContext
 /** Every registered rule a column of `schedule` may offer, with why it cannot train it now (null when it can). */
 export function ruleChoices(schedule: string, context: RuleContext): { rule: string; description: string; refusal: string | null }[] {
   return listRules().map((r) => ({ rule: r.name, description: r.description, refusal: r.name === DEFAULT_RULE ? null : ruleRefusal(schedule, r.name, context) }));
+}
+
+/**
+ * The rules with every column the state's step cannot train under its rule
+ * set back to the default, and one line per column so changed (for the
+ * page to say): switching to one step per epoch takes sim's columns back
+ * to the decoder rule instead of refusing the whole experiment.
+ */
+export function keepTrainableRules(rules: ColumnRules, schedules: string[], context: RuleContext): { rules: ColumnRules; changed: string[] } {
+  let kept = rules;
+  const changed: string[] = [];
+  for (const schedule of schedules) {
+    const rule = columnRule(rules, schedule);
+    const refusal = rule === DEFAULT_RULE ? null : ruleRefusal(schedule, rule, context);
+    if (refusal === null) continue;
+    kept = withColumnRule(kept, schedule, DEFAULT_RULE);
+    changed.push(`${schedule} is back on rule ${DEFAULT_RULE}: ${refusal}`);
+  }
+  return { rules: kept, changed };
 }

@@ -4,7 +4,7 @@ import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/engine/backend.js';
 import { runArchive } from '../../src/playground/bundle.js';
-import { readColumnRules, ruleChoices, ruleRefusal, withColumnRule, writeColumnRules } from '../../src/playground/column-rules.js';
+import { keepTrainableRules, readColumnRules, ruleChoices, ruleRefusal, withColumnRule, writeColumnRules } from '../../src/playground/column-rules.js';
 import { Lockstep } from '../../src/playground/lockstep.js';
 import { cliConfigOf, modelOf, setupOf } from '../../src/playground/setup.js';
 import { DEFAULT_STATE, queryFromState, stateFromQuery, type PlaygroundState } from '../../src/playground/state.js';
@@ -34,6 +34,7 @@ describe("each column's rule in the link", () => {
     expect(problem('rules=adam:ff')).toMatch(/unknown schedule "adam"/);
     expect(problem('rules=local-parallel:hebb')).toMatch(/unknown rule "hebb"; choose one of: decoder, ff, dfa, pred, sim, predsim/);
     expect(problem('rules=local-parallel:ff,local-parallel:dfa')).toMatch(/local-parallel is given a rule twice/);
+    expect(problem('rules=backprop:pred')).toMatch(/rules: backprop trains no local rule \(its blocks learn from the output's gradient\)/);
     expect(stateFromQuery('rules=local-parallel:ff,local-parallel:dfa').state.rules).toEqual({});
   });
 
@@ -51,6 +52,18 @@ describe("each column's rule in the link", () => {
     expect(ruleRefusal('local-gated', 'ff', batch)).toMatch(/rule ff does not run under local-gated/);
     expect(ruleRefusal('local-parallel', 'sim', { step: 'epoch' })).toBe('rule sim compares the examples of a mini-batch with one another: set Training → Step to batch');
     expect(ruleRefusal('local-parallel', 'pred', { step: 'epoch' })).toBeNull();
+  });
+
+  it('takes a column its state cannot train back to the decoder rule, saying why', () => {
+    const rules = { 'local-parallel': 'sim', 'local-gated': 'dfa', 'local-sequential': 'dfa' };
+    const kept = keepTrainableRules(rules, ['local-sequential', 'local-parallel', 'local-gated'], { step: 'epoch' });
+    expect(kept.rules).toEqual({ 'local-gated': 'dfa' });
+    expect(kept.changed).toEqual([
+      expect.stringMatching(/^local-sequential is back on rule decoder: rule dfa trains every block from the same forward pass/),
+      'local-parallel is back on rule decoder: rule sim compares the examples of a mini-batch with one another: set Training → Step to batch',
+    ]);
+    // Nothing to change: the very same rules.
+    expect(keepTrainableRules(rules, ['local-parallel'], { step: 'batch' }).rules).toBe(rules);
   });
 });
 
