@@ -21,6 +21,7 @@ export type { LocalRule, BlockRule, RuleTensor, LocalLossInput, PreparedChunk, C
 
 export { optionTable, commandOptions, findOption, ruleOptionKeys, sweepRefusal } from './options/table.js';
 export { resolveOptions, parseOptionValue } from './options/resolve.js';
+export { typedOptions, type ResolvedOptions, type OptionsOf } from './options/typed.js';
 export { flagName, urlName, PAGE_GROUPS, type OptionDef, type OptionOwner, type OptionValues, type PageOption, type PageGroup, type Control, type CommandName } from './options/option.js';
 export { text, number, positiveInt, nonNegative, positive, list, pair, flag, oneOf, parseSeeds } from './options/values.js';
 

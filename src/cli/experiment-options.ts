@@ -1,14 +1,13 @@
 import type { DataSource, ExperimentConfig } from '../experiment/experiment.js';
 import type { ParameterMap } from '../model/parameters.js';
-import type { LossName, ModelSpec } from '../model/spec.js';
+import type { ModelSpec } from '../model/spec.js';
 import type { OptimizerConfig, OptimizerName } from '../optim/index.js';
 import type { DecoderMode } from '../train/events.js';
 import type { TestEvaluator } from '../train/evaluation.js';
-import type { GateOptions } from '../modulators/gates.js';
-import type { DropoutPlacement, StepMode } from '../train/session.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from '../options/option.js';
 import { ruleOptionKeys } from '../options/table.js';
+import { typedOptions, type ResolvedOptions } from '../options/typed.js';
 
 /*
  * How parsed option values become an experiment, once the data and the
@@ -17,17 +16,17 @@ import { ruleOptionKeys } from '../options/table.js';
  * thing to `localprop compare --config`.
  */
 
-function optimizerFrom(o: OptionValues): OptimizerConfig | undefined {
-  const name = o.optimizer as OptimizerName | undefined;
-  const given = ['lr', 'etas', 'stepSizes', 'betas', 'eps', 'alpha', 'momentum', 'dampening', 'nesterov', 'weightDecay'].filter((k) => o[k] !== undefined);
+function optimizerFrom(o: ResolvedOptions): OptimizerConfig | undefined {
+  const name = o.optimizer;
+  const given = (['lr', 'etas', 'stepSizes', 'betas', 'eps', 'alpha', 'momentum', 'dampening', 'nesterov', 'weightDecay'] as const).filter((k) => o[k] !== undefined);
   if (!name && given.length === 0) return undefined;
   const resolved: OptimizerName = name ?? (o.step === 'batch' ? 'adam' : 'rprop');
   const config: OptimizerConfig = { name: resolved };
-  if (o.lr !== undefined) config.lr = o.lr as number;
-  if (o.etas) [config.etaMinus, config.etaPlus] = o.etas as [number, number];
-  if (o.stepSizes) [config.stepMin, config.stepMax] = o.stepSizes as [number, number];
-  if (o.betas) [config.beta1, config.beta2] = o.betas as [number, number];
-  for (const k of ['eps', 'alpha', 'momentum', 'dampening', 'weightDecay'] as const) if (o[k] !== undefined) config[k] = o[k] as number;
+  if (o.lr !== undefined) config.lr = o.lr;
+  if (o.etas) [config.etaMinus, config.etaPlus] = o.etas;
+  if (o.stepSizes) [config.stepMin, config.stepMax] = o.stepSizes;
+  if (o.betas) [config.beta1, config.beta2] = o.betas;
+  for (const k of ['eps', 'alpha', 'momentum', 'dampening', 'weightDecay'] as const) if (o[k] !== undefined) config[k] = o[k];
   if (o.nesterov) config.nesterov = true;
   return config;
 }
@@ -43,8 +42,9 @@ export interface ExperimentParts {
 }
 
 /** The experiment the options describe: decoders, epochs, step, optimizer, gates and the rest. */
-export function experimentOf(o: OptionValues, parts: ExperimentParts): ExperimentConfig {
-  const decoders = ((o.decoders as string[] | undefined) ?? ['learned']).map((d) => {
+export function experimentOf(values: OptionValues, parts: ExperimentParts): ExperimentConfig {
+  const o = typedOptions(values);
+  const decoders = (o.decoders ?? ['learned']).map((d) => {
     check(d === 'fixed' || d === 'learned', `--decoders takes fixed, learned or fixed,learned; got "${d}"`);
     return d as DecoderMode;
   });
@@ -55,33 +55,26 @@ export function experimentOf(o: OptionValues, parts: ExperimentParts): Experimen
     schedules: parts.schedules,
     seeds: parts.seeds,
     decoders,
-    ...(o.rule !== undefined ? { rules: o.rule as string[] } : {}),
+    ...(o.rule !== undefined ? { rules: o.rule } : {}),
     initial: parts.initial,
-    holdOut: o.val as number | undefined,
+    holdOut: o.val,
     training: {
-      epochs: o.epochs as number | undefined,
-      step: o.step as StepMode | undefined,
-      batchSize: o.batchSize as number | undefined,
+      epochs: o.epochs,
+      step: o.step,
+      batchSize: o.batchSize,
       optimizer: optimizerFrom(o),
-      hiddenLoss: o.hiddenLoss as LossName | undefined,
-      zeroGradSteps: o.zeroGradSteps as boolean | undefined,
-      lrDecayAt: o.lrDecayAt as number[] | undefined,
-      lrDecay: o.lrDecay as number | undefined,
-      dropout: o.dropout as number | undefined,
-      evalEvery: o.evalEvery as number | undefined,
-      ...ruleOptionsOf(o),
-      dropoutPlacement: o.dropoutPlacement as DropoutPlacement | undefined,
-      augment: o.jitter !== undefined || o.flip ? { jitter: (o.jitter as number | undefined) ?? 0, flip: Boolean(o.flip) } : undefined,
-      standardize: o.standardize as { mean: number; std: number } | undefined,
+      hiddenLoss: o.hiddenLoss,
+      zeroGradSteps: o.zeroGradSteps,
+      lrDecayAt: o.lrDecayAt,
+      lrDecay: o.lrDecay,
+      dropout: o.dropout,
+      evalEvery: o.evalEvery,
+      ...ruleOptionsOf(values),
+      dropoutPlacement: o.dropoutPlacement,
+      augment: o.jitter !== undefined || o.flip ? { jitter: o.jitter ?? 0, flip: Boolean(o.flip) } : undefined,
+      standardize: o.standardize,
       testEvaluator: parts.evaluator,
-      gate: {
-        mode: o.gate as GateOptions['mode'] | undefined,
-        tau: o.gateTau as number | undefined,
-        scale: o.gateScale as GateOptions['scale'] | undefined,
-        smoothing: o.gateSmoothing as number | undefined,
-        floor: o.gateFloor as number | undefined,
-        target: o.gateTarget as GateOptions['target'] | undefined,
-      },
+      gate: { mode: o.gate, tau: o.gateTau, scale: o.gateScale, smoothing: o.gateSmoothing, floor: o.gateFloor, target: o.gateTarget },
     },
   };
 }

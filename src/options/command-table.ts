@@ -8,7 +8,7 @@ const PICTURES = 'a sweep draws no per-run pictures';
  * runs, threads and backend, what is written where, the report's pictures.
  * Sweep specs refuse most of them, each with what to do instead.
  */
-export const COMMAND_OPTIONS: OptionDef[] = [
+export const COMMAND_OPTIONS = [
   { key: 'schedule', flag: '--schedule <name>', help: 'the schedule to run (required; every schedule is listed below and by `localprop schedules`)', parse: text, commands: ['train'] },
   { key: 'workers', flag: '--workers <n>', help: 'train local-parallel on a pipeline of n threads, one group of blocks each (--step batch; the same results as one thread, see docs/schedules.md)', parse: positiveInt, default: 1 },
   { key: 'evalThread', flag: '--eval-thread <on|off>', help: 'score the test set (and with --step batch the training loss) on a second thread while the epoch trains (same numbers; default on)', choices: ['on', 'off'], parse: oneOf('on', 'off'), default: 'on' },
@@ -36,4 +36,4 @@ export const COMMAND_OPTIONS: OptionDef[] = [
     notInSweep: "a sweep's worker processes do not load user modules yet (and a run's id would not cover the module's code); train runs of your own rule, schedule or dataset with `localprop compare --import` for now",
   },
   { key: 'config', flag: '--config <file.json>', help: 'read any of these options from a JSON file; flags on the command line win', parse: text, notInSweep: 'put the options in "base" instead' },
-];
+] as const satisfies readonly OptionDef[];

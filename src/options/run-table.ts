@@ -38,7 +38,7 @@ function pageSchedules(textValue: string): string[] {
  * that trains takes them, as do config files and sweep specs; those with a
  * `page` part are the playground's controls and URL parameters too.
  */
-export const RUN_OPTIONS: OptionDef[] = [
+export const RUN_OPTIONS = [
   {
     key: 'dataset', flag: '--dataset <name>', help: 'registered dataset (see `localprop datasets`); default signed_xor', parse: text, default: 'signed_xor',
     page: {
@@ -155,4 +155,4 @@ export const RUN_OPTIONS: OptionDef[] = [
     // The page trains one seed; its config.json gives it as compare's one-seed list.
     page: { label: 'Seed', group: 'Run', tier: 'common', initial: 0, help: 'fixes the data, the initial weights and the shuffles', control: { kind: 'number', min: 0, step: 1 } },
   },
-];
+] as const satisfies readonly OptionDef[];

@@ -12,7 +12,7 @@ import { RUN_OPTIONS } from './run-table.js';
  * config files and sweep specs.
  */
 export function optionTable(): OptionDef[] {
-  const table = [...RUN_OPTIONS];
+  const table: OptionDef[] = [...RUN_OPTIONS];
   const byKey = new Map(table.map((d) => [d.key, d]));
   const contributed = [...listSchedules().map((s) => ({ who: `schedule ${s.name}`, rows: s.optionTable ?? [] })), ...listRules().map((r) => ({ who: `rule ${r.name}`, rows: r.optionTable ?? [] }))];
   for (const { who, rows } of contributed) {

@@ -6,7 +6,7 @@ import type { FFOptions } from './ff.js';
 export const FF_DEFAULTS: FFOptions = { threshold: 2, goodness: 'mean', embed: 'pixels', predict: 'goodness', readout: true, goodnessBlocks: 'after-first' };
 
 const owner = { kind: 'rule', rule: 'ff' } as const;
-const chosen = (values: readonly string[]) => ({ choices: values, parse: oneOf(...values) });
+const chosen = <T extends string>(values: readonly T[]) => ({ choices: values, parse: oneOf(...values) });
 
 /**
  * Forward-Forward's options (`--ff-*`), declared by the rule: flags, config
@@ -14,21 +14,21 @@ const chosen = (values: readonly string[]) => ({ choices: values, parse: oneOf(.
  * group while a column trains with ff. The page always appends the label
  * to its 2-D points, so `--ff-embed` is not one of its controls.
  */
-export const FF_OPTIONS: OptionDef[] = [
+export const FF_OPTIONS = [
   {
     key: 'ffThreshold', flag: '--ff-threshold <theta>', help: 'rule ff: the goodness threshold θ of the logistic loss (default 2)', parse: number, default: FF_DEFAULTS.threshold, owner,
     page: { label: 'FF threshold θ', group: 'Rules', tier: 'advanced', initial: FF_DEFAULTS.threshold, help: 'ff: a row is positive when its goodness exceeds θ', control: { kind: 'number', min: 0, step: 0.1 } },
   },
   {
-    key: 'ffGoodness', flag: '--ff-goodness <kind>', help: "rule ff: a block's goodness, the mean (default) or the sum of its squared activities", ...chosen(['mean', 'sum']), default: FF_DEFAULTS.goodness, owner,
+    key: 'ffGoodness', flag: '--ff-goodness <kind>', help: "rule ff: a block's goodness, the mean (default) or the sum of its squared activities", ...chosen(['mean', 'sum'] as const), default: FF_DEFAULTS.goodness, owner,
     page: { label: 'FF goodness', group: 'Rules', tier: 'advanced', initial: FF_DEFAULTS.goodness, help: "ff: a block's goodness, the mean or the sum of its squared activities", control: { kind: 'select', choices: () => ['mean', 'sum'].map((v) => ({ value: v, label: v })) } },
   },
   {
-    key: 'ffEmbed', flag: '--ff-embed <where>', help: 'rule ff: the one-hot label over the first inputs (pixels, default: images) or appended to them (append: 2-D points, with the model taking 2 + classes inputs)', ...chosen(['pixels', 'append']), default: FF_DEFAULTS.embed, owner,
+    key: 'ffEmbed', flag: '--ff-embed <where>', help: 'rule ff: the one-hot label over the first inputs (pixels, default: images) or appended to them (append: 2-D points, with the model taking 2 + classes inputs)', ...chosen(['pixels', 'append'] as const), default: FF_DEFAULTS.embed, owner,
     // The page's points are 2-D: it always appends the label, so neither a control nor the link needs to say so.
     page: { label: 'FF label', group: 'Rules', tier: 'advanced', initial: 'append', control: { kind: 'none' }, fixed: true },
   },
-  { key: 'ffPredict', flag: '--ff-predict <how>', help: 'rule ff: test accuracy from the label of highest goodness (goodness, default) or from the linear read-out (readout)', ...chosen(['goodness', 'readout']), default: FF_DEFAULTS.predict, owner },
-  { key: 'ffReadout', flag: '--ff-readout <on|off>', help: 'rule ff: train the output block as a softmax read-out on neutral-label rows (default on)', ...chosen(['on', 'off']), default: FF_DEFAULTS.readout ? 'on' : 'off', owner },
-  { key: 'ffGoodnessBlocks', flag: '--ff-goodness-blocks <which>', help: 'rule ff: blocks whose goodness the prediction sums: after-first (default, the paper; all with one hidden block) or all', ...chosen(['all', 'after-first']), default: FF_DEFAULTS.goodnessBlocks, owner },
-];
+  { key: 'ffPredict', flag: '--ff-predict <how>', help: 'rule ff: test accuracy from the label of highest goodness (goodness, default) or from the linear read-out (readout)', ...chosen(['goodness', 'readout'] as const), default: FF_DEFAULTS.predict, owner },
+  { key: 'ffReadout', flag: '--ff-readout <on|off>', help: 'rule ff: train the output block as a softmax read-out on neutral-label rows (default on)', ...chosen(['on', 'off'] as const), default: FF_DEFAULTS.readout ? 'on' : 'off', owner },
+  { key: 'ffGoodnessBlocks', flag: '--ff-goodness-blocks <which>', help: 'rule ff: blocks whose goodness the prediction sums: after-first (default, the paper; all with one hidden block) or all', ...chosen(['all', 'after-first'] as const), default: FF_DEFAULTS.goodnessBlocks, owner },
+] as const satisfies readonly OptionDef[];

@@ -11,13 +11,13 @@ import { SimilarityMap, simInitialize, simTensors } from './sim.js';
 export const DEFAULT_PREDSIM_BETA = 0.99;
 
 /** predsim's option, `--predsim-beta`, with the playground's control while a column trains with predsim. */
-export const PREDSIM_OPTIONS: OptionDef[] = [
+export const PREDSIM_OPTIONS = [
   {
     key: 'predsimBeta', flag: '--predsim-beta <b>', help: "rule predsim: the similarity loss's share β in (1-β)·pred + β·sim, in [0, 1] (default 0.99)", parse: number, default: DEFAULT_PREDSIM_BETA,
     owner: { kind: 'rule', rule: 'predsim' },
     page: { label: 'predsim β', group: 'Rules', tier: 'advanced', initial: DEFAULT_PREDSIM_BETA, help: "predsim: the similarity loss's share β, in [0, 1]", control: { kind: 'number', min: 0, max: 1, step: 0.01 } },
   },
-];
+] as const satisfies readonly OptionDef[];
 
 /** pred and sim on one block, mixed as (1-β)·pred + β·sim; reads out through pred's decoder. */
 export class PredSim implements BlockRule {
