@@ -12,7 +12,7 @@ import type { TestEvaluator } from '../train/evaluation.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile } from './files.js';
 import type { OptionValues } from './options.js';
-import { experimentOf } from './experiment-options.js';
+import { experimentOf } from '../options/experiment.js';
 
 export const DEFAULT_DATASET = 'signed_xor';
 

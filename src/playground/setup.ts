@@ -1,4 +1,4 @@
-import { experimentOf } from '../cli/experiment-options.js';
+import { experimentOf } from '../options/experiment.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { Dataset } from '../data/dataset.js';
 import { getDataset, type DatasetOptions } from '../data/registry.js';

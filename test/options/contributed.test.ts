@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { experimentOf } from '../../src/cli/experiment-options.js';
+import { experimentOf } from '../../src/options/experiment.js';
 import { number } from '../../src/options/values.js';
 import { resolveOptions } from '../../src/options/resolve.js';
 import { optionTable } from '../../src/options/table.js';
