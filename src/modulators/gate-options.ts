@@ -1,10 +1,8 @@
-import type { OptionDef } from '../options/option.js';
-import { nonNegative, oneOf } from '../options/values.js';
+import { selectOf, type OptionDef } from '../options/option.js';
+import { chosen, nonNegative } from '../options/values.js';
 import { GATE_DEFAULTS } from './gates.js';
 
 const owner = { kind: 'schedule', group: 'gate' } as const;
-const choices = (values: readonly string[]) => () => values.map((v) => ({ value: v, label: v }));
-const chosen = <T extends string>(values: readonly T[]) => ({ choices: values, parse: oneOf(...values) });
 
 /**
  * The drift gates' options, which the schedules listing the `gate` option
@@ -14,7 +12,7 @@ const chosen = <T extends string>(values: readonly T[]) => ({ choices: values, p
 export const GATE_OPTIONS = [
   {
     key: 'gate', flag: '--gate <mode>', help: 'local-gated: hard (default, chosen by the sweep in docs/results/gated.md), soft, or off (gates fixed at 1: local-parallel)', ...chosen(['soft', 'hard', 'off'] as const), default: GATE_DEFAULTS.mode, owner,
-    page: { label: 'Gate', group: 'Gates', tier: 'common', initial: GATE_DEFAULTS.mode, help: 'local-gated: hard gates close when an input axis drifts; soft ones shrink; off is local-parallel', control: { kind: 'select', choices: choices(['hard', 'soft', 'off']) } },
+    page: { label: 'Gate', group: 'Gates', tier: 'common', initial: GATE_DEFAULTS.mode, help: 'local-gated: hard gates close when an input axis drifts; soft ones shrink; off is local-parallel', control: selectOf(['hard', 'soft', 'off']) },
   },
   {
     key: 'gateTau', flag: '--gate-tau <tau>', help: 'local-gated: drift at which a soft gate is 1/2 or a hard gate closes (default 0.1)', parse: nonNegative, default: GATE_DEFAULTS.tau, owner,
@@ -22,7 +20,7 @@ export const GATE_OPTIONS = [
   },
   {
     key: 'gateScale', flag: '--gate-scale <scale>', help: "local-gated: drift relative to each input axis's mean |h| (default) or absolute", ...chosen(['relative', 'absolute'] as const), default: GATE_DEFAULTS.scale, owner,
-    page: { label: 'Drift scale', group: 'Gates', tier: 'advanced', initial: GATE_DEFAULTS.scale, help: "drift relative to each axis's mean |h|, or absolute", control: { kind: 'select', choices: choices(['relative', 'absolute']) } },
+    page: { label: 'Drift scale', group: 'Gates', tier: 'advanced', initial: GATE_DEFAULTS.scale, help: "drift relative to each axis's mean |h|, or absolute", control: selectOf(['relative', 'absolute']) },
   },
   {
     key: 'gateSmoothing', flag: '--gate-smoothing <s>', help: 'local-gated: EMA factor of the drift (default 0.9)', parse: nonNegative, default: GATE_DEFAULTS.smoothing, owner,
@@ -34,6 +32,6 @@ export const GATE_OPTIONS = [
   },
   {
     key: 'gateTarget', flag: '--gate-target <what>', help: "local-gated: scale the change of the weights reading each axis (weights, default), the block's by its mean gate (block), or temper Rprop's step-size shrink after sign flips (step-sizes)", ...chosen(['weights', 'block', 'step-sizes'] as const), default: GATE_DEFAULTS.target, owner,
-    page: { label: 'Gate acts on', group: 'Gates', tier: 'advanced', initial: GATE_DEFAULTS.target, help: "the weights reading each axis, the whole block by its mean gate, or Rprop's step sizes", control: { kind: 'select', choices: choices(['weights', 'block', 'step-sizes']) } },
+    page: { label: 'Gate acts on', group: 'Gates', tier: 'advanced', initial: GATE_DEFAULTS.target, help: "the weights reading each axis, the whole block by its mean gate, or Rprop's step sizes", control: selectOf(['weights', 'block', 'step-sizes']) },
   },
 ] as const satisfies readonly OptionDef[];

@@ -106,3 +106,8 @@ export function flagName(def: OptionDef): string {
 export function urlName(def: OptionDef): string {
   return def.page?.name ?? (def.flag ? flagName(def).replace(/^--/, '') : def.key);
 }
+
+/** A select control offering `values`, each labelled as itself. */
+export function selectOf(values: readonly string[]): Control {
+  return { kind: 'select', choices: () => values.map((v) => ({ value: v, label: v })) };
+}

@@ -3,8 +3,8 @@ import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
 import { ADAM_DEFAULTS, RMSPROP_DEFAULTS, RPROP_DEFAULTS, SGD_DEFAULTS } from '../optim/index.js';
 import { listSchedules } from '../schedules/registry.js';
 import { check } from '../util/errors.js';
-import type { OptionDef } from './option.js';
-import { flag, isMeanStd, list, nonNegative, number, oneOf, pair, pairOfNumbers, parseSeeds, positive, positiveInt, text } from './values.js';
+import { selectOf, type OptionDef } from './option.js';
+import { chosen, flag, isMeanStd, list, nonNegative, number, oneOf, pair, pairOfNumbers, parseSeeds, positive, positiveInt, text } from './values.js';
 
 /** The playground's dataset value that means "the points I clicked or uploaded". */
 export const USER_POINTS = 'points';
@@ -16,8 +16,6 @@ export function planeDatasets(): string[] {
     .map((d) => d.name);
 }
 
-const choices = (values: readonly string[]) => () => values.map((v) => ({ value: v, label: v }));
-const chosen = <T extends string>(values: readonly T[]) => ({ choices: values, parse: oneOf(...values) });
 const seedOf = (v: unknown, l: string) => {
   const n = number(v, l);
   check(Number.isSafeInteger(n) && n >= 0, `${l} must be a whole number ≥ 0 (below 2^53), got ${String(v)}`);
@@ -94,7 +92,7 @@ export const RUN_OPTIONS = [
   { key: 'rule', flag: '--rule <names>', help: 'what hidden blocks learn from: decoder (default; see `localprop rules`), or a comma list to compare rules', parse: list, default: ['decoder'] },
   {
     key: 'decoders', flag: '--decoders <modes>', help: 'fixed, learned, or fixed,learned (default learned)', parse: list, default: ['learned'],
-    page: { label: 'Decoders', group: 'Training', tier: 'advanced', initial: 'learned', help: 'learned: trained with their block; fixed: random and frozen (Mertens’ code)', control: { kind: 'select', choices: choices(['learned', 'fixed']) }, read: (t) => oneOf('learned', 'fixed')(t, '--decoders') },
+    page: { label: 'Decoders', group: 'Training', tier: 'advanced', initial: 'learned', help: 'learned: trained with their block; fixed: random and frozen (Mertens’ code)', control: selectOf(['learned', 'fixed']), read: (t) => oneOf('learned', 'fixed')(t, '--decoders') },
   },
   {
     key: 'epochs', flag: '--epochs <n>', help: "epochs for every schedule (per block for local-sequential); default each schedule's own", parse: positiveInt,
@@ -102,7 +100,7 @@ export const RUN_OPTIONS = [
   },
   {
     key: 'step', flag: '--step <mode>', help: "epoch: one step per epoch on the summed batch losses (Mertens' protocol); batch: one per mini-batch", ...chosen(['epoch', 'batch'] as const),
-    page: { label: 'Step', group: 'Training', tier: 'advanced', initial: 'epoch', help: 'epoch: one step per epoch on the summed batch losses (Mertens’ protocol); batch: one per mini-batch', control: { kind: 'select', choices: choices(['epoch', 'batch']) } },
+    page: { label: 'Step', group: 'Training', tier: 'advanced', initial: 'epoch', help: 'epoch: one step per epoch on the summed batch losses (Mertens’ protocol); batch: one per mini-batch', control: selectOf(['epoch', 'batch']) },
   },
   {
     key: 'batchSize', flag: '--batch-size <n>', help: 'mini-batch size (default 100)', parse: positiveInt, default: 100,
@@ -110,7 +108,7 @@ export const RUN_OPTIONS = [
   },
   {
     key: 'optimizer', flag: '--optimizer <name>', help: 'rprop (default with --step epoch), adam (default with --step batch), rmsprop, sgd', ...chosen(['rprop', 'adam', 'rmsprop', 'sgd'] as const),
-    page: { label: 'Optimizer', group: 'Training', tier: 'common', initial: 'rprop', help: 'rprop is Mertens’ optimizer; adam, rmsprop and sgd take a learning rate', control: { kind: 'select', choices: choices(['rprop', 'adam', 'rmsprop', 'sgd']) } },
+    page: { label: 'Optimizer', group: 'Training', tier: 'common', initial: 'rprop', help: 'rprop is Mertens’ optimizer; adam, rmsprop and sgd take a learning rate', control: selectOf(['rprop', 'adam', 'rmsprop', 'sgd']) },
   },
   {
     key: 'lr', flag: '--lr <rate>', help: 'learning rate (rprop: initial step size); defaults: rprop 0.01, adam 0.001, rmsprop 0.01, sgd 0.01', parse: positive,

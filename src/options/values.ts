@@ -101,6 +101,9 @@ export const oneOf =
     return s as T;
   };
 
+/** A row's `choices` and the reader of one of them, from one list: `...chosen(['epoch', 'batch'] as const)`. */
+export const chosen = <T extends string>(values: readonly T[]) => ({ choices: values, parse: oneOf(...values) });
+
 /** --report on|off, --no-report (commander's false) or a config file's true/false, as on or off. */
 export const reportSwitch = (v: unknown, label: string): 'on' | 'off' => (typeof v === 'boolean' ? (v ? 'on' : 'off') : oneOf('on', 'off')(v, label));
 

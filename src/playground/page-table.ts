@@ -1,6 +1,6 @@
-import { flagName, urlName, type Control, type OptionDef, type OptionOwner, type PageGroup } from '../options/option.js';
+import { flagName, selectOf, urlName, type Control, type OptionDef, type OptionOwner, type PageGroup } from '../options/option.js';
 import { optionTable } from '../options/table.js';
-import { oneOf } from '../options/values.js';
+import { chosen, oneOf } from '../options/values.js';
 import { readColumnRules, writeColumnRules } from './column-rules.js';
 import { decodePoints, encodePoints, type Point } from './points.js';
 import type { PlaygroundState } from './state.js';
@@ -45,7 +45,6 @@ export interface StateOption {
 
 const nullable = (read: (text: string) => unknown) => (text: string) => (text === '' || text === 'default' ? null : read(text));
 const plain = (value: unknown): string | null => (value === null ? null : String(value));
-const choices = (values: readonly string[]) => () => values.map((v) => ({ value: v, label: v }));
 
 /**
  * The page's own rows, which no command line has: each column's rule (the
@@ -58,8 +57,8 @@ const PAGE_ONLY: OptionDef[] = [
     page: { name: 'rules', label: 'Rules', group: 'Training', tier: 'common', initial: {}, control: { kind: 'none' }, inConfig: false, read: readColumnRules, write: writeColumnRules },
   },
   {
-    key: 'backend', help: 'TF.js backend; auto takes wasm, the fastest for networks this small, then webgl, then cpu', ...{ choices: PLAYGROUND_BACKENDS, parse: oneOf(...PLAYGROUND_BACKENDS) },
-    page: { name: 'backend', label: 'Backend', group: 'Run', tier: 'advanced', initial: 'auto', inConfig: false, control: { kind: 'select', choices: choices(PLAYGROUND_BACKENDS) }, read: (t) => oneOf(...PLAYGROUND_BACKENDS)(t, 'backend') },
+    key: 'backend', help: 'TF.js backend; auto takes wasm, the fastest for networks this small, then webgl, then cpu', ...chosen(PLAYGROUND_BACKENDS),
+    page: { name: 'backend', label: 'Backend', group: 'Run', tier: 'advanced', initial: 'auto', inConfig: false, control: selectOf(PLAYGROUND_BACKENDS) },
   },
   {
     key: 'speed', help: 'how many epochs every column trains between two pictures', parse: (v) => Number(oneOf(...SPEEDS.map(String))(String(v), 'speed')),

@@ -1,12 +1,11 @@
-import type { OptionDef } from '../options/option.js';
-import { number, oneOf } from '../options/values.js';
+import { selectOf, type OptionDef } from '../options/option.js';
+import { chosen, number } from '../options/values.js';
 import type { FFOptions } from './ff.js';
 
 /** Forward-Forward's defaults: the paper's θ = 2 on mean goodness, the label over the first pixels, prediction by goodness. */
 export const FF_DEFAULTS: FFOptions = { threshold: 2, goodness: 'mean', embed: 'pixels', predict: 'goodness', readout: true, goodnessBlocks: 'after-first' };
 
 const owner = { kind: 'rule', rule: 'ff' } as const;
-const chosen = <T extends string>(values: readonly T[]) => ({ choices: values, parse: oneOf(...values) });
 
 /**
  * Forward-Forward's options (`--ff-*`), declared by the rule: flags, config
@@ -21,7 +20,7 @@ export const FF_OPTIONS = [
   },
   {
     key: 'ffGoodness', flag: '--ff-goodness <kind>', help: "rule ff: a block's goodness, the mean (default) or the sum of its squared activities", ...chosen(['mean', 'sum'] as const), default: FF_DEFAULTS.goodness, owner,
-    page: { label: 'FF goodness', group: 'Rules', tier: 'advanced', initial: FF_DEFAULTS.goodness, help: "ff: a block's goodness, the mean or the sum of its squared activities", control: { kind: 'select', choices: () => ['mean', 'sum'].map((v) => ({ value: v, label: v })) } },
+    page: { label: 'FF goodness', group: 'Rules', tier: 'advanced', initial: FF_DEFAULTS.goodness, help: "ff: a block's goodness, the mean or the sum of its squared activities", control: selectOf(['mean', 'sum']) },
   },
   {
     key: 'ffEmbed', flag: '--ff-embed <where>', help: 'rule ff: the one-hot label over the first inputs (pixels, default: images) or appended to them (append: 2-D points, with the model taking 2 + classes inputs)', ...chosen(['pixels', 'append'] as const), default: FF_DEFAULTS.embed, owner,
