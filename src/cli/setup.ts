@@ -13,38 +13,37 @@ import { LocalpropError, check } from '../util/errors.js';
 import { readUserFile } from './files.js';
 import type { OptionValues } from './options.js';
 import { experimentOf } from '../options/experiment.js';
+import { typedOptions } from '../options/typed.js';
 
 export const DEFAULT_DATASET = 'signed_xor';
 
 /** The data the options name: a registered dataset, or --train/--test CSV files. */
-export function dataSourceFrom(o: OptionValues): DataSource {
-  const hasTrain = o.train !== undefined;
-  const hasTest = o.test !== undefined;
-  check(hasTrain === hasTest, `give both --train FILE.csv and --test FILE.csv (got only ${hasTrain ? '--train' : '--test'})`);
-  if (hasTrain) {
+export function dataSourceFrom(values: OptionValues): DataSource {
+  const o = typedOptions(values);
+  const { train, test } = o;
+  check((train === undefined) === (test === undefined), `give both --train FILE.csv and --test FILE.csv (got only ${train !== undefined ? '--train' : '--test'})`);
+  if (train !== undefined && test !== undefined) {
     check(o.dataset === undefined, '--dataset and --train/--test both name the data; give one or the other');
     check(o.dataDir === undefined, '--data-dir names the folder of a registered dataset (mnist, fashion-mnist); with --train/--test give the files themselves');
-    const train = o.train as string;
-    const test = o.test as string;
     const sets = csvDatasets(readUserFile(train, '--train').toString('utf8'), readUserFile(test, '--test').toString('utf8'), {
-      targets: o.targets as number | undefined,
-      classes: o.classes as number | undefined,
+      targets: o.targets,
+      classes: o.classes,
       trainSource: train,
       testSource: test,
     });
-    const limit = o.limit as number | undefined;
+    const limit = o.limit;
     const cut = (d: Dataset) => (limit === undefined ? d : firstExamples(d, limit));
     return { name: `${train} / ${test}`, train: cut(sets.train), test: cut(sets.test) };
   }
   check(o.targets === undefined, '--targets only applies to --train/--test CSV files');
   check(o.classes === undefined, '--classes only applies to --train/--test CSV files (a registered dataset knows its classes)');
-  const name = (o.dataset as string | undefined) ?? DEFAULT_DATASET;
+  const name = o.dataset ?? DEFAULT_DATASET;
   getDataset(name);
   const options: DatasetOptions = {};
-  if (o.noise !== undefined) options.noise = o.noise as number;
-  if (o.trainShare !== undefined) options.trainShare = o.trainShare as number;
-  if (o.dataDir !== undefined) options.dataDir = o.dataDir as string;
-  if (o.limit !== undefined) options.limit = o.limit as number;
+  if (o.noise !== undefined) options.noise = o.noise;
+  if (o.trainShare !== undefined) options.trainShare = o.trainShare;
+  if (o.dataDir !== undefined) options.dataDir = o.dataDir;
+  if (o.limit !== undefined) options.limit = o.limit;
   return { dataset: name, options };
 }
 
@@ -54,7 +53,7 @@ export function dataSourceFrom(o: OptionValues): DataSource {
  * data's input and output sizes.
  */
 export function modelSpecOf(o: OptionValues, data: DataSource, checkpointSpec: ModelSpec | undefined): ModelSpec {
-  const raw = o.model as string | undefined;
+  const raw = typedOptions(o).model;
   if (raw !== undefined) {
     if (raw.trim().startsWith('{')) return modelSpecFrom(parseJson(raw, '--model'));
     if (raw.endsWith('.json')) return modelSpecFrom(parseJson(readUserFile(raw, '--model').toString('utf8'), `--model ${raw}`));
@@ -85,9 +84,10 @@ export function loadInit(path: string, spec: ModelSpec | undefined, rule?: Local
 export function experimentFrom(o: OptionValues, schedules: string[], seeds: number[], evaluator?: TestEvaluator): ExperimentConfig {
   const data = dataSourceFrom(o);
   // A checkpoint holds one rule's tensors: those of the rule named alone (the decoder rule's by default).
-  const rules = o.rule as string[] | undefined;
+  const rules = typedOptions(o).rule;
   const initRule = rules && rules.length === 1 ? getRule(rules[0]) : undefined;
-  const init = o.init !== undefined ? loadInit(o.init as string, o.model !== undefined ? modelSpecOf(o, data, undefined) : undefined, initRule) : undefined;
+  const initFile = typedOptions(o).init;
+  const init = initFile !== undefined ? loadInit(initFile, o.model !== undefined ? modelSpecOf(o, data, undefined) : undefined, initRule) : undefined;
   const spec = modelSpecOf(o, data, init?.spec);
   return experimentOf(o, { data, spec, schedules, seeds, initial: init?.parameters, evaluator });
 }
