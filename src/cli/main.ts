@@ -28,7 +28,7 @@ import { describeMemory, formatLoss, formatSummary, formatTable } from './table.
 import { compareHeader, ruleHelp, scheduleHelp } from './header.js';
 import { withFirstLook } from './first-look.js';
 import { EXPERIMENTS, runExperimentCommand } from './experiment.js';
-import { addSweepCommand } from './sweep.js';
+import { SomeRunsFailedError, addSweepCommand } from './sweep.js';
 
 const VERSION = '0.1.0';
 
@@ -343,7 +343,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof LocalpropError) {
       process.stderr.write(`localprop: ${e.message}\n`);
-      return e instanceof InterruptedError ? 130 : 2;
+      return e instanceof InterruptedError ? 130 : e instanceof SomeRunsFailedError ? 1 : 2;
     }
     process.stderr.write(`localprop: internal error, please report it: ${(e as Error).stack ?? String(e)}\n`);
     return 1;

@@ -146,10 +146,10 @@ export async function runSweepLocally(runs: PlannedRun[], store: RecordStore, op
 }
 
 /**
- * Forks the worker entry: the compiled one, or under tsx (tests, `npx tsx`)
+ * Forks the sweep worker entry (one training process, also a queue worker's): the compiled one, or under tsx (tests, `npx tsx`)
  * the TypeScript one with tsx's loader, which a child does not inherit.
  */
-function spawnWorker(): ChildProcess {
+export function spawnWorker(): ChildProcess {
   const typescript = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(typescript ? './worker-process.ts' : './worker-process.js', import.meta.url));
   return fork(entry, [], { execArgv: typescript ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });

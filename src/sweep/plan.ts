@@ -1,9 +1,9 @@
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { canonicalJson } from '../train/run.js';
 import { resolveOptions, type OptionValues } from '../cli/options.js';
-import { LocalpropError } from '../util/errors.js';
+import { LocalpropError, check } from '../util/errors.js';
 import { runConfiguration, runId, type RunConfiguration } from './configuration.js';
-import { specConfigurations, type SweepSpec } from './spec.js';
+import { RECORDS_IN_REDIS, recordsInRedis, specConfigurations, type SweepSpec } from './spec.js';
 
 /** One run of a sweep: its id, the options it trains with and its resolved configuration. */
 export interface PlannedRun {
@@ -23,6 +23,7 @@ export interface SweepPlan {
 
 /** Where the records of a spec read from `specPath` lie: a relative folder is beside the spec, as files a --config names are. */
 export function recordsFolder(spec: SweepSpec, specPath: string): string {
+  check(!recordsInRedis(spec), `${specPath} keeps its records in Redis ("records": "${RECORDS_IN_REDIS}"): run it with \`localprop sweep submit\` and \`sweep worker --queue URL\`, see it with \`sweep status --queue URL\`, and gather its records with \`sweep collect --queue URL DIR\` for \`sweep report SPEC --records DIR\``);
   return isAbsolute(spec.records) ? spec.records : resolvePath(dirname(specPath), spec.records);
 }
 

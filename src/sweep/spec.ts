@@ -13,9 +13,15 @@ export interface SweepSpec {
   grid: Record<string, unknown[]>;
   points: OptionValues[];
   seeds: number[];
-  /** The records folder, as the spec names it (see {@link recordsFolder} for where it lies). */
+  /** The records folder, as the spec names it (see {@link recordsFolder} for where it lies), or {@link RECORDS_IN_REDIS}. */
   records: string;
 }
+
+/** The `records` of a spec whose records and checkpoints live in its queue's Redis (`localprop sweep submit --queue`). */
+export const RECORDS_IN_REDIS = 'redis:';
+
+/** True when the spec keeps its records in its queue's Redis rather than in a folder. */
+export const recordsInRedis = (spec: SweepSpec): boolean => spec.records === RECORDS_IN_REDIS;
 
 const SPEC_KEYS = ['base', 'grid', 'points', 'seeds', 'records'];
 

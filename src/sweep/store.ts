@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../io/run-checkpoint.js';
 import type { EpochEvent } from '../train/events.js';
@@ -6,6 +7,7 @@ import type { RunCheckpoint } from '../train/resume.js';
 import { LocalpropError, check } from '../util/errors.js';
 import type { OptionValues } from '../cli/options.js';
 import { writeFileAtomic, writeJsonAtomic } from '../cli/files.js';
+import { makeFolder } from '../cli/output-paths.js';
 import type { RunConfiguration } from './configuration.js';
 
 export const RECORD_FORMAT = 'localprop-sweep-record';
@@ -106,6 +108,37 @@ export class RecordStore {
     writeJsonAtomic(this.path(record.id, '.json'), record);
   }
 
+  /**
+   * Writes the record unless the folder holds one already, and says
+   * whether it did: when two processes (two queue workers, one of them
+   * thought lost) finish the same run, the first record stays. A hard link
+   * is created or refused in one step, on any machine sharing the folder.
+   */
+  writeRecordOnce(record: SweepRecord): boolean {
+    makeFolder(this.folder);
+    const temp = this.path(record.id, `.json.${randomBytes(6).toString('hex')}.tmp`);
+    writeFileSync(temp, JSON.stringify(record, null, 2) + '\n');
+    try {
+      linkSync(temp, this.path(record.id, '.json'));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    } finally {
+      rmSync(temp, { force: true });
+    }
+  }
+
+  /** The checkpoint file's bytes, as they travel to another store. */
+  checkpointBytes(id: string): Uint8Array | undefined {
+    const path = this.path(id, '.checkpoint.safetensors');
+    return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
+  }
+
+  writeCheckpointBytes(id: string, bytes: Uint8Array): void {
+    writeFileAtomic(this.path(id, '.checkpoint.safetensors'), bytes);
+  }
+
   checkpoint(id: string): RunCheckpoint | undefined {
     const path = this.path(id, '.checkpoint.safetensors');
     return existsSync(path) ? decodeRunCheckpoint(new Uint8Array(readFileSync(path)), path) : undefined;
@@ -117,6 +150,15 @@ export class RecordStore {
 
   removeCheckpoint(id: string): void {
     rmSync(this.path(id, '.checkpoint.safetensors'), { force: true });
+  }
+
+  /** The ids of every failed run in the folder. */
+  failureIds(): string[] {
+    if (!existsSync(this.folder)) return [];
+    return readdirSync(this.folder)
+      .filter((f) => /^[0-9a-f]+\.failed\.json$/.test(f))
+      .sort()
+      .map((f) => f.slice(0, -'.failed.json'.length));
   }
 
   failure(id: string): FailureRecord | undefined {

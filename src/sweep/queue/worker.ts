@@ -1,0 +1,248 @@
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalpropError, check } from '../../util/errors.js';
+import { threadsPerRun } from '../local-runner.js';
+import { RecordStore } from '../store.js';
+import type { FromWorker, ToWorker, WorkerSettings } from '../worker-messages.js';
+import type { SweepDestination } from './destination.js';
+import { planJob, type JobRun, type SweepJobData } from './job.js';
+import { ProgressBoard } from './progress.js';
+import { destinationOf, type QueueConnection } from './queue.js';
+import { DEFAULT_LOST_AFTER, KEY_PREFIX, LOST_WORKERS_ALLOWED } from './settings.js';
+import { TrainerPool } from './trainer-pool.js';
+
+/** How a queue worker runs. */
+export interface QueueWorkerOptions extends WorkerSettings {
+  /** Runs trained at once, each in its own process. */
+  jobs: number;
+  /**
+   * Seconds without a heartbeat after which another worker takes a run
+   * back to the queue (BullMQ's lock duration and stalled-check interval;
+   * default 30). A lost worker's run resumes within about twice this.
+   */
+  lostAfter?: number;
+  /** Leave once the queue has nothing waiting or training. */
+  untilEmpty?: boolean;
+  /** Polled a few times a second: true stops every run at its next epoch, checkpointed, back into the queue. */
+  shouldStop?: () => boolean;
+  onEvent?: (event: QueueWorkerEvent) => void;
+  /** The cores of this machine (jobs × threads per run may not exceed them). */
+  cores?: number;
+}
+
+export type QueueWorkerEvent =
+  | { type: 'started'; id: string; label: string; resumesAt: number | null }
+  | { type: 'done'; id: string; label: string; testAccuracy: number; seconds: number; kept: boolean }
+  | { type: 'failed'; id: string; label: string; message: string; final: boolean }
+  | { type: 'returned'; id: string; label: string; epoch: number }
+  | { type: 'redis-error'; message: string };
+
+/** What a worker did before it left. */
+export interface QueueWorkerSummary {
+  done: string[];
+  failed: string[];
+  /** Stopped at a checkpoint and put back into the queue. */
+  returned: string[];
+}
+
+/** What a job's processor returns into BullMQ's completed job: what status prints. */
+export interface JobResult {
+  worker: string;
+  testAccuracy: number;
+  seconds: number;
+  /** False when another worker had recorded the run first (its record stays). */
+  kept: boolean;
+}
+
+const PROGRESS_SECONDS = 1;
+
+/**
+ * Takes runs from the queue, `jobs` at a time, and trains each in a
+ * training process from its last checkpoint in the spec's store,
+ * checkpointing into it as it goes, until stopped (or, with `untilEmpty`,
+ * until nothing is left). A run that fails is retried as its job says and
+ * then recorded failed; a job that cannot be what a spec asks (unknown
+ * keys, `import`, options the option table refuses) fails at once.
+ */
+export async function runQueueWorker(connection: QueueConnection, options: QueueWorkerOptions): Promise<QueueWorkerSummary> {
+  const cores = options.cores ?? availableParallelism();
+  check(options.jobs <= cores, `--jobs ${options.jobs} is more than this machine's ${cores} cores; give --jobs ≤ ${cores}`);
+  const lostAfter = options.lostAfter ?? DEFAULT_LOST_AFTER;
+  const name = `${hostname()} pid ${process.pid}`;
+  const summary: QueueWorkerSummary = { done: [], failed: [], returned: [] };
+  const pool = new TrainerPool();
+  const board = new ProgressBoard(connection.redis, connection.address.name);
+  const plans = new Map<string, JobRun[]>();
+  let stopping = false;
+  const emit = (e: QueueWorkerEvent) => options.onEvent?.(e);
+
+  const processor = async (job: Job<SweepJobData>, token?: string): Promise<JobResult> => {
+    let planned: JobRun;
+    try {
+      planned = planJob(job.data, plans);
+    } catch (e) {
+      // A spec that does not plan here will not plan on the next attempt either.
+      throw new UnrecoverableError(e instanceof LocalpropError ? e.message : `internal error, please report it: ${(e as Error).message}`);
+    }
+    const { run } = planned;
+    const threads = threadsPerRun(run);
+    if (options.jobs * threads > cores) {
+      throw new UnrecoverableError(`run ${run.id} (${run.label}) keeps ${threads} threads busy; with --jobs ${options.jobs} this worker would need ${options.jobs * threads} of its ${cores} cores: start workers with --jobs ${Math.max(1, Math.floor(cores / threads))} for this sweep`);
+    }
+    const destination = destinationOf(planned.spec, planned.specPath, connection);
+    const recorded = await destination.record(run.id);
+    if (recorded) return { worker: name, testAccuracy: recorded.final.testAccuracy, seconds: recorded.seconds, kept: false };
+    const folder = mkdtempSync(join(tmpdir(), `localprop-queue-${run.id}-`));
+    let child: ChildProcess | undefined;
+    try {
+      child = await pool.take();
+      return await trainJob(job, token, planned, destination, new RecordStore(folder), child);
+    } finally {
+      if (child) pool.release(child);
+      rmSync(folder, { recursive: true, force: true });
+    }
+  };
+
+  const trainJob = async (job: Job<SweepJobData>, token: string | undefined, { run }: JobRun, destination: SweepDestination, local: RecordStore, child: ChildProcess): Promise<JobResult> => {
+    const { id, label } = run;
+    const checkpoint = await destination.checkpoint(id);
+    const earlier = checkpoint ? ((await board.get(id))?.resumedAt ?? []) : [];
+    if (checkpoint) local.writeCheckpointBytes(id, checkpoint);
+    const resumesAt = checkpoint ? local.checkpoint(id)!.epoch : null;
+    // The resumes before this one, so the record lists every one of them, whichever worker made it.
+    local.writeProgress({ id, pid: child.pid!, epoch: resumesAt ?? 0, epochs: 0, checkpointEpoch: resumesAt, resumedAt: earlier, updatedAt: new Date().toISOString() });
+    const progress = { id, worker: `${name} (training process ${child.pid})`, epoch: resumesAt ?? 0, epochs: 0, checkpointEpoch: resumesAt, resumedAt: resumesAt === null ? earlier : [...earlier, resumesAt], updatedAt: '' };
+    const post = () => board.set({ ...progress, updatedAt: new Date().toISOString() });
+    await post();
+    emit({ type: 'started', id, label, resumesAt });
+
+    // Checkpoint uploads in order, each after the file is written; a refused one (too big for Redis) stops the run.
+    let uploads: Promise<void> = Promise.resolve();
+    let refusal: Error | undefined;
+    let lastPost = 0;
+    const outcome = await new Promise<Extract<FromWorker, { type: 'outcome' }>>((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.type === 'epoch') {
+          progress.epoch = m.epoch;
+          progress.epochs = m.epochs;
+          if (Date.now() - lastPost >= PROGRESS_SECONDS * 1000) {
+            lastPost = Date.now();
+            void post().catch(() => undefined);
+          }
+        } else if (m.type === 'checkpoint') {
+          const bytes = local.checkpointBytes(id)!;
+          uploads = uploads.then(async () => {
+            if (refusal) return;
+            try {
+              await destination.writeCheckpoint(id, bytes);
+              progress.checkpointEpoch = m.epoch;
+              await post();
+            } catch (e) {
+              refusal = e as Error;
+              if (child.connected) child.send({ type: 'stop' } satisfies ToWorker);
+            }
+          });
+        } else if (m.type === 'outcome') {
+          done();
+          resolve(m);
+        }
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        done();
+        reject(new Error(`its training process died (${signal ? `signal ${signal}` : `exit code ${code}`}) at epoch ${progress.epoch}; a run that takes more memory than the machine has is killed this way`));
+      };
+      const done = () => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ type: 'run', run, records: local.folder, settings: { checkpointEvery: options.checkpointEvery, checkpointSeconds: options.checkpointSeconds } } satisfies ToWorker);
+      if (stopping) child.send({ type: 'stop' } satisfies ToWorker);
+    }).catch(async (e: Error) => {
+      await uploads;
+      throw e;
+    });
+    await uploads;
+    if (refusal) throw new UnrecoverableError(refusal instanceof LocalpropError ? refusal.message : `could not store run ${id}'s checkpoint: ${refusal.message}`);
+
+    if (outcome.status === 'done') {
+      const record = local.record(id)!;
+      const kept = await destination.writeRecordOnce(record);
+      await destination.removeCheckpoint(id);
+      await destination.clearFailure(id);
+      await board.clear(id);
+      summary.done.push(id);
+      emit({ type: 'done', id, label, testAccuracy: record.final.testAccuracy, seconds: record.seconds, kept });
+      return { worker: name, testAccuracy: record.final.testAccuracy, seconds: record.seconds, kept };
+    }
+    if (outcome.status === 'stopped') {
+      // The checkpoint is stored: back to the queue for any worker, without counting as an attempt.
+      const bytes = local.checkpointBytes(id);
+      if (bytes) await destination.writeCheckpoint(id, bytes);
+      const epoch = bytes ? local.checkpoint(id)!.epoch : (resumesAt ?? 0);
+      progress.epoch = epoch;
+      progress.checkpointEpoch = bytes ? epoch : resumesAt;
+      progress.worker = `${name}, stopped`;
+      await post();
+      await job.moveToWait(token);
+      summary.returned.push(id);
+      emit({ type: 'returned', id, label, epoch });
+      throw new WaitingError();
+    }
+    const message = outcome.message ?? 'failed';
+    const attempts = job.opts.attempts ?? 1;
+    const final = job.attemptsMade + 1 >= attempts;
+    if (final) {
+      const failure = local.failure(id);
+      await destination.writeFailure({ id, label, message: `${message} (${attempts} attempt${attempts === 1 ? '' : 's'})`, epoch: failure?.epoch ?? progress.epoch, at: new Date().toISOString() });
+      await board.clear(id);
+      summary.failed.push(id);
+    }
+    emit({ type: 'failed', id, label, message, final });
+    throw new Error(message);
+  };
+
+  const worker = new Worker<SweepJobData, JobResult>(connection.address.name, processor, {
+    connection: connection.redis,
+    prefix: KEY_PREFIX,
+    concurrency: options.jobs,
+    lockDuration: lostAfter * 1000,
+    stalledInterval: lostAfter * 1000,
+    maxStalledCount: LOST_WORKERS_ALLOWED,
+    name,
+    autorun: false,
+  });
+  let lastError = 0;
+  worker.on('error', (e: Error) => {
+    if (Date.now() - lastError < 10_000) return;
+    lastError = Date.now();
+    emit({ type: 'redis-error', message: e.message });
+  });
+  const running = worker.run();
+
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      void (async () => {
+        if (stopping) return;
+        if (options.shouldStop?.()) {
+          stopping = true;
+        } else if (options.untilEmpty) {
+          const counts = await connection.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children').catch(() => undefined);
+          if (!counts || Object.values(counts).some((n) => n > 0)) return;
+          stopping = true;
+        } else return;
+        clearInterval(poll);
+        pool.stopAll();
+        resolve();
+      })();
+    }, 200);
+  });
+  await worker.close();
+  await running.catch(() => undefined);
+  await pool.close();
+  return summary;
+}
