@@ -85,8 +85,13 @@ async function run(path: string, opts: { jobs?: string; checkpointEvery?: string
   const counts = `${summary.done.length} trained, ${summary.failed.length} failed, ${summary.skipped.length} already recorded`;
   if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${counts}, ${summary.stopped.length} stopped at their checkpoints; run the same command again to continue`);
   process.stdout.write(`${path}: ${counts}${summary.failed.length ? '; see `localprop sweep status` for the failures' : ''}\n`);
-  const n = summary.failed.length;
-  if (n > 0) throw new SomeRunsFailedError(`${n} run${n === 1 ? '' : 's'} of ${p.runs.length} failed (the others finished); \`localprop sweep status ${path}\` shows why, and \`sweep run --retry-failed\` trains ${n === 1 ? 'it' : 'them'} again`);
+  // A rerun that leaves earlier failures failed has not finished the sweep either.
+  const before = summary.skipped.filter((id) => store.failure(id) !== undefined).length;
+  const n = summary.failed.length + before;
+  if (n > 0) {
+    const when = before === 0 ? 'failed' : summary.failed.length === 0 ? 'failed before (left so)' : `failed (${before} of them before, left so)`;
+    throw new SomeRunsFailedError(`${n} run${n === 1 ? '' : 's'} of ${p.runs.length} ${when}, the others finished; \`localprop sweep status ${path}\` shows why, and \`sweep run --retry-failed\` trains ${n === 1 ? 'it' : 'them'} again`);
+  }
 }
 
 async function status(path: string | undefined, opts: { json?: boolean; queue?: string }): Promise<void> {
@@ -172,7 +177,7 @@ async function worker(opts: { queue?: string; jobs?: string; checkpointEvery?: s
         untilEmpty: opts.untilEmpty,
         shouldStop: () => interruption.requested,
         onEvent: (e: QueueWorkerEvent) => {
-          if (e.type === 'redis-error') return say(`Redis: ${e.message}; retrying`);
+          if (e.type === 'queue-error') return say(`queue: ${e.message} (the worker goes on)`);
           const name = `${e.id} ${e.label}`;
           if (e.type === 'started') say(`${name}: started${e.resumesAt !== null ? ` from its checkpoint at epoch ${e.resumesAt}` : ''}`);
           else if (e.type === 'done') say(`${name}: done, test accuracy ${e.testAccuracy.toFixed(4)} (${e.seconds.toFixed(1)} s)${e.kept ? '' : '; another worker had recorded it first: its record stays'}`);

@@ -186,4 +186,19 @@ describe('sweep run', () => {
     expect(status.stdout).toContain(`${path}: 3 runs: 2 done, 0 running, 0 left, 1 failed`);
     expect(status.stdout).toContain(`failed   ${runs[1].id}  lr=1000000 seed=0  after 0 epochs: backprop (seed 0) diverged at epoch 1`);
   });
+
+  it('makes `sweep run` exit 1 after every other run finished when one failed, saying how many, and again on a rerun that leaves it failed', async () => {
+    const spec = { base: { dataset: 'spiral', model: '2-8-1 out=identity loss=mse', schedule: 'backprop', epochs: 2, optimizer: 'sgd', evalThread: 'off' }, grid: { lr: [1e6, 0.01, 0.02] }, seeds: [0], records: 'records' };
+    const { path, runs, store } = load(spec, tempDir('localprop-sweep-'));
+    const r = await cli('sweep', 'run', path, '--jobs', '1', '--quiet');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toBe(`${path}: 2 trained, 1 failed, 0 already recorded; see \`localprop sweep status\` for the failures\n`);
+    expect(r.stderr).toBe(`localprop: 1 run of 3 failed, the others finished; \`localprop sweep status ${path}\` shows why, and \`sweep run --retry-failed\` trains it again\n`);
+    // The failing run came first: the two after it finished all the same.
+    expect(runs.map((run) => [store.record(run.id) !== undefined, store.failure(run.id) !== undefined])).toEqual([[false, true], [true, false], [true, false]]);
+    const again = await cli('sweep', 'run', path, '--jobs', '1', '--quiet');
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain('0 trained, 0 failed, 3 already recorded');
+    expect(again.stderr).toContain('localprop: 1 run of 3 failed before (left so), the others finished;');
+  });
 });

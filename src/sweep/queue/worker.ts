@@ -38,7 +38,8 @@ export type QueueWorkerEvent =
   | { type: 'done'; id: string; label: string; testAccuracy: number; seconds: number; kept: boolean }
   | { type: 'failed'; id: string; label: string; message: string; final: boolean }
   | { type: 'returned'; id: string; label: string; epoch: number }
-  | { type: 'redis-error'; message: string };
+  /** An error of the queue's connection or of BullMQ's bookkeeping (a lost lock): the worker goes on. */
+  | { type: 'queue-error'; message: string };
 
 /** What a worker did before it left. */
 export interface QueueWorkerSummary {
@@ -46,6 +47,16 @@ export interface QueueWorkerSummary {
   failed: string[];
   /** Stopped at a checkpoint and put back into the queue. */
   returned: string[];
+}
+
+/** A run's own failure, with the epochs it finished. */
+class RunFailed extends Error {
+  constructor(
+    message: string,
+    readonly epoch: number,
+  ) {
+    super(message);
+  }
 }
 
 /** What a job's processor returns into BullMQ's completed job: what status prints. */
@@ -77,32 +88,42 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
   const board = new ProgressBoard(connection.redis, connection.address.name);
   const plans = new Map<string, JobRun[]>();
   let stopping = false;
+  // Runs this worker is training, as it sees them: one whose job another worker took over (its lock lost) is still one, to its end.
+  let busy = 0;
   const emit = (e: QueueWorkerEvent) => options.onEvent?.(e);
 
   const processor = async (job: Job<SweepJobData>, token?: string): Promise<JobResult> => {
-    let planned: JobRun;
+    let planned: JobRun | undefined;
+    let destination: SweepDestination | undefined;
     try {
-      planned = planJob(job.data, plans);
+      try {
+        planned = planJob(job.data, plans);
+      } catch (e) {
+        // A spec that does not plan here will not plan on the next attempt either.
+        throw new UnrecoverableError(e instanceof LocalpropError ? e.message : `internal error, please report it: ${(e as Error).message}`);
+      }
+      const { run } = planned;
+      const threads = threadsPerRun(run);
+      if (options.jobs * threads > cores) {
+        throw new UnrecoverableError(`run ${run.id} (${run.label}) keeps ${threads} threads busy; with --jobs ${options.jobs} this worker would need ${options.jobs * threads} of its ${cores} cores: start workers with --jobs ${Math.max(1, Math.floor(cores / threads))} for this sweep`);
+      }
+      destination = destinationOf(planned.spec, planned.specPath, connection);
+      const recorded = await destination.record(run.id);
+      if (recorded) return { worker: name, testAccuracy: recorded.final.testAccuracy, seconds: recorded.seconds, kept: false };
+      const folder = mkdtempSync(join(tmpdir(), `localprop-queue-${run.id}-`));
+      let child: ChildProcess | undefined;
+      busy++;
+      try {
+        child = await pool.take();
+        return await trainJob(job, token, planned, destination, new RecordStore(folder), child);
+      } finally {
+        busy--;
+        if (child) pool.release(child);
+        rmSync(folder, { recursive: true, force: true });
+      }
     } catch (e) {
-      // A spec that does not plan here will not plan on the next attempt either.
-      throw new UnrecoverableError(e instanceof LocalpropError ? e.message : `internal error, please report it: ${(e as Error).message}`);
-    }
-    const { run } = planned;
-    const threads = threadsPerRun(run);
-    if (options.jobs * threads > cores) {
-      throw new UnrecoverableError(`run ${run.id} (${run.label}) keeps ${threads} threads busy; with --jobs ${options.jobs} this worker would need ${options.jobs * threads} of its ${cores} cores: start workers with --jobs ${Math.max(1, Math.floor(cores / threads))} for this sweep`);
-    }
-    const destination = destinationOf(planned.spec, planned.specPath, connection);
-    const recorded = await destination.record(run.id);
-    if (recorded) return { worker: name, testAccuracy: recorded.final.testAccuracy, seconds: recorded.seconds, kept: false };
-    const folder = mkdtempSync(join(tmpdir(), `localprop-queue-${run.id}-`));
-    let child: ChildProcess | undefined;
-    try {
-      child = await pool.take();
-      return await trainJob(job, token, planned, destination, new RecordStore(folder), child);
-    } finally {
-      if (child) pool.release(child);
-      rmSync(folder, { recursive: true, force: true });
+      if (e instanceof WaitingError) throw e;
+      return await failed(job, planned, destination, e as Error);
     }
   };
 
@@ -133,9 +154,10 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
             void post().catch(() => undefined);
           }
         } else if (m.type === 'checkpoint') {
-          const bytes = local.checkpointBytes(id)!;
+          // Read now: the file may already hold a later checkpoint (then that one is stored), or be gone when the run has finished meanwhile.
+          const bytes = local.checkpointBytes(id);
           uploads = uploads.then(async () => {
-            if (refusal) return;
+            if (refusal || !bytes) return;
             try {
               await destination.writeCheckpoint(id, bytes);
               progress.checkpointEpoch = m.epoch;
@@ -188,22 +210,34 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
       progress.checkpointEpoch = bytes ? epoch : resumesAt;
       progress.worker = `${name}, stopped`;
       await post();
-      await job.moveToWait(token);
+      // Refused when its lock was lost meanwhile: then another worker has the job, and the checkpoint is stored either way.
+      await job.moveToWait(token).catch(() => undefined);
       summary.returned.push(id);
       emit({ type: 'returned', id, label, epoch });
       throw new WaitingError();
     }
-    const message = outcome.message ?? 'failed';
+    throw new RunFailed(outcome.message ?? 'failed', local.failure(id)?.epoch ?? progress.epoch);
+  };
+
+  /**
+   * A run that failed (its own error, or its training process died):
+   * recorded failed on its last attempt, else tried again. A job that can
+   * never run here (an {@link UnrecoverableError}) has no more attempts.
+   */
+  const failed = async (job: Job<SweepJobData>, planned: JobRun | undefined, destination: SweepDestination | undefined, e: Error): Promise<never> => {
+    const id = job.id ?? '?';
+    const label = planned?.run.label ?? String(job.data?.label ?? job.name);
     const attempts = job.opts.attempts ?? 1;
-    const final = job.attemptsMade + 1 >= attempts;
+    const final = e instanceof UnrecoverableError || job.attemptsMade + 1 >= attempts;
     if (final) {
-      const failure = local.failure(id);
-      await destination.writeFailure({ id, label, message: `${message} (${attempts} attempt${attempts === 1 ? '' : 's'})`, epoch: failure?.epoch ?? progress.epoch, at: new Date().toISOString() });
+      const made = e instanceof UnrecoverableError ? job.attemptsMade + 1 : attempts;
+      const epoch = e instanceof RunFailed ? e.epoch : ((await board.get(id))?.epoch ?? 0);
+      await destination?.writeFailure({ id, label, message: `${e.message} (${made} attempt${made === 1 ? '' : 's'})`, epoch, at: new Date().toISOString() });
       await board.clear(id);
       summary.failed.push(id);
     }
-    emit({ type: 'failed', id, label, message, final });
-    throw new Error(message);
+    emit({ type: 'failed', id, label, message: e.message, final });
+    throw e instanceof UnrecoverableError ? e : new Error(e.message);
   };
 
   const worker = new Worker<SweepJobData, JobResult>(connection.address.name, processor, {
@@ -220,7 +254,7 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
   worker.on('error', (e: Error) => {
     if (Date.now() - lastError < 10_000) return;
     lastError = Date.now();
-    emit({ type: 'redis-error', message: e.message });
+    emit({ type: 'queue-error', message: e.message });
   });
   const running = worker.run();
 
@@ -230,7 +264,7 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
         if (stopping) return;
         if (options.shouldStop?.()) {
           stopping = true;
-        } else if (options.untilEmpty) {
+        } else if (options.untilEmpty && busy === 0) {
           const counts = await connection.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children').catch(() => undefined);
           if (!counts || Object.values(counts).some((n) => n > 0)) return;
           stopping = true;

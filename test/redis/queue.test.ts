@@ -1,0 +1,249 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerImageDatasets } from '../../src/node/image-datasets.js';
+import { runSweepLocally } from '../../src/sweep/local-runner.js';
+import { planSweep, type PlannedRun } from '../../src/sweep/plan.js';
+import { sweepKey } from '../../src/sweep/queue/destination.js';
+import { JOB_FORMAT } from '../../src/sweep/queue/job.js';
+import type { QueueProgress } from '../../src/sweep/queue/progress.js';
+import { KEY_PREFIX, PASSWORD_VARIABLE } from '../../src/sweep/queue/settings.js';
+import { parseSweepSpec } from '../../src/sweep/spec.js';
+import { RecordStore, type SweepRecord } from '../../src/sweep/store.js';
+import { trainPlannedRun } from '../../src/sweep/train-one.js';
+import { cli, tempDir } from '../cli/helpers.js';
+import { withoutTiming, writeSpec } from '../sweep/helpers.js';
+import { RedisServer, startCli, until, type CliProcess } from './server.js';
+
+let server: RedisServer;
+const env = () => ({ [PASSWORD_VARIABLE]: server.password });
+
+beforeAll(async () => {
+  registerImageDatasets();
+  server = await RedisServer.start(tempDir('localprop-redis-'));
+  process.env[PASSWORD_VARIABLE] = server.password;
+});
+
+afterAll(async () => {
+  delete process.env[PASSWORD_VARIABLE];
+  await server?.stop();
+});
+
+function load(spec: unknown, dir: string): { path: string; runs: PlannedRun[] } {
+  const path = writeSpec(dir, spec);
+  return { path, runs: planSweep(parseSweepSpec(spec, path), path).runs };
+}
+
+/** A queue worker process that leaves once nothing is queued or training; a lost worker is noticed after 2 s. */
+const worker = (url: string, ...more: string[]) => startCli(['sweep', 'worker', '--queue', url, '--until-empty', '--lost-after', '2', ...more], env());
+
+async function finished(p: CliProcess): Promise<void> {
+  const code = await p.exited;
+  expect(code, p.stderr()).toBe(0);
+}
+
+/** What the queue keeps of run `id` while it trains: its worker and last checkpoint. */
+async function progressOf(id: string, queue: string): Promise<QueueProgress | undefined> {
+  const client = server.client();
+  try {
+    const text = await client.get(sweepKey(queue, 'progress', id));
+    return text === null ? undefined : (JSON.parse(text) as QueueProgress);
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function redisRecord(id: string, queue: string): Promise<SweepRecord | undefined> {
+  const client = server.client();
+  try {
+    const text = await client.get(sweepKey(queue, 'record', id));
+    return text === null ? undefined : (JSON.parse(text) as SweepRecord);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Four short runs: two schedules × two seeds. */
+const SMALL = {
+  base: { dataset: 'spiral', model: '2-8-8-1', epochs: 4, step: 'batch', batchSize: 100, optimizer: 'adam', lr: 0.01 },
+  grid: { schedule: ['backprop', 'local-parallel'] },
+  seeds: [0, 1],
+  records: 'records',
+};
+
+/** One run long enough (a second or more) to be killed mid-way, its records and checkpoints in Redis. */
+const LONG = {
+  base: { dataset: 'spiral', model: '2-16-16-1', schedule: 'local-gated', epochs: 40, step: 'batch', batchSize: 40, optimizer: 'adam', lr: 0.01 },
+  seeds: [2],
+  records: 'redis:',
+};
+
+describe('sweeps on a Redis queue', () => {
+  it('trains every run of a sweep on two worker processes to the records of `sweep run`, timing aside', async () => {
+    const reference = load(SMALL, tempDir('localprop-queue-'));
+    const store = new RecordStore(join(tempDir('localprop-queue-'), 'records'));
+    await runSweepLocally(reference.runs, store, { jobs: 1 });
+
+    const { path, runs } = load(SMALL, tempDir('localprop-queue-'));
+    const url = server.url('small');
+    const submitted = await cli('sweep', 'submit', path, '--queue', url);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    expect(submitted.stdout).toBe(`${path}: 4 runs on ${url}: 4 queued, 0 in the queue already, 0 recorded already\n`);
+    const workers = [worker(url), worker(url)];
+    await Promise.all(workers.map(finished));
+
+    const folder = new RecordStore(join(path, '..', 'records'));
+    expect(runs.map((r) => withoutTiming(folder.record(r.id)!))).toEqual(reference.runs.map((r) => withoutTiming(store.record(r.id)!)));
+    // Both took part: each says which runs it trained.
+    const trained = workers.map((w) => (w.stderr().match(/: done, test accuracy/g) ?? []).length);
+    expect(trained.reduce((a, b) => a + b)).toBe(4);
+    expect(Math.min(...trained), workers.map((w) => w.stderr()).join('\n')).toBeGreaterThan(0);
+
+    const status = await cli('sweep', 'status', path, '--queue', url, '--json');
+    const parsed = JSON.parse(status.stdout) as { counts: Record<string, number>; runs: { id: string; state: string; worker: string }[] };
+    expect(parsed.counts).toEqual({ queued: 0, running: 0, done: 4, failed: 0 });
+    expect(new Set(parsed.runs.map((r) => r.worker)).size).toBe(2);
+    // A second submit queues nothing: every run is recorded.
+    const again = await cli('sweep', 'submit', path, '--queue', url);
+    expect(again.stdout).toContain('0 queued, 0 in the queue already, 4 recorded already');
+  });
+
+  it('resumes a run whose worker was SIGKILLed on the other worker, from its checkpoint in Redis, to the record of a run never stopped', async () => {
+    const reference = load({ ...LONG, records: 'records' }, tempDir('localprop-queue-'));
+    const uninterrupted = await trainPlannedRun(reference.runs[0], new RecordStore(join(tempDir('localprop-queue-'), 'records')), {});
+    expect(uninterrupted.status).toBe('done');
+
+    const { path, runs } = load(LONG, tempDir('localprop-queue-'));
+    const id = runs[0].id;
+    const url = server.url('killed');
+    expect((await cli('sweep', 'submit', path, '--queue', url)).code).toBe(0);
+    const workers = [worker(url, '--checkpoint-every', '3'), worker(url, '--checkpoint-every', '3')];
+    await until(async () => ((await progressOf(id, 'killed'))?.checkpointEpoch ?? 0) >= 3, 'the run has a checkpoint in Redis');
+    const training = (await progressOf(id, 'killed'))!;
+    const victim = workers.find((w) => training.worker.includes(`pid ${w.child.pid} `))!;
+    victim.child.kill('SIGKILL');
+    const survivor = workers.find((w) => w !== victim)!;
+    await finished(survivor);
+    expect(survivor.stderr()).toMatch(new RegExp(`${id} seed=2: started from its checkpoint at epoch \\d+`));
+
+    const record = (await redisRecord(id, 'killed'))!;
+    expect(record.resumedAt).toHaveLength(1);
+    expect(record.resumedAt[0] % 3).toBe(0);
+    expect(record.resumedAt[0]).toBeGreaterThanOrEqual(3);
+    expect(withoutTiming(record)).toEqual(withoutTiming((uninterrupted as { record: SweepRecord }).record));
+    const client = server.client();
+    expect(await client.exists(sweepKey('killed', 'checkpoint', id))).toBe(0);
+    // The password is in no value the queue keeps.
+    const keys = await client.keys(`${KEY_PREFIX}:killed:*`);
+    for (const key of keys) if ((await client.type(key)) === 'string') expect(await client.get(key)).not.toContain(server.password);
+    client.disconnect();
+
+    // Gathered into a folder, they report as any sweep's records.
+    const into = tempDir('localprop-queue-');
+    const collected = await cli('sweep', 'collect', into, '--queue', url);
+    expect(collected.stdout).toContain(`1 records and 0 failures from ${url} into ${into}`);
+    expect(readdirSync(into)).toEqual([`${id}.json`]);
+    const report = await cli('sweep', 'report', path, '--records', into);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toContain('1 of 1 runs recorded');
+    expect(readFileSync(join(into, 'report.md'), 'utf8')).toBe(report.stdout);
+  });
+
+  it('keeps one record when a worker thought lost finishes the run another worker finished too', async () => {
+    const reference = load({ ...LONG, records: 'records' }, tempDir('localprop-queue-'));
+    const uninterrupted = await trainPlannedRun(reference.runs[0], new RecordStore(join(tempDir('localprop-queue-'), 'records')), {});
+    const { path, runs } = load(LONG, tempDir('localprop-queue-'));
+    const id = runs[0].id;
+    const url = server.url('paused');
+    await cli('sweep', 'submit', path, '--queue', url);
+    const first = worker(url, '--checkpoint-every', '3');
+    await until(async () => ((await progressOf(id, 'paused'))?.checkpointEpoch ?? 0) >= 3, 'the run has a checkpoint in Redis');
+    // Paused, it sends no heartbeat; its training process goes on and finishes meanwhile.
+    first.child.kill('SIGSTOP');
+    const second = worker(url, '--checkpoint-every', '3');
+    await finished(second);
+    const kept = (await redisRecord(id, 'paused'))!;
+    first.child.kill('SIGCONT');
+    await finished(first);
+    expect(first.stderr()).toContain('another worker had recorded it first: its record stays');
+    expect(await redisRecord(id, 'paused')).toEqual(kept);
+    expect(withoutTiming(kept)).toEqual(withoutTiming((uninterrupted as { record: SweepRecord }).record));
+  });
+
+  it('marks a failing run failed with its message after its attempts, fails a job asking for code at once, and the others finish', async () => {
+    const spec = { base: { dataset: 'spiral', model: '2-8-1 out=identity loss=mse', schedule: 'backprop', epochs: 3, optimizer: 'sgd', evalThread: 'off' }, grid: { lr: [0.01, 1e6] }, seeds: [0], records: 'records' };
+    const { path, runs } = load(spec, tempDir('localprop-queue-'));
+    const url = server.url('failing');
+    expect((await cli('sweep', 'submit', path, '--queue', url, '--attempts', '2')).code).toBe(0);
+    // A job written by hand, not by `sweep submit`: its spec asks the worker to load a module.
+    const client = server.client({ maxRetriesPerRequest: null });
+    const queue = new Queue('failing', { connection: client, prefix: KEY_PREFIX });
+    await queue.add('import', { format: JOB_FORMAT, version: 1, spec: { ...spec, base: { ...spec.base, import: '/tmp/evil.js' } }, specPath: path, id: '0123456789abcdef', label: 'import' }, { jobId: '0123456789abcdef', attempts: 3 });
+    await queue.close();
+    client.disconnect();
+
+    const w = worker(url);
+    await finished(w);
+    expect(w.stderr()).toContain(`${runs[1].id} lr=1000000 seed=0: failed: backprop (seed 0) diverged at epoch 1`);
+    expect(w.stderr().match(/it will be tried again/g)).toHaveLength(1);
+    const status = await cli('sweep', 'status', '--queue', url);
+    expect(status.stdout).toContain(`${url}: 3 runs: 0 queued, 0 running, 1 done, 2 failed`);
+    expect(status.stdout).toMatch(new RegExp(`failed   ${runs[1].id}  lr=1000000 seed=0  after 2 attempts: backprop \\(seed 0\\) diverged at epoch 1: .*lower the learning rate`));
+    expect(status.stdout).toContain('failed   0123456789abcdef  import  after 1 attempt: the spec of queued run 0123456789abcdef');
+    expect(status.stdout).toContain('base "import" cannot be set in a sweep spec');
+    // The spec's folder keeps the failure as `sweep run` does, so a local rerun leaves it failed too.
+    const failure = new RecordStore(join(path, '..', 'records')).failure(runs[1].id)!;
+    expect(failure.message).toMatch(/diverged at epoch 1: .* \(2 attempts\)$/);
+  });
+
+  it('loses no finished record and no queued run when Redis restarts mid-sweep', async () => {
+    const spec = { base: { dataset: 'spiral', model: '2-16-16-1', schedule: 'local-parallel', epochs: 40, step: 'batch', batchSize: 40, optimizer: 'adam', lr: 0.01 }, seeds: [0, 1, 2, 3], records: 'redis:' };
+    const { path, runs } = load(spec, tempDir('localprop-queue-'));
+    const referenceStore = new RecordStore(join(tempDir('localprop-queue-'), 'records'));
+    const reference = load({ ...spec, records: 'records' }, tempDir('localprop-queue-'));
+    for (const r of reference.runs) expect((await trainPlannedRun(r, referenceStore, {})).status).toBe('done');
+
+    const url = server.url('restart');
+    await cli('sweep', 'submit', path, '--queue', url);
+    const w = worker(url, '--checkpoint-every', '2');
+    await until(async () => (await redisRecord(runs[0].id, 'restart')) !== undefined, 'the first run is recorded');
+    const first = await redisRecord(runs[0].id, 'restart');
+    const recordedBefore = (await Promise.all(runs.map((r) => redisRecord(r.id, 'restart')))).filter(Boolean).length;
+    expect(recordedBefore, 'the sweep ended before Redis could be restarted mid-way').toBeLessThan(runs.length);
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 1000));
+    await server.restart();
+    expect(await redisRecord(runs[0].id, 'restart')).toEqual(first);
+    await finished(w);
+    for (const [k, r] of runs.entries()) expect(withoutTiming((await redisRecord(r.id, 'restart'))!)).toEqual(withoutTiming(referenceStore.record(reference.runs[k].id)!));
+    const status = await cli('sweep', 'status', '--queue', url);
+    expect(status.stdout).toContain(`${url}: 4 runs: 0 queued, 0 running, 4 done, 0 failed`);
+  });
+
+  it('gives one clear line (exit 2) for a wrong or missing password, naming the variable and never the password', async () => {
+    const url = server.url('small');
+    process.env[PASSWORD_VARIABLE] = 'not-the-password';
+    try {
+      const wrong = await cli('sweep', 'status', '--queue', url);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toBe(`localprop: the Redis at ${url} refused the password in ${PASSWORD_VARIABLE} (WRONGPASS); set it to the server's password (requirepass), or the user's when the URL names one\n`);
+      delete process.env[PASSWORD_VARIABLE];
+      const missing = await cli('sweep', 'worker', '--queue', url);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toBe(`localprop: the Redis at ${url} needs a password (NOAUTH); set ${PASSWORD_VARIABLE} to it\n`);
+    } finally {
+      process.env[PASSWORD_VARIABLE] = server.password;
+    }
+  });
+
+  it('refuses --import on a worker, and more jobs than cores, before it takes anything', async () => {
+    const url = server.url('refusals');
+    const imported = await cli('sweep', 'worker', '--queue', url, '--import', 'rule.js');
+    expect(imported.code).toBe(2);
+    expect(imported.stderr).toMatch(/^localprop: a queue worker never loads code \(--import\): it trains only what a sweep spec can say/);
+    const many = await cli('sweep', 'worker', '--queue', url, '--jobs', '4096');
+    expect(many.code).toBe(2);
+    expect(many.stderr).toMatch(/^localprop: --jobs 4096 is more than this machine's \d+ cores; give --jobs ≤ \d+\n$/);
+  });
+});
