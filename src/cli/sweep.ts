@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { runSweepLocally, defaultJobs, type RunnerEvent } from '../sweep/local-runner.js';
 import { planSweep, recordsFolder, type SweepPlan } from '../sweep/plan.js';
@@ -153,6 +154,7 @@ async function submit(path: string, opts: { queue?: string; attempts?: string; r
 async function worker(opts: { queue?: string; jobs?: string; checkpointEvery?: string; checkpointMinutes?: string; lostAfter?: string; untilEmpty?: boolean; quiet?: boolean; import?: string }): Promise<void> {
   check(opts.import === undefined, 'a queue worker never loads code (--import): it trains only what a sweep spec can say, so nobody who can write to the queue can run code on it; train runs of your own modules with `localprop compare --import` instead');
   const jobs = wholeNumber(opts.jobs, '--jobs') ?? 1;
+  check(jobs <= availableParallelism(), `--jobs ${jobs} is more than this machine's ${availableParallelism()} cores; give --jobs ≤ ${availableParallelism()}`);
   const checkpointEvery = wholeNumber(opts.checkpointEvery, '--checkpoint-every');
   const minutes = opts.checkpointMinutes === undefined ? undefined : Number(opts.checkpointMinutes);
   check(minutes === undefined || (Number.isFinite(minutes) && minutes > 0), `--checkpoint-minutes must be a number of minutes > 0, got "${opts.checkpointMinutes}"`);
