@@ -171,6 +171,30 @@ describe('sweeps on a Redis queue', () => {
     expect(withoutTiming(kept)).toEqual(withoutTiming((uninterrupted as { record: SweepRecord }).record));
   });
 
+  it('puts a run back into the queue at its checkpoint on Ctrl-C (exit 130), where the next worker resumes it to the same record', async () => {
+    const reference = load({ ...LONG, records: 'records' }, tempDir('localprop-queue-'));
+    const uninterrupted = await trainPlannedRun(reference.runs[0], new RecordStore(join(tempDir('localprop-queue-'), 'records')), {});
+    const { path, runs } = load(LONG, tempDir('localprop-queue-'));
+    const id = runs[0].id;
+    const url = server.url('interrupted');
+    await cli('sweep', 'submit', path, '--queue', url);
+    const first = worker(url);
+    await until(async () => ((await progressOf(id, 'interrupted'))?.epoch ?? 0) >= 2, 'the run has trained two epochs');
+    first.child.kill('SIGINT');
+    expect(await first.exited, first.stderr()).toBe(130);
+    expect(first.stderr()).toMatch(/worker stopped: 0 trained, 0 failed, 1 back in the queue at their checkpoints/);
+    const stoppedAt = (await progressOf(id, 'interrupted'))!.checkpointEpoch!;
+    expect(stoppedAt).toBeGreaterThanOrEqual(2);
+    const status = await cli('sweep', 'status', '--queue', url);
+    expect(status.stdout).toContain(`queued   ${id}  seed=2  resumes from its checkpoint at epoch ${stoppedAt}`);
+    const second = worker(url);
+    await finished(second);
+    expect(second.stderr()).toContain(`started from its checkpoint at epoch ${stoppedAt}`);
+    const record = (await redisRecord(id, 'interrupted'))!;
+    expect(record.resumedAt).toEqual([stoppedAt]);
+    expect(withoutTiming(record)).toEqual(withoutTiming((uninterrupted as { record: SweepRecord }).record));
+  });
+
   it('marks a failing run failed with its message after its attempts, fails a job asking for code at once, and the others finish', async () => {
     const spec = { base: { dataset: 'spiral', model: '2-8-1 out=identity loss=mse', schedule: 'backprop', epochs: 3, optimizer: 'sgd', evalThread: 'off' }, grid: { lr: [0.01, 1e6] }, seeds: [0], records: 'records' };
     const { path, runs } = load(spec, tempDir('localprop-queue-'));
