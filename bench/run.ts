@@ -7,6 +7,7 @@ import { benchPlayground } from './playground.js';
 import { benchReport } from './report.js';
 import { benchSeedProtocol } from './seed-protocol.js';
 import { benchSweep } from './sweep.js';
+import { benchSweepQueue } from './sweep-queue.js';
 import { benchNpmStart, benchSmallTensors } from './small-tensors.js';
 import { benchSoak } from './soak.js';
 import { benchThroughput } from './throughput.js';
@@ -22,6 +23,7 @@ const BENCHES: Record<string, (file: string) => Promise<string>> = {
   'end-to-end': (file) => benchEndToEnd(file),
   playground: (file) => benchPlayground(file),
   sweep: (file) => benchSweep(file),
+  'sweep-queue': (file) => benchSweepQueue(file),
   'small-tensors': (file) => benchSmallTensors(file),
   'npm-start': (file) => benchNpmStart(file),
   soak: (file) => benchSoak(file),

@@ -203,7 +203,7 @@ describe('sweeps on a Redis queue', () => {
     // A job written by hand, not by `sweep submit`: its spec asks the worker to load a module.
     const client = server.client({ maxRetriesPerRequest: null });
     const queue = new Queue('failing', { connection: client, prefix: KEY_PREFIX });
-    await queue.add('import', { format: JOB_FORMAT, version: 1, spec: { ...spec, base: { ...spec.base, import: '/tmp/evil.js' } }, specPath: path, id: '0123456789abcdef', label: 'import' }, { jobId: '0123456789abcdef', attempts: 3 });
+    await queue.add('import', { format: JOB_FORMAT, version: 1, spec: { ...spec, base: { ...spec.base, import: '/tmp/evil.js' } }, specPath: path, id: '0123456789abcdef', label: 'import' }, { jobId: 'run-0123456789abcdef', attempts: 3 });
     await queue.close();
     client.disconnect();
 

@@ -58,6 +58,12 @@ export function planJob(data: unknown, cache?: Map<string, JobRun[]>): JobRun {
   return found;
 }
 
+/**
+ * The BullMQ job id of a run: its id behind `run-`, since BullMQ refuses
+ * ids that read as integers, as a run id of 16 decimal digits would.
+ */
+export const jobIdOf = (runId: string): string => `run-${runId}`;
+
 /** The job of one planned run. */
 export function jobData(spec: unknown, specPath: string, run: PlannedRun): SweepJobData {
   return { format: JOB_FORMAT, version: 1, spec, specPath, id: run.id, label: run.label };

@@ -16,6 +16,9 @@ export interface QueueStatus {
   counts: Record<QueuedRunStatus['state'], number>;
 }
 
+/** The run a job trains (a job not written by `sweep submit` shows its own id). */
+const runIdOf = (job: Job<SweepJobData>): string => (typeof job.data?.id === 'string' ? job.data.id : job.id!);
+
 /** Every run the queue holds, by state, with the progress its worker last posted. */
 export async function queueStatus(connection: QueueConnection): Promise<QueueStatus> {
   const board = new ProgressBoard(connection.redis, connection.address.name);
@@ -23,15 +26,15 @@ export async function queueStatus(connection: QueueConnection): Promise<QueueSta
   const runs: QueueStatus['runs'] = [];
   const add = (job: Job<SweepJobData>, status: QueuedRunStatus) => {
     counts[status.state]++;
-    runs.push({ id: job.id!, label: job.data.label ?? job.name, status });
+    runs.push({ id: runIdOf(job), label: job.data.label ?? job.name, status });
   };
   const jobs = (types: Parameters<QueueConnection['queue']['getJobs']>[0]) => connection.queue.getJobs(types, 0, -1, true) as Promise<Job<SweepJobData>[]>;
   for (const job of await jobs(['active'])) {
-    const p: QueueProgress | undefined = await board.get(job.id!);
+    const p: QueueProgress | undefined = await board.get(runIdOf(job));
     add(job, { state: 'running', worker: p?.worker ?? 'a worker', epoch: p?.epoch ?? 0, epochs: p?.epochs ?? 0, checkpointEpoch: p?.checkpointEpoch ?? null });
   }
   for (const job of await jobs(['waiting', 'delayed', 'prioritized', 'waiting-children'])) {
-    const p = await board.get(job.id!);
+    const p = await board.get(runIdOf(job));
     add(job, { state: 'queued', resumesAt: p?.checkpointEpoch ?? null, attemptsMade: job.attemptsMade });
   }
   for (const job of await jobs(['completed'])) {

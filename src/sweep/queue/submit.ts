@@ -1,6 +1,6 @@
 import type { PlannedRun } from '../plan.js';
 import type { SweepDestination } from './destination.js';
-import { jobData } from './job.js';
+import { jobData, jobIdOf } from './job.js';
 import type { QueueConnection } from './queue.js';
 import { DEFAULT_ATTEMPTS } from './settings.js';
 
@@ -24,7 +24,7 @@ export interface SubmitSummary {
 
 /**
  * Queues every run of the spec that has no record, one job per run with
- * the run's id as the job's id, so submitting twice queues each run once.
+ * the run's id in the job's id, so submitting twice queues each run once.
  * Finished jobs stay in the queue (they are small) so `sweep status` can
  * say who trained what.
  */
@@ -36,7 +36,7 @@ export async function submitSweep(connection: QueueConnection, spec: unknown, sp
       summary.recorded.push(run.id);
       continue;
     }
-    const existing = await connection.queue.getJob(run.id);
+    const existing = await connection.queue.getJob(jobIdOf(run.id));
     const state = existing ? await existing.getState() : undefined;
     const failedBefore = state === 'failed' || (await destination.failure(run.id)) !== undefined;
     if (failedBefore && !options.retryFailed) {
@@ -50,7 +50,7 @@ export async function submitSweep(connection: QueueConnection, spec: unknown, sp
     // A failed job (retried now) or a completed one whose record was deleted since: a new job under the same id.
     if (existing) await existing.remove();
     await destination.clearFailure(run.id);
-    await connection.queue.add(run.label, jobData(spec, specPath, run), { jobId: run.id, attempts, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
+    await connection.queue.add(run.label, jobData(spec, specPath, run), { jobId: jobIdOf(run.id), attempts, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
     summary.queued.push(run.id);
   }
   return summary;

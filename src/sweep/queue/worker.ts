@@ -225,7 +225,7 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
    * never run here (an {@link UnrecoverableError}) has no more attempts.
    */
   const failed = async (job: Job<SweepJobData>, planned: JobRun | undefined, destination: SweepDestination | undefined, e: Error): Promise<never> => {
-    const id = job.id ?? '?';
+    const id = planned?.run.id ?? (typeof job.data?.id === 'string' ? job.data.id : (job.id ?? '?'));
     const label = planned?.run.label ?? String(job.data?.label ?? job.name);
     const attempts = job.opts.attempts ?? 1;
     const final = e instanceof UnrecoverableError || job.attemptsMade + 1 >= attempts;
