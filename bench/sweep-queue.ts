@@ -129,7 +129,7 @@ export async function benchSweepQueue(file: string): Promise<string> {
     '|---|---|---|---|',
     ...settings.map((s) => row(s, one)),
     '',
-    `The queue's overhead per run: (1 queue worker − \`sweep run --jobs 1\`) / 16 = ${((q1 - one) / 16).toFixed(3)} s, of which \`sweep submit\` (planning the 16 runs, connecting, queuing them) ${median(settings[2].submit).toFixed(2)} s in all; with 2 workers against \`--jobs 2\`: ${((q2 - two) / 16).toFixed(3)} s. Two workers vs one: ${(q1 / q2).toFixed(2)}×.`,
+    `The queue's overhead per run: (1 queue worker − \`sweep run --jobs 1\`) / 16 = ${((q1 - one) / 16).toFixed(3)} s; \`sweep submit\` (a command of its own: start-up, planning the 16 runs, connecting, queuing them) took ${median(settings[2].submit).toFixed(2)} s of it in all, so ${((q1 - median(settings[2].submit) - one) / 16).toFixed(3)} s a run without it. With 2 workers against \`--jobs 2\`: ${((q2 - two) / 16).toFixed(3)} s a run. Two workers vs one: ${(q1 / q2).toFixed(2)}×.`,
   ].join('\n');
   writeSection(file, 'sweep-queue', body);
   return body;

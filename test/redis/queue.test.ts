@@ -14,7 +14,7 @@ import { RecordStore, type SweepRecord } from '../../src/sweep/store.js';
 import { trainPlannedRun } from '../../src/sweep/train-one.js';
 import { cli, tempDir } from '../cli/helpers.js';
 import { withoutTiming, writeSpec } from '../sweep/helpers.js';
-import { RedisServer, startCli, until, type CliProcess } from './server.js';
+import { RedisServer, selfSignedCertificate, startCli, until, type CliProcess } from './server.js';
 
 let server: RedisServer;
 const env = () => ({ [PASSWORD_VARIABLE]: server.password });
@@ -258,6 +258,31 @@ describe('sweeps on a Redis queue', () => {
       expect(missing.stderr).toBe(`localprop: the Redis at ${url} needs a password (NOAUTH); set ${PASSWORD_VARIABLE} to it\n`);
     } finally {
       process.env[PASSWORD_VARIABLE] = server.password;
+    }
+  });
+
+  it('speaks TLS where the URL says rediss://, checking the certificate, and says so when the URL and the server disagree', async () => {
+    const dir = tempDir('localprop-redis-tls-');
+    const tls = selfSignedCertificate(dir);
+    const secure = await RedisServer.start(dir, 'tls-password', tls);
+    try {
+      const status = (url: string, extra: NodeJS.ProcessEnv = {}) => {
+        const p = startCli(['sweep', 'status', '--queue', url], { [PASSWORD_VARIABLE]: 'tls-password', ...extra });
+        return p.exited.then((code) => ({ code, stdout: p.stdout(), stderr: p.stderr() }));
+      };
+      const trusted = await status(`rediss://localhost:${secure.port}/tls`, { NODE_EXTRA_CA_CERTS: tls.cert });
+      expect(trusted, trusted.stderr).toMatchObject({ code: 0, stdout: `rediss://localhost:${secure.port}/tls: 0 runs: 0 queued, 0 running, 0 done, 0 failed\n` });
+      const untrusted = await status(`rediss://localhost:${secure.port}/tls`);
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr).toMatch(new RegExp(`^localprop: the Redis at rediss://localhost:${secure.port}/tls: TLS failed \\(self[- ]signed certificate\\); .*NODE_EXTRA_CA_CERTS`));
+      const plain = await status(`redis://localhost:${secure.port}/tls`);
+      expect(plain.code).toBe(2);
+      expect(plain.stderr).toBe(`localprop: the Redis at redis://localhost:${secure.port}/tls closed the connection; if it speaks TLS, use rediss://\n`);
+      const wrongWay = await status(`rediss://localhost:${server.port}/tls`, { NODE_EXTRA_CA_CERTS: tls.cert });
+      expect(wrongWay.code).toBe(2);
+      expect(wrongWay.stderr).toBe(`localprop: the Redis at rediss://localhost:${server.port}/tls did not answer in time; check the address, the port and any firewall, and that the server speaks TLS (rediss://)\n`);
+    } finally {
+      await secure.stop();
     }
   });
 

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -15,12 +16,14 @@ export class RedisServer {
     readonly port: number,
     readonly dir: string,
     readonly password: string,
+    readonly tls?: TlsFiles,
   ) {}
 
-  static async start(dir: string, password = 'queue-test-password'): Promise<RedisServer> {
+  /** `tls`: serve TLS only, with this certificate (for `rediss://`). */
+  static async start(dir: string, password = 'queue-test-password', tls?: TlsFiles): Promise<RedisServer> {
     const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
     if (found.error) throw new Error('redis-server is not installed: the queue tests need it (Debian: apt-get install redis-server)');
-    const server = new RedisServer(await freePort(), dir, password);
+    const server = new RedisServer(await freePort(), dir, password, tls);
     await server.restart();
     return server;
   }
@@ -32,7 +35,8 @@ export class RedisServer {
 
   /** Starts it (again), on the same port with the same files. */
   async restart(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', '', '--requirepass', this.password, '--daemonize', 'no'];
+    const listen = this.tls ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', this.tls.cert, '--tls-key-file', this.tls.key, '--tls-auth-clients', 'no'] : ['--port', String(this.port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', '', '--requirepass', this.password, '--daemonize', 'no'];
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -51,7 +55,8 @@ export class RedisServer {
 
   /** A client, for the tests to read what the queue holds. */
   client(options: RedisOptions = {}): Redis {
-    const client = new Redis({ host: '127.0.0.1', port: this.port, password: this.password, ...options });
+    const tls = this.tls ? { tls: { ca: readFileSync(this.tls.cert), servername: 'localhost' } } : {};
+    const client = new Redis({ host: '127.0.0.1', port: this.port, password: this.password, ...tls, ...options });
     client.on('error', () => undefined);
     return client;
   }
@@ -65,6 +70,20 @@ export class RedisServer {
       p.kill('SIGTERM');
     });
   }
+}
+
+/** A certificate and its key, as PEM files. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** A self-signed certificate for localhost (openssl), which a client trusts through NODE_EXTRA_CA_CERTS. */
+export function selfSignedCertificate(dir: string): TlsFiles {
+  const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', files.key, '-out', files.cert], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl could not make a certificate: ${r.error?.message ?? r.stderr}`);
+  return files;
 }
 
 function freePort(): Promise<number> {

@@ -63,10 +63,15 @@ export function connectionMessage(address: QueueAddress, error: Error): string {
   if (/without any password configured/i.test(text)) return `${where} has no password, but ${PASSWORD_VARIABLE} gives one; unset ${PASSWORD_VARIABLE}`;
   if (/ECONNREFUSED/.test(text)) return `no Redis answers at ${address.host}:${address.port} (connection refused); start redis-server there or fix --queue`;
   if (/ENOTFOUND|EAI_AGAIN/.test(text)) return `the host ${address.host} of --queue is not known (${text.replace(/^.*(ENOTFOUND|EAI_AGAIN).*$/, '$1')}); fix --queue`;
-  if (/ETIMEDOUT|timed? ?out/i.test(text)) return `${where} did not answer in time; check the address, the port and any firewall`;
-  if (/SSL|TLS|certificate|EPROTO|wrong version number/i.test(text)) return `${where}: TLS failed (${text}); use rediss:// only for a server that speaks TLS, and redis:// otherwise`;
+  if (/ETIMEDOUT|timed? ?out/i.test(text)) return `${where} did not answer in time; check the address, the port and any firewall${address.tls ? ', and that the server speaks TLS (rediss://)' : ''}`;
+  if (/certificate/i.test(text)) return `${where}: TLS failed (${text}); give the certificate of its authority in NODE_EXTRA_CA_CERTS=/path/ca.pem`;
+  if (/SSL|TLS|EPROTO|wrong version number|disconnected before secure/i.test(text)) return `${where}: TLS failed (${text}); use rediss:// only for a server that speaks TLS, and redis:// otherwise`;
+  if (/Connection is closed|ECONNRESET/i.test(text)) return `${where} closed the connection; if it speaks TLS, use rediss://`;
   return `${where}: ${text}`;
 }
+
+/** How long the first connection may take, TLS handshake included. */
+const CONNECT_SECONDS = 5;
 
 /**
  * A connected client for the queue's Redis. The first connection is tried
@@ -75,7 +80,7 @@ export function connectionMessage(address: QueueAddress, error: Error): string {
  */
 export async function connectRedis(address: QueueAddress, env: NodeJS.ProcessEnv = process.env): Promise<Redis> {
   const options = redisOptions(address, env);
-  const client = new Redis({ ...options, retryStrategy: () => null, connectTimeout: 10_000 });
+  const client = new Redis({ ...options, retryStrategy: () => null, connectTimeout: CONNECT_SECONDS * 1000 });
   let failure: Error | undefined;
   client.on('error', (e: Error) => (failure ??= e));
   try {
