@@ -123,7 +123,7 @@ export async function benchSweepQueue(file: string): Promise<string> {
     '',
     `${machineLine()} Load average (1 min) ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end${shared ? ': measured under load, on a machine shared with other work, so take the ratios as indications' : ''}. redis-server ${redisVersion()} on loopback, append-only persistence on (\`appendfsync everysec\`), a password.`,
     '',
-    `The 16 runs of the section above (spiral, \`${BASE.model}\`, ${BASE.epochs} epochs of batch-${BASE['batch-size']} Adam; backprop and local-parallel × lr 0.01, 0.003 × seeds 0-3; evaluation thread on). Seconds are wall time of whole commands (\`node dist/cli/bin.js\`): one \`sweep run\`, or \`sweep submit\` and then the worker processes (\`sweep worker --until-empty\`, records and checkpoints in Redis) until the last one leaves. The settings took turns, ${REPEATS} times; every one of them gave the records of the first \`sweep run --jobs 1\` (timing aside).`,
+    `The 16 runs of the section "Sweeps on one machine" (spiral, \`${BASE.model}\`, ${BASE.epochs} epochs of batch-${BASE['batch-size']} Adam; backprop and local-parallel × lr 0.01, 0.003 × seeds 0-3; evaluation thread on). Seconds are wall time of whole commands (\`node dist/cli/bin.js\`): one \`sweep run\`, or \`sweep submit\` and then the worker processes (\`sweep worker --until-empty\`, records and checkpoints in Redis) until the last one leaves. The settings took turns, ${REPEATS} times; every one of them gave the records of the first \`sweep run --jobs 1\` (timing aside).`,
     '',
     '| setting | median (s) | each (s) | vs `sweep run --jobs 1` |',
     '|---|---|---|---|',
