@@ -6,7 +6,10 @@ import { registerImageDatasets } from '../../src/node/image-datasets.js';
 import { runSweepLocally } from '../../src/sweep/local-runner.js';
 import { planSweep, type PlannedRun } from '../../src/sweep/plan.js';
 import { sweepKey } from '../../src/sweep/queue/destination.js';
-import { JOB_FORMAT } from '../../src/sweep/queue/job.js';
+import { JOB_FORMAT, jobIdOf } from '../../src/sweep/queue/job.js';
+import { openQueue } from '../../src/sweep/queue/queue.js';
+import { runQueueWorker } from '../../src/sweep/queue/worker.js';
+import { LocalpropError } from '../../src/util/errors.js';
 import type { QueueProgress } from '../../src/sweep/queue/progress.js';
 import { KEY_PREFIX, PASSWORD_VARIABLE } from '../../src/sweep/queue/settings.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
@@ -294,5 +297,21 @@ describe('sweeps on a Redis queue', () => {
     const many = await cli('sweep', 'worker', '--queue', url, '--jobs', '4096');
     expect(many.code).toBe(2);
     expect(many.stderr).toMatch(/^localprop: --jobs 4096 is more than this machine's \d+ cores; give --jobs ≤ \d+\n$/);
+  });
+
+  it('stops a worker whose --jobs would share out more threads than cores, leaving the run queued for others', async () => {
+    const { path, runs } = load({ ...SMALL, grid: undefined, base: { ...SMALL.base, schedule: 'backprop' }, seeds: [0] }, tempDir('localprop-queue-'));
+    const url = server.url('cores');
+    await cli('sweep', 'submit', path, '--queue', url);
+    const connection = await openQueue(url);
+    try {
+      // Two jobs of a run with its training and evaluation threads on 2 cores: 4 threads.
+      await expect(runQueueWorker(connection, { jobs: 2, cores: 2, untilEmpty: true })).rejects.toThrow(
+        new LocalpropError(`run ${runs[0].id} (seed=0) keeps 2 threads busy, so --jobs 2 would need 4 of this machine's 2 cores; start this worker with --jobs 1 (its runs went back into the queue)`),
+      );
+      expect(await (await connection.queue.getJob(jobIdOf(runs[0].id)))!.getState()).toBe('waiting');
+    } finally {
+      await connection.close();
+    }
   });
 });

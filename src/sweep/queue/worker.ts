@@ -88,6 +88,8 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
   const board = new ProgressBoard(connection.redis, connection.address.name);
   const plans = new Map<string, JobRun[]>();
   let stopping = false;
+  // Set when a run needs more threads than --jobs leaves it: the worker stops and says so.
+  let refusedJobs: LocalpropError | undefined;
   // Runs this worker is training, as it sees them: one whose job another worker took over (its lock lost) is still one, to its end.
   let busy = 0;
   const emit = (e: QueueWorkerEvent) => options.onEvent?.(e);
@@ -104,8 +106,14 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
       }
       const { run } = planned;
       const threads = threadsPerRun(run);
-      if (options.jobs * threads > cores) {
-        throw new UnrecoverableError(`run ${run.id} (${run.label}) keeps ${threads} threads busy; with --jobs ${options.jobs} this worker would need ${options.jobs * threads} of its ${cores} cores: start workers with --jobs ${Math.max(1, Math.floor(cores / threads))} for this sweep`);
+      // One run at a time is always allowed (as `sweep run` allows it); more may not share out more threads than there are cores.
+      if (options.jobs > 1 && options.jobs * threads > cores) {
+        // Not the run's fault: it goes back for other workers, and this one stops with what to do.
+        await job.moveToWait(token).catch(() => undefined);
+        refusedJobs ??= new LocalpropError(`run ${run.id} (${run.label}) keeps ${threads} threads busy, so --jobs ${options.jobs} would need ${options.jobs * threads} of this machine's ${cores} cores; start this worker with --jobs ${Math.max(1, Math.floor(cores / threads))} (its runs went back into the queue)`);
+        stopping = true;
+        pool.stopAll();
+        throw new WaitingError();
       }
       destination = destinationOf(planned.spec, planned.specPath, connection);
       const recorded = await destination.record(run.id);
@@ -259,16 +267,18 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
   const running = worker.run();
 
   await new Promise<void>((resolve) => {
+    let left = false;
     const poll = setInterval(() => {
       void (async () => {
-        if (stopping) return;
-        if (options.shouldStop?.()) {
-          stopping = true;
-        } else if (options.untilEmpty && busy === 0) {
+        if (left) return;
+        let leave = stopping || options.shouldStop?.() === true;
+        if (!leave && options.untilEmpty && busy === 0) {
           const counts = await connection.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children').catch(() => undefined);
-          if (!counts || Object.values(counts).some((n) => n > 0)) return;
-          stopping = true;
-        } else return;
+          leave = counts !== undefined && Object.values(counts).every((n) => n === 0);
+        }
+        if (!leave || left) return;
+        left = true;
+        stopping = true;
         clearInterval(poll);
         pool.stopAll();
         resolve();
@@ -278,5 +288,6 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
   await worker.close();
   await running.catch(() => undefined);
   await pool.close();
+  if (refusedJobs) throw refusedJobs;
   return summary;
 }
