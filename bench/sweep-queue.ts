@@ -1,10 +1,11 @@
+import { Queue } from 'bullmq';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planSweep } from '../src/sweep/plan.js';
 import { sweepKey } from '../src/sweep/queue/destination.js';
-import { PASSWORD_VARIABLE } from '../src/sweep/queue/settings.js';
+import { KEY_PREFIX, PASSWORD_VARIABLE } from '../src/sweep/queue/settings.js';
 import { parseSweepSpec } from '../src/sweep/spec.js';
 import { RecordStore, type SweepRecord } from '../src/sweep/store.js';
 import { RedisServer } from '../test/redis/server.js';
@@ -41,9 +42,13 @@ const strip = (r: SweepRecord) => JSON.stringify({ ...r, seconds: 0, wallSeconds
 interface Setting {
   label: string;
   /** Trains the 16 runs from nothing; returns the seconds it took (submit included) and the records. */
-  once: (k: number) => Promise<{ seconds: number; submit?: number; records: SweepRecord[] }>;
+  once: (k: number) => Promise<{ seconds: number; submit?: number; records: SweepRecord[]; inWorker?: number[]; between?: number[] }>;
   seconds: number[];
   submit: number[];
+  /** Per run: seconds from a worker taking its job to the job's end, beyond the run's own time in its training process (`wallSeconds`). */
+  inWorker: number[];
+  /** Per run after a worker's first: seconds from its previous job's end to its taking this one. */
+  between: number[];
 }
 
 /**
@@ -77,6 +82,8 @@ export async function benchSweepQueue(file: string): Promise<string> {
     label: `\`sweep run --jobs ${jobs}\``,
     seconds: [],
     submit: [],
+    inWorker: [],
+    between: [],
     once: async () => {
       const { path, runs } = specIn(mkdtempSync(join(dir, 'run-')), 'records');
       const seconds = await together([['sweep', 'run', path, '--jobs', String(jobs), '--quiet']], {});
@@ -88,16 +95,30 @@ export async function benchSweepQueue(file: string): Promise<string> {
     label: `queue, ${workers} worker${workers > 1 ? 's' : ''} × 1 job`,
     seconds: [],
     submit: [],
+    inWorker: [],
+    between: [],
     once: async (k) => {
       const name = `bench-${workers}-${k}`;
       const url = server.url(name);
       const { path, runs } = specIn(mkdtempSync(join(dir, 'queue-')), 'redis:');
       const submit = await together([['sweep', 'submit', path, '--queue', url]], env);
       const training = await together(Array.from({ length: workers }, () => ['sweep', 'worker', '--queue', url, '--until-empty', '--quiet']), env);
-      const client = server.client();
+      const client = server.client({ maxRetriesPerRequest: null });
       const records = await Promise.all(runs.map(async (r) => JSON.parse((await client.get(sweepKey(name, 'record', r.id)))!) as SweepRecord));
+      // BullMQ's own clock on each job: when a worker took it and when it ended.
+      const queue = new Queue(name, { connection: client, prefix: KEY_PREFIX });
+      const jobs = await queue.getJobs(['completed'], 0, -1, true);
+      await queue.close();
       client.disconnect();
-      return { seconds: submit + training, submit, records };
+      const wall = new Map(records.map((r) => [r.id, r.wallSeconds!]));
+      const inWorker = jobs.map((j) => (j.finishedOn! - j.processedOn!) / 1000 - wall.get((j.data as { id: string }).id)!);
+      const byWorker = new Map<string, { processedOn: number; finishedOn: number }[]>();
+      for (const j of jobs) {
+        const worker = (j.returnvalue as { worker: string }).worker;
+        byWorker.set(worker, [...(byWorker.get(worker) ?? []), { processedOn: j.processedOn!, finishedOn: j.finishedOn! }]);
+      }
+      const between = [...byWorker.values()].flatMap((list) => list.sort((a, b) => a.processedOn - b.processedOn).slice(1).map((j, i) => (j.processedOn - list[i].finishedOn) / 1000));
+      return { seconds: submit + training, submit, records, inWorker, between };
     },
   });
   const settings = [local(1), local(2), queued(1), queued(2)];
@@ -108,6 +129,8 @@ export async function benchSweepQueue(file: string): Promise<string> {
         check(s.label, r.records);
         s.seconds.push(r.seconds);
         if (r.submit !== undefined) s.submit.push(r.submit);
+        s.inWorker.push(...(r.inWorker ?? []));
+        s.between.push(...(r.between ?? []));
       }
     }
   } finally {
@@ -130,6 +153,8 @@ export async function benchSweepQueue(file: string): Promise<string> {
     ...settings.map((s) => row(s, one)),
     '',
     `The queue's overhead per run: (1 queue worker − \`sweep run --jobs 1\`) / 16 = ${((q1 - one) / 16).toFixed(3)} s; \`sweep submit\` (a command of its own: start-up, planning the 16 runs, connecting, queuing them) took ${median(settings[2].submit).toFixed(2)} s of it in all, so ${((q1 - median(settings[2].submit) - one) / 16).toFixed(3)} s a run without it. With 2 workers against \`--jobs 2\`: ${((q2 - two) / 16).toFixed(3)} s a run. Two workers vs one: ${(q1 / q2).toFixed(2)}×.`,
+    '',
+    `Inside the workers, by BullMQ's clock on each job (medians over the ${settings[2].inWorker.length} runs of all repeats, 1 worker; 2 workers in brackets): from taking a job to its end, ${median(settings[2].inWorker).toFixed(3)} s (${median(settings[3].inWorker).toFixed(3)} s) beyond the run's own time in its training process (planning the job, fetching its checkpoint, posting progress, storing the record, completing the job); from one job's end to the worker's taking the next, ${median(settings[2].between).toFixed(3)} s (${median(settings[3].between).toFixed(3)} s).`,
   ].join('\n');
   writeSection(file, 'sweep-queue', body);
   return body;
