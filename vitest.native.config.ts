@@ -13,7 +13,6 @@ export default defineConfig({
       'test/engine/**/*.test.ts',
       'test/node/worker-pipeline.test.ts',
       'test/node/worker-evaluator.test.ts',
-      'test/node/evaluation-yield.test.ts',
       'test/train/resume.test.ts',
       'test/optim/optimizers.test.ts',
       'test/model/activations.test.ts',

@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { seededStart } from '../../src/experiment/seeded.js';
+import { computeThreadStarted } from '../../src/engine/threads.js';
 import { cloneParameters } from '../../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
 import { WorkerEvaluator } from '../../src/node/worker-evaluator.js';
@@ -56,4 +59,32 @@ describe('evaluation on a second thread', () => {
     await epochs('local-parallel', evaluator);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  // Last: once lowered, the thread's priority stays low (src/engine/threads.ts's policy), as it does for the rest of a command.
+  it('keeps its priority while one thread trains on a machine of several cores, lowers it (Linux) once training threads fill the cores, and scores the same', async () => {
+    const scores = async () => (await epochs('local-parallel', evaluator, true)).flatMap((e) => [e.trainLoss, e.testLoss, e.testAccuracy]);
+    const alone = await scores();
+    // One training thread leaves cores free, unless the machine has one core.
+    expect(nicedThreads()).toEqual(availableParallelism() > 1 ? [] : [19]);
+    // As many training threads as cores, as a pipeline of that many groups registers them.
+    const ends = Array.from({ length: availableParallelism() }, () => computeThreadStarted('training'));
+    try {
+      expect(await scores()).toEqual(alone);
+      expect(nicedThreads()).toEqual(process.platform === 'linux' ? [19] : []);
+      // This thread, which trains, keeps its priority.
+      expect(getPriority(0)).toBe(0);
+    } finally {
+      ends.forEach((end) => end());
+    }
+  });
 });
+
+/** Nice values of this process's threads other than 0 (Linux: /proc/self/task/<tid>/stat, field 19): the evaluation thread's, once it yields. */
+function nicedThreads(): number[] {
+  return readdirSync('/proc/self/task')
+    .map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    })
+    .filter((nice) => nice !== 0);
+}

@@ -16,7 +16,7 @@ import { parseSweepSpec } from '../../src/sweep/spec.js';
 import { RecordStore, type SweepRecord } from '../../src/sweep/store.js';
 import { trainPlannedRun } from '../../src/sweep/train-one.js';
 import { cli, tempDir } from '../cli/helpers.js';
-import { withoutTiming, writeSpec } from '../sweep/helpers.js';
+import { SMALL_SWEEP, withoutTiming, writeSpec } from '../sweep/helpers.js';
 import { RedisServer, selfSignedCertificate, startCli, until, type CliProcess } from './server.js';
 
 let server: RedisServer;
@@ -67,13 +67,6 @@ async function redisRecord(id: string, queue: string): Promise<SweepRecord | und
   }
 }
 
-/** Four short runs: two schedules × two seeds. */
-const SMALL = {
-  base: { dataset: 'spiral', model: '2-8-8-1', epochs: 4, step: 'batch', batchSize: 100, optimizer: 'adam', lr: 0.01 },
-  grid: { schedule: ['backprop', 'local-parallel'] },
-  seeds: [0, 1],
-  records: 'records',
-};
 
 /** One run long enough (a second or more) to be killed mid-way, its records and checkpoints in Redis. */
 const LONG = {
@@ -84,11 +77,11 @@ const LONG = {
 
 describe('sweeps on a Redis queue', () => {
   it('trains every run of a sweep on two worker processes to the records of `sweep run`, timing aside', async () => {
-    const reference = load(SMALL, tempDir('localprop-queue-'));
+    const reference = load(SMALL_SWEEP, tempDir('localprop-queue-'));
     const store = new RecordStore(join(tempDir('localprop-queue-'), 'records'));
     await runSweepLocally(reference.runs, store, { jobs: 1 });
 
-    const { path, runs } = load(SMALL, tempDir('localprop-queue-'));
+    const { path, runs } = load(SMALL_SWEEP, tempDir('localprop-queue-'));
     const url = server.url('small');
     const submitted = await cli('sweep', 'submit', path, '--queue', url);
     expect(submitted.code, submitted.stderr).toBe(0);
@@ -300,7 +293,7 @@ describe('sweeps on a Redis queue', () => {
   });
 
   it('stops a worker whose --jobs would share out more threads than cores, leaving the run queued for others', async () => {
-    const { path, runs } = load({ ...SMALL, grid: undefined, base: { ...SMALL.base, schedule: 'backprop' }, seeds: [0] }, tempDir('localprop-queue-'));
+    const { path, runs } = load({ ...SMALL_SWEEP, grid: undefined, base: { ...SMALL_SWEEP.base, schedule: 'backprop' }, seeds: [0] }, tempDir('localprop-queue-'));
     const url = server.url('cores');
     await cli('sweep', 'submit', path, '--queue', url);
     const connection = await openQueue(url);

@@ -18,3 +18,11 @@ export function withoutTiming(record: SweepRecord): unknown {
   const { seconds: _s, wallSeconds: _w, finishedAt: _f, resumedAt: _r, ...rest } = record;
   return { ...rest, history: record.history.map(({ seconds: _e, ...epoch }) => epoch) };
 }
+
+/** Four short runs, two schedules × two seeds, recorded in `records/`: the sweep the runner and queue tests train. */
+export const SMALL_SWEEP = {
+  base: { dataset: 'spiral', model: '2-8-8-1', epochs: 4, step: 'batch', batchSize: 100, optimizer: 'adam', lr: 0.01 },
+  grid: { schedule: ['backprop', 'local-parallel'] },
+  seeds: [0, 1],
+  records: 'records',
+};

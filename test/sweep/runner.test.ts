@@ -10,7 +10,7 @@ import { sweepStatus } from '../../src/sweep/status.js';
 import { RecordStore, type SweepRecord } from '../../src/sweep/store.js';
 import { trainPlannedRun } from '../../src/sweep/train-one.js';
 import { cli, tempDir } from '../cli/helpers.js';
-import { withoutTiming, writeSpec } from './helpers.js';
+import { SMALL_SWEEP, withoutTiming, writeSpec } from './helpers.js';
 
 beforeAll(() => registerImageDatasets());
 
@@ -24,13 +24,6 @@ function load(spec: unknown, dir: string): { path: string; runs: PlannedRun[]; s
 
 const records = (store: RecordStore, runs: PlannedRun[]) => runs.map((r) => store.record(r.id)!);
 
-/** Four short runs: two schedules × two seeds. */
-const SMALL = {
-  base: { dataset: 'spiral', model: '2-8-8-1', epochs: 4, step: 'batch', batchSize: 100, optimizer: 'adam', lr: 0.01 },
-  grid: { schedule: ['backprop', 'local-parallel'] },
-  seeds: [0, 1],
-  records: 'records',
-};
 
 /** One run long enough to be stopped mid-way: local-gated, whose checkpoint carries its gates' trackers too. */
 const LONG = {
@@ -43,7 +36,7 @@ describe('sweep run', () => {
   let oneJob: SweepRecord[];
 
   beforeAll(async () => {
-    const { runs, store } = load(SMALL, tempDir('localprop-sweep-'));
+    const { runs, store } = load(SMALL_SWEEP, tempDir('localprop-sweep-'));
     const summary = await runSweepLocally(runs, store, { jobs: 1 });
     expect(summary.done).toEqual(runs.map((r) => r.id));
     oneJob = records(store, runs);
@@ -65,7 +58,7 @@ describe('sweep run', () => {
   });
 
   it('gives the same records with 2 jobs as with 1, timing aside', async () => {
-    const { runs, store } = load(SMALL, tempDir('localprop-sweep-'));
+    const { runs, store } = load(SMALL_SWEEP, tempDir('localprop-sweep-'));
     const pids = new Set<number>();
     await runSweepLocally(runs, store, { jobs: 2, onEvent: (e) => e.type === 'started' && pids.add(e.pid) });
     expect(pids.size).toBe(2);
@@ -74,7 +67,7 @@ describe('sweep run', () => {
 
   it('skips recorded runs on a rerun', async () => {
     const dir = tempDir('localprop-sweep-');
-    const { runs, store } = load(SMALL, dir);
+    const { runs, store } = load(SMALL_SWEEP, dir);
     await runSweepLocally(runs.slice(0, 1), store, { jobs: 1 });
     const before = readFileSync(join(store.folder, `${runs[0].id}.json`), 'utf8');
     const summary = await runSweepLocally(runs.slice(0, 2), store, { jobs: 1 });
