@@ -12,6 +12,27 @@ import type { GateMetrics } from '../train/events.js';
 export interface StepAdjustment {
   scale?: tf.Tensor;
   shrinkGate?: tf.Tensor;
+  /**
+   * Rprop only: where 1, the step size is raised back to at least the
+   * initial one (lr) before the update; where 0 it is kept. For step sizes
+   * that collapsed while the input moved and may grow again once it settled.
+   */
+  resetStepSize?: tf.Tensor;
+  /** Adam only: the first moment is multiplied by this before the update (a stale average of gradients forgotten). */
+  firstMomentScale?: tf.Tensor;
+  /** Adam only: the second moment is multiplied by this before the update. */
+  secondMomentScale?: tf.Tensor;
+  /**
+   * No update at all: the variable and the optimizer's state for it stay as
+   * they are, and its update count does not advance (a block not yet
+   * started, or frozen).
+   */
+  skip?: boolean;
+}
+
+/** Whether an adjustment changes the rule's own arithmetic (so no fused kernel may stand in for it). */
+export function changesUpdate(a: StepAdjustment | undefined): boolean {
+  return a !== undefined && (a.scale !== undefined || a.shrinkGate !== undefined || a.resetStepSize !== undefined || a.firstMomentScale !== undefined || a.secondMomentScale !== undefined);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { tf } from '../engine/backend.js';
 import { BaseOptimizer } from './optimizer.js';
+import type { StepAdjustment } from '../modulators/modulator.js';
 
 export interface AdamOptions {
   lr: number;
@@ -29,11 +30,14 @@ export class Adam extends BaseOptimizer<AdamState> {
     return { m: tf.zerosLike(param), v: tf.zerosLike(param) };
   }
 
-  protected update(param: tf.Variable, grad: tf.Tensor, state: AdamState, step: number): { delta: tf.Tensor; state: AdamState } {
+  protected update(param: tf.Variable, grad: tf.Tensor, state: AdamState, step: number, adjustment?: StepAdjustment): { delta: tf.Tensor; state: AdamState } {
     const { beta1, beta2, eps, weightDecay } = this.o;
     const g = weightDecay ? tf.add(grad, tf.mul(param, weightDecay)) : grad;
-    const m = tf.add(tf.mul(state.m, beta1), tf.mul(g, 1 - beta1));
-    const v = tf.add(tf.mul(state.v, beta2), tf.mul(tf.square(g), 1 - beta2));
+    // A modulator may forget part of the moments first (their average was taken on an input that has since moved).
+    const oldM = adjustment?.firstMomentScale ? tf.mul(state.m, adjustment.firstMomentScale) : state.m;
+    const oldV = adjustment?.secondMomentScale ? tf.mul(state.v, adjustment.secondMomentScale) : state.v;
+    const m = tf.add(tf.mul(oldM, beta1), tf.mul(g, 1 - beta1));
+    const v = tf.add(tf.mul(oldV, beta2), tf.mul(tf.square(g), 1 - beta2));
     const stepSize = this.learningRate / (1 - beta1 ** step);
     const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - beta2 ** step)), eps);
     return { delta: tf.mul(tf.div(m, denom), -stepSize), state: { m, v } };

@@ -1,7 +1,7 @@
 import { tf } from '../engine/backend.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { check } from '../util/errors.js';
-import type { StepAdjustment } from '../modulators/modulator.js';
+import { changesUpdate, type StepAdjustment } from '../modulators/modulator.js';
 
 /**
  * What an optimizer keeps for one variable, as plain data: how many updates
@@ -59,7 +59,7 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
    * The change to add to `param`, and the state to keep. Called inside
    * `tf.tidy`; `step` counts this variable's updates from 1, as PyTorch does.
    */
-  protected abstract update(param: tf.Variable, grad: tf.Tensor, state: S, step: number, shrinkGate?: tf.Tensor): { delta: tf.Tensor; state: S };
+  protected abstract update(param: tf.Variable, grad: tf.Tensor, state: S, step: number, adjustment?: StepAdjustment): { delta: tf.Tensor; state: S };
 
   /**
    * The same update as {@link BaseOptimizer.update} plus the add, in one
@@ -73,6 +73,7 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
 
   step(params: tf.Variable[], grads: tf.Tensor[], adjustments?: (StepAdjustment | undefined)[]): void {
     params.forEach((param, k) => {
+      if (adjustments?.[k]?.skip) return;
       const id = param.id;
       const stepCount = (this.steps.get(id) ?? 0) + 1;
       this.steps.set(id, stepCount);
@@ -80,13 +81,13 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
       const next = tf.tidy(() => {
         const state = old ?? this.initialState(param, grads[k]);
         const adjustment = adjustments?.[k];
-        const fused = adjustment?.scale || adjustment?.shrinkGate ? null : this.fusedUpdate(param, grads[k], state);
+        const fused = changesUpdate(adjustment) ? null : this.fusedUpdate(param, grads[k], state);
         if (fused) {
           param.assign(fused.param);
           Object.values(fused.state).forEach((t) => tf.keep(t));
           return fused.state;
         }
-        const { delta, state: kept } = this.update(param, grads[k], state, stepCount, adjustment?.shrinkGate);
+        const { delta, state: kept } = this.update(param, grads[k], state, stepCount, adjustment);
         const scale = adjustment?.scale;
         param.assign(tf.add(param, scale ? tf.mul(delta, scale) : delta));
         Object.values(kept).forEach((t) => tf.keep(t));

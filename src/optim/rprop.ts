@@ -1,5 +1,6 @@
 import { tf } from '../engine/backend.js';
 import { BaseOptimizer } from './optimizer.js';
+import type { StepAdjustment } from '../modulators/modulator.js';
 import { fusedActive } from '../engine/fused/kernel.js';
 import { fusedRprop } from '../engine/fused/rprop.js';
 
@@ -49,8 +50,11 @@ export class Rprop extends BaseOptimizer<RpropState> {
     return { param: next.param, state: { prev: next.prev, stepSize: next.stepSize } };
   }
 
-  protected update(_param: tf.Variable, grad: tf.Tensor, state: RpropState, _step: number, shrinkGate?: tf.Tensor): { delta: tf.Tensor; state: RpropState } {
+  protected update(_param: tf.Variable, grad: tf.Tensor, state: RpropState, _step: number, adjustment?: StepAdjustment): { delta: tf.Tensor; state: RpropState } {
     const { etaPlus, etaMinus, stepMin, stepMax } = this.o;
+    const shrinkGate = adjustment?.shrinkGate;
+    const reset = adjustment?.resetStepSize;
+    const before = reset ? tf.add(tf.mul(reset, tf.maximum(state.stepSize, this.learningRate)), tf.mul(tf.sub(1, reset), state.stepSize)) : state.stepSize;
     // Comparisons, not tf.sign: wasm's sign returns 0 for |x| below ~1.2e-7,
     // which would freeze small gradients and miss sign flips.
     const agreement = tf.mul(grad, state.prev);
@@ -61,7 +65,7 @@ export class Rprop extends BaseOptimizer<RpropState> {
     // A shrink gate g makes the decrease etaMinus^g: a flip caused by a moving input need not mean overshoot.
     const shrink = shrinkGate ? tf.exp(tf.mul(shrinkGate, Math.log(etaMinus))) : etaMinus;
     const factor = tf.add(tf.add(tf.mul(grew, etaPlus), tf.mul(flipped, shrink)), tf.sub(1, tf.add(grew, flipped)));
-    const stepSize = tf.clipByValue(tf.mul(state.stepSize, factor), stepMin, stepMax);
+    const stepSize = tf.clipByValue(tf.mul(before, factor), stepMin, stepMax);
     // After a sign flip the weight stays put and forgets its gradient.
     const kept = tf.mul(grad, tf.sub(1, flipped));
     return { delta: tf.mul(exactSign(kept), tf.neg(stepSize)), state: { prev: kept, stepSize } };

@@ -4,6 +4,7 @@ import { backprop } from './backprop.js';
 import { localParallel } from './local-parallel.js';
 import { localSequential } from './local-sequential.js';
 import { localGated } from './local-gated.js';
+import { localDrift } from './local-drift.js';
 
 const schedules = new Map<string, Schedule>();
 
@@ -64,3 +65,4 @@ registerSchedule(backprop);
 registerSchedule(localSequential);
 registerSchedule(localParallel);
 registerSchedule(localGated);
+registerSchedule(localDrift);

@@ -3,6 +3,7 @@ import type { GateMetrics } from '../train/events.js';
 import type { PlainTensor } from '../model/parameters.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { GateOptions } from '../modulators/gates.js';
+import type { DriftOptions } from '../modulators/drift-options.js';
 import type { StepMode } from '../train/session.js';
 import type { OptionDef } from '../options/option.js';
 
@@ -59,7 +60,7 @@ export interface Schedule {
   /** The rows of the option table it declares (local-gated's gate options): flags, config keys, the playground's controls. */
   readonly optionTable?: readonly OptionDef[];
   /** Its own options, checked and with defaults filled in, as the run records them. */
-  resolveOptions?(options: { gate?: Partial<GateOptions> }): { gate?: GateOptions };
+  resolveOptions?(options: { gate?: Partial<GateOptions>; drift?: Partial<DriftOptions> }): { gate?: GateOptions; drift?: DriftOptions };
   /**
    * Bytes it keeps between steps besides the parameters and the optimizer's
    * state (local-sequential's frozen features, local-gated's trackers); 0 when absent.

@@ -15,6 +15,7 @@ import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
 import type { Evaluation, TestEvaluator } from './evaluation.js';
 import type { GateOptions } from '../modulators/gates.js';
+import type { DriftOptions } from '../modulators/drift-options.js';
 import { DEFAULT_RULE, configuredRule, getRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
 import type { DropoutPlacement } from './session.js';
@@ -68,6 +69,8 @@ export interface RunOptions {
   testEvaluator?: TestEvaluator;
   /** Options of the stability gates (local-gated only). */
   gate?: Partial<GateOptions>;
+  /** Options of the drift-aware candidates (local-drift only). */
+  drift?: Partial<DriftOptions>;
   /**
    * Learning-rate milestones (PyTorch's MultiStepLR): after each listed
    * epoch the rate is multiplied by `lrDecay`. Local-sequential counts
@@ -133,6 +136,8 @@ export interface ResolvedRunOptions {
   zeroGradSteps: boolean;
   /** The gate options, for local-gated runs. */
   gate?: GateOptions;
+  /** The drift options, for local-drift runs. */
+  drift?: DriftOptions;
   /** Learning-rate milestones, when given. */
   lrDecay?: { at: number[]; factor: number };
   /** The dropout probability, when above 0. */
@@ -176,7 +181,9 @@ export function resolveRunOptions(
   check(Number.isInteger(batchSize) && batchSize >= 1, `--batch-size must be a positive integer, got ${batchSize}`);
   const optimizer = { ...options.optimizer, name: optimizerName, lr: options.optimizer?.lr ?? defaultLearningRate(optimizerName) };
   const zeroGradSteps = options.zeroGradSteps ?? false;
-  const gate = schedule.resolveOptions?.(options).gate;
+  const own = schedule.resolveOptions?.(options);
+  const gate = own?.gate;
+  const drift = own?.drift;
   const lrDecay = resolveLrDecay(options.lrDecayAt, options.lrDecay, optimizerName);
   const ruleObject = configuredRule(options.rule, options.ruleOptions);
   const rule = ruleObject.name;
@@ -212,6 +219,7 @@ export function resolveRunOptions(
     hiddenLoss,
     zeroGradSteps,
     ...(gate ? { gate } : {}),
+    ...(drift ? { drift } : {}),
     ...(lrDecay ? { lrDecay } : {}),
     ...(dropout > 0 ? { dropout } : {}),
     ...(evalEvery > 1 ? { evalEvery } : {}),

@@ -11,6 +11,7 @@ import type { PlainTensor } from '../model/parameters.js';
 import { check } from '../util/errors.js';
 import type { DecoderMode } from './events.js';
 import type { GateOptions } from '../modulators/gates.js';
+import type { DriftOptions } from '../modulators/drift-options.js';
 import type { StepModulator } from '../modulators/modulator.js';
 import { augmentImages, imageSide, type Augmentation } from '../data/augment.js';
 
@@ -104,6 +105,7 @@ export class Session {
       hiddenLoss: LossName;
       zeroGradSteps?: boolean;
       gate?: Partial<GateOptions>;
+      drift?: Partial<DriftOptions>;
       dropout?: number;
       dropoutPlacement?: DropoutPlacement;
       augment?: SessionAugmentation;

@@ -1,0 +1,56 @@
+import { trainParallelEpoch } from './local-parallel.js';
+import type { Schedule } from './schedule.js';
+import { DriftAware } from '../modulators/drift-aware.js';
+import { resolveDriftOptions } from '../modulators/drift-options.js';
+import { PROBE_ROWS } from '../modulators/drift-gate.js';
+
+/**
+ * Local-parallel with the drift-aware candidates of docs/parallel.md
+ * (`--drift-*`): each block's optimizer step is adjusted by how much its
+ * input still moves (Rprop's flip shrink and step sizes, Adam's moments),
+ * or a block waits for its input to settle before it starts, or lower
+ * blocks freeze progressively. With every candidate off it takes exactly
+ * local-parallel's steps.
+ */
+export const localDrift: Schedule = {
+  name: 'local-drift',
+  description: 'local-parallel whose steps adapt to how much each block\'s input still moves (--drift-*; 200 epochs)',
+  note: 'local-parallel, each step adapted to its input\'s drift',
+  explanation:
+    'Local-parallel, but each block adapts how it learns to how much its input still moves: an optimizer that trusts a moving input less, a late start, or lower blocks frozen one after another. Its extra charts show each block’s input drift and its mean axis weight (0 while a block waits or is frozen).',
+  defaultEpochs: 200,
+  totalEpochs: (epochs) => epochs,
+  trainsRule: true,
+  pipelinable: false,
+  optionGroups: ['drift'],
+  resolveOptions: (options) => ({ drift: resolveDriftOptions(options.drift) }),
+  // At most (when a candidate measures drift): local-gated's trackers plus a few masks of each input's width.
+  stateBytes(spec, step, trainRows, bytes) {
+    const l = spec.layers;
+    const tracked = step === 'batch' ? Math.min(PROBE_ROWS, trainRows) : trainRows;
+    let numbers = step === 'batch' ? tracked * l[0] : 0;
+    for (let i = 1; i < l.length - 1; i++) numbers += (tracked + 6) * l[i];
+    return numbers * bytes;
+  },
+  *plan(session, epochs) {
+    const modulator = new DriftAware(session, resolveDriftOptions(session.options.drift), epochs);
+    session.modulator = modulator;
+    try {
+      for (let e = 0; e < epochs; e++) {
+        yield {
+          block: null,
+          train: () => {
+            modulator.beginEpoch(e);
+            return trainParallelEpoch(session);
+          },
+          gateMetrics: () => modulator.metrics(),
+          saveState: () => modulator.saveState(),
+          loadState: (state) => modulator.loadState(state),
+        };
+      }
+    } finally {
+      session.modulator = null;
+      modulator.dispose();
+    }
+  },
+};
