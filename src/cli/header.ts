@@ -97,7 +97,7 @@ function listing(title: string, items: { name: string; description: string }[]):
 
 /** Every registered schedule, one line each, for --help. */
 export function scheduleHelp(): string {
-  return listing('Schedules (--schedule, --schedules):', listSchedules());
+  return listing('Schedules (--schedule, --schedules):', listSchedules({ all: true }));
 }
 
 /** Every registered learning rule, one line each, for --help. */

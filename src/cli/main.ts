@@ -229,7 +229,7 @@ async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Recor
 }
 
 function schedules(): void {
-  for (const s of listSchedules()) process.stdout.write(`${s.name}\n  ${s.description}\n`);
+  for (const s of listSchedules({ all: true })) process.stdout.write(`${s.name}\n  ${s.description}\n`);
 }
 
 function rules(): void {

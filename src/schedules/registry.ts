@@ -7,6 +7,8 @@ import { localGated } from './local-gated.js';
 import { localDrift } from './local-drift.js';
 
 const schedules = new Map<string, Schedule>();
+/** Names of schedules that run only when named: never among the defaults of `compare` or the playground. */
+const namedOnly = new Set<string>();
 
 /**
  * Makes a schedule available by name to runs, `compare` and the CLI. A
@@ -43,26 +45,32 @@ const schedules = new Map<string, Schedule>();
  * });
  * ```
  */
-export function registerSchedule(schedule: Schedule): void {
+export function registerSchedule(schedule: Schedule, options: { namedOnly?: boolean } = {}): void {
   if (schedules.get(schedule.name) === schedule) return;
   check(!schedules.has(schedule.name), `a schedule named "${schedule.name}" is already registered; give yours another name`);
   schedules.set(schedule.name, schedule);
+  if (options.namedOnly) namedOnly.add(schedule.name);
 }
 
 /** The schedule named `name`, or an error listing the known names. */
 export function getSchedule(name: string): Schedule {
   const s = schedules.get(name);
-  check(s !== undefined, () => `unknown schedule "${name}"; choose one of: ${listSchedules().map((x) => x.name).join(', ')}`);
+  check(s !== undefined, () => `unknown schedule "${name}"; choose one of: ${listSchedules({ all: true }).map((x) => x.name).join(', ')}`);
   return s;
 }
 
-/** Every registered schedule, in registration order. */
-export function listSchedules(): Schedule[] {
-  return [...schedules.values()];
+/**
+ * The registered schedules, in registration order: those a command runs
+ * when none is named, or with `all` also those registered to run only when
+ * named (the research candidates of `local-drift`).
+ */
+export function listSchedules(options: { all?: boolean } = {}): Schedule[] {
+  return [...schedules.values()].filter((s) => options.all || !namedOnly.has(s.name));
 }
 
 registerSchedule(backprop);
 registerSchedule(localSequential);
 registerSchedule(localParallel);
 registerSchedule(localGated);
-registerSchedule(localDrift);
+// A research candidate (docs/parallel.md): run when named, not by default.
+registerSchedule(localDrift, { namedOnly: true });

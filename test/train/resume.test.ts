@@ -91,6 +91,8 @@ describe('resume from a checkpoint gives the run never stopped', () => {
     ['local-gated', 'epoch mode, Rprop (trackers on the whole set)', { ...EPOCH_RPROP, schedule: 'local-gated', epochs: 6, gate: { mode: 'soft' } }, 3],
     ['local-gated', 'batch mode, Adam, dropout (trackers on the probe)', { ...BATCH_ADAM, schedule: 'local-gated', epochs: 4, gate: { mode: 'soft' } }, 2],
     ['local-parallel', 'epoch mode, Rprop, dropout', { ...EPOCH_RPROP, schedule: 'local-parallel', epochs: 5, dropout: 0.3 }, 2],
+    ['local-drift', 'epoch mode, Rprop, flip shrink, resets, lagged start', { ...EPOCH_RPROP, schedule: 'local-drift', epochs: 6, drift: { shrink: 'on', reset: 'on', lag: 0.5, tau: 0.05 } }, 3],
+    ['local-drift', 'batch mode, Adam, moments, freezing (trackers on the probe)', { ...BATCH_ADAM, schedule: 'local-drift', epochs: 4, drift: { moments: 'both', freeze: 0.5 } }, 2],
   ];
 
   it.each(cases)('%s, %s: same weights and the same events', async (_schedule, _label, options, stopAt) => {
