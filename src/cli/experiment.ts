@@ -16,8 +16,12 @@ import { renderRulesReport } from '../studies/rules-report.js';
 import { NOKLAND_ROWS, noklandRuns, runNoklandStudy, type NoklandDataset, type NoklandRecord } from '../studies/nokland-study.js';
 import { noklandCurves, renderNoklandReport } from '../studies/nokland-report.js';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../io/run-checkpoint.js';
+import { chooseConfigurations, IMAGES, interleaved, nameCandidate, optimizerOf, planPhase, summarize, TWO_D, type ParallelDataset, type StudyRun } from '../studies/parallel-study.js';
+import { boundaryChart, GENERATED_MARKER, namedInProtocol, parallelCurves, renderParallelResults, type ParallelResults } from '../studies/parallel-report.js';
+import { boundaryRow, noiselessSample } from '../studies/parallel-hypothesis.js';
+import type { Dataset } from '../data/dataset.js';
 
-export const EXPERIMENTS = ['gated', 'mnist', 'rules', 'nokland'];
+export const EXPERIMENTS = ['gated', 'mnist', 'rules', 'nokland', 'parallel'];
 
 /** A few seconds' version of the study, to check the pipeline end to end. */
 const QUICK: GatedStudyPlan = { ...GATED_STUDY, datasets: ['signed_xor', 'spiral'], seeds: [0, 1], sweepSeeds: [100], sweep: GATED_STUDY.sweep.slice(0, 3), epochs: 4 };
@@ -37,6 +41,7 @@ export async function runExperimentCommand(
   if (name === 'mnist') return runMnistCommand(options);
   if (name === 'rules') return runRulesCommand(options, evaluator);
   if (name === 'nokland') return runNoklandCommand(options, evaluator);
+  if (name === 'parallel') return runParallelCommand(options);
   const json = join(options.out, 'gated.json');
   let result: GatedStudyResult;
   if (options.renderOnly) {
@@ -235,6 +240,102 @@ async function runNoklandCommand(options: ExperimentCommandOptions, evaluator: T
   const discussionFile = join(options.out, 'nokland.discussion.md');
   const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : null;
   writeFileAtomic(page, renderNoklandReport(records, `npx localprop experiment nokland --out ${options.out}`) + (discussion ? `\n## Discussion\n\n${discussion.trim()}\n` : ''));
+  writeResultsIndex(options.out);
+  return page;
+}
+
+/**
+ * `localprop experiment parallel` (issue 21, protocol in parallel.md): the
+ * validation sweep of every family's grid, the final runs of each family's
+ * chosen configuration once the protocol names the candidate, and the
+ * boundary measurements on the 2-D sets; every run a sweep record in
+ * `runs/parallel-runs/` (a rerun skips finished runs and resumes stopped
+ * ones), then `parallel.json`, the figures and the page below the
+ * protocol. `--part` runs one phase; `--datasets` defaults to the 2-D sets.
+ */
+async function runParallelCommand(options: ExperimentCommandOptions): Promise<string> {
+  const datasets = (options.datasets ?? TWO_D) as ParallelDataset[];
+  datasets.forEach((d) => check([...TWO_D, ...IMAGES].includes(d), `--datasets takes spiral, circles, mnist and fashion-mnist, got "${d}"`));
+  const part = options.part ?? 'all';
+  check(['validation', 'final', 'hypothesis', 'all'].includes(part), `--part must be validation, final, hypothesis or all, got "${part}"`);
+  const jobs = options.jobs ?? 1;
+  check(Number.isInteger(jobs) && jobs >= 1, `--jobs must be a whole number ≥ 1, got ${options.jobs}`);
+  const suffix = options.quick ? '-quick' : '';
+  const records = options.checkpoints ?? join('runs', `parallel-runs${suffix}`);
+  const page = join(options.out, `parallel${suffix}.md`);
+  const json = join(options.out, `parallel${suffix}.json`);
+  const existing = existsSync(page) ? readFileSync(page, 'utf8') : '';
+  const cut = existing.indexOf(GENERATED_MARKER);
+  const protocol = cut >= 0 ? existing.slice(0, cut) : existing;
+  check(options.quick || protocol.includes('## Protocol'), `${page} must hold the pre-registered protocol above the line ${GENERATED_MARKER}; restore it from git before running the study`);
+  const results: ParallelResults = existsSync(json) ? (JSON.parse(readFileSync(json, 'utf8')) as ParallelResults) : { runs: [], boundary: [], ...(options.quick ? { quick: true } : {}) };
+  const store = new RecordStore(records);
+  const started = Date.now();
+  const say = (m: string) => {
+    if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+  };
+  const train = async (runs: StudyRun[]) => {
+    const summary = await runSweepLocally(interleaved(runs).map((r) => r.planned), store, {
+      jobs,
+      shouldStop: () => interruption.requested,
+      onEvent: (e) => {
+        if (e.type === 'outcome') say(`${e.run.label}: ${e.status}${e.status === 'done' ? `, accuracy ${e.testAccuracy!.toFixed(4)} (${e.seconds!.toFixed(1)} s)` : e.message ? `: ${e.message}` : ''}`);
+      },
+    });
+    if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${records}; run the same command again to continue`);
+  };
+  // The records are the truth: the summaries of the asked datasets are rebuilt from them, the others kept from parallel.json.
+  const collect = (runs: StudyRun[]) => {
+    const done = runs.flatMap((r) => {
+      const record = store.record(r.planned.id);
+      return record ? [summarize(r, record)] : [];
+    });
+    const key = (r: { phase: string; dataset: string; family: string; config: string; seed: number }) => `${r.phase}|${r.dataset}|${r.family}|${r.config}|${r.seed}`;
+    const fresh = new Set(done.map(key));
+    results.runs = [...results.runs.filter((r) => !fresh.has(key(r))), ...done];
+  };
+  const named = (optimizer: 'rprop' | 'adam') => {
+    if (!options.quick) return namedInProtocol(protocol, optimizer);
+    const validation = results.runs.filter((r) => r.phase === 'validation');
+    return nameCandidate(validation, chooseConfigurations(validation, datasets, true), optimizer, true).named;
+  };
+  if (!options.renderOnly) {
+    const validation = planPhase('validation', datasets, records, {}, options.quick);
+    if (part === 'validation' || part === 'all') await train(validation);
+    collect(validation);
+    const chosen = chooseConfigurations(results.runs.filter((r) => r.phase === 'validation'), datasets, options.quick);
+    const ready = datasets.filter((d) => chosen[d] && named(optimizerOf(d)));
+    if (part === 'final') check(ready.length === datasets.length, `the final runs need every dataset's validation done and the candidate named in the protocol (a line "Named candidate, Rprop: \`family\`" or "Named candidate, Adam: ..."); ready: ${ready.join(', ') || 'none'}`);
+    const finals = ready.length > 0 ? planPhase('final', ready, records, chosen, options.quick) : [];
+    if (part === 'final' || part === 'all') await train(finals);
+    collect(finals);
+    if (part === 'hypothesis' || part === 'all') {
+      for (const dataset of ready.filter((d) => TWO_D.includes(d))) {
+        const families = ['sequential', 'parallel', named(optimizerOf(dataset))!];
+        const wanted = finals.filter((r) => r.dataset === dataset && families.includes(r.config.family) && store.record(r.planned.id));
+        let sample: Dataset[] | null = null;
+        for (const run of wanted) {
+          const seed = run.planned.configuration.run.seed;
+          if (results.boundary.some((b) => b.dataset === dataset && b.family === run.config.family && b.seed === seed)) continue;
+          sample ??= noiselessSample(dataset);
+          results.boundary.push(await boundaryRow(run, sample));
+          say(`boundary: ${dataset} ${run.config.family} seed ${seed}`);
+          writeJsonAtomic(json, results);
+        }
+      }
+    }
+    writeJsonAtomic(json, results);
+  }
+  for (const dataset of [...TWO_D, ...IMAGES]) {
+    const curves = parallelCurves(results.runs, dataset);
+    if (curves) writeFileAtomic(join(options.out, `parallel${suffix}-${dataset}-curves.svg`), curves);
+    const boundary = boundaryChart(results.boundary, dataset);
+    if (boundary) writeFileAtomic(join(options.out, `parallel${suffix}-${dataset}-boundary.svg`), boundary);
+  }
+  const discussionFile = join(options.out, `parallel${suffix}.discussion.md`);
+  const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : null;
+  const command = `npx localprop experiment parallel${options.quick ? ' --quick' : ''} --out ${options.out}`;
+  writeFileAtomic(page, protocol + renderParallelResults(results, protocol, command, discussion, records));
   writeResultsIndex(options.out);
   return page;
 }

@@ -263,33 +263,33 @@ function program(): Command {
   p.command('schedules').description('list the registered schedules (which blocks learn, on what, when)').action(schedules);
   p.command('rules').description('list the registered learning rules (what hidden blocks learn from)').action(rules);
   p.command('experiment')
-    .description('run a registered experiment and write its results page (experiments: gated, mnist, rules, nokland)')
-    .argument('<name>', 'the experiment: gated, mnist, rules or nokland')
+    .description('run a registered experiment and write its results page (experiments: gated, mnist, rules, nokland, parallel)')
+    .argument('<name>', 'the experiment: gated, mnist, rules, nokland or parallel')
     .option('--out <dir>', 'folder of the results pages', 'docs/results')
     .option('--quick', 'a few seconds\' version, to check the pipeline')
     .option('--quiet', 'no progress lines')
     .option('--render-only', 'rebuild the pages from the existing JSON (after editing the discussion)')
     .option('--eval-thread <on|off>', 'score the test set on a second thread (default on)')
-    .option('--part <which>', 'mnist: small (every schedule, 784-256-256-256-10, 3 seeds), large (784-1024-1024-1024-10) or all (default)')
-    .option('--datasets <names>', 'mnist, nokland: mnist, fashion-mnist or both (default both)')
+    .option('--part <which>', 'mnist: small (every schedule, 784-256-256-256-10, 3 seeds), large (784-1024-1024-1024-10) or all (default); parallel: validation, final, hypothesis or all (default)')
+    .option('--datasets <names>', 'mnist, nokland: mnist, fashion-mnist or both (default both); parallel: spiral, circles, mnist, fashion-mnist (default spiral,circles)')
     .option('--seeds <list>', 'nokland: seeds to run, like 0,1,2 (default 0)')
     .option('--epochs <n>', "nokland: epochs instead of the recipe's (a short measurement, recorded apart)")
     .option('--limit <n>', 'nokland: the first n training and test examples only (a short measurement, recorded apart)')
-    .option('--checkpoints <dir>', 'nokland: folder of the runs\' mid-run checkpoints (default runs/nokland-checkpoints)')
+    .option('--checkpoints <dir>', 'nokland: folder of the runs\' mid-run checkpoints (default runs/nokland-checkpoints); parallel: folder of the sweep records (default runs/parallel-runs)')
     .option('--workers <n>', 'mnist: train local-parallel on a pipeline of n threads (same results, sooner)')
-    .option('--jobs <n>', 'mnist: worker processes training runs side by side, as `sweep run --jobs` (default 1)')
+    .option('--jobs <n>', 'mnist, parallel: worker processes training runs side by side, as `sweep run --jobs` (default 1)')
     .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names; nokland: backprop, pred, sim, predsim, decoder (default all)')
     .action(async (name: string, opts: { out: string; quick?: boolean; quiet?: boolean; renderOnly?: boolean; evalThread?: string; part?: string; datasets?: string; workers?: string; jobs?: string; rows?: string; seeds?: string; epochs?: string; limit?: string; checkpoints?: string }) => {
       await useBackend('wasm');
       // Options a study does not read would do nothing silently.
       const unread = [
-        ...(name !== 'mnist' && opts.part !== undefined ? ['--part'] : []),
+        ...(name !== 'mnist' && name !== 'parallel' && opts.part !== undefined ? ['--part'] : []),
         ...(name !== 'mnist' && opts.workers !== undefined ? ['--workers'] : []),
-        ...(name !== 'mnist' && opts.jobs !== undefined ? ['--jobs'] : []),
-        ...(name !== 'mnist' && name !== 'rules' && opts.datasets !== undefined ? ['--datasets'] : []),
+        ...(name !== 'mnist' && name !== 'parallel' && opts.jobs !== undefined ? ['--jobs'] : []),
+        ...(name !== 'mnist' && name !== 'rules' && name !== 'nokland' && name !== 'parallel' && opts.datasets !== undefined ? ['--datasets'] : []),
         ...(name !== 'rules' && opts.rows !== undefined ? ['--rows'] : []),
       ];
-      check(!EXPERIMENTS.includes(name) || unread.length === 0, () => `${unread.join(', ')} ${unread.length > 1 ? 'do' : 'does'} nothing for \`experiment ${name}\`; drop ${unread.length > 1 ? 'them' : 'it'} (--part, --workers and --jobs apply to mnist, --datasets to mnist and rules, --rows to rules)`);
+      check(!EXPERIMENTS.includes(name) || unread.length === 0, () => `${unread.join(', ')} ${unread.length > 1 ? 'do' : 'does'} nothing for \`experiment ${name}\`; drop ${unread.length > 1 ? 'them' : 'it'} (--part and --jobs apply to mnist and parallel, --workers to mnist, --datasets to mnist, rules, nokland and parallel, --rows to rules)`);
       const workers = opts.workers === undefined ? undefined : (parseOptionValue('train', 'workers', opts.workers) as number);
       const listOf = (v: string | undefined) => v?.split(',').map((d) => d.trim());
       const numberOf = (v: string | undefined) => (v === undefined ? undefined : Number(v));
