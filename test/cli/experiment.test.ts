@@ -24,6 +24,40 @@ describe('experiment', () => {
     expect(readFileSync(join(out, '..', 'results.md'), 'utf8')).toContain('[The stability-gated schedule](results/gated.md)');
   });
 
+  it('parallel --quick validates, names by the rule, runs the finals and the boundary measurements, and rebuilds its page from the records', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'results');
+    const records = join(dir, 'records');
+    const r = await cli('experiment', 'parallel', '--quick', '--quiet', '--out', out, '--checkpoints', records);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'parallel-quick.json'), 'utf8'));
+    // Validation: 5 families × 2 seeds × 2 datasets; final: the same; boundary: 3 families × 2 seeds × 2 datasets.
+    expect(json.runs.filter((x: { phase: string }) => x.phase === 'validation')).toHaveLength(20);
+    const finals = json.runs.filter((x: { phase: string }) => x.phase === 'final');
+    expect(finals).toHaveLength(20);
+    expect(finals[0].curve).toHaveLength(finals[0].epochs);
+    expect(json.boundary).toHaveLength(12);
+    const page = readFileSync(join(out, 'parallel-quick.md'), 'utf8');
+    expect(page).toContain('### Final comparison (seeds 30-31, test set)');
+    expect(page).toContain('## The note’s hypothesis');
+    expect(page).not.toContain('| NO |');
+    expect(existsSync(join(out, 'parallel-quick-spiral-curves.svg'))).toBe(true);
+    // A rerun trains nothing (every run has its record) and writes the same summaries.
+    const again = await cli('experiment', 'parallel', '--quick', '--quiet', '--out', out, '--checkpoints', records);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'parallel-quick.json'), 'utf8')).runs).toEqual(json.runs);
+    const bad = await cli('experiment', 'parallel', '--part', 'finals', '--out', out);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--part must be validation, final, hypothesis or all, got "finals"');
+  });
+
+  it('parallel refuses its final runs before the protocol names the candidate', async () => {
+    const out = join(tempDir(), 'results');
+    const r = await cli('experiment', 'parallel', '--part', 'final', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('must hold the pre-registered protocol');
+  });
+
   it('names the experiments when asked for an unknown one', async () => {
     const out = join(tempDir(), 'results');
     const r = await cli('experiment', 'gatd', '--quick', '--out', out);
