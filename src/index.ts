@@ -57,6 +57,7 @@ export type { PipelineRunOptions, PipelineState } from './train/pipeline.js';
 export type { StepModulator, StepAdjustment } from './modulators/modulator.js';
 export type { EpochBatches } from './data/batches.js';
 export type { GateOptions } from './modulators/gates.js';
+export type { DriftOptions } from './modulators/drift-options.js';
 export type { EpochPipeline } from './train/pipeline.js';
 export type { TestEvaluator, Evaluation } from './train/evaluation.js';
 export type { VariableState } from './optim/optimizer.js';

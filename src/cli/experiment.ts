@@ -306,6 +306,8 @@ async function runParallelCommand(options: ExperimentCommandOptions): Promise<st
     const chosen = chooseConfigurations(results.runs.filter((r) => r.phase === 'validation'), datasets, options.quick);
     const ready = datasets.filter((d) => chosen[d] && named(optimizerOf(d)));
     if (part === 'final') check(ready.length === datasets.length, `the final runs need every dataset's validation done and the candidate named in the protocol (a line "Named candidate, Rprop: \`family\`" or "Named candidate, Adam: ..."); ready: ${ready.join(', ') || 'none'}`);
+    const waiting = datasets.filter((d) => !ready.includes(d));
+    if (waiting.length > 0 && part === 'all') say(`no final runs on ${waiting.join(', ')}: ${waiting.some((d) => !chosen[d]) ? 'validation not complete' : 'the protocol names no candidate yet (a line "Named candidate, Rprop: `family`")'}`);
     const finals = ready.length > 0 ? planPhase('final', ready, records, chosen, options.quick) : [];
     if (part === 'final' || part === 'all') await train(finals);
     collect(finals);
