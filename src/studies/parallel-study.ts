@@ -116,7 +116,11 @@ export function planPhase(phase: Phase, datasets: ParallelDataset[], records: st
     if (phase === 'final') check(configs.length > 0, `the final runs on ${dataset} need the validation's choices first: run \`localprop experiment parallel --part validation\``);
     if (quick && phase === 'validation') configs = configs.filter((c, k) => configs.findIndex((o) => o.family === c.family) === k);
     const seeds = quick ? SEEDS[phase][optimizer].slice(0, 2) : SEEDS[phase][optimizer];
-    const base = { ...baseOf(dataset), ...(phase === 'validation' ? { val: HOLD_OUT[optimizer] } : {}), ...(quick ? { epochs: QUICK_EPOCHS[optimizer], ...(optimizer === 'adam' ? { limit: 2000 } : {}) } : {}) };
+    const base = {
+      ...baseOf(dataset),
+      ...(phase === 'validation' ? { val: HOLD_OUT[optimizer] } : {}),
+      ...(quick ? { epochs: QUICK_EPOCHS[optimizer], ...(optimizer === 'adam' ? { limit: 2000, ...(phase === 'validation' ? { val: 500 } : {}) } : {}) } : {}),
+    };
     const spec = { base, points: configs.map((c) => c.options), seeds, records };
     const path = join(records, '..', `parallel-${phase}-${dataset}.sweep.json`);
     const { runs } = planSweep(parseSweepSpec(spec, path), path);
