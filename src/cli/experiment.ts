@@ -290,9 +290,14 @@ async function runParallelCommand(options: ExperimentCommandOptions): Promise<st
       const record = store.record(r.planned.id);
       return record ? [summarize(r, record)] : [];
     });
+    const failed = runs.flatMap((r) => {
+      const failure = store.failure(r.planned.id);
+      return failure && !store.record(r.planned.id) ? [{ phase: r.phase, dataset: r.dataset, family: r.config.family, config: r.config.label, seed: r.planned.configuration.run.seed, message: failure.message }] : [];
+    });
     const key = (r: { phase: string; dataset: string; family: string; config: string; seed: number }) => `${r.phase}|${r.dataset}|${r.family}|${r.config}|${r.seed}`;
-    const fresh = new Set(done.map(key));
+    const fresh = new Set([...done, ...failed].map(key));
     results.runs = [...results.runs.filter((r) => !fresh.has(key(r))), ...done];
+    results.failures = [...(results.failures ?? []).filter((r) => !fresh.has(key(r))), ...failed];
   };
   const named = (optimizer: 'rprop' | 'adam') => {
     if (!options.quick) return namedInProtocol(protocol, optimizer);
