@@ -299,6 +299,18 @@ async function runParallelCommand(options: ExperimentCommandOptions): Promise<st
     results.runs = [...results.runs.filter((r) => !fresh.has(key(r))), ...done];
     results.failures = [...(results.failures ?? []).filter((r) => !fresh.has(key(r))), ...failed];
   };
+  // Another run of the study on other datasets (MNIST in the background) may have written meanwhile: its datasets are taken from the file as it is now.
+  const save = () => {
+    const latest: ParallelResults | null = existsSync(json) ? (JSON.parse(readFileSync(json, 'utf8')) as ParallelResults) : null;
+    if (latest) {
+      const theirs = <T extends { dataset: string }>(rows: T[] | undefined) => (rows ?? []).filter((r) => !datasets.includes(r.dataset as ParallelDataset));
+      const ours = <T extends { dataset: string }>(rows: T[] | undefined) => (rows ?? []).filter((r) => datasets.includes(r.dataset as ParallelDataset));
+      results.runs = [...theirs(latest.runs), ...ours(results.runs)];
+      results.failures = [...theirs(latest.failures), ...ours(results.failures)];
+      results.boundary = [...theirs(latest.boundary), ...ours(results.boundary)];
+    }
+    writeJsonAtomic(json, results);
+  };
   const named = (optimizer: 'rprop' | 'adam') => {
     if (!options.quick) return namedInProtocol(protocol, optimizer);
     const validation = results.runs.filter((r) => r.phase === 'validation');
@@ -327,11 +339,11 @@ async function runParallelCommand(options: ExperimentCommandOptions): Promise<st
           sample ??= noiselessSample(dataset);
           results.boundary.push(await boundaryRow(run, sample));
           say(`boundary: ${dataset} ${run.config.family} seed ${seed}`);
-          writeJsonAtomic(json, results);
+          save();
         }
       }
     }
-    writeJsonAtomic(json, results);
+    save();
   }
   for (const dataset of [...TWO_D, ...IMAGES]) {
     const curves = parallelCurves(results.runs, dataset);
@@ -342,7 +354,10 @@ async function runParallelCommand(options: ExperimentCommandOptions): Promise<st
   const discussionFile = join(options.out, `parallel${suffix}.discussion.md`);
   const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : null;
   const command = `npx localprop experiment parallel${options.quick ? ' --quick' : ''} --out ${options.out}`;
-  writeFileAtomic(page, protocol + renderParallelResults(results, protocol, command, discussion, records));
+  // The protocol as the page holds it now (not as it was when a long run started).
+  const now = existsSync(page) ? readFileSync(page, 'utf8') : '';
+  const current = now.includes(GENERATED_MARKER) ? now.slice(0, now.indexOf(GENERATED_MARKER)) : protocol;
+  writeFileAtomic(page, current + renderParallelResults(results, current, command, discussion, records));
   writeResultsIndex(options.out);
   return page;
 }
