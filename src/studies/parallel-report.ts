@@ -189,8 +189,8 @@ function renderNaming(validation: RunSummary[], chosen: ReturnType<typeof choose
     const { rows, named } = nameCandidate(validation, chosen, optimizer, quick);
     if (rows.length === 0) continue;
     const title = optimizer === 'rprop' ? 'Rprop (spiral, circles)' : 'Adam (MNIST, Fashion-MNIST)';
-    out.push(`## Naming the candidate: ${title}`, '', 'Chosen configurations only; cost is median validation seconds over the chosen local-parallel’s.', '');
-    out.push('| family | mean validation accuracy over the datasets | cost × parallel | eligible (≤ 1.1×) |', '|---|---|---|---|');
+    out.push(`## Naming the candidate: ${title}`, '', 'Chosen configurations only. Cost is median validation seconds over the chosen local-parallel’s; it is shown but does not decide (the protocol’s deviation: on the shared machine identical work differs by more than 1.1× between configurations), and the 1.1× rule applies on the final runs.', '');
+    out.push('| family | mean validation accuracy over the datasets | validation cost × parallel | within 1.1× |', '|---|---|---|---|');
     for (const r of rows) out.push(`| ${FAMILY_NAMES[r.family]} | ${f4(r.accuracy)} | ${Object.entries(r.costRatio).map(([d, c]) => `${TITLES[d as ParallelDataset]} ${c!.toFixed(2)}`).join(', ')} | ${r.eligible ? 'yes' : 'no'} |`);
     const recorded = namedInProtocol(protocol, optimizer);
     out.push('', `The rule names **${named ? FAMILY_NAMES[named] : 'none'}**${recorded ? `; the protocol records \`${recorded}\`${recorded === named ? '' : ' (they differ: check the records)'}` : '; not yet recorded in the protocol'}.`, '');

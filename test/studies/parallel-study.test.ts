@@ -92,7 +92,7 @@ describe('the protocol\'s choices', () => {
     expect(chooseConfigurations(partial, ['spiral']).spiral!.parallel!.label).toBe('etaMinus 0.95');
   });
 
-  it('names the most accurate candidate within 1.1× local-parallel\'s seconds', () => {
+  it('names the most accurate candidate and shows, without using, its validation cost', () => {
     const acc = (family: Family) => ({ parallel: 0.95, sequential: 0.97, 'drift-rprop': 0.96, lagged: 0.99, freeze: 0.955, 'drift-adam': 0 })[family];
     const slowLag = (family: Family) => (family === 'lagged' ? 1.2 : 1);
     const runs = [...summaries('spiral', acc, slowLag), ...summaries('circles', acc, slowLag)];
@@ -100,9 +100,8 @@ describe('the protocol\'s choices', () => {
     const { rows, named } = nameCandidate(runs, chosen, 'rprop');
     expect(rows.map((r) => [r.family, r.eligible])).toEqual([['drift-rprop', true], ['lagged', false], ['freeze', true]]);
     expect(rows[1].costRatio.spiral).toBeCloseTo(1.2, 12);
-    // The lagged start is most accurate but too slow: drift-aware Rprop is named.
-    expect(named).toBe('drift-rprop');
-    expect(nameCandidate(runs, chosen, 'rprop', true).named).toBe('lagged');
+    // The lagged start is most accurate; its validation seconds (noise on a shared machine) do not decide.
+    expect(named).toBe('lagged');
   });
 
   it('reads the name from the protocol\'s own line', () => {
