@@ -17,7 +17,7 @@ import { NOKLAND_ROWS, noklandRuns, runNoklandStudy, type NoklandDataset, type N
 import { noklandCurves, renderNoklandReport } from '../studies/nokland-report.js';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../io/run-checkpoint.js';
 import { chooseConfigurations, IMAGES, interleaved, nameCandidate, optimizerOf, planPhase, summarize, TWO_D, type ParallelDataset, type StudyRun } from '../studies/parallel-study.js';
-import { boundaryChart, GENERATED_MARKER, namedInProtocol, parallelCurves, renderParallelResults, type ParallelResults } from '../studies/parallel-report.js';
+import { boundaryChart, GENERATED_MARKER, namedInProtocol, parallelCurves, renderParallelResults, resultsJson, type ParallelResults } from '../studies/parallel-report.js';
 import { boundaryRow, noiselessSample } from '../studies/parallel-hypothesis.js';
 import type { Dataset } from '../data/dataset.js';
 
@@ -309,7 +309,7 @@ async function runParallelCommand(options: ExperimentCommandOptions): Promise<st
       results.failures = [...theirs(latest.failures), ...ours(results.failures)];
       results.boundary = [...theirs(latest.boundary), ...ours(results.boundary)];
     }
-    writeJsonAtomic(json, results);
+    writeFileAtomic(json, resultsJson(results));
   };
   const named = (optimizer: 'rprop' | 'adam') => {
     if (!options.quick) return namedInProtocol(protocol, optimizer);

@@ -25,6 +25,12 @@ export interface ParallelResults {
   quick?: boolean;
 }
 
+/** parallel.json's text: one line a run (curves of hundreds of epochs stay on their run's line, and a diff shows which runs changed). */
+export function resultsJson(results: ParallelResults): string {
+  const list = (rows: unknown[] | undefined) => `[${(rows ?? []).map((r) => `\n    ${JSON.stringify(r)}`).join(',')}\n  ]`;
+  return `{\n  "runs": ${list(results.runs)},\n  "failures": ${list(results.failures)},\n  "boundary": ${list(results.boundary)}${results.quick ? ',\n  "quick": true' : ''}\n}\n`;
+}
+
 /** The marker in parallel.md: the protocol above it is kept, everything below is generated. */
 export const GENERATED_MARKER = '<!-- generated below: npx localprop experiment parallel -->';
 
