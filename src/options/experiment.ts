@@ -6,6 +6,7 @@ import type { DecoderMode } from '../train/events.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from './option.js';
+import type { DriftOptions } from '../modulators/drift-options.js';
 import { ruleOptionKeys } from './table.js';
 import { typedOptions, type ResolvedOptions } from './typed.js';
 
@@ -75,8 +76,16 @@ export function experimentOf(values: OptionValues, parts: ExperimentParts): Expe
       standardize: o.standardize,
       testEvaluator: parts.evaluator,
       gate: { mode: o.gate, tau: o.gateTau, scale: o.gateScale, smoothing: o.gateSmoothing, floor: o.gateFloor, target: o.gateTarget },
+      ...driftOf(o),
     },
   };
+}
+
+/** The drift options given (`--drift-...`), for {@link RunOptions.drift}; none when none is given, so other runs' options read as before. */
+function driftOf(o: ResolvedOptions): { drift?: Partial<DriftOptions> } {
+  const given: Partial<DriftOptions> = { tau: o.driftTau, smoothing: o.driftSmoothing, shrink: o.driftShrink, reset: o.driftReset, moments: o.driftMoments, lag: o.driftLag, freeze: o.driftFreeze };
+  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<DriftOptions>;
+  return Object.keys(set).length > 0 ? { drift: set } : {};
 }
 
 /** The options of the rules themselves (`--ff-...`), for {@link RunOptions.ruleOptions}; none when none is given. */

@@ -14,7 +14,8 @@ import { RUN_OPTIONS } from './run-table.js';
 export function optionTable(): OptionDef[] {
   const table: OptionDef[] = [...RUN_OPTIONS];
   const byKey = new Map(table.map((d) => [d.key, d]));
-  const contributed = [...listSchedules().map((s) => ({ who: `schedule ${s.name}`, rows: s.optionTable ?? [] })), ...listRules().map((r) => ({ who: `rule ${r.name}`, rows: r.optionTable ?? [] }))];
+  // Every schedule, those run only when named included: their options are read wherever they are given.
+  const contributed = [...listSchedules({ all: true }).map((s) => ({ who: `schedule ${s.name}`, rows: s.optionTable ?? [] })), ...listRules().map((r) => ({ who: `rule ${r.name}`, rows: r.optionTable ?? [] }))];
   for (const { who, rows } of contributed) {
     for (const def of rows) {
       const known = byKey.get(def.key) ?? COMMAND_OPTIONS.find((d) => d.key === def.key);

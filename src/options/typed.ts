@@ -1,4 +1,5 @@
 import type { GATE_OPTIONS } from '../modulators/gate-options.js';
+import type { DRIFT_OPTIONS } from '../modulators/drift-option-table.js';
 import type { FF_OPTIONS } from '../rules/ff-options.js';
 import type { PREDSIM_OPTIONS } from '../rules/predsim.js';
 import type { COMMAND_OPTIONS } from './command-table.js';
@@ -16,7 +17,7 @@ export type OptionsOf<Rows extends readonly OptionDef[]> = { [D in Rows[number] 
  * typed from the table's rows (the run's, the built-in schedules' and
  * rules', the commands'), so the code that reads them needs no casts.
  */
-export type ResolvedOptions = OptionsOf<typeof RUN_OPTIONS> & OptionsOf<typeof GATE_OPTIONS> & OptionsOf<typeof FF_OPTIONS> & OptionsOf<typeof PREDSIM_OPTIONS> & OptionsOf<typeof COMMAND_OPTIONS>;
+export type ResolvedOptions = OptionsOf<typeof RUN_OPTIONS> & OptionsOf<typeof GATE_OPTIONS> & OptionsOf<typeof DRIFT_OPTIONS> & OptionsOf<typeof FF_OPTIONS> & OptionsOf<typeof PREDSIM_OPTIONS> & OptionsOf<typeof COMMAND_OPTIONS>;
 
 /**
  * Option values read through the table, with their types: every value

@@ -2,6 +2,7 @@ import { trainParallelEpoch } from './local-parallel.js';
 import type { Schedule } from './schedule.js';
 import { DriftAware } from '../modulators/drift-aware.js';
 import { resolveDriftOptions } from '../modulators/drift-options.js';
+import { DRIFT_OPTIONS } from '../modulators/drift-option-table.js';
 import { PROBE_ROWS } from '../modulators/drift-gate.js';
 
 /**
@@ -23,6 +24,7 @@ export const localDrift: Schedule = {
   trainsRule: true,
   pipelinable: false,
   optionGroups: ['drift'],
+  optionTable: DRIFT_OPTIONS,
   resolveOptions: (options) => ({ drift: resolveDriftOptions(options.drift) }),
   // At most (when a candidate measures drift): local-gated's trackers plus a few masks of each input's width.
   stateBytes(spec, step, trainRows, bytes) {
