@@ -69,7 +69,9 @@ describe('the option table', () => {
     const keys = commandOptions('compare').map((d) => d.key);
     expect(keys).toEqual(expect.arrayContaining(['gate', 'gateTau', 'ffThreshold', 'ffGoodnessBlocks', 'predsimBeta']));
     expect(ruleOptionKeys()).toEqual(['ffThreshold', 'ffGoodness', 'ffEmbed', 'ffPredict', 'ffReadout', 'ffGoodnessBlocks', 'predsimBeta']);
-    expect(optionTable().filter((d) => d.owner?.kind === 'schedule').map((d) => d.key)).toEqual(['gate', 'gateTau', 'gateScale', 'gateSmoothing', 'gateFloor', 'gateTarget']);
+    // local-gated's gate group, then local-drift's drift group (a schedule run only when named declares its options too).
+    expect(optionTable().filter((d) => d.owner?.kind === 'schedule').map((d) => d.key)).toEqual(['gate', 'gateTau', 'gateScale', 'gateSmoothing', 'gateFloor', 'gateTarget', 'driftTau', 'driftSmoothing', 'driftShrink', 'driftReset', 'driftMoments', 'driftLag', 'driftFreeze']);
+    expect(resolveOptions('train', { config: 'c.json' }, () => ({ 'drift-freeze': 0.5 }))).toEqual({ driftFreeze: 0.5 });
     expect(resolveOptions('train', { config: 'c.json' }, () => ({ 'ff-threshold': '1.5', 'predsim-beta': 0.5 }))).toEqual({ ffThreshold: 1.5, predsimBeta: 0.5 });
   });
 
