@@ -68,9 +68,14 @@ async function redisRecord(id: string, queue: string): Promise<SweepRecord | und
 }
 
 
-/** One run long enough (a second or more) to be killed mid-way, its records and checkpoints in Redis. */
+/**
+ * One run long enough to be stopped mid-way, its records and checkpoints in
+ * Redis: 160 epochs, about 5 s on an idle 2-core machine, so the signal a
+ * test sends after epoch 2 lands well before the end even there (40 epochs
+ * once finished before a Ctrl-C took effect).
+ */
 const LONG = {
-  base: { dataset: 'spiral', model: '2-16-16-1', schedule: 'local-gated', epochs: 40, step: 'batch', batchSize: 40, optimizer: 'adam', lr: 0.01 },
+  base: { dataset: 'spiral', model: '2-16-16-1', schedule: 'local-gated', epochs: 160, step: 'batch', batchSize: 40, optimizer: 'adam', lr: 0.01 },
   seeds: [2],
   records: 'redis:',
 };
