@@ -80,7 +80,7 @@ export async function benchPlayground(file: string): Promise<string> {
     await baseline?.close();
   }
   const body = [
-    '## Playground frame rate (headless Chromium, seed network on signed_xor)',
+    "## Playground frame rate (headless Chromium, Mertens' network on signed_xor)",
     '',
     machineLine(),
     `Chromium from Debian (\`--headless --disable-gpu\`), a 1600×1000 window, the page as \`npm run build:web\` builds it, 1 epoch per frame, ${SECONDS} one-second samples each. A frame is new pictures of every column (network at 48×48 lattice points and each hidden block) drawn after every column trained one more epoch; the workers (one per core, up to one per column) wait for the page to draw before the next step. The worker's milliseconds are the slowest worker's per frame (smoothed): training one epoch of its columns, and computing their pictures. The page's are its main thread's: painting a frame's pictures, and redrawing the SVG charts, which it does at most every 300 ms. The page draws while the workers compute the next step, so the slowest worker sets the pace.`,
