@@ -5,10 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { machineLine, median, writeSection } from './sections.js';
+import { machineLine, median, PEER_PYTHON, writeSection } from './sections.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const PYTHON = '/usr/bin/python3';
 const PEER = join(import.meta.dirname, 'peer', 'mnist_e2e.py');
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 1);
 const COMMON = ['--dataset', 'mnist', '--limit', '25600', '--model', '784-1024-1024-1024-10', '--step', 'batch', '--batch-size', '128', '--optimizer', 'adam', '--epochs', '2', '--seed', '0', '--quiet'];
@@ -60,7 +59,7 @@ export async function benchEndToEnd(file: string): Promise<string> {
     const times: { ours: number[]; torch: Record<number, number[]> } = { ours: [], torch: {} };
     for (let r = 0; r < REPEATS; r++) {
       times.ours.push(wall(process.execPath, [c.entry, 'train', ...c.ours, ...COMMON]));
-      for (const t of threads) (times.torch[t] ??= []).push(wall(PYTHON, [PEER, '--schedule', c.schedule, '--data-dir', dataDir, '--threads', String(t)]));
+      for (const t of threads) (times.torch[t] ??= []).push(wall(PEER_PYTHON, [PEER, '--schedule', c.schedule, '--data-dir', dataDir, '--threads', String(t)]));
       process.stderr.write(`end-to-end ${c.label}: ours ${times.ours.at(-1)!.toFixed(1)} s, torch ${threads.map((t) => `${t}: ${times.torch[t].at(-1)!.toFixed(1)}`).join(', ')} s\n`);
     }
     const ours = median(times.ours);

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileAtomic } from '../src/cli/files.js';
 
 /**
@@ -21,6 +21,16 @@ export function writeSection(path: string, name: string, body: string): void {
 export function machineLine(): string {
   const cpu = cpus();
   return `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`;
+}
+
+/** The Python that runs the PyTorch peers: Debian's, where python3-torch is installed. */
+export const PEER_PYTHON = '/usr/bin/python3';
+
+/** The load averages (1, 5, 15 min) with two decimals, as /proc/loadavg prints them. */
+export function loadLine(): string {
+  return loadavg()
+    .map((v) => v.toFixed(2))
+    .join(', ');
 }
 
 export function median(values: number[]): number {

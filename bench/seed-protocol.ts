@@ -10,11 +10,12 @@ import { parseModelSpec, SEED_MODEL } from '../src/model/spec.js';
 import { Run } from '../src/train/run.js';
 import type { TestEvaluator } from '../src/train/evaluation.js';
 import { WorkerEvaluator } from '../src/node/worker-evaluator.js';
-import { machineLine, median, writeSection } from './sections.js';
+import { machineLine, median, PEER_PYTHON, writeSection } from './sections.js';
 
-const SCHEDULES = ['backprop', 'local-parallel', 'local-sequential'] as const;
-const PYTHON = '/usr/bin/python3';
-const PEER = join(import.meta.dirname, 'peer', 'seed_protocol.py');
+/** The schedules of Mertens' protocol that the PyTorch peer implements. */
+export const PROTOCOL_SCHEDULES = ['backprop', 'local-parallel', 'local-sequential'] as const;
+/** The PyTorch peer of Mertens' protocol. */
+export const PROTOCOL_PEER = join(import.meta.dirname, 'peer', 'seed_protocol.py');
 
 interface Measured {
   schedule: string;
@@ -40,7 +41,7 @@ export function exportStart(start: SeededStart, dir: string): void {
 async function runOurs(start: SeededStart, testEvaluator?: TestEvaluator): Promise<Measured[]> {
   const spec = parseModelSpec(SEED_MODEL);
   const out: Measured[] = [];
-  for (const schedule of SCHEDULES) {
+  for (const schedule of PROTOCOL_SCHEDULES) {
     const run = new Run({ schedule, spec, parameters: cloneParameters(start.parameters), train: start.train, test: start.test, seed: start.seed, testEvaluator });
     const testLosses: number[] = [];
     const end = await run.complete((e) => {
@@ -54,7 +55,7 @@ async function runOurs(start: SeededStart, testEvaluator?: TestEvaluator): Promi
 
 function runPeer(seed: number, dir: string): Measured[] {
   const trace = join(dir, `trace${seed}.json`);
-  const p = spawnSync(PYTHON, [PEER, '--seeds', String(seed), '--init-dir', dir, '--trace', trace, '--json'], { encoding: 'utf8' });
+  const p = spawnSync(PEER_PYTHON, [PROTOCOL_PEER, '--seeds', String(seed), '--init-dir', dir, '--trace', trace, '--json'], { encoding: 'utf8' });
   if (p.status !== 0) {
     throw new Error(`the PyTorch peer failed (${p.error?.message ?? p.stderr.trim().split('\n').pop()}); it needs Debian's python3-torch and libopenblas0-pthread (apt-get install python3-torch libopenblas0-pthread)`);
   }
@@ -86,12 +87,12 @@ export async function benchSeedProtocol(file: string, seeds = [0, 1, 2]): Promis
       peer.push(...runPeer(seed, dir));
       process.stderr.write(`seed ${seed} done\n`);
     }
-    torchVersion = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
+    torchVersion = spawnSync(PEER_PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await evaluator.close();
   }
-  const rows = SCHEDULES.map((schedule) => {
+  const rows = PROTOCOL_SCHEDULES.map((schedule) => {
     const o = ours.filter((m) => m.schedule === schedule);
     const p = peer.filter((m) => m.schedule === schedule);
     const gaps = o.map((m, k) => Math.max(...m.testLosses.map((l, e) => Math.abs(l - p[k].testLosses[e]))));

@@ -12,13 +12,10 @@ import { parseModelSpec, SEED_MODEL } from '../src/model/spec.js';
 import { Run } from '../src/train/run.js';
 import { Session } from '../src/train/session.js';
 import { BaseOptimizer } from '../src/optim/optimizer.js';
-import { exportStart } from './seed-protocol.js';
-import { machineLine, median, writeSection } from './sections.js';
+import { exportStart, PROTOCOL_PEER, PROTOCOL_SCHEDULES } from './seed-protocol.js';
+import { loadLine, machineLine, median, PEER_PYTHON, writeSection } from './sections.js';
 
-const SCHEDULES = ['backprop', 'local-parallel', 'local-sequential'] as const;
 const ROOT = join(import.meta.dirname, '..');
-const PYTHON = '/usr/bin/python3';
-const PEER = join(import.meta.dirname, 'peer', 'seed_protocol.py');
 
 /** Where an epoch's milliseconds go, summed over a run. */
 interface Profile {
@@ -135,7 +132,7 @@ interface Timed {
 }
 
 /** The CLI as `npm start` runs it, on the protocol's three schedules and one seed, on `backend` with the fused kernels on or off. */
-export function timeCli(backend: string, fused: boolean, seeds: number, schedules: readonly string[] = SCHEDULES, extra: string[] = []): Timed {
+export function timeCli(backend: string, fused: boolean, seeds: number, schedules: readonly string[] = PROTOCOL_SCHEDULES, extra: string[] = []): Timed {
   // A launcher file, not `node -e`: the CLI's worker threads inherit the parent's exec arguments.
   const launcher = join(mkdtempSync(join(tmpdir(), 'localprop-cli-')), 'cli.mjs');
   writeFileSync(
@@ -158,7 +155,7 @@ const { main } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/cl
 function timePeer(threads: number, dir: string, trace?: string): Timed {
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   const t0 = performance.now();
-  const p = spawnSync(PYTHON, [PEER, '--seeds', '0', '--init-dir', dir, '--threads', String(threads), '--json', ...(trace ? ['--trace', trace] : [])], { encoding: 'utf8', env });
+  const p = spawnSync(PEER_PYTHON, [PROTOCOL_PEER, '--seeds', '0', '--init-dir', dir, '--threads', String(threads), '--json', ...(trace ? ['--trace', trace] : [])], { encoding: 'utf8', env });
   const wall = (performance.now() - t0) / 1000;
   if (p.status !== 0) throw new Error(`the PyTorch peer failed (${p.error?.message ?? p.stderr.trim().split('\n').pop()}); it needs Debian's python3-torch`);
   const loop: Record<string, number> = {};
@@ -172,7 +169,7 @@ function peerTestLosses(trace: string): Record<string, number[]> {
   return Object.fromEntries(runs.map((r) => [r.schedule, r.epochs.map((e) => e.testLoss)]));
 }
 
-const total = (t: Timed) => SCHEDULES.reduce((a, s) => a + t.loop[s], 0);
+const total = (t: Timed) => PROTOCOL_SCHEDULES.reduce((a, s) => a + t.loop[s], 0);
 const ms = (v: number, epochs: number) => (v / epochs).toFixed(2);
 
 /** The backends and fusion settings profiled and timed: wasm as before, native (the CLI's default) without and with the fused kernels. */
@@ -204,7 +201,7 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
   setThreadBudget(1);
   const profiles: Record<string, Record<string, Profile>> = {};
   const losses: Record<string, Record<string, number[]>> = {};
-  for (const schedule of SCHEDULES) {
+  for (const schedule of PROTOCOL_SCHEDULES) {
     profiles[schedule] = {};
     losses[schedule] = {};
     for (const mode of MODES) {
@@ -223,7 +220,7 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
   let compared = 0;
   const fusionDiffers: Record<string, number> = { wasm: 0, native: 0 };
   let nativeVsWasmEarly = 0;
-  for (const schedule of SCHEDULES) {
+  for (const schedule of PROTOCOL_SCHEDULES) {
     const l = losses[schedule];
     compared += l['wasm fused'].length;
     fusionDiffers.wasm += differing(l['wasm fused'], l['wasm unfused']);
@@ -251,8 +248,8 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
     rmSync(dir, { recursive: true, force: true });
   }
   // The PyTorch agreement (the Mertens' protocol section's measure): test losses of the first 10 epochs, per backend.
-  const peerGap = (key: string) => Math.max(...SCHEDULES.map((s) => Math.max(...losses[s][key].filter((_, k) => k % 2 === 1).slice(0, 10).map((v, e) => Math.abs(v - peerLosses[s][e])))));
-  const med = (list: Timed[]) => ({ loop: median(list.map(total)), wall: median(list.map((t) => t.wall)), per: Object.fromEntries(SCHEDULES.map((s) => [s, median(list.map((t) => t.loop[s]))])) });
+  const peerGap = (key: string) => Math.max(...PROTOCOL_SCHEDULES.map((s) => Math.max(...losses[s][key].filter((_, k) => k % 2 === 1).slice(0, 10).map((v, e) => Math.abs(v - peerLosses[s][e])))));
+  const med = (list: Timed[]) => ({ loop: median(list.map(total)), wall: median(list.map((t) => t.wall)), per: Object.fromEntries(PROTOCOL_SCHEDULES.map((s) => [s, median(list.map((t) => t.loop[s]))])) });
   const timed = Object.fromEntries(TIMED.map((m) => [modeKey(m), med(runs[modeKey(m)])]));
   const p1 = med(runs.peer1);
   const p2 = med(runs.peer2);
@@ -262,9 +259,9 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
   const before = timed['native unfused'];
   const wasm = timed['wasm fused'];
 
-  const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(', ');
+  const load = loadLine();
   const core = process.env.OPENBLAS_CORETYPE ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} set` : 'OPENBLAS_CORETYPE unset (the library\'s choice)';
-  const profileRows = SCHEDULES.flatMap((s) =>
+  const profileRows = PROTOCOL_SCHEDULES.flatMap((s) =>
     MODES.map((mode) => {
       const p = profiles[s][modeKey(mode)];
       const other = p.totalMs - p.kernelMs - p.dispatchMs - p.disposeMs;
@@ -274,7 +271,7 @@ export async function benchSmallTensors(file: string, options: { repeats?: numbe
   const top = (p: Profile) => [...p.byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k} ${(n / p.epochs).toFixed(0)}`).join(', ');
   const slowest = (p: Profile) => [...p.kernelMsByName].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, t]) => `${k} ${(t / p.epochs).toFixed(2)} ms (${((p.byKernel.get(k) ?? 0) / p.epochs).toFixed(0)}×)`).join(', ');
   const lp = profiles['local-parallel'];
-  const timedRow = (label: string, t: ReturnType<typeof med>) => `| ${label} | ${SCHEDULES.map((s) => t.per[s].toFixed(2)).join(' | ')} | ${t.loop.toFixed(2)} | ${t.wall.toFixed(2)} |`;
+  const timedRow = (label: string, t: ReturnType<typeof med>) => `| ${label} | ${PROTOCOL_SCHEDULES.map((s) => t.per[s].toFixed(2)).join(' | ')} | ${t.loop.toFixed(2)} | ${t.wall.toFixed(2)} |`;
   const body = [
     "## Small tensors: Mertens' protocol, kernel by kernel (wasm and native, fused kernels off and on)",
     '',
@@ -333,7 +330,7 @@ export async function benchNpmStart(file: string, rounds = 1): Promise<string> {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(', ');
+  const load = loadLine();
   const body = [
     "## `npm start` with the fused kernels off and on (native, the CLI's default)",
     '',

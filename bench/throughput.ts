@@ -12,13 +12,12 @@ import { getSchedule } from '../src/schedules/registry.js';
 import { trainToEnd } from '../src/schedules/schedule.js';
 import { Session } from '../src/train/session.js';
 import { Rng } from '../src/util/rng.js';
-import { machineLine, median, writeSection } from './sections.js';
+import { machineLine, median, PEER_PYTHON, writeSection } from './sections.js';
 
 const MODEL = '784-1024-1024-1024-10';
 const SCHEDULES = ['backprop', 'local-parallel', 'local-gated'];
 const BATCHES = [128, 1024];
 const REPEATS = 3;
-const PYTHON = '/usr/bin/python3';
 const PEER = join(import.meta.dirname, 'peer', 'mlp_throughput.py');
 
 /** Steps per timed window: about a second or more of work each. */
@@ -98,7 +97,7 @@ interface PeerRow {
 }
 
 function peer(threads: number, schedules = 'backprop,local-parallel', batches = BATCHES.join(','), matmul = true): PeerRow[] {
-  const r = spawnSync(PYTHON, [PEER, '--layers', MODEL, '--batches', batches, '--schedules', schedules, '--repeats', String(REPEATS), '--threads', String(threads), ...(matmul ? ['--matmul'] : [])], { encoding: 'utf8' });
+  const r = spawnSync(PEER_PYTHON, [PEER, '--layers', MODEL, '--batches', batches, '--schedules', schedules, '--repeats', String(REPEATS), '--threads', String(threads), ...(matmul ? ['--matmul'] : [])], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`the PyTorch peer failed (install Debian's python3-torch and libopenblas0-pthread): ${r.stderr || r.error}`);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as PeerRow);
 }

@@ -51,6 +51,19 @@ describe('Ctrl-C', () => {
   const resultsOf = (dir: string) =>
     (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { results: Record<string, unknown>[] }).results.map(({ seconds: _s, ...rest }) => rest);
 
+  /**
+   * Continues the stopped run in `dir` (the command plus `--resume`), trains
+   * the command uninterrupted too (`straightArgs`, the same command unless
+   * given), and returns both runs' results, timing aside.
+   */
+  async function resumedAndStraight(args: string[], dir: string, straightArgs = args): Promise<{ resumed: Record<string, unknown>[]; straight: Record<string, unknown>[] }> {
+    const resumed = await cli(...args, '--resume', dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const straight = join(tempDir(), 'straight');
+    expect((await cli(...straightArgs, '--out', straight)).code).toBe(0);
+    return { resumed: resultsOf(dir), straight: resultsOf(straight) };
+  }
+
   it('stops a pipelined run at its next epoch, keeps its finished epochs, and --resume continues it to the uninterrupted result', async () => {
     const dir = join(tempDir(), 'run');
     const args = ['train', '--schedule', 'local-parallel', '--dataset', 'spiral', '--model', '2-64-64-8-1 hidden=tanh out=sigmoid', '--step', 'batch', '--batch-size', '20', '--epochs', '12', '--log-every', '1', '--workers', '2', '--eval-thread', 'off', '--report', 'off'];
@@ -65,11 +78,8 @@ describe('Ctrl-C', () => {
     expect(failed.epochs.map((e) => e.epoch)).toEqual(failed.epochs.map((_, k) => k + 1));
     // Not a finished run: no history file that --resume would take as done.
     expect(readdirSync(dir).filter((f) => f.endsWith('.history.json'))).toEqual([]);
-    const resumed = await cli(...args, '--resume', dir);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    const straight = join(tempDir(), 'straight');
-    expect((await cli(...args, '--workers', '1', '--out', straight)).code).toBe(0);
-    expect(resultsOf(dir).map(({ epochs: _e, ...r }) => r)).toEqual(resultsOf(straight).map(({ epochs: _e, ...r }) => r));
+    const { resumed, straight } = await resumedAndStraight(args, dir, [...args, '--workers', '1']);
+    expect(resumed.map(({ epochs: _e, ...r }) => r)).toEqual(straight.map(({ epochs: _e, ...r }) => r));
   }, 240_000);
 
   it('stops a single-thread mini-batch run inside its epoch, and --resume continues it to the uninterrupted result', async () => {
@@ -79,11 +89,8 @@ describe('Ctrl-C', () => {
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/stopped in epoch \d of 8, after step \d+ of 50/);
     expect(r.stderr).toContain(`--resume ${dir}`);
-    const resumed = await cli(...args, '--resume', dir);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    const straight = join(tempDir(), 'straight');
-    expect((await cli(...args, '--out', straight)).code).toBe(0);
-    expect(resultsOf(dir)).toEqual(resultsOf(straight));
+    const { resumed, straight } = await resumedAndStraight(args, dir);
+    expect(resumed).toEqual(straight);
   }, 240_000);
 
   it('stops compare between steps without --out, saying how to make the run resumable', async () => {
@@ -99,11 +106,8 @@ describe('Ctrl-C', () => {
     const r = await interrupted([...args, '--out', dir], secondAfterHeader());
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/stopped before epoch \d+ of 400; its state is in .*--resume/);
-    const resumed = await cli(...args, '--resume', dir);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    const straight = join(tempDir(), 'straight');
-    expect((await cli(...args, '--out', straight)).code).toBe(0);
-    expect(resultsOf(dir)).toEqual(resultsOf(straight));
+    const { resumed, straight } = await resumedAndStraight(args, dir);
+    expect(resumed).toEqual(straight);
   }, 240_000);
 });
 
