@@ -1,4 +1,4 @@
-import type { ExperimentConfig } from '../experiment/experiment.js';
+import { rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
 import type { Activation } from '../model/activations.js';
 import type { ModelSpec } from '../model/spec.js';
 import { decoderRule } from '../rules/decoder.js';
@@ -243,7 +243,7 @@ export function experimentMemory(config: ExperimentConfig, trainRows: number, he
   const outputs = spec.layers[spec.layers.length - 1];
   const schedules: ScheduleMemory[] = [];
   for (const schedule of config.schedules) {
-    for (const ruleName of config.rules?.length ? config.rules : [DEFAULT_RULE]) {
+    for (const ruleName of rulesOf(config)) {
       const rule = configuredRule(ruleName, config.training.ruleOptions);
       for (const decoders of config.decoders) {
         const o = resolveRunOptions({ ...config.training, schedule, seed: 0, decoders }, outputs);
