@@ -1,4 +1,5 @@
 import { getSchedule } from '../schedules/registry.js';
+import { scheduleWithRule } from '../rules/registry.js';
 import type { SummaryRow } from '../experiment/summary.js';
 import { distinctMiB, memoryLabel, type ExperimentMemory } from '../metrics/memory.js';
 import type { DivergedRun } from './run-experiment.js';
@@ -68,7 +69,7 @@ export function formatSummary(rows: SummaryRow[], scoredOn: 'test' | 'validation
         const spread = r.seeds.length > 1;
         const std = (s: { std: number }) => (spread ? s.std : undefined);
         return [
-          r.rule ? `${r.schedule} · ${r.rule}` : r.schedule,
+          scheduleWithRule(r.schedule, r.rule),
           usesDecoders(r.schedule) ? r.decoders : '—',
           String(r.seeds.length),
           r.testAccuracy.mean.toFixed(4) + (spread ? ` ± ${r.testAccuracy.std.toFixed(4)}` : ''),

@@ -2,7 +2,7 @@ import { rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
 import type { Activation } from '../model/activations.js';
 import type { ModelSpec } from '../model/spec.js';
 import { decoderRule } from '../rules/decoder.js';
-import { configuredRule, DEFAULT_RULE } from '../rules/registry.js';
+import { configuredRule, scheduleWithRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
 import type { OptimizerName } from '../optim/index.js';
 import type { DecoderMode } from '../train/events.js';
@@ -261,7 +261,7 @@ export function formatMiB(bytes: number): string {
 
 /** How summaries name an entry: its schedule, and its rule when that is not the decoder rule. */
 export function memoryLabel(m: ScheduleMemory): string {
-  return m.rule === DEFAULT_RULE ? m.schedule : `${m.schedule} · ${m.rule}`;
+  return scheduleWithRule(m.schedule, m.rule);
 }
 
 /** The distinct figures of `pick` over the entries (in MiB unless `format` says otherwise), joined by "or": rules differ in parameters, optimizers in state. */

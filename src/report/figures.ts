@@ -5,6 +5,7 @@ import type { GridArea } from './grid.js';
 import type { Frame, RunRecord } from './recorder.js';
 import { el, svgDocument, text } from './svg.js';
 import { getSchedule } from '../schedules/registry.js';
+import { scheduleWithRule } from '../rules/registry.js';
 
 /** The runs of one schedule and decoder mode, over seeds. */
 export interface RunGroup {
@@ -24,7 +25,7 @@ export function groupRuns(runs: RunRecord[]): RunGroup[] {
   const groups = new Map<string, RunGroup>();
   for (const run of runs) {
     const rule = run.options.rule;
-    const named = rule ? `${run.schedule} · ${rule}` : run.schedule;
+    const named = scheduleWithRule(run.schedule, rule);
     const label = modes.size > 1 ? `${named} (${run.decoders})` : named;
     let group = groups.get(label);
     if (!group) {

@@ -12,6 +12,11 @@ const rules = new Map<string, LocalRule>();
 /** The rule a run uses when none is named. */
 export const DEFAULT_RULE = decoderRule.name;
 
+/** How tables, figures and memory lines name a run: its schedule, and its rule when that is not {@link DEFAULT_RULE}. */
+export function scheduleWithRule(schedule: string, rule: string | undefined): string {
+  return rule && rule !== DEFAULT_RULE ? `${schedule} · ${rule}` : schedule;
+}
+
 /**
  * Makes a rule available by name to runs, `--rule` and the playground. A
  * name is taken once: another rule under a registered name is refused (the
