@@ -131,25 +131,29 @@ export class RecordStore {
 
   /** The checkpoint file's bytes, as they travel to another store. */
   checkpointBytes(id: string): Uint8Array | undefined {
-    const path = this.path(id, '.checkpoint.safetensors');
+    const path = this.checkpointPath(id);
     return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
   }
 
   writeCheckpointBytes(id: string, bytes: Uint8Array): void {
-    writeFileAtomic(this.path(id, '.checkpoint.safetensors'), bytes);
+    writeFileAtomic(this.checkpointPath(id), bytes);
   }
 
   checkpoint(id: string): RunCheckpoint | undefined {
-    const path = this.path(id, '.checkpoint.safetensors');
-    return existsSync(path) ? decodeRunCheckpoint(new Uint8Array(readFileSync(path)), path) : undefined;
+    const bytes = this.checkpointBytes(id);
+    return bytes ? decodeRunCheckpoint(bytes, this.checkpointPath(id)) : undefined;
   }
 
   writeCheckpoint(id: string, checkpoint: RunCheckpoint): void {
-    writeFileAtomic(this.path(id, '.checkpoint.safetensors'), encodeRunCheckpoint(checkpoint));
+    this.writeCheckpointBytes(id, encodeRunCheckpoint(checkpoint));
   }
 
   removeCheckpoint(id: string): void {
-    rmSync(this.path(id, '.checkpoint.safetensors'), { force: true });
+    rmSync(this.checkpointPath(id), { force: true });
+  }
+
+  private checkpointPath(id: string): string {
+    return this.path(id, '.checkpoint.safetensors');
   }
 
   /** The ids of every failed run in the folder. */
