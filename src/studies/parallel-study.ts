@@ -5,7 +5,7 @@ import { parseSweepSpec } from '../sweep/spec.js';
 import type { SweepRecord } from '../sweep/store.js';
 import { check } from '../util/errors.js';
 import { MNIST_TRAINING } from './mnist-study.js';
-import { areaUnderCurve, epochsToTarget } from './parallel-stats.js';
+import { areaUnderCurve, epochsToTarget, median } from './parallel-stats.js';
 
 /*
  * Issue 21's study, as docs/results/parallel.md's protocol fixes it: every
@@ -206,11 +206,9 @@ export function chooseConfigurations(validation: RunSummary[], datasets: Paralle
   return chosen;
 }
 
-/** The median of a list of seconds. */
+/** The median of the runs' seconds (NaN without runs). */
 function medianSeconds(runs: RunSummary[]): number {
-  const s = runs.map((r) => r.seconds).sort((a, b) => a - b);
-  const mid = s.length / 2;
-  return s.length % 2 ? s[Math.floor(mid)] : (s[mid - 1] + s[mid]) / 2;
+  return runs.length > 0 ? median(runs.map((r) => r.seconds))! : NaN;
 }
 
 /** A candidate family's standing in the naming rule. */
