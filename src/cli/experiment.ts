@@ -1,3 +1,4 @@
+import { tf } from '../engine/backend.js';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
@@ -12,6 +13,7 @@ import type { TestEvaluator } from '../train/evaluation.js';
 import { check } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RULES_STUDY, runRulesStudy, type RulesRunRecord } from '../studies/rules-study.js';
+import type { CheckpointStore } from '../studies/checkpointed-run.js';
 import { renderRulesReport } from '../studies/rules-report.js';
 import { NOKLAND_ROWS, noklandRuns, runNoklandStudy, type NoklandDataset, type NoklandRecord } from '../studies/nokland-study.js';
 import { noklandCurves, renderNoklandReport } from '../studies/nokland-report.js';
@@ -91,6 +93,20 @@ export interface ExperimentCommandOptions {
 }
 
 /**
+ * Mid-run checkpoints as one file a run in `folder`, by the run's key and
+ * the backend: a run continues only on the backend it started on, since
+ * another would end it in other last bits than a run never stopped.
+ */
+function checkpointFolder(folder: string): CheckpointStore {
+  const fileOf = (key: string) => join(folder, `${key}.${tf.getBackend()}.safetensors`);
+  return {
+    checkpoint: (key) => (existsSync(fileOf(key)) ? decodeRunCheckpoint(readFileSync(fileOf(key)), fileOf(key)) : null),
+    saveCheckpoint: (key, state) => writeFileAtomic(fileOf(key), encodeRunCheckpoint(state)),
+    dropCheckpoint: (key) => rmSync(fileOf(key), { force: true }),
+  };
+}
+
+/**
  * `localprop experiment rules`: the rows of the rules study (default: the
  * shared budget; `--rows all`, `published` or names) that have no record in
  * `rules-runs/` yet, then `rules.md` and the index. `--quick` trains 1 epoch
@@ -112,6 +128,7 @@ async function runRulesCommand(options: ExperimentCommandOptions, evaluator: Tes
       evaluator,
       done: (key) => existsSync(file(key)),
       save: (key, record) => writeJsonAtomic(file(key), record),
+      checkpoints: checkpointFolder(options.checkpoints ?? join('runs', 'rules-checkpoints')),
       progress: (m) => {
         if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
       },
@@ -205,9 +222,7 @@ async function runNoklandCommand(options: ExperimentCommandOptions, evaluator: T
   seeds.forEach((s) => check(Number.isInteger(s) && s >= 0, `--seeds takes whole numbers ≥ 0, like 0,1,2; got ${s}`));
   for (const [flag, v] of [['--epochs', options.epochs], ['--limit', options.limit]] as const) check(v === undefined || (Number.isInteger(v) && v >= 1), `${flag} takes a whole number ≥ 1, got ${v}`);
   const folder = join(options.out, 'nokland-runs');
-  const checkpoints = options.checkpoints ?? join('runs', 'nokland-checkpoints');
   const file = (key: string) => join(folder, `${key}.json`);
-  const checkpointFile = (key: string) => join(checkpoints, `${key}.safetensors`);
   if (!options.renderOnly) {
     const started = Date.now();
     await runNoklandStudy(noklandRuns(datasets, rows as NoklandRecord['row'][], seeds), {
@@ -218,9 +233,7 @@ async function runNoklandCommand(options: ExperimentCommandOptions, evaluator: T
       store: {
         done: (key) => existsSync(file(key)),
         save: (key, record) => writeJsonAtomic(file(key), record),
-        checkpoint: (key) => (existsSync(checkpointFile(key)) ? decodeRunCheckpoint(readFileSync(checkpointFile(key)), checkpointFile(key)) : null),
-        saveCheckpoint: (key, state) => writeFileAtomic(checkpointFile(key), encodeRunCheckpoint(state)),
-        dropCheckpoint: (key) => rmSync(checkpointFile(key), { force: true }),
+        ...checkpointFolder(options.checkpoints ?? join('runs', 'nokland-checkpoints')),
       },
       progress: (m) => {
         if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);

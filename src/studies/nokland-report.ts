@@ -51,7 +51,7 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
       const mean = runs.reduce((a, r) => a + r.testError, 0) / runs.length;
       const perEpoch = runs[0].seconds / runs[0].epochs;
       const probes = probesOf(runs[0]);
-      lines.push(`| ${[...cells, `${pct(mean)} (${runs.map((r) => `${r.seed}: ${pct(r.testError)}`).join(', ')})`, theirs === undefined ? '–' : `${(100 * mean - theirs).toFixed(2)}`, perEpoch.toFixed(0), probes].join(' | ')} |`);
+      lines.push(`| ${[...cells, `${pct(mean)} (${runs.map((r) => `${r.seed}: ${pct(r.testError)}`).join(', ')})`, theirs === undefined ? '–' : `${(100 * mean - theirs).toFixed(2)}`, `${perEpoch.toFixed(0)} (${runs[0].backend ?? 'wasm'})`, probes].join(' | ')} |`);
     }
     lines.push('');
     if (noklandCurves(records, dataset)) lines.push(`![test error per epoch](nokland-${dataset}-curves.svg)`, '');
@@ -63,7 +63,7 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
     lines.push('| dataset | row | seed | examples | epochs | test error % | probe accuracy per hidden block % (last epoch) | seconds per epoch (median) |', '|---|---|---|---|---|---|---|---|');
     for (const r of short) {
       const probes = probesOf(r);
-      lines.push(`| ${TITLE[r.dataset]} | ${r.row} | ${r.seed} | ${r.limit ?? 'all'} | ${r.epochs} | ${pct(r.testError)} | ${probes} | ${median(r.secondsPerEpoch).toFixed(1)} |`);
+      lines.push(`| ${TITLE[r.dataset]} | ${r.row} | ${r.seed} | ${r.limit ?? 'all'} | ${r.epochs} | ${pct(r.testError)} | ${probes} | ${median(r.secondsPerEpoch).toFixed(1)} (${r.backend ?? 'wasm'}) |`);
     }
     lines.push('');
   }

@@ -1,7 +1,8 @@
 import { parseModelSpec } from '../model/spec.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import type { RunOptions } from '../train/run.js';
-import type { RunCheckpoint } from '../train/resume.js';
+import { tf } from '../engine/backend.js';
+import { completeCheckpointed, type CheckpointStore } from './checkpointed-run.js';
 import { experimentRuns } from '../experiment/experiment.js';
 import { check } from '../util/errors.js';
 
@@ -111,6 +112,8 @@ export interface NoklandRecord {
   /** Each epoch's wall time (training and its evaluations), seconds. */
   secondsPerEpoch: number[];
   seconds: number;
+  /** The TF.js backend it trained on (wasm or native; absent in records from before the studies moved to native). */
+  backend?: string;
   /** Set for runs on the first `limit` training and test examples (--quick, or a short measurement). */
   limit?: number;
 }
@@ -121,13 +124,9 @@ export function noklandKey(run: NoklandRun, limit?: number, epochs?: number): st
 }
 
 /** Where the study keeps its records and its runs' checkpoints. */
-export interface NoklandStore {
+export interface NoklandStore extends CheckpointStore {
   done(key: string): boolean;
   save(key: string, record: NoklandRecord): void;
-  /** The checkpoint a stopped run left, if any. */
-  checkpoint(key: string): RunCheckpoint | null;
-  saveCheckpoint(key: string, state: RunCheckpoint): void;
-  dropCheckpoint(key: string): void;
 }
 
 /**
@@ -166,21 +165,15 @@ export async function runNoklandStudy(
       training: { ...training, ...(options.epochs ? { epochs: options.epochs } : {}), testEvaluator: options.evaluator },
     };
     for (const run of experimentRuns(config)) {
-      const saved = options.store.checkpoint(key);
-      if (saved) run.resumeFrom(saved);
-      options.progress(`${key}: ${saved ? `continues from epoch ${saved.epoch}` : 'started'}`);
       const perEpoch: number[] = [];
       const probes: (number | null)[][] = [];
       const seconds: number[] = [];
-      const end = await run.complete((e) => {
-        if (e.type !== 'epoch') return;
+      const end = await completeCheckpointed(run, key, options.store, every, (e, replaying) => {
         perEpoch.push(1 - e.testAccuracy);
         probes.push(e.blockAccuracy.map((a) => (Number.isFinite(a) ? a : null)));
         seconds.push(e.seconds - (seconds.reduce((a, b) => a + b, 0)));
-        if (run.replaying) return;
-        options.progress(`${key}: epoch ${e.epoch}/${e.epochs} test error ${(100 * (1 - e.testAccuracy)).toFixed(2)}%, probes ${e.blockAccuracy.map((a) => (100 * a).toFixed(1)).join(' / ')}% (${e.seconds.toFixed(0)} s)`);
-        if (e.epoch % every === 0 && e.epoch < e.epochs) options.store.saveCheckpoint(key, run.checkpoint());
-      });
+        if (!replaying) options.progress(`${key}: epoch ${e.epoch}/${e.epochs} test error ${(100 * (1 - e.testAccuracy)).toFixed(2)}%, probes ${e.blockAccuracy.map((a) => (100 * a).toFixed(1)).join(' / ')}% (${e.seconds.toFixed(0)} s)`);
+      }, options.progress);
       options.store.save(key, {
         dataset: planned.dataset,
         row: planned.row.row,
@@ -196,6 +189,7 @@ export async function runNoklandStudy(
         blockAccuracyPerEpoch: probes,
         secondsPerEpoch: seconds,
         seconds: end.seconds,
+        backend: tf.getBackend(),
         ...(options.limit ? { limit: options.limit } : {}),
       });
       options.store.dropCheckpoint(key);

@@ -2,6 +2,8 @@ import { parseModelSpec } from '../model/spec.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import type { RunOptions } from '../train/run.js';
 import { experimentRuns } from '../experiment/experiment.js';
+import { tf } from '../engine/backend.js';
+import { completeCheckpointed, type CheckpointStore } from './checkpointed-run.js';
 
 /**
  * The rules study: every learning rule on the same model, data and budget
@@ -105,6 +107,8 @@ export interface RulesRunRecord {
   seconds: number;
   /** Optimizer steps the run took (all blocks' steps of a mini-batch count as one). */
   steps: number;
+  /** The TF.js backend it trained on (absent in records from before the study moved to native). */
+  backend?: string;
   quick?: boolean;
 }
 
@@ -120,12 +124,14 @@ export function quickRow(row: RulesRow): RulesRow {
 
 /**
  * Runs every (dataset, row) that `done` does not hold yet, one at a time,
- * saving each record as it finishes. Seed 0.
+ * saving each record as it finishes. Seed 0. A run checkpoints every
+ * epoch (the published rows run for hours) and a stopped one continues
+ * from its checkpoint.
  */
 export async function runRulesStudy(
   rows: RulesRow[],
   datasets: string[],
-  options: { quick: boolean; evaluator?: TestEvaluator; done: (key: string) => boolean; save: (key: string, record: RulesRunRecord) => void; progress: (m: string) => void },
+  options: { quick: boolean; evaluator?: TestEvaluator; done: (key: string) => boolean; save: (key: string, record: RulesRunRecord) => void; checkpoints: CheckpointStore; progress: (m: string) => void },
 ): Promise<void> {
   const seed = 0;
   for (const dataset of datasets) {
@@ -144,15 +150,12 @@ export async function runRulesStudy(
         rules: [row.rule],
         training: { ...row.training, testEvaluator: options.evaluator },
       };
-      options.progress(`${key}: started`);
       for (const run of experimentRuns(config)) {
         let last: number[] = [];
-        const end = await run.complete((e) => {
-          if (e.type === 'epoch') {
-            last = e.blockAccuracy;
-            if (e.evaluatedAt === undefined || e.evaluatedAt === e.epoch) options.progress(`${key}: epoch ${e.epoch}/${e.epochs} test error ${(100 * (1 - e.testAccuracy)).toFixed(2)}% (${e.seconds.toFixed(0)} s)`);
-          }
-        });
+        const end = await completeCheckpointed(run, key, options.checkpoints, 1, (e, replaying) => {
+          last = e.blockAccuracy;
+          if (!replaying && (e.evaluatedAt === undefined || e.evaluatedAt === e.epoch)) options.progress(`${key}: epoch ${e.epoch}/${e.epochs} test error ${(100 * (1 - e.testAccuracy)).toFixed(2)}% (${e.seconds.toFixed(0)} s)`);
+        }, options.progress);
         const batches = row.training.step === 'epoch' ? 1 : Math.ceil(trainRows / (row.training.batchSize ?? 100));
         options.save(key, {
           dataset,
@@ -168,8 +171,10 @@ export async function runRulesStudy(
           blockAccuracy: last.slice(0, -1),
           seconds: end.seconds,
           steps: end.epochs * batches,
+          backend: tf.getBackend(),
           ...(options.quick ? { quick: true } : {}),
         });
+        options.checkpoints.dropCheckpoint(key);
       }
     }
   }

@@ -2,8 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/engine/backend.js';
 import { NOKLAND_ROWS, noklandKey, noklandRuns, noklandTraining, runNoklandStudy, type NoklandRecord, type NoklandStore } from '../../src/studies/nokland-study.js';
 import { renderNoklandReport } from '../../src/studies/nokland-report.js';
-import { decodeRunCheckpoint, encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
-import type { RunCheckpoint } from '../../src/train/resume.js';
+import { memoryCheckpoints } from './memory-checkpoints.js';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
 
 beforeAll(async () => {
@@ -11,26 +10,10 @@ beforeAll(async () => {
   await useBackend('wasm');
 });
 
-/** A store in memory; `stopAfter` makes the first checkpoint of that epoch stop the study, as a kill would. */
+/** A store in memory; `stopAfter` as {@link memoryCheckpoints}'. */
 function memoryStore(stopAfter?: number): NoklandStore & { records: Map<string, NoklandRecord>; files: Map<string, Uint8Array> } {
   const records = new Map<string, NoklandRecord>();
-  const files = new Map<string, Uint8Array>();
-  let stopped = false;
-  return {
-    records,
-    files,
-    done: (key) => records.has(key),
-    save: (key, r) => records.set(key, r),
-    checkpoint: (key) => (files.has(key) ? decodeRunCheckpoint(files.get(key)!, key) : null),
-    saveCheckpoint: (key, state: RunCheckpoint) => {
-      files.set(key, encodeRunCheckpoint(state));
-      if (stopAfter !== undefined && state.epoch === stopAfter && !stopped) {
-        stopped = true;
-        throw new Error('stopped');
-      }
-    },
-    dropCheckpoint: (key) => files.delete(key),
-  };
+  return { ...memoryCheckpoints(stopAfter), records, done: (key) => records.has(key), save: (key, r) => records.set(key, r) };
 }
 
 describe('the nokland study', () => {

@@ -29,7 +29,9 @@ describe('the rules study', () => {
   it('lists finished rows with their numbers and the others with the command that runs them', () => {
     const record: RulesRunRecord = { dataset: 'mnist', row: 'dfa', rule: 'dfa', schedule: 'local-parallel', model: row('dfa').model, seed: 0, epochs: 5, trainRows: 10_000, testError: 0.0312, testLoss: 0.1, blockAccuracy: [0.95, 0.96], seconds: 50, steps: 500 };
     const page = renderRulesReport(RULES_STUDY, [record], ['mnist'], 'npx localprop experiment rules', null);
-    expect(page).toContain('| DFA, local-parallel | dfa | local-parallel | 3.12 |  | error 5.00 / 4.00 | 50 | 100.0 |');
+    expect(page).toContain('| DFA, local-parallel | dfa | local-parallel | 3.12 |  | error 5.00 / 4.00 | 50 (wasm) | 100.0 |');
+    const native = renderRulesReport(RULES_STUDY, [{ ...record, backend: 'native' }], ['mnist'], 'npx localprop experiment rules', null);
+    expect(native).toContain('| error 5.00 / 4.00 | 50 (native) | 100.0 |');
     expect(page).toContain('not run: `npx localprop experiment rules --rows ff-paper --datasets mnist`');
     expect(page).toContain('1.36 (Hinton 2022');
   });
