@@ -1,7 +1,8 @@
 /**
  * One group of a {@link WorkerPipeline}: a thread with its own TF.js that
  * trains its blocks of local-parallel on each batch, taking the block
- * inputs from the group before it and passing its output to the next.
+ * inputs from the group before it and passing its output to the next; a
+ * gated schedule's steps are adjusted as the run's thread fixed for the epoch.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { tf, useBackend } from '../engine/backend.js';
@@ -19,12 +20,13 @@ import type { EpochBatches } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
 import { getRule } from '../rules/registry.js';
 import { importUserModuleUrls } from './user-modules.js';
+import { FixedEpochAdjustments, type BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
 
 export type PipelineRequest =
   | { type: 'ports'; upstream: MessagePort | null; downstream: MessagePort | null }
   | { type: 'state' }
   | { type: 'setup'; resume?: PipelineState; backend: string; imports: string[]; spec: ModelSpec; parameters: ParameterMap; train: Dataset; options: PipelineRunOptions; blocks: number[]; window: number; failAt?: { block: number; batch: number } }
-  | { type: 'epoch'; epoch: number; learningRate: number; batches: EpochBatches };
+  | { type: 'epoch'; epoch: number; learningRate: number; batches: EpochBatches; adjustments?: (BlockEpochAdjustments | null)[] };
 
 export type PipelineReply =
   | { type: 'ready' }
@@ -108,6 +110,8 @@ async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Prom
   const n = network.blocks.length;
   optimizer.learningRate = request.learningRate;
   session.beginEpoch(request.batches);
+  // Only this group's blocks ask; the others' entries are null.
+  session.modulator = request.adjustments ? new FixedEpochAdjustments(request.adjustments.map((a) => a ?? { first: undefined, later: undefined })) : null;
   const losses: tf.Scalar[][] = blocks.map(() => []);
   let batch = 0;
   let current: number | null = null;
@@ -148,6 +152,7 @@ async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Prom
   } catch (e) {
     reply({ type: 'error', block: current, message: (e as Error).message });
   } finally {
+    session.modulator = null;
     losses.flat().forEach((t) => t.dispose());
   }
 }
