@@ -3,11 +3,18 @@ import type { PlainTensor } from '../model/parameters.js';
 import { check } from '../util/errors.js';
 import type { StepAdjuster, StepAdjustment } from './modulator.js';
 
-/** The tensors a {@link StepAdjustment} may carry. */
-const TENSOR_FIELDS = ['scale', 'shrinkGate', 'resetStepSize', 'firstMomentScale', 'secondMomentScale'] as const;
-
 /** A {@link StepAdjustment} as plain data, which crosses to another thread. */
-export type PlainAdjustment = { [K in (typeof TENSOR_FIELDS)[number]]?: PlainTensor } & { skip?: boolean };
+export interface PlainAdjustment {
+  scale?: PlainTensor;
+  shrinkGate?: PlainTensor;
+  resetStepSize?: PlainTensor;
+  firstMomentScale?: PlainTensor;
+  secondMomentScale?: PlainTensor;
+  skip?: boolean;
+}
+
+/** The tensors a {@link StepAdjustment} may carry. */
+const TENSOR_FIELDS = ['scale', 'shrinkGate', 'resetStepSize', 'firstMomentScale', 'secondMomentScale'] as const satisfies readonly (keyof PlainAdjustment & keyof StepAdjustment)[];
 
 /** One step's adjustments of a block's variables (undefined: a plain step), as plain data. */
 export type PlainStepAdjustments = (PlainAdjustment | undefined)[] | undefined;

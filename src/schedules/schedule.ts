@@ -58,7 +58,13 @@ export interface Schedule {
   readonly trainsRule: boolean;
   /** Whether it trains one block at a time, each on the frozen blocks before it (its epochs name the block). */
   readonly oneBlockAtATime?: boolean;
-  /** Whether its epochs can run on a worker pipeline ({@link EpochPipeline}) with the single thread's results. */
+  /**
+   * Whether its epochs can run on a worker pipeline ({@link EpochPipeline})
+   * with the single thread's results. The groups take local-parallel's
+   * steps (`stepBlockRun` in local-parallel.ts), not the plan's `train`: true only for a
+   * schedule whose epochs are those steps, adjusted at most as its
+   * {@link EpochPlan.pipelineEpoch} fixes for each epoch.
+   */
   readonly pipelinable: boolean;
   /**
    * Groups of options it reads beyond the common ones, by their flag
