@@ -33,11 +33,12 @@ export interface PipelineRunOptions {
 /**
  * Trains a pipelinable schedule's mini-batch epochs (local-parallel's
  * steps, adjusted as the schedule's modulator fixed for the epoch) on
- * other threads, one group of consecutive blocks each, passing each batch's
- * activations down the pipeline. Group g learns batch t from group g-1's output for batch t after
- * g-1 stepped on it, with its own weights as they are after batch t-1: the
- * dependencies of the single-thread schedule, exactly, so the result is the
- * same; only the timing overlaps (g-1 works on batch t+1 meanwhile).
+ * other threads, one group of consecutive blocks each, passing each
+ * batch's activations down the pipeline. Group g learns batch t from group
+ * g-1's output for batch t after g-1 stepped on it, with its own weights as
+ * they are after batch t-1: the dependencies of the single-thread schedule,
+ * exactly, so the result is the same; only the timing overlaps (g-1 works
+ * on batch t+1 meanwhile).
  */
 export interface EpochPipeline {
   /**
@@ -50,8 +51,9 @@ export interface EpochPipeline {
   /**
    * Trains one epoch of these batches (the run's session draws them) at
    * `learningRate`, each block's steps adjusted by `adjustments[block]`
-   * when given (see {@link EpochPlan.pipelineEpoch}); resolves to each block's mean local loss and the
-   * parameters of the whole network afterwards, in {@link Network.snapshot} order.
+   * when given (see {@link EpochPlan.pipelineEpoch}); resolves to each
+   * block's mean local loss and the parameters of the whole network
+   * afterwards, in {@link Network.snapshot} order.
    */
   trainEpoch(batches: EpochBatches, learningRate: number, adjustments?: BlockEpochAdjustments[]): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }>;
   /** The blocks of each group. */
