@@ -54,7 +54,8 @@ export { registerSchedule, getSchedule, listSchedules } from './schedules/regist
 export type { Schedule, EpochPlan } from './schedules/schedule.js';
 export { Session, type Chunk, type StepMode, type SessionState, type DropoutPlacement, type SessionAugmentation } from './train/session.js';
 export type { PipelineRunOptions, PipelineState } from './train/pipeline.js';
-export type { StepModulator, StepAdjustment } from './modulators/modulator.js';
+export type { StepModulator, StepAdjuster, StepAdjustment } from './modulators/modulator.js';
+export type { BlockEpochAdjustments, PlainStepAdjustments, PlainAdjustment } from './modulators/epoch-adjustments.js';
 export type { EpochBatches } from './data/batches.js';
 export type { GateOptions } from './modulators/gates.js';
 export type { DriftOptions } from './modulators/drift-options.js';

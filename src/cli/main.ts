@@ -7,6 +7,7 @@ import { listDatasets } from '../data/registry.js';
 import { summarize } from '../experiment/summary.js';
 import { encodeCheckpoint } from '../io/checkpoint.js';
 import { getSchedule, listSchedules } from '../schedules/registry.js';
+import type { Schedule } from '../schedules/schedule.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import type { ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerEvaluator } from '../node/worker-evaluator.js';
@@ -17,6 +18,7 @@ import { memoryOf } from './results-extras.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { writeFileAtomic } from './files.js';
 import { addOptions, parseOptionValue, parseSeeds, resolveOptions, type CommandName, type OptionValues } from './options.js';
+import { typedOptions, type ResolvedOptions } from '../options/typed.js';
 import { resultsObject } from './report.js';
 import { runExperiment } from './run-experiment.js';
 import { outFolder, reportSettings } from './report-settings.js';
@@ -42,31 +44,33 @@ function scoredOnText(config: ExperimentConfig): string {
 
 /**
  * A command's options: the flags over --config, then the dataset's
- * first-look defaults for what neither gives (`note` names those taken).
+ * first-look defaults for what neither gives (`note` names those taken),
+ * typed by the table's readers.
  */
-function options(name: CommandName, cli: OptionValues): { o: OptionValues; note?: string } {
+function options(name: CommandName, cli: OptionValues): { o: ResolvedOptions; note?: string } {
   const given = resolveOptions(
     name,
     cli,
     (path) => readSettingsFile(path, '--config'),
     (configPath, file) => resolvePath(dirname(configPath), file),
   );
-  const { options: o, note } = withFirstLook(given, name);
+  const { options, note } = withFirstLook(given, name);
+  const o = typedOptions(options);
   if (o.resume !== undefined) {
     // The stopped command's own --out (even one with {time} in it) named the folder that --resume names now.
-    check(o.out === undefined || o.out === o.resume || String(o.out).includes('{time}'), `--resume ${String(o.resume)} continues in that folder, but --out names ${String(o.out)}; drop --out or give the same folder`);
+    check(o.out === undefined || o.out === o.resume || o.out.includes('{time}'), `--resume ${o.resume} continues in that folder, but --out names ${o.out}; drop --out or give the same folder`);
     o.out = o.resume;
   }
   return { o, note };
 }
 
 /** The checkpoint options of a command, for {@link runExperiment}. */
-function resumeOptions(o: OptionValues): { checkpointEvery?: number; resume?: boolean } {
-  return { checkpointEvery: o.checkpointEvery as number | undefined, resume: o.resume !== undefined };
+function resumeOptions(o: ResolvedOptions): { checkpointEvery?: number; resume?: boolean } {
+  return { checkpointEvery: o.checkpointEvery, resume: o.resume !== undefined };
 }
 
 /** The evaluation thread unless --eval-thread off; closed by `withEvaluator` when the command ends. */
-async function withEvaluator<T>(o: OptionValues, body: (evaluator: TestEvaluator | undefined) => Promise<T>): Promise<T> {
+async function withEvaluator<T>(o: { evalThread?: string }, body: (evaluator: TestEvaluator | undefined) => Promise<T>): Promise<T> {
   const evaluator = o.evalThread === 'off' ? undefined : WorkerEvaluator.start();
   try {
     return await body(evaluator);
@@ -80,8 +84,9 @@ async function withEvaluator<T>(o: OptionValues, body: (evaluator: TestEvaluator
  * up. Only the command line can load code: a --config file (which may come
  * from a download or a sweep) cannot.
  */
-async function withImports(name: CommandName, cli: OptionValues): Promise<{ o: OptionValues; note?: string }> {
-  if (cli.import !== undefined) await importUserModules(resolveOptions(name, { import: cli.import }, () => ({})).import as string[]);
+async function withImports(name: CommandName, cli: OptionValues): Promise<{ o: ResolvedOptions; note?: string }> {
+  const imports = typedOptions(resolveOptions(name, { import: cli.import }, () => ({}))).import;
+  if (imports !== undefined) await importUserModules(imports);
   return options(name, cli);
 }
 
@@ -91,11 +96,11 @@ async function withImports(name: CommandName, cli: OptionValues): Promise<{ o: O
  * resolved backend, and for native the BLAS library and its kernel family,
  * since each sums in its own order and so changes the last bits of results.
  */
-async function startBackend(o: OptionValues): Promise<Record<string, unknown>> {
-  setThreadBudget(o.threads as number | undefined);
+async function startBackend(o: ResolvedOptions): Promise<Record<string, unknown>> {
+  setThreadBudget(o.threads);
   // --resume continues on the backend the folder records unless told otherwise (then config.json's check refuses a different one).
-  const recorded = o.backend === undefined && o.resume !== undefined ? recordedBackend(String(o.resume)) : undefined;
-  const choice = await useBackend((o.backend as string | undefined) ?? recorded ?? NODE_DEFAULT_BACKEND);
+  const recorded = o.backend === undefined && o.resume !== undefined ? recordedBackend(o.resume) : undefined;
+  const choice = await useBackend(o.backend ?? recorded ?? NODE_DEFAULT_BACKEND);
   if (choice.note && !o.quiet) process.stderr.write(`localprop: ${choice.note}\n`);
   return { backend: choice.name, ...(choice.blas ? { blas: choice.blas.library, blasCore: choice.blas.coreType } : {}) };
 }
@@ -103,8 +108,8 @@ async function startBackend(o: OptionValues): Promise<Record<string, unknown>> {
 /** The backend a --resume folder's config.json names, if it names one (a missing or damaged file is reported later, by the resume itself). */
 function recordedBackend(dir: string): string | undefined {
   try {
-    const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { backend?: unknown };
-    return typeof saved.backend === 'string' ? saved.backend : undefined;
+    const saved: unknown = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    return typeof saved === 'object' && saved !== null && 'backend' in saved && typeof saved.backend === 'string' ? saved.backend : undefined;
   } catch {
     return undefined;
   }
@@ -116,20 +121,20 @@ async function compare(cli: OptionValues): Promise<void> {
   await withEvaluator(o, (evaluator) => compareWith(o, note, evaluator, backend));
 }
 
-async function compareWith(o: OptionValues, note: string | undefined, evaluator: TestEvaluator | undefined, backend: Record<string, unknown>): Promise<void> {
-  const schedules = (o.schedules as string[] | undefined) ?? allScheduleNames();
-  const config = experimentFrom(o, schedules, (o.seeds as number[] | undefined) ?? parseSeeds(5), evaluator);
+async function compareWith(o: ResolvedOptions, note: string | undefined, evaluator: TestEvaluator | undefined, backend: Record<string, unknown>): Promise<void> {
+  const schedules = o.schedules ?? allScheduleNames();
+  const config = experimentFrom(o, schedules, o.seeds ?? parseSeeds(5), evaluator);
   config.training.signal = interruption.signal;
   await withPipeline(o, config, (pipelineLine) => compareOn(o, note, config, backend, pipelineLine));
 }
 
-async function compareOn(o: OptionValues, note: string | undefined, config: ExperimentConfig, backend: Record<string, unknown>, pipelineLine: string | null): Promise<void> {
+async function compareOn(o: ResolvedOptions, note: string | undefined, config: ExperimentConfig, backend: Record<string, unknown>, pipelineLine: string | null): Promise<void> {
   const talk = !o.json && !o.quiet;
   let report: string | undefined;
   const { results, diverged } = await runExperiment(config, {
     out: outFolder(o),
     report: reportSettings(o),
-    quiet: o.quiet as boolean | undefined,
+    quiet: o.quiet,
     configExtra: { command: 'compare', ...backend, workers: o.workers ?? 1, version: VERSION },
     onReport: (path) => (report = path),
     ...resumeOptions(o),
@@ -158,24 +163,23 @@ async function train(cli: OptionValues): Promise<void> {
   const { o, note } = await withImports('train', cli);
   if (note !== undefined && !o.json && !o.quiet) process.stderr.write(`localprop train: ${note}\n`);
   check(o.schedule !== undefined, `name the schedule to train with --schedule (one of: ${allScheduleNames().join(', ')})`);
-  getSchedule(o.schedule as string);
+  const schedule = getSchedule(o.schedule);
   const backend = await startBackend(o);
-  await withEvaluator(o, (evaluator) => trainWith(o, evaluator, backend));
+  await withEvaluator(o, (evaluator) => trainWith(o, schedule, evaluator, backend));
 }
 
-async function trainWith(o: OptionValues, evaluator: TestEvaluator | undefined, backend: Record<string, unknown>): Promise<void> {
-  const schedule = getSchedule(o.schedule as string);
-  const config = experimentFrom(o, [schedule.name], [(o.seed as number | undefined) ?? 0], evaluator);
+async function trainWith(o: ResolvedOptions, schedule: Schedule, evaluator: TestEvaluator | undefined, backend: Record<string, unknown>): Promise<void> {
+  const config = experimentFrom(o, [schedule.name], [o.seed ?? 0], evaluator);
   config.training.signal = interruption.signal;
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
   check((config.rules?.length ?? 1) === 1, '`train` runs one rule; use `compare --rule a,b` to compare rules');
   await withPipeline(o, config, (pipelineLine) => trainOn(o, config, backend, pipelineLine));
 }
 
-async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Record<string, unknown>, pipelineLine: string | null): Promise<void> {
+async function trainOn(o: ResolvedOptions, config: ExperimentConfig, backend: Record<string, unknown>, pipelineLine: string | null): Promise<void> {
   const schedule = getSchedule(config.schedules[0]);
   const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, config.spec.layers.length - 1);
-  const every = (o.logEvery as number | undefined) ?? Math.max(1, Math.round(total / 20));
+  const every = o.logEvery ?? Math.max(1, Math.round(total / 20));
   const rows: string[][] = [];
   const printRow = (cells: string[]) => {
     if (!o.json) process.stdout.write(cells.join('  ') + '\n');
@@ -190,7 +194,7 @@ async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Recor
     quiet: true,
     configExtra: { command: 'train', ...backend, workers: o.workers ?? 1, version: VERSION },
     ...resumeOptions(o),
-    outputFiles: o.save !== undefined ? [{ path: o.save as string, option: '--save' }] : [],
+    outputFiles: o.save !== undefined ? [{ path: o.save, option: '--save' }] : [],
     onReady: () => {
       if (config.holdOut && !o.json) process.stderr.write(`localprop train: ${scoredOnText(config)}\n`);
       if (pipelineLine && !o.json && !o.quiet) process.stderr.write(pipelineLine + '\n');
@@ -204,13 +208,14 @@ async function trainOn(o: OptionValues, config: ExperimentConfig, backend: Recor
       }
     },
     onRunEnd: (run, end) => {
-      if (o.save !== undefined) {
+      const save = o.save;
+      if (save !== undefined) {
         const bytes = encodeCheckpoint(run.network.toParameters(), {
           spec: config.spec,
           rule: run.rule,
           extra: { schedule: end.schedule, seed: String(end.seed), decoders: end.decoders, options: JSON.stringify(run.options) },
         });
-        writeFileAtomic(o.save as string, bytes);
+        writeFileAtomic(save, bytes);
       }
     },
   });
@@ -348,7 +353,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`localprop: ${e.message}\n`);
       return e instanceof InterruptedError ? 130 : e instanceof SomeRunsFailedError ? 1 : 2;
     }
-    process.stderr.write(`localprop: internal error, please report it: ${(e as Error).stack ?? String(e)}\n`);
+    process.stderr.write(`localprop: internal error, please report it: ${(e instanceof Error ? e.stack : undefined) ?? String(e)}\n`);
     return 1;
   }
 }

@@ -4,7 +4,7 @@ import { pipelineBound, pipelinableNames, pipelineRefusal } from '../train/pipel
 import { getSchedule } from '../schedules/registry.js';
 import { resolveRunOptions } from '../train/run.js';
 import { check } from '../util/errors.js';
-import type { OptionValues } from './options.js';
+import type { ResolvedOptions } from '../options/typed.js';
 
 /**
  * Runs `body` with the pipeline `--workers N` asks for attached to `config`
@@ -12,7 +12,7 @@ import type { OptionValues } from './options.js';
  * describes the pipeline (null without one), to print once the command's
  * inputs are checked.
  */
-export async function withPipeline<T>(o: OptionValues, config: ExperimentConfig, body: (pipelineLine: string | null) => Promise<T>): Promise<T> {
+export async function withPipeline<T>(o: ResolvedOptions, config: ExperimentConfig, body: (pipelineLine: string | null) => Promise<T>): Promise<T> {
   const pipeline = startPipeline(o, config);
   try {
     return await body(pipeline ? pipelineLine(o, config, pipeline) : null);
@@ -23,11 +23,11 @@ export async function withPipeline<T>(o: OptionValues, config: ExperimentConfig,
 
 /**
  * The pipeline `--workers N` asks for (none for N = 1), attached to the
- * experiment's local-parallel runs; the caller closes it. Everything that
+ * experiment's runs of schedules that can be pipelined; the caller closes it. Everything that
  * would make it refuse is checked here, before any thread starts.
  */
-function startPipeline(o: OptionValues, config: ExperimentConfig): WorkerPipeline | undefined {
-  const workers = (o.workers as number | undefined) ?? 1;
+function startPipeline(o: ResolvedOptions, config: ExperimentConfig): WorkerPipeline | undefined {
+  const workers = o.workers ?? 1;
   if (workers <= 1) return undefined;
   const pipelined = config.schedules.map(getSchedule).filter((s) => s.pipelinable);
   check(pipelined.length > 0, `--workers pipelines ${pipelinableNames()} only, and this command runs ${config.schedules.join(', ')}; use --workers 1`);
@@ -45,8 +45,8 @@ function startPipeline(o: OptionValues, config: ExperimentConfig): WorkerPipelin
 }
 
 /** What the pipeline runs where, in one line. */
-function pipelineLine(o: OptionValues, config: ExperimentConfig, pipeline: WorkerPipeline): string {
+function pipelineLine(o: ResolvedOptions, config: ExperimentConfig, pipeline: WorkerPipeline): string {
   const pipelined = config.schedules.filter((s) => getSchedule(s).pipelinable);
   const others = config.schedules.filter((s) => !getSchedule(s).pipelinable);
-  return `localprop: ${pipelined.join(', ')} on ${o.workers as number} threads, blocks ${pipeline.groups.map((g) => `[${g.join(', ')}]`).join(' | ')} (at best ${pipelineBound(config.spec, pipeline.groups).toFixed(2)}× one thread)${others.length ? `; ${others.join(', ')} on one thread` : ''}`;
+  return `localprop: ${pipelined.join(', ')} on ${pipeline.groups.length} threads, blocks ${pipeline.groups.map((g) => `[${g.join(', ')}]`).join(' | ')} (at best ${pipelineBound(config.spec, pipeline.groups).toFixed(2)}× one thread)${others.length ? `; ${others.join(', ')} on one thread` : ''}`;
 }

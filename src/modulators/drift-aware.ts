@@ -7,6 +7,7 @@ import { PROBE_ROWS } from './drift-gate.js';
 import { driftWeightOptions, freezeEpoch, tracksDrift, type DriftOptions } from './drift-options.js';
 import { GateTracker } from './gates.js';
 import type { StepAdjustment, StepModulator } from './modulator.js';
+import { recordEpochAdjustments, type BlockEpochAdjustments } from './epoch-adjustments.js';
 
 /**
  * The per-axis bookkeeping of the reset candidate: an axis is "moving"
@@ -95,6 +96,16 @@ export class DriftAware implements StepModulator {
       b.pendingMoments = null;
     }
     return Object.keys(adjustment).length > 0 ? [adjustment] : undefined;
+  }
+
+  /**
+   * Batch mode: drift is measured once an epoch, from the probe rows, so a
+   * block's first step takes the epoch's reset and moments and every later
+   * step the same shrink (or skip).
+   */
+  epochAdjustments(): BlockEpochAdjustments[] {
+    check(this.session.options.step === 'batch', "local-drift follows every step's input with one step per epoch: its adjustments are not fixed for an epoch; use --step batch");
+    return recordEpochAdjustments(this, this.blocks.length);
   }
 
   /** A new measurement of block `block`'s input: drift, then what each candidate makes of it. */

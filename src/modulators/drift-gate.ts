@@ -5,6 +5,7 @@ import type { Session } from '../train/session.js';
 import { check } from '../util/errors.js';
 import { GateTracker, type GateOptions } from './gates.js';
 import type { StepAdjustment, StepModulator } from './modulator.js';
+import { recordEpochAdjustments, type BlockEpochAdjustments } from './epoch-adjustments.js';
 
 /** Rows whose input drift batch mode follows (all of them when the training set is smaller). */
 export const PROBE_ROWS = 1024;
@@ -42,6 +43,12 @@ export class DriftGate implements StepModulator {
     // Epoch mode: the drift is measured on the input this step learns from (without its dropout mask: a new mask every step is not drift).
     if (!this.probe) tracker.observe(input());
     return tracker.adjustments();
+  }
+
+  /** Batch mode: the gates are set once an epoch, from the probe rows, and every step of a block takes the same. */
+  epochAdjustments(): BlockEpochAdjustments[] {
+    check(this.probe !== null, "local-gated follows every step's input with one step per epoch: its gates are not fixed for an epoch; use --step batch");
+    return recordEpochAdjustments(this, this.trackers.length);
   }
 
   metrics(): GateMetrics[] {

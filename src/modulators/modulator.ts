@@ -1,6 +1,7 @@
 import type { tf } from '../engine/backend.js';
 import type { PlainTensor } from '../model/parameters.js';
 import type { GateMetrics } from '../train/events.js';
+import type { BlockEpochAdjustments } from './epoch-adjustments.js';
 
 /**
  * What a modulator asks of one variable's update. `scale` multiplies the
@@ -35,16 +36,8 @@ export function changesUpdate(a: StepAdjustment | undefined): boolean {
   return a !== undefined && (a.scale !== undefined || a.shrinkGate !== undefined || a.resetStepSize !== undefined || a.firstMomentScale !== undefined || a.secondMomentScale !== undefined);
 }
 
-/**
- * Something applied around every local block's optimizer step, whatever the
- * optimizer: it reads what it follows (the block's input), and asks for
- * adjustments of the step. It keeps its own state (saved in checkpoints)
- * and metrics (reported in epoch events). The drift gates of local-gated
- * are one; a schedule attaches a modulator to its session.
- */
-export interface StepModulator {
-  /** Before an epoch's first step (for one that follows probe rows once an epoch). */
-  beginEpoch?(): void;
+/** What a session asks, at every local block's step, for that step's adjustments (see {@link StepModulator.adjust}). */
+export interface StepAdjuster {
   /**
    * The adjustments of block `block`'s next step, one per variable it
    * trains (the session's `trainableOf` order), or undefined for a plain
@@ -52,6 +45,28 @@ export interface StepModulator {
    * when asked. Called inside the step's `tf.tidy`: tensors it returns are freed after the step.
    */
   adjust(block: number, input: () => tf.Tensor2D): (StepAdjustment | undefined)[] | undefined;
+}
+
+/**
+ * Something applied around every local block's optimizer step, whatever the
+ * optimizer: it reads what it follows (the block's input), and asks for
+ * adjustments of the step. It keeps its own state (saved in checkpoints)
+ * and metrics (reported in epoch events). The drift gates of local-gated
+ * are one; a schedule attaches a modulator to its session.
+ */
+export interface StepModulator extends StepAdjuster {
+  /** Before an epoch's first step (for one that follows probe rows once an epoch). */
+  beginEpoch?(): void;
+  /**
+   * For a modulator whose adjustments are fixed once an epoch has begun
+   * (one that measures once an epoch, on probe rows): every block's
+   * adjustments for this epoch's steps, as plain data, so threads that hold
+   * only some blocks (a pipeline's groups) take the steps this thread would.
+   * It stands for the `adjust` calls of the epoch's steps, with the same
+   * effect on the modulator's state. Absent for modulators whose
+   * adjustments depend on each step.
+   */
+  epochAdjustments?(): BlockEpochAdjustments[];
   /** Per block, what it measured (for epoch events). */
   metrics(): GateMetrics[];
   /** Its state as named plain tensors, for a checkpoint. */

@@ -1,7 +1,9 @@
 /**
  * One group of a {@link WorkerPipeline}: a thread with its own TF.js that
- * trains its blocks of local-parallel on each batch, taking the block
- * inputs from the group before it and passing its output to the next.
+ * trains its blocks on each batch with local-parallel's own steps
+ * ({@link stepBlockRun}), taking the block inputs from the group before it
+ * and passing its output to the next; a gated schedule's steps are adjusted
+ * as the run's thread fixed them for the epoch.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { tf, useBackend } from '../engine/backend.js';
@@ -19,12 +21,14 @@ import type { EpochBatches } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
 import { getRule } from '../rules/registry.js';
 import { importUserModuleUrls } from './user-modules.js';
+import { stepBlockRun } from '../schedules/local-parallel.js';
+import { FixedEpochAdjustments, type BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
 
 export type PipelineRequest =
   | { type: 'ports'; upstream: MessagePort | null; downstream: MessagePort | null }
   | { type: 'state' }
   | { type: 'setup'; resume?: PipelineState; backend: string; imports: string[]; spec: ModelSpec; parameters: ParameterMap; train: Dataset; options: PipelineRunOptions; blocks: number[]; window: number; failAt?: { block: number; batch: number } }
-  | { type: 'epoch'; epoch: number; learningRate: number; batches: EpochBatches };
+  | { type: 'epoch'; epoch: number; learningRate: number; batches: EpochBatches; adjustments?: (BlockEpochAdjustments | null)[] };
 
 export type PipelineReply =
   | { type: 'ready' }
@@ -105,12 +109,17 @@ function exportState(): Extract<PipelineReply, { type: 'state' }> {
 
 async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Promise<void> {
   const { session, optimizer, network, blocks } = state!;
-  const n = network.blocks.length;
+  const [first, last] = [blocks[0], blocks[blocks.length - 1]];
   optimizer.learningRate = request.learningRate;
   session.beginEpoch(request.batches);
-  const losses: tf.Scalar[][] = blocks.map(() => []);
+  // Only this group's blocks ask; the others' entries are null.
+  session.modulator = request.adjustments ? new FixedEpochAdjustments(request.adjustments.map((a) => a ?? { first: undefined, later: undefined })) : null;
   let batch = 0;
   let current: number | null = null;
+  const beforeStep = (block: number) => {
+    current = block;
+    if (state!.failAt && state!.failAt.block === block && state!.failAt.batch === batch) throw new Error('injected failure (test)');
+  };
   try {
     for (const chunk of session.chunks()) {
       let input: tf.Tensor2D = chunk.x;
@@ -121,34 +130,27 @@ async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Prom
         input = tf.tensor2d(a.data, [a.rows, a.data.length / a.rows]);
         upstream.postMessage('credit');
       }
-      for (const [k, i] of blocks.entries()) {
-        current = i;
-        if (state!.failAt && state!.failAt.block === i && state!.failAt.batch === batch) throw new Error('injected failure (test)');
-        const { loss, output } = session.stepBlock(i, input, chunk, i + 1 < n);
-        losses[k].push(loss);
-        if (input !== chunk.x) input.dispose();
-        input = output!;
-      }
+      // local-parallel's own steps of this group's blocks; the first group also has the unmasked batch.
+      const output = stepBlockRun(session, chunk, input, first, last + 1, upstream ? null : chunk.x, beforeStep);
       current = null;
       if (downstream) {
         await until(() => credits > 0);
         credits--;
-        const data = input.dataSync() as Float32Array;
+        const data = output!.dataSync() as Float32Array;
         const copy = data.slice();
-        downstream.postMessage({ epoch: request.epoch, batch, rows: input.shape[0], data: copy } satisfies Activation, [copy.buffer]);
-        input.dispose();
+        downstream.postMessage({ epoch: request.epoch, batch, rows: output!.shape[0], data: copy } satisfies Activation, [copy.buffer]);
+        output!.dispose();
       }
       batch++;
     }
-    const means = tf.tidy(() => tf.stack(losses.map((l) => tf.div(tf.addN(l), session.batchCount))));
-    const blockLosses = Array.from(means.dataSync());
-    means.dispose();
+    const losses = session.takeEpochLosses();
+    const blockLosses = blocks.map((i) => losses[i]!);
     const parameters = blocks.flatMap((i) => network.variableIndicesOf(i)).map((index) => ({ index, data: (network.variables[index].dataSync() as Float32Array).slice() }));
     reply({ type: 'done', epoch: request.epoch, blockLosses, parameters }, parameters.map((p) => p.data.buffer as ArrayBuffer));
   } catch (e) {
     reply({ type: 'error', block: current, message: (e as Error).message });
   } finally {
-    losses.flat().forEach((t) => t.dispose());
+    session.modulator = null;
   }
 }
 

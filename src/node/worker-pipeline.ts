@@ -11,6 +11,7 @@ import type { VariableState } from '../optim/optimizer.js';
 import type { RngState } from '../util/rng.js';
 import { LocalpropError } from '../util/errors.js';
 import type { PipelineReply, PipelineRequest } from './pipeline-worker.js';
+import type { BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
 
 /** Batches a group may run ahead of the next one: bounds the activations in flight. */
 const WINDOW = 4;
@@ -81,10 +82,12 @@ export class WorkerPipeline implements EpochPipeline {
     return { optimizer, dropout: dropout.length === this.blockCount ? dropout : null };
   }
 
-  async trainEpoch(batches: EpochBatches, learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }> {
+  async trainEpoch(batches: EpochBatches, learningRate: number, adjustments?: BlockEpochAdjustments[]): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }> {
     this.check();
     const epoch = ++this.epochs;
-    const done = await this.all(() => ({ type: 'epoch', epoch, learningRate, batches }), 'done');
+    // Each group gets its own blocks' adjustments only (the others' are null).
+    const ofGroup = (g: number) => adjustments?.map((a, block) => (this.groups[g].includes(block) ? a : null));
+    const done = await this.all((g) => ({ type: 'epoch', epoch, learningRate, batches, ...(adjustments ? { adjustments: ofGroup(g) } : {}) }), 'done');
     const blockLosses: number[] = [];
     const snapshot: Float32Array[] = [];
     done.forEach((reply, g) => {

@@ -2,6 +2,7 @@ import { LocalpropError, check } from '../util/errors.js';
 import { flagName, type CommandName, type OptionValues } from './option.js';
 import { commandOptions, findOption } from './table.js';
 import { text } from './values.js';
+import type { ResolvedOptions } from './typed.js';
 
 /** A config file's key as the table's: `batch-size` and `batchSize` are the same option. */
 export const camelKey = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -52,7 +53,11 @@ export function resolveOptions(
  * Parses one option's value as `localprop name` would, with the flag in any
  * message; `key` is the option's camelCase key. For callers that hold
  * options outside a command line (a sweep spec, the playground's URL).
+ * A built-in option's value comes typed by its row's reader; another key
+ * (a user rule's option, a key read from a file) gives `unknown`.
  */
+export function parseOptionValue<K extends keyof ResolvedOptions>(name: CommandName, key: K, value: unknown): Exclude<ResolvedOptions[K], undefined>;
+export function parseOptionValue(name: CommandName, key: string, value: unknown): unknown;
 export function parseOptionValue(name: CommandName, key: string, value: unknown): unknown {
   const def = findOption(name, key);
   check(def !== undefined, `\`localprop ${name}\` has no option ${key}`);

@@ -11,7 +11,8 @@ import { PROBE_ROWS } from '../modulators/drift-gate.js';
  * input still moves (Rprop's flip shrink and step sizes, Adam's moments),
  * or a block waits for its input to settle before it starts, or lower
  * blocks freeze progressively. With every candidate off it takes exactly
- * local-parallel's steps.
+ * local-parallel's steps. On a pipeline (batch mode) the modulator stays
+ * on the run's thread, as local-gated's gates do.
  */
 export const localDrift: Schedule = {
   name: 'local-drift',
@@ -22,7 +23,7 @@ export const localDrift: Schedule = {
   defaultEpochs: 200,
   totalEpochs: (epochs) => epochs,
   trainsRule: true,
-  pipelinable: false,
+  pipelinable: true,
   optionGroups: ['drift'],
   optionTable: DRIFT_OPTIONS,
   resolveOptions: (options) => ({ drift: resolveDriftOptions(options.drift) }),
@@ -44,6 +45,10 @@ export const localDrift: Schedule = {
           train: () => {
             modulator.beginEpoch(e);
             return trainParallelEpoch(session);
+          },
+          pipelineEpoch: () => {
+            modulator.beginEpoch(e);
+            return modulator.epochAdjustments();
           },
           gateMetrics: () => modulator.metrics(),
           saveState: () => modulator.saveState(),

@@ -9,6 +9,9 @@ import type { Schedule } from './schedule.js';
  * ({@link DriftGate}) around every block's step, so how much block i learns
  * from each input axis is scaled by a gate that closes while that axis is
  * still moving. With `--gate off` it takes exactly local-parallel's steps.
+ * On a pipeline (batch mode) the gates stay on the run's thread, which
+ * holds the whole network: they measure their probe rows as each epoch
+ * begins, and the groups apply the gates fixed for that epoch.
  */
 export const localGated: Schedule = {
   name: 'local-gated',
@@ -19,7 +22,7 @@ export const localGated: Schedule = {
   defaultEpochs: 200,
   totalEpochs: (epochs) => epochs,
   trainsRule: true,
-  pipelinable: false,
+  pipelinable: true,
   optionGroups: ['gate'],
   optionTable: GATE_OPTIONS,
   resolveOptions: (options) => ({ gate: resolveGateOptions(options.gate) }),
@@ -41,6 +44,10 @@ export const localGated: Schedule = {
           train: () => {
             gate.beginEpoch();
             return trainParallelEpoch(session);
+          },
+          pipelineEpoch: () => {
+            gate.beginEpoch();
+            return gate.epochAdjustments();
           },
           gateMetrics: () => gate.metrics(),
           saveState: () => gate.saveState(),

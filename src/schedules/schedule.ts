@@ -6,6 +6,7 @@ import type { GateOptions } from '../modulators/gates.js';
 import type { DriftOptions } from '../modulators/drift-options.js';
 import type { StepMode } from '../train/session.js';
 import type { OptionDef } from '../options/option.js';
+import type { BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
 
 /** One epoch of a schedule, trained when `train` is called. */
 export interface EpochPlan {
@@ -18,6 +19,14 @@ export interface EpochPlan {
    * {@link Session.startChunk} (above 0 when a run resumes mid-epoch).
    */
   train(): Generator<void, void, void>;
+  /**
+   * On a worker pipeline, in place of `train`, for a pipelinable schedule
+   * whose steps a modulator adjusts (local-gated): what the epoch does on
+   * the run's thread before its steps (the gates measure their probe rows
+   * on the whole network), returning every block's step adjustments, fixed
+   * for the epoch, which the pipeline's groups apply. Absent: plain steps.
+   */
+  pipelineEpoch?(): BlockEpochAdjustments[];
   /** After `train`: the epoch's drift and gate statistics per block, for schedules that gate. */
   gateMetrics?(): GateMetrics[];
   /**
@@ -49,7 +58,13 @@ export interface Schedule {
   readonly trainsRule: boolean;
   /** Whether it trains one block at a time, each on the frozen blocks before it (its epochs name the block). */
   readonly oneBlockAtATime?: boolean;
-  /** Whether its epochs can run on a worker pipeline ({@link EpochPipeline}) with the single thread's results. */
+  /**
+   * Whether its epochs can run on a worker pipeline ({@link EpochPipeline})
+   * with the single thread's results. The groups take local-parallel's
+   * steps (`stepBlockRun` in local-parallel.ts), not the plan's `train`: true only for a
+   * schedule whose epochs are those steps, adjusted at most as its
+   * {@link EpochPlan.pipelineEpoch} fixes for each epoch.
+   */
   readonly pipelinable: boolean;
   /**
    * Groups of options it reads beyond the common ones, by their flag

@@ -6,14 +6,15 @@ import type { OptimizerConfig } from '../optim/index.js';
 import { check } from '../util/errors.js';
 import type { Session } from './session.js';
 import type { DecoderMode } from './events.js';
-import type { Schedule } from '../schedules/schedule.js';
+import type { EpochPlan, Schedule } from '../schedules/schedule.js';
+import type { BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
 import type { VariableState } from '../optim/optimizer.js';
 import type { RngState } from '../util/rng.js';
 import { listSchedules } from '../schedules/registry.js';
 
 /** The schedules a pipeline can train, as words. */
 export function pipelinableNames(): string {
-  return listSchedules().filter((s) => s.pipelinable).map((s) => s.name).join(', ');
+  return listSchedules({ all: true }).filter((s) => s.pipelinable).map((s) => s.name).join(', ');
 }
 
 /** What a pipeline needs to train a run's epochs the way the run would. */
@@ -30,12 +31,14 @@ export interface PipelineRunOptions {
 }
 
 /**
- * Trains local-parallel's mini-batch epochs on other threads, one group of
- * consecutive blocks each, passing each batch's activations down the
- * pipeline. Group g learns batch t from group g-1's output for batch t after
- * g-1 stepped on it, with its own weights as they are after batch t-1: the
- * dependencies of the single-thread schedule, exactly, so the result is the
- * same; only the timing overlaps (g-1 works on batch t+1 meanwhile).
+ * Trains a pipelinable schedule's mini-batch epochs (local-parallel's
+ * steps, adjusted as the schedule's modulator fixed for the epoch) on
+ * other threads, one group of consecutive blocks each, passing each
+ * batch's activations down the pipeline. Group g learns batch t from group
+ * g-1's output for batch t after g-1 stepped on it, with its own weights as
+ * they are after batch t-1: the dependencies of the single-thread schedule,
+ * exactly, so the result is the same; only the timing overlaps (g-1 works
+ * on batch t+1 meanwhile).
  */
 export interface EpochPipeline {
   /**
@@ -47,10 +50,12 @@ export interface EpochPipeline {
   exportState(): Promise<PipelineState>;
   /**
    * Trains one epoch of these batches (the run's session draws them) at
-   * `learningRate`; resolves to each block's mean local loss and the
-   * parameters of the whole network afterwards, in {@link Network.snapshot} order.
+   * `learningRate`, each block's steps adjusted by `adjustments[block]`
+   * when given (see {@link EpochPlan.pipelineEpoch}); resolves to each
+   * block's mean local loss and the parameters of the whole network
+   * afterwards, in {@link Network.snapshot} order.
    */
-  trainEpoch(batches: EpochBatches, learningRate: number): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }>;
+  trainEpoch(batches: EpochBatches, learningRate: number, adjustments?: BlockEpochAdjustments[]): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }>;
   /** The blocks of each group. */
   readonly groups: number[][];
 }
@@ -119,12 +124,14 @@ export function pipelineRefusal(o: { schedule: Schedule; step: string; zeroGradS
 }
 
 /**
- * One epoch on the pipeline, seen from the run's thread: while the groups
- * train, the thread measures the training loss of the parameters the epoch
- * starts from; then it takes the trained parameters.
+ * One epoch on the pipeline, seen from the run's thread: the schedule's
+ * work before the steps (`plan`'s {@link EpochPlan.pipelineEpoch}, which
+ * fixes the epoch's step adjustments), then, while the groups train, the
+ * thread measures the training loss of the parameters the epoch starts
+ * from; then it takes the trained parameters.
  */
-export async function pipelinedEpoch(session: Session, pipeline: EpochPipeline, learningRate: number): Promise<number[]> {
-  const trained = pipeline.trainEpoch(session.batches, learningRate);
+export async function pipelinedEpoch(session: Session, pipeline: EpochPipeline, learningRate: number, plan?: Pick<EpochPlan, 'pipelineEpoch'>): Promise<number[]> {
+  const trained = pipeline.trainEpoch(session.batches, learningRate, plan?.pipelineEpoch?.());
   // If training fails first, the error is reported by the await below; do not report it as unhandled meanwhile.
   trained.catch(() => undefined);
   session.settleTrainLoss();

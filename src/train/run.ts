@@ -80,9 +80,10 @@ export interface RunOptions {
   /** The factor at each milestone (default 0.1, PyTorch's). */
   lrDecay?: number;
   /**
-   * Trains local-parallel's epochs on other threads, one group of blocks
-   * each (see {@link EpochPipeline}); same results, other timing. Ignored
-   * by the other schedules, which say so through `pipelineRefusal`.
+   * Trains the epochs of a schedule that can be pipelined (see
+   * {@link Schedule.pipelinable}) on other threads, one group of blocks each (see
+   * {@link EpochPipeline}); same results, other timing. Ignored by the
+   * other schedules, which say so through `pipelineRefusal`.
    */
   pipeline?: EpochPipeline;
   /** Continue from this {@link Run.checkpoint} of a run with the same options (see {@link Run.resumeFrom}). */
@@ -564,7 +565,7 @@ export class Run implements AsyncIterable<RunEvent> {
           let measured: Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>> | null = null;
           evaluated = () => (measured ??= (async () => ({ shuffle, trainLoss: pendingTrainLoss ? await pendingTrainLoss : session.trainLossBeforeEpoch(), test: scored ? (inline ?? (await pending!)) : carried! }))());
         }
-        const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate) : await this.trainEpoch(live, plan, evaluated, started);
+        const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate, plan) : await this.trainEpoch(live, plan, evaluated, started);
         const { trainLoss, test } = await evaluated();
         if (scored) lastTest = { test, epoch };
         live.busyMs += performance.now() - started;

@@ -12,7 +12,7 @@ import { check } from '../util/errors.js';
 import type { DecoderMode } from './events.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { DriftOptions } from '../modulators/drift-options.js';
-import type { StepModulator } from '../modulators/modulator.js';
+import type { StepAdjuster } from '../modulators/modulator.js';
 import { augmentImages, imageSide, type Augmentation } from '../data/augment.js';
 
 /**
@@ -73,8 +73,8 @@ export class Session {
   readonly trainX: tf.Tensor2D;
   readonly trainY: tf.Tensor2D;
   private readonly testSet: ScoredSet;
-  /** What adjusts every local block's step (local-gated's drift gates), or null for plain steps. */
-  modulator: StepModulator | null = null;
+  /** What adjusts every local block's step (local-gated's drift gates; on a pipeline group, the gates fixed for the epoch), or null for plain steps. */
+  modulator: StepAdjuster | null = null;
   /** The batch partition of the epoch being trained (set by {@link Session.beginEpoch}). */
   batches!: EpochBatches;
   /** True when this epoch's training loss is measured outside the session. */

@@ -20,6 +20,20 @@ describe('--workers', () => {
     expect(strip(one)).not.toEqual(strip(without));
   });
 
+  it('gives local-gated\'s single-thread results with its gates closing, and prints it among the pipelined schedules', async () => {
+    const args = [...BATCH, '--optimizer', 'adam', '--lr', '0.02', '--gate-tau', '0.05', '--seeds', '1', '--schedules', 'local-gated,local-parallel', '--json'];
+    const one = await cliJson('compare', ...args);
+    const two = await cliJson('compare', ...args, '--workers', '2');
+    const strip = (r: typeof one) => r.results.map(({ seconds, ...rest }) => rest);
+    expect(strip(two)).toEqual(strip(one));
+    // The gates did close: local-gated's results are not local-parallel's.
+    const [gated, parallel] = strip(one);
+    expect(gated.testLoss).not.toBe(parallel.testLoss);
+    const r = await cli('compare', ...args.filter((a) => a !== '--quiet' && a !== '--json'), '--workers', '2');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/localprop: local-gated, local-parallel on 2 threads, blocks \[0, 1\] \| \[2, 3\]/);
+  });
+
   it('prints the grouping it chose', async () => {
     const r = await cli('train', '--schedule', 'local-parallel', ...BATCH.filter((a) => a !== '--quiet'), '--workers', '2');
     expect(r.code).toBe(0);
@@ -29,7 +43,7 @@ describe('--workers', () => {
   it('refuses what it cannot pipeline before any thread starts', async () => {
     const cases: [string[], RegExp][] = [
       [['train', '--schedule', 'local-parallel', '--workers', '2'], /--workers needs --step batch/],
-      [['train', '--schedule', 'backprop', ...BATCH, '--workers', '2'], /pipelines local-parallel only/],
+      [['train', '--schedule', 'backprop', ...BATCH, '--workers', '2'], /pipelines local-parallel, local-gated, local-drift only/],
       [['train', '--schedule', 'local-parallel', ...BATCH, '--workers', '5'], /more than the model's 4 blocks/],
       [['train', '--schedule', 'local-parallel', ...BATCH, '--workers', '0'], /--workers must be a whole number ≥ 1/],
     ];

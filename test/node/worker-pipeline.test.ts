@@ -9,7 +9,7 @@ import { trainParallelEpoch } from '../../src/schedules/local-parallel.js';
 import { trainToEnd } from '../../src/schedules/schedule.js';
 import { blockWork, groupBlocks, pipelineBound, pipelinedEpoch, type PipelineRunOptions } from '../../src/train/pipeline.js';
 import { Session } from '../../src/train/session.js';
-import { Run } from '../../src/train/run.js';
+import { Run, type RunOptions } from '../../src/train/run.js';
 import type { EpochEvent } from '../../src/train/events.js';
 import { Rng } from '../../src/util/rng.js';
 import { cloneParameters } from '../../src/model/parameters.js';
@@ -139,31 +139,71 @@ describe('the layer-parallel pipeline', () => {
     backprop.dispose();
   });
 
+  it('gives local-gated\'s and local-drift\'s single-thread runs, with gates that close and adjustments that change the steps', async () => {
+    const pipeline = WorkerPipeline.start(spec, 2);
+    pipelines.push(pipeline);
+    const adam = { name: 'adam' as const, lr: 0.02 };
+    const rprop = { name: 'rprop' as const, lr: 0.01 };
+    const variants: { schedule: string; optimizer: RunOptions['optimizer']; gate?: RunOptions['gate']; drift?: RunOptions['drift']; dropout?: number }[] = [
+      { schedule: 'local-gated', optimizer: adam, gate: { tau: 0.05 } },
+      { schedule: 'local-gated', optimizer: adam, gate: { mode: 'soft', target: 'block', tau: 0.05 }, dropout: 0.2 },
+      { schedule: 'local-gated', optimizer: rprop, gate: { target: 'step-sizes', tau: 0.05 } },
+      { schedule: 'local-drift', optimizer: rprop, drift: { shrink: 'on', reset: 'on', tau: 0.02 } },
+      { schedule: 'local-drift', optimizer: adam, drift: { moments: 'both', freeze: 0.5 } },
+      { schedule: 'local-drift', optimizer: adam, drift: { lag: 0.3 } },
+    ];
+    const train = async (o: (typeof variants)[number] | { schedule: string; optimizer: RunOptions['optimizer'] }, withPipeline: boolean) => {
+      const start = seededStart(6, spec, { dataset: 'signed_xor' });
+      const run = new Run({ spec, ...start, ...o, epochs: 5, step: 'batch', batchSize: 200, ...(withPipeline ? { pipeline } : {}) });
+      const events: EpochEvent[] = [];
+      for await (const e of run) if (e.type === 'epoch') events.push({ ...e, seconds: 0 });
+      const parameters = run.network.toParameters();
+      run.dispose();
+      return { events, parameters };
+    };
+    for (const variant of variants) {
+      const label = JSON.stringify(variant);
+      const [one, two] = [await train(variant, false), await train(variant, true)];
+      expect(two.parameters, label).toEqual(one.parameters);
+      expect(two.events.map((e) => e.gates), label).toEqual(one.events.map((e) => e.gates));
+      expect(two.events.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]), label).toEqual(one.events.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]));
+      expect(two.events.map((e) => e.blockLosses), label).toEqual(one.events.map((e) => e.blockLosses.map((v) => expect.closeTo(v!, 6))));
+      // The modulator did something: some block's gate or axis weight fell below 1 (0 for a block that waits or is frozen).
+      expect(Math.min(...one.events.flatMap((e) => e.gates!.map((g) => g.gate))), label).toBeLessThan(1);
+      // ... and it changed the steps: the run is not local-parallel's.
+      const parallel = await train({ schedule: 'local-parallel', optimizer: variant.optimizer, ...(variant.dropout ? { dropout: variant.dropout } : {}) }, false);
+      expect(one.parameters, label).not.toEqual(parallel.parameters);
+    }
+  });
+
   it('checkpoints a pipelined run at an epoch event and resumes it, on a pipeline or on one thread, to the run never stopped', async () => {
     const pipeline = WorkerPipeline.start(spec, 2);
     pipelines.push(pipeline);
     const start = seededStart(4, spec, { dataset: 'signed_xor' });
-    const o = { schedule: 'local-parallel', spec, ...start, epochs: 4, step: 'batch' as const, batchSize: 125, optimizer: { name: 'adam' as const, lr: 0.01 }, dropout: 0.2 };
-    const full = new Run({ ...o, parameters: cloneParameters(start.parameters) });
-    await full.complete();
-    const expected = full.network.toParameters();
-    full.dispose();
+    // local-gated's checkpoint also carries its gates' trackers, which stay on the run's thread.
+    for (const schedule of ['local-parallel', 'local-gated']) {
+      const o = { schedule, spec, ...start, epochs: 4, step: 'batch' as const, batchSize: 125, optimizer: { name: 'adam' as const, lr: 0.01 }, dropout: 0.2, gate: { tau: 0.05 } };
+      const full = new Run({ ...o, parameters: cloneParameters(start.parameters) });
+      await full.complete();
+      const expected = full.network.toParameters();
+      full.dispose();
 
-    const first = new Run({ ...o, parameters: cloneParameters(start.parameters), pipeline });
-    let bytes: Uint8Array | undefined;
-    for await (const e of first) {
-      if (e.type === 'epoch' && e.epoch === 2) {
-        await first.prepareCheckpoint();
-        bytes = encodeRunCheckpoint(first.checkpoint());
-        break;
+      const first = new Run({ ...o, parameters: cloneParameters(start.parameters), pipeline });
+      let bytes: Uint8Array | undefined;
+      for await (const e of first) {
+        if (e.type === 'epoch' && e.epoch === 2) {
+          await first.prepareCheckpoint();
+          bytes = encodeRunCheckpoint(first.checkpoint());
+          break;
+        }
       }
-    }
-    first.dispose();
-    for (const onPipeline of [true, false]) {
-      const rest = new Run({ ...o, parameters: cloneParameters(start.parameters), resumeFrom: decodeRunCheckpoint(bytes!, 'pipelined'), ...(onPipeline ? { pipeline } : {}) });
-      await rest.complete();
-      expect(rest.network.toParameters()).toEqual(expected);
-      rest.dispose();
+      first.dispose();
+      for (const onPipeline of [true, false]) {
+        const rest = new Run({ ...o, parameters: cloneParameters(start.parameters), resumeFrom: decodeRunCheckpoint(bytes!, 'pipelined'), ...(onPipeline ? { pipeline } : {}) });
+        await rest.complete();
+        expect(rest.network.toParameters(), `${schedule}, resumed ${onPipeline ? 'on the pipeline' : 'on one thread'}`).toEqual(expected);
+        rest.dispose();
+      }
     }
   });
 });

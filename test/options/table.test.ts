@@ -65,6 +65,16 @@ describe('the option table', () => {
     expect(parseOptionValue('compare', 'gateTarget', 'block')).toBe('block');
   });
 
+  it('gives a built-in option\'s value with its reader\'s type, and refuses a key the command does not take', () => {
+    // Typed by the rows: these assignments compile without casts (npm run typecheck checks them).
+    const workers: number = parseOptionValue('train', 'workers', '3');
+    const schedules: string[] = parseOptionValue('compare', 'schedules', 'local-gated, backprop');
+    const target: 'weights' | 'block' | 'step-sizes' = parseOptionValue('compare', 'gateTarget', 'step-sizes');
+    expect([workers, schedules, target]).toEqual([3, ['local-gated', 'backprop'], 'step-sizes']);
+    expect(localpropErrorOf(() => parseOptionValue('train', 'workers', '0'))).toBe('--workers must be a whole number ≥ 1, got 0');
+    expect(localpropErrorOf(() => parseOptionValue('train', 'seeds', '3'))).toBe('`localprop train` has no option seeds');
+  });
+
   it("takes the options schedules and rules declare, and passes the rules' on as rule options", () => {
     const keys = commandOptions('compare').map((d) => d.key);
     expect(keys).toEqual(expect.arrayContaining(['gate', 'gateTau', 'ffThreshold', 'ffGoodnessBlocks', 'predsimBeta']));

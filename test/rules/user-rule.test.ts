@@ -11,6 +11,7 @@ import { localParallel } from '../../src/schedules/local-parallel.js';
 import { getDataset, registerDataset } from '../../src/data/registry.js';
 import { LocalpropError } from '../../src/util/errors.js';
 import { cli, cliJson } from '../cli/helpers.js';
+import { importUserModules } from '../../src/node/user-modules.js';
 
 const FIXTURE = resolve(__dirname, '../fixtures/rules/offset-decoder.ts');
 
@@ -29,6 +30,8 @@ describe('a rule from outside src/', () => {
   });
 
   it('trains through Run from the blocks the decoder rule starts from, its tensors named as it declares them', async () => {
+    // Loaded as --import loads it (once a process), so this test does not lean on the one before.
+    await importUserModules([FIXTURE]);
     const rule = getRule('offset-decoder');
     const spec = parseModelSpec(SEED_MODEL);
     const start = seededStart(0, spec, { dataset: 'signed_xor' }, rule);
