@@ -1,7 +1,8 @@
 import { tf } from '../engine/backend.js';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
+import { GATED_STUDY, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
+import { chooseGate, gatedResult, gatedSweepRows, planGatedFinal, planGatedSweep, type GatedRun } from '../studies/gated-sweep.js';
 import { renderGatedReport, renderResultsIndex } from '../studies/gated-report.js';
 import { MNIST_STUDY } from '../studies/mnist-study.js';
 import { importOldMnistRecords, MNIST_RECORDS, mnistRunViews, planMnistStudy } from '../studies/mnist-sweep.js';
@@ -29,12 +30,7 @@ export const EXPERIMENTS = ['gated', 'mnist', 'rules', 'nokland', 'parallel'];
 /** A few seconds' version of the study, to check the pipeline end to end. */
 const QUICK: GatedStudyPlan = { ...GATED_STUDY, datasets: ['signed_xor', 'spiral'], seeds: [0, 1], sweepSeeds: [100], sweep: GATED_STUDY.sweep.slice(0, 3), epochs: 4 };
 
-/**
- * `localprop experiment gated`: runs the study and writes `gated.json`,
- * `gated.md` (tables generated; the discussion kept in
- * `gated.discussion.md` beside them) and the index `../results.md`.
- * `--render-only` rebuilds the pages from an existing `gated.json`.
- */
+/** `localprop experiment NAME`: runs the study and writes its page and the index of results pages. */
 export async function runExperimentCommand(
   name: string,
   options: ExperimentCommandOptions,
@@ -45,16 +41,66 @@ export async function runExperimentCommand(
   if (name === 'rules') return runRulesCommand(options);
   if (name === 'nokland') return runNoklandCommand(options, evaluator);
   if (name === 'parallel') return runParallelCommand(options);
+  return runGatedCommand(options);
+}
+
+/**
+ * `localprop experiment gated`: the study's sweep of gate options, then its
+ * final comparison with the chosen gate, as sweeps (one spec per phase and
+ * dataset) trained by the sweep runner (`--jobs N`) into `runs/gated-runs/`
+ * (`--checkpoints DIR`): a rerun skips finished runs and resumes stopped
+ * ones. Then `gated.json` from the records, `gated.md` (tables generated;
+ * the discussion kept in `gated.discussion.md` beside them) and the index
+ * `../results.md`. `--render-only` rebuilds the pages from `gated.json` as
+ * it is (its runs predate the sweeps: no records of them exist).
+ */
+async function runGatedCommand(options: ExperimentCommandOptions): Promise<string> {
   const json = join(options.out, 'gated.json');
+  const jobs = options.jobs ?? 1;
+  check(Number.isInteger(jobs) && jobs >= 1, `--jobs must be a whole number ≥ 1, got ${options.jobs}`);
+  check(options.evalThread === undefined || options.evalThread === 'on' || options.evalThread === 'off', `--eval-thread must be on or off, got "${options.evalThread}"`);
   let result: GatedStudyResult;
   if (options.renderOnly) {
     check(existsSync(json), `--render-only needs ${json} from an earlier run; run without --render-only first`);
     result = JSON.parse(readFileSync(json, 'utf8')) as GatedStudyResult;
   } else {
+    const plan = options.quick ? QUICK : GATED_STUDY;
+    const execution = { evalThread: options.evalThread as 'on' | 'off' | undefined };
+    const records = options.checkpoints ?? join('runs', 'gated-runs');
+    const store = new RecordStore(records);
     const started = Date.now();
-    result = await runGatedStudy(options.quick ? QUICK : GATED_STUDY, evaluator, (m) => {
+    const say = (m: string) => {
       if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-    });
+    };
+    const train = async (runs: GatedRun[]) => {
+      const name = new Map(runs.map((r) => [r.planned.id, `${r.dataset} ${r.phase === 'sweep' ? `sweep ${r.config.label}` : `${r.schedule} ${r.decoders}`} seed ${r.planned.configuration.run.seed}`]));
+      const summary = await runSweepLocally(
+        runs.map((r) => r.planned),
+        store,
+        {
+          jobs,
+          retryFailed: true,
+          shouldStop: () => interruption.requested,
+          onEvent: (e) => {
+            if (e.type === 'outcome') say(`${name.get(e.run.id)}: ${e.status}${e.status === 'done' ? `, accuracy ${e.testAccuracy!.toFixed(3)}` : e.message ? `: ${e.message}` : ''}`);
+          },
+        },
+      );
+      if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${records}; run the same command again to continue`);
+      const failed = runs.filter((r) => !store.record(r.planned.id));
+      // Every run counts in the study's means: a missing one would change what is chosen and compared.
+      check(failed.length === 0, () => `${failed.length} run(s) of the gated study failed (${failed.map((r) => name.get(r.planned.id)).slice(0, 3).join('; ')}): see \`localprop sweep status\` or ${records}/*.failed.json; fix the cause and rerun (failed runs are retried)`);
+    };
+    const recordOf = (run: GatedRun) => store.record(run.planned.id)!;
+    // Planned (and so checked) before anything trains.
+    const sweepRuns = planGatedSweep(plan, records, execution);
+    await train(sweepRuns);
+    const sweep = gatedSweepRows(sweepRuns, recordOf);
+    const chosen = chooseGate(plan, sweep);
+    say(`chosen: ${chosen.label}`);
+    const finals = planGatedFinal(plan, chosen, records, execution);
+    await train(finals);
+    result = gatedResult(plan, sweep, chosen, finals, recordOf);
     writeJsonAtomic(json, result);
   }
   const command = `npx localprop experiment gated${result.plan.epochs ? ' --quick' : ''} --out ${options.out}`;
