@@ -207,7 +207,11 @@ async function runRulesCommand(options: ExperimentCommandOptions): Promise<strin
         shouldStop: () => interruption.requested,
         onEvent: (e) => {
           const key = `${keyOf.get(e.run.id)} (${backend})`;
-          if (e.type === 'started') say(`${key}: ${store.checkpoint(e.run.id) ? 'continues from its checkpoint' : 'started'}`);
+          if (e.type === 'started') {
+            // The progress file a stopped run left says where it continues, without reading its checkpoint (160 MB for ff-paper).
+            const at = store.progress(e.run.id)?.checkpointEpoch;
+            say(`${key}: ${at !== null && at !== undefined ? `continues from its checkpoint at epoch ${at}` : 'started'}`);
+          }
           else if (e.type === 'epoch') say(`${key}: epoch ${e.epoch}/${e.epochs}`);
           else if (e.type === 'outcome') say(`${key}: ${e.status}${e.status === 'done' ? `, test error ${(100 * (1 - e.testAccuracy!)).toFixed(2)}% (${e.seconds!.toFixed(0)} s)` : e.message ? `: ${e.message}` : ''}`);
           else if (e.type === 'worker-died') say(`${key}: its worker died (${e.reason})${e.retry ? '; continues from its checkpoint' : ''}`);
