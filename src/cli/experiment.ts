@@ -9,6 +9,7 @@ import { importOldMnistRecords, MNIST_RECORDS, mnistRunViews, planMnistStudy } f
 import { runSweepLocally } from '../sweep/local-runner.js';
 import { RecordStore } from '../sweep/store.js';
 import { InterruptedError, interruption } from './interrupt.js';
+import { SomeRunsFailedError } from './sweep.js';
 import { mnistCurves, renderMnistReport } from '../studies/mnist-report.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import { check } from '../util/errors.js';
@@ -89,7 +90,7 @@ async function runGatedCommand(options: ExperimentCommandOptions): Promise<strin
       if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${records}; run the same command again to continue`);
       const failed = runs.filter((r) => !store.record(r.planned.id));
       // Every run counts in the study's means: a missing one would change what is chosen and compared.
-      check(failed.length === 0, () => `${failed.length} run(s) of the gated study failed (${failed.map((r) => name.get(r.planned.id)).slice(0, 3).join('; ')}): see \`localprop sweep status\` or ${records}/*.failed.json; fix the cause and rerun (failed runs are retried)`);
+      if (failed.length > 0) throw new SomeRunsFailedError(`${failed.length} run(s) of the gated study failed (${failed.map((r) => `${name.get(r.planned.id)}: ${store.failure(r.planned.id)?.message ?? 'no record'}`).slice(0, 3).join('; ')}); fix the cause and rerun the command (failed runs are trained again)`);
     };
     const recordOf = (run: GatedRun) => store.record(run.planned.id)!;
     // Planned (and so checked) before anything trains.
