@@ -1,18 +1,21 @@
 import { tf } from '../engine/backend.js';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { GATED_STUDY, runGatedStudy, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
+import { dirname, join, relative, resolve } from 'node:path';
+import { GATED_STUDY, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
+import { chooseGate, gatedResult, gatedSweepRows, planGatedFinal, planGatedSweep, type GatedRun } from '../studies/gated-sweep.js';
 import { renderGatedReport, renderResultsIndex } from '../studies/gated-report.js';
 import { MNIST_STUDY } from '../studies/mnist-study.js';
 import { importOldMnistRecords, MNIST_RECORDS, mnistRunViews, planMnistStudy } from '../studies/mnist-sweep.js';
 import { runSweepLocally } from '../sweep/local-runner.js';
 import { RecordStore } from '../sweep/store.js';
 import { InterruptedError, interruption } from './interrupt.js';
+import { SomeRunsFailedError } from './sweep.js';
 import { mnistCurves, renderMnistReport } from '../studies/mnist-report.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import { check } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
-import { RULES_STUDY, runRulesStudy, type RulesRunRecord } from '../studies/rules-study.js';
+import { RULES_STUDY } from '../studies/rules-study.js';
+import { earlierRulesRecords, findRulesRecord, planRulesStudy, RULES_BACKENDS, RULES_RECORDS, rulesSweepSpec, rulesVariants } from '../studies/rules-sweep.js';
 import type { CheckpointStore } from '../studies/checkpointed-run.js';
 import { renderRulesReport } from '../studies/rules-report.js';
 import { NOKLAND_ROWS, noklandRuns, runNoklandStudy, type NoklandDataset, type NoklandRecord } from '../studies/nokland-study.js';
@@ -28,12 +31,7 @@ export const EXPERIMENTS = ['gated', 'mnist', 'rules', 'nokland', 'parallel'];
 /** A few seconds' version of the study, to check the pipeline end to end. */
 const QUICK: GatedStudyPlan = { ...GATED_STUDY, datasets: ['signed_xor', 'spiral'], seeds: [0, 1], sweepSeeds: [100], sweep: GATED_STUDY.sweep.slice(0, 3), epochs: 4 };
 
-/**
- * `localprop experiment gated`: runs the study and writes `gated.json`,
- * `gated.md` (tables generated; the discussion kept in
- * `gated.discussion.md` beside them) and the index `../results.md`.
- * `--render-only` rebuilds the pages from an existing `gated.json`.
- */
+/** `localprop experiment NAME`: runs the study and writes its page and the index of results pages. */
 export async function runExperimentCommand(
   name: string,
   options: ExperimentCommandOptions,
@@ -41,19 +39,69 @@ export async function runExperimentCommand(
 ): Promise<string> {
   check(EXPERIMENTS.includes(name), `unknown experiment "${name}"; choose one of: ${EXPERIMENTS.join(', ')}`);
   if (name === 'mnist') return runMnistCommand(options);
-  if (name === 'rules') return runRulesCommand(options, evaluator);
+  if (name === 'rules') return runRulesCommand(options);
   if (name === 'nokland') return runNoklandCommand(options, evaluator);
   if (name === 'parallel') return runParallelCommand(options);
+  return runGatedCommand(options);
+}
+
+/**
+ * `localprop experiment gated`: the study's sweep of gate options, then its
+ * final comparison with the chosen gate, as sweeps (one spec per phase and
+ * dataset) trained by the sweep runner (`--jobs N`) into `runs/gated-runs/`
+ * (`--checkpoints DIR`): a rerun skips finished runs and resumes stopped
+ * ones. Then `gated.json` from the records, `gated.md` (tables generated;
+ * the discussion kept in `gated.discussion.md` beside them) and the index
+ * `../results.md`. `--render-only` rebuilds the pages from `gated.json` as
+ * it is (its runs predate the sweeps: no records of them exist).
+ */
+async function runGatedCommand(options: ExperimentCommandOptions): Promise<string> {
   const json = join(options.out, 'gated.json');
+  const jobs = options.jobs ?? 1;
+  check(Number.isInteger(jobs) && jobs >= 1, `--jobs must be a whole number ≥ 1, got ${options.jobs}`);
+  check(options.evalThread === undefined || options.evalThread === 'on' || options.evalThread === 'off', `--eval-thread must be on or off, got "${options.evalThread}"`);
   let result: GatedStudyResult;
   if (options.renderOnly) {
     check(existsSync(json), `--render-only needs ${json} from an earlier run; run without --render-only first`);
     result = JSON.parse(readFileSync(json, 'utf8')) as GatedStudyResult;
   } else {
+    const plan = options.quick ? QUICK : GATED_STUDY;
+    const execution = { evalThread: options.evalThread as 'on' | 'off' | undefined };
+    const records = options.checkpoints ?? join('runs', 'gated-runs');
+    const store = new RecordStore(records);
     const started = Date.now();
-    result = await runGatedStudy(options.quick ? QUICK : GATED_STUDY, evaluator, (m) => {
+    const say = (m: string) => {
       if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-    });
+    };
+    const train = async (runs: GatedRun[]) => {
+      const name = new Map(runs.map((r) => [r.planned.id, `${r.dataset} ${r.phase === 'sweep' ? `sweep ${r.config.label}` : `${r.schedule} ${r.decoders}`} seed ${r.planned.configuration.run.seed}`]));
+      const summary = await runSweepLocally(
+        runs.map((r) => r.planned),
+        store,
+        {
+          jobs,
+          retryFailed: true,
+          shouldStop: () => interruption.requested,
+          onEvent: (e) => {
+            if (e.type === 'outcome') say(`${name.get(e.run.id)}: ${e.status}${e.status === 'done' ? `, accuracy ${e.testAccuracy!.toFixed(3)}` : e.message ? `: ${e.message}` : ''}`);
+          },
+        },
+      );
+      if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${records}; run the same command again to continue`);
+      const failed = runs.filter((r) => !store.record(r.planned.id));
+      // Every run counts in the study's means: a missing one would change what is chosen and compared.
+      if (failed.length > 0) throw new SomeRunsFailedError(`${failed.length} run(s) of the gated study failed (${failed.map((r) => `${name.get(r.planned.id)}: ${store.failure(r.planned.id)?.message ?? 'no record'}`).slice(0, 3).join('; ')}); fix the cause and rerun the command (failed runs are trained again)`);
+    };
+    const recordOf = (run: GatedRun) => store.record(run.planned.id)!;
+    // Planned (and so checked) before anything trains.
+    const sweepRuns = planGatedSweep(plan, records, execution);
+    await train(sweepRuns);
+    const sweep = gatedSweepRows(sweepRuns, recordOf);
+    const chosen = chooseGate(plan, sweep);
+    say(`chosen: ${chosen.label}`);
+    const finals = planGatedFinal(plan, chosen, records, execution);
+    await train(finals);
+    result = gatedResult(plan, sweep, chosen, finals, recordOf);
     writeJsonAtomic(json, result);
   }
   const command = `npx localprop experiment gated${result.plan.epochs ? ' --quick' : ''} --out ${options.out}`;
@@ -76,7 +124,7 @@ export interface ExperimentCommandOptions {
   datasets?: string[];
   /** mnist: local-parallel on a pipeline of this many threads. */
   workers?: number;
-  /** mnist: worker processes training runs side by side. */
+  /** mnist, parallel, rules, gated: worker processes training runs side by side. */
   jobs?: number;
   /** mnist: `off` scores the test set on the training thread of each run. */
   evalThread?: string;
@@ -88,8 +136,10 @@ export interface ExperimentCommandOptions {
   epochs?: number;
   /** nokland: train on the first this many training and test examples (a short measurement, recorded apart). */
   limit?: number;
-  /** nokland: folder of the runs' mid-run checkpoints (default runs/nokland-checkpoints). */
+  /** nokland: folder of the runs' mid-run checkpoints (default runs/nokland-checkpoints); parallel, gated: folder of the sweep records. */
   checkpoints?: string;
+  /** rules: write the study's sweep spec (the rows and datasets asked) into this file and train nothing. */
+  specOut?: string;
 }
 
 /**
@@ -108,37 +158,72 @@ function checkpointFolder(folder: string): CheckpointStore {
 
 /**
  * `localprop experiment rules`: the rows of the rules study (default: the
- * shared budget; `--rows all`, `published` or names) that have no record in
- * `rules-runs/` yet, then `rules.md` and the index. `--quick` trains 1 epoch
- * on 1000 images, into records of their own.
+ * shared budget; `--rows all`, `published` or names) as one sweep spec,
+ * trained by the sweep runner (`--jobs N`; each run checkpointed on the
+ * way, a stopped one resumed) into `rules-runs/`, every row without a
+ * record yet; then `rules.md` and the index. New runs train on the backend
+ * the command started (native where a BLAS loads); a row recorded on
+ * either backend, or in the one-file-a-run format from before sweeps, is
+ * not trained again. `--quick` trains 1 epoch on 1000 images, into records
+ * of their own; `--spec-out FILE` writes the spec and trains nothing.
  */
-async function runRulesCommand(options: ExperimentCommandOptions, evaluator: TestEvaluator | undefined): Promise<string> {
+async function runRulesCommand(options: ExperimentCommandOptions): Promise<string> {
   const datasets = options.datasets ?? ['mnist', 'fashion-mnist'];
   datasets.forEach((d) => check(d === 'mnist' || d === 'fashion-mnist', `--datasets takes mnist and/or fashion-mnist, got "${d}"`));
   const wanted = options.rows ?? ['shared'];
-  const rows = RULES_STUDY.filter((r) => wanted.includes('all') || wanted.includes(r.part) || wanted.includes(r.id));
   const known = ['all', 'shared', 'published', ...RULES_STUDY.map((r) => r.id)];
   wanted.forEach((w) => check(known.includes(w), `--rows takes all, shared, published or row names (${RULES_STUDY.map((r) => r.id).join(', ')}); got "${w}"`));
-  const folder = join(options.out, 'rules-runs');
-  const file = (key: string) => join(folder, `${key}.json`);
-  if (!options.renderOnly) {
-    const started = Date.now();
-    await runRulesStudy(rows, datasets, {
-      quick: options.quick,
-      evaluator,
-      done: (key) => existsSync(file(key)),
-      save: (key, record) => writeJsonAtomic(file(key), record),
-      checkpoints: checkpointFolder(options.checkpoints ?? join('runs', 'rules-checkpoints')),
-      progress: (m) => {
-        if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-      },
-    });
+  const rows = RULES_STUDY.filter((r) => wanted.includes('all') || wanted.includes(r.part) || wanted.includes(r.id));
+  const jobs = options.jobs ?? 1;
+  check(Number.isInteger(jobs) && jobs >= 1, `--jobs must be a whole number ≥ 1, got ${options.jobs}`);
+  check(options.evalThread === undefined || options.evalThread === 'on' || options.evalThread === 'off', `--eval-thread must be on or off, got "${options.evalThread}"`);
+  const backend = tf.getBackend();
+  check((RULES_BACKENDS as readonly string[]).includes(backend), `the rules study trains on native or wasm, not ${backend}`);
+  const execution = { evalThread: options.evalThread as 'on' | 'off' | undefined };
+  const folder = join(options.out, RULES_RECORDS);
+  // Planned before anything is written or trained: a row the option table refuses stops the command here.
+  const planned = planRulesStudy(options.out, rows, datasets, backend, options.quick, execution);
+  if (options.specOut) {
+    const spec = rulesSweepSpec(rows, datasets, backend, options.quick, execution, relative(dirname(resolve(options.specOut)), resolve(folder)) || '.');
+    writeJsonAtomic(options.specOut, spec);
+    return options.specOut;
   }
-  const records = existsSync(folder)
-    ? readdirSync(folder)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as RulesRunRecord)
-    : [];
+  const every = new Map([false, true].flatMap((quick) => [...rulesVariants(options.out, RULES_STUDY, ['mnist', 'fashion-mnist'], quick)]));
+  const store = new RecordStore(folder);
+  const earlier = earlierRulesRecords(folder);
+  if (!options.renderOnly) {
+    const todo = planned.filter((r) => !findRulesRecord(every.get(r.key)!, store, earlier));
+    const keyOf = new Map(todo.map((r) => [r.planned.id, r.key]));
+    const started = Date.now();
+    const say = (m: string) => {
+      if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+    };
+    const summary = await runSweepLocally(
+      todo.map((r) => r.planned),
+      store,
+      {
+        jobs,
+        // Asking for a row is asking to train it, even after it failed once.
+        retryFailed: true,
+        shouldStop: () => interruption.requested,
+        onEvent: (e) => {
+          const key = `${keyOf.get(e.run.id)} (${backend})`;
+          if (e.type === 'started') {
+            // The progress file a stopped run left says where it continues, without reading its checkpoint (160 MB for ff-paper).
+            const at = store.progress(e.run.id)?.checkpointEpoch;
+            say(`${key}: ${at !== null && at !== undefined ? `continues from its checkpoint at epoch ${at}` : 'started'}`);
+          }
+          else if (e.type === 'epoch') say(`${key}: epoch ${e.epoch}/${e.epochs}`);
+          else if (e.type === 'outcome') say(`${key}: ${e.status}${e.status === 'done' ? `, test error ${(100 * (1 - e.testAccuracy!)).toFixed(2)}% (${e.seconds!.toFixed(0)} s)` : e.message ? `: ${e.message}` : ''}`);
+          else if (e.type === 'worker-died') say(`${key}: its worker died (${e.reason})${e.retry ? '; continues from its checkpoint' : ''}`);
+        },
+      },
+    );
+    if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${folder}; run the same command again to continue`);
+  }
+  const records = [...every.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([, variants]) => findRulesRecord(variants, store, earlier) ?? []);
   const discussionFile = join(options.out, 'rules.discussion.md');
   const discussion = existsSync(discussionFile) ? readFileSync(discussionFile, 'utf8') : null;
   const page = join(options.out, 'rules.md');

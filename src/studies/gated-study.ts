@@ -1,9 +1,6 @@
-import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
-import type { DecoderMode, EpochEvent, RunEndEvent } from '../train/events.js';
+import type { DecoderMode, EpochEvent } from '../train/events.js';
 import type { GateOptions } from '../modulators/gates.js';
-import type { TestEvaluator } from '../train/evaluation.js';
-import { experimentRuns, type ExperimentConfig } from '../experiment/experiment.js';
-import { stats, type Stats } from '../experiment/summary.js';
+import type { Stats } from '../experiment/summary.js';
 
 /** One gate configuration of the sweep, with a stable label. */
 export interface GateConfig {
@@ -11,7 +8,14 @@ export interface GateConfig {
   gate: Partial<GateOptions>;
 }
 
-/** What the study runs; {@link GATED_STUDY} is the committed one. */
+/**
+ * What the study behind docs/results/gated.md runs ({@link GATED_STUDY} is
+ * the committed plan): a sweep of gate options on a validation split
+ * (held-out training examples, sweep seeds), the configuration with the
+ * best mean validation accuracy over all datasets chosen, then every
+ * schedule on every dataset and decoder mode over the final seeds, scored
+ * on the test set. It runs as sweeps: see gated-sweep.ts.
+ */
 export interface GatedStudyPlan {
   datasets: string[];
   /** Seeds of the final comparison (test set). */
@@ -95,81 +99,4 @@ export function summarizeGates(runs: EpochEvent[][]): GateSummary {
     meanGate: perBlock((e, b) => e.gates![b].gate) as number[],
     meanDrift: perBlock((e, b) => e.gates![b].drift),
   };
-}
-
-function meanPerBlock(rows: number[][]): number[] {
-  return rows[0].map((_, b) => rows.reduce((a, r) => a + r[b], 0) / rows.length);
-}
-
-type Progress = (message: string) => void;
-
-async function runAll(config: ExperimentConfig, progress: Progress): Promise<{ end: RunEndEvent; epochs: EpochEvent[] }[]> {
-  const out: { end: RunEndEvent; epochs: EpochEvent[] }[] = [];
-  for (const run of experimentRuns(config)) {
-    const epochs: EpochEvent[] = [];
-    const end = await run.complete((e) => {
-      if (e.type === 'epoch') epochs.push(e);
-    });
-    out.push({ end, epochs });
-    progress(`${end.schedule} ${end.decoders} seed ${end.seed}: ${end.testAccuracy.toFixed(3)}`);
-  }
-  return out;
-}
-
-/**
- * The study behind docs/results/gated.md: a sweep of gate options on a
- * validation split (held-out training examples, sweep seeds), the
- * configuration with the best mean validation accuracy over all datasets
- * chosen, then every schedule on every dataset and decoder mode over the
- * final seeds, scored on the test set.
- */
-export async function runGatedStudy(plan: GatedStudyPlan, testEvaluator: TestEvaluator | undefined, progress: Progress): Promise<GatedStudyResult> {
-  const spec = parseModelSpec(SEED_MODEL);
-  const sweep: SweepRow[] = [];
-  for (const dataset of plan.datasets) {
-    for (const config of plan.sweep) {
-      progress(`sweep ${dataset} ${config.label}`);
-      const runs = await runAll(
-        { data: { dataset }, spec, schedules: ['local-gated'], seeds: plan.sweepSeeds, decoders: ['learned'], holdOut: plan.validation, training: { gate: config.gate, testEvaluator, epochs: plan.epochs } },
-        () => undefined,
-      );
-      sweep.push({
-        dataset,
-        label: config.label,
-        gate: config.gate,
-        validationAccuracy: stats(runs.map((r) => r.end.testAccuracy)),
-        gates: summarizeGates(runs.map((r) => r.epochs)),
-      });
-    }
-  }
-  const meanOver = (label: string) => {
-    const rows = sweep.filter((r) => r.label === label);
-    return rows.reduce((a, r) => a + r.validationAccuracy.mean, 0) / rows.length;
-  };
-  const chosen = plan.sweep.filter((c) => c.gate.mode !== 'off').reduce((best, c) => (meanOver(c.label) > meanOver(best.label) ? c : best));
-  progress(`chosen: ${chosen.label}`);
-
-  const final: FinalRow[] = [];
-  for (const dataset of plan.datasets) {
-    const runs = await runAll(
-      { data: { dataset }, spec, schedules: plan.schedules, seeds: plan.seeds, decoders: plan.decoders, training: { gate: chosen.gate, testEvaluator, epochs: plan.epochs } },
-      (m) => progress(`${dataset} ${m}`),
-    );
-    for (const decoders of plan.decoders) {
-      for (const schedule of plan.schedules) {
-        const group = runs.filter((r) => r.end.schedule === schedule && r.end.decoders === decoders);
-        final.push({
-          dataset,
-          decoders,
-          schedule,
-          seeds: group.map((r) => r.end.seed),
-          testAccuracy: stats(group.map((r) => r.end.testAccuracy)),
-          seconds: stats(group.map((r) => r.end.seconds)),
-          blockAccuracy: meanPerBlock(group.map((r) => r.epochs[r.epochs.length - 1].blockAccuracy)),
-          ...(schedule === 'local-gated' ? { gates: summarizeGates(group.map((r) => r.epochs)) } : {}),
-        });
-      }
-    }
-  }
-  return { plan, model: SEED_MODEL, sweep, chosen, final };
 }

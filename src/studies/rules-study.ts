@@ -1,9 +1,4 @@
-import { parseModelSpec } from '../model/spec.js';
-import type { TestEvaluator } from '../train/evaluation.js';
 import type { RunOptions } from '../train/run.js';
-import { experimentRuns } from '../experiment/experiment.js';
-import { tf } from '../engine/backend.js';
-import { completeCheckpointed, type CheckpointStore } from './checkpointed-run.js';
 
 /**
  * The rules study: every learning rule on the same model, data and budget
@@ -89,7 +84,11 @@ export const RULES_STUDY: RulesRow[] = [
   },
 ];
 
-/** What one finished run leaves: enough for the page and for reruns to skip it. */
+/**
+ * What the page reads of one finished run: the record of the format before
+ * the study ran as a sweep (one file a run, still read as it is), and the
+ * view of a sweep record (`rulesRunView` in rules-sweep.ts).
+ */
 export interface RulesRunRecord {
   dataset: string;
   row: string;
@@ -107,12 +106,12 @@ export interface RulesRunRecord {
   seconds: number;
   /** Optimizer steps the run took (all blocks' steps of a mini-batch count as one). */
   steps: number;
-  /** The TF.js backend it trained on (absent in records from before the study moved to native). */
+  /** The TF.js backend it trained on (absent in the records from before the study moved to native: wasm). */
   backend?: string;
   quick?: boolean;
 }
 
-/** The record's file name: one file a run, so a stopped study keeps what it finished. */
+/** The record's file name before the study ran as a sweep, and the row's name in progress lines. */
 export function rulesRunKey(dataset: string, row: RulesRow, seed: number, quick: boolean): string {
   return `${dataset}-${row.id}-seed${seed}${quick ? '-quick' : ''}`;
 }
@@ -120,62 +119,4 @@ export function rulesRunKey(dataset: string, row: RulesRow, seed: number, quick:
 /** The quick version of a row: 1000 training images, one epoch, evaluated once. */
 export function quickRow(row: RulesRow): RulesRow {
   return { ...row, trainRows: 1000, training: { ...row.training, epochs: 1, evalEvery: undefined } };
-}
-
-/**
- * Runs every (dataset, row) that `done` does not hold yet, one at a time,
- * saving each record as it finishes. Seed 0. A run checkpoints every
- * epoch (the published rows run for hours) and a stopped one continues
- * from its checkpoint.
- */
-export async function runRulesStudy(
-  rows: RulesRow[],
-  datasets: string[],
-  options: { quick: boolean; evaluator?: TestEvaluator; done: (key: string) => boolean; save: (key: string, record: RulesRunRecord) => void; checkpoints: CheckpointStore; progress: (m: string) => void },
-): Promise<void> {
-  const seed = 0;
-  for (const dataset of datasets) {
-    for (const planned of rows) {
-      const row = options.quick ? quickRow(planned) : planned;
-      const key = rulesRunKey(dataset, row, seed, options.quick);
-      if (options.done(key)) continue;
-      const trainRows = row.trainRows ?? 60_000;
-      const config = {
-        // The limit cuts the test set too: at 10,000 or more it keeps all of it (--quick scores 1000).
-        data: { dataset, options: row.trainRows ? { limit: row.trainRows } : {} },
-        spec: parseModelSpec(row.model),
-        schedules: [row.schedule],
-        seeds: [seed],
-        decoders: ['learned' as const],
-        rules: [row.rule],
-        training: { ...row.training, testEvaluator: options.evaluator },
-      };
-      for (const run of experimentRuns(config)) {
-        let last: number[] = [];
-        const end = await completeCheckpointed(run, key, options.checkpoints, 1, (e, replaying) => {
-          last = e.blockAccuracy;
-          if (!replaying && (e.evaluatedAt === undefined || e.evaluatedAt === e.epoch)) options.progress(`${key}: epoch ${e.epoch}/${e.epochs} test error ${(100 * (1 - e.testAccuracy)).toFixed(2)}% (${e.seconds.toFixed(0)} s)`);
-        }, options.progress);
-        const batches = row.training.step === 'epoch' ? 1 : Math.ceil(trainRows / (row.training.batchSize ?? 100));
-        options.save(key, {
-          dataset,
-          row: row.id,
-          rule: row.rule,
-          schedule: row.schedule,
-          model: row.model,
-          seed,
-          epochs: end.epochs,
-          trainRows,
-          testError: 1 - end.testAccuracy,
-          testLoss: end.testLoss,
-          blockAccuracy: last.slice(0, -1),
-          seconds: end.seconds,
-          steps: end.epochs * batches,
-          backend: tf.getBackend(),
-          ...(options.quick ? { quick: true } : {}),
-        });
-        options.checkpoints.dropCheckpoint(key);
-      }
-    }
-  }
 }

@@ -1,12 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers.js';
 
 describe('experiment', () => {
-  it('gated --quick writes the JSON, the generated page and the results index', async () => {
-    const out = join(tempDir(), 'results');
-    const r = await cli('experiment', 'gated', '--quick', '--quiet', '--out', out);
+  it('gated --quick trains on the sweep runner with 2 jobs, writes the JSON, the generated page and the results index, and a rerun trains nothing', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'results');
+    const records = join(dir, 'records');
+    const r = await cli('experiment', 'gated', '--quick', '--quiet', '--jobs', '2', '--out', out, '--checkpoints', records);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(readFileSync(join(out, 'gated.json'), 'utf8'));
     expect(json.plan.datasets).toEqual(['signed_xor', 'spiral']);
@@ -22,6 +24,12 @@ describe('experiment', () => {
     expect(page).toContain('(chosen)');
     expect(page).toContain('## spiral: test accuracy, 2 seeds');
     expect(readFileSync(join(out, '..', 'results.md'), 'utf8')).toContain('[The stability-gated schedule](results/gated.md)');
+    // One record a run: the sweep's 3 configurations × 1 seed and the finals' 8 cells × 2 seeds, on both datasets.
+    expect(readdirSync(records).filter((f) => /^[0-9a-f]+\.json$/.test(f))).toHaveLength(2 * (3 + 16));
+    const again = await cli('experiment', 'gated', '--quick', '--out', out, '--checkpoints', records);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('done');
+    expect(JSON.parse(readFileSync(join(out, 'gated.json'), 'utf8'))).toEqual(json);
   });
 
   it('parallel --quick validates, names by the rule, runs the finals and the boundary measurements, and rebuilds its page from the records', async () => {
