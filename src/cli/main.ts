@@ -301,7 +301,7 @@ function program(): Command {
         ...(name !== 'rules' && name !== 'nokland' && opts.rows !== undefined ? ['--rows'] : []),
       ];
       check(!EXPERIMENTS.includes(name) || unread.length === 0, () => `${unread.join(', ')} ${unread.length > 1 ? 'do' : 'does'} nothing for \`experiment ${name}\`; drop ${unread.length > 1 ? 'them' : 'it'} (--part applies to mnist and parallel, --jobs to mnist, parallel, rules and gated, --workers to mnist, --datasets to mnist, rules, nokland and parallel, --rows to rules and nokland, --checkpoints to nokland, parallel and gated, --spec-out to rules)`);
-      const workers = opts.workers === undefined ? undefined : (parseOptionValue('train', 'workers', opts.workers) as number);
+      const workers = opts.workers === undefined ? undefined : parseOptionValue('train', 'workers', opts.workers);
       const listOf = (v: string | undefined) => v?.split(',').map((d) => d.trim());
       const numberOf = (v: string | undefined) => (v === undefined ? undefined : Number(v));
       const run = {
@@ -312,7 +312,7 @@ function program(): Command {
         part: opts.part,
         datasets: listOf(opts.datasets),
         workers,
-        jobs: opts.jobs === undefined ? undefined : (parseOptionValue('train', 'workers', opts.jobs) as number),
+        jobs: opts.jobs === undefined ? undefined : parseOptionValue('train', 'workers', opts.jobs),
         evalThread: opts.evalThread,
         rows: listOf(opts.rows),
         seeds: listOf(opts.seeds)?.map(Number),
