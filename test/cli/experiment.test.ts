@@ -30,7 +30,7 @@ describe('experiment', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('done');
     expect(JSON.parse(readFileSync(join(out, 'gated.json'), 'utf8'))).toEqual(json);
-  });
+  }, 240_000);
 
   it('parallel --quick validates, names by the rule, runs the finals and the boundary measurements, and rebuilds its page from the records', async () => {
     const dir = tempDir();
@@ -57,7 +57,7 @@ describe('experiment', () => {
     const bad = await cli('experiment', 'parallel', '--part', 'finals', '--out', out);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--part must be validation, final, hypothesis or all, got "finals"');
-  });
+  }, 240_000);
 
   it('parallel refuses its final runs before the protocol names the candidate', async () => {
     const out = join(tempDir(), 'results');
