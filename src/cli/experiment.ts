@@ -1,5 +1,5 @@
 import { tf } from '../engine/backend.js';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { GATED_STUDY, type GatedStudyPlan, type GatedStudyResult } from '../studies/gated-study.js';
 import { chooseGate, gatedResult, gatedSweepRows, planGatedFinal, planGatedSweep, type GatedRun } from '../studies/gated-sweep.js';
@@ -11,16 +11,14 @@ import { RecordStore } from '../sweep/store.js';
 import { InterruptedError, interruption } from './interrupt.js';
 import { SomeRunsFailedError } from './sweep.js';
 import { mnistCurves, renderMnistReport } from '../studies/mnist-report.js';
-import type { TestEvaluator } from '../train/evaluation.js';
 import { check } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RULES_STUDY } from '../studies/rules-study.js';
 import { earlierRulesRecords, findRulesRecord, planRulesStudy, RULES_BACKENDS, RULES_RECORDS, rulesSweepSpec, rulesVariants } from '../studies/rules-sweep.js';
-import type { CheckpointStore } from '../studies/checkpointed-run.js';
 import { renderRulesReport } from '../studies/rules-report.js';
-import { NOKLAND_ROWS, noklandRuns, runNoklandStudy, type NoklandDataset, type NoklandRecord } from '../studies/nokland-study.js';
+import { NOKLAND_ROWS, type NoklandDataset, type NoklandRecord } from '../studies/nokland-study.js';
+import { adoptEarlierCheckpoint, earlierNoklandRecords, NOKLAND_BACKENDS, NOKLAND_QUICK, NOKLAND_RECORDS, noklandDone, noklandRecords, noklandSweepSpec, noklandVariants, planNoklandStudy } from '../studies/nokland-sweep.js';
 import { noklandCurves, renderNoklandReport } from '../studies/nokland-report.js';
-import { decodeRunCheckpoint, encodeRunCheckpoint } from '../io/run-checkpoint.js';
 import { chooseConfigurations, IMAGES, interleaved, nameCandidate, optimizerOf, planPhase, summarize, TWO_D, type ParallelDataset, type StudyRun } from '../studies/parallel-study.js';
 import { boundaryChart, GENERATED_MARKER, namedInProtocol, parallelCurves, renderParallelResults, resultsJson, type ParallelResults } from '../studies/parallel-report.js';
 import { boundaryRow, noiselessSample } from '../studies/parallel-hypothesis.js';
@@ -32,15 +30,11 @@ export const EXPERIMENTS = ['gated', 'mnist', 'rules', 'nokland', 'parallel'];
 const QUICK: GatedStudyPlan = { ...GATED_STUDY, datasets: ['signed_xor', 'spiral'], seeds: [0, 1], sweepSeeds: [100], sweep: GATED_STUDY.sweep.slice(0, 3), epochs: 4 };
 
 /** `localprop experiment NAME`: runs the study and writes its page and the index of results pages. */
-export async function runExperimentCommand(
-  name: string,
-  options: ExperimentCommandOptions,
-  evaluator: TestEvaluator | undefined,
-): Promise<string> {
+export async function runExperimentCommand(name: string, options: ExperimentCommandOptions): Promise<string> {
   check(EXPERIMENTS.includes(name), `unknown experiment "${name}"; choose one of: ${EXPERIMENTS.join(', ')}`);
   if (name === 'mnist') return runMnistCommand(options);
   if (name === 'rules') return runRulesCommand(options);
-  if (name === 'nokland') return runNoklandCommand(options, evaluator);
+  if (name === 'nokland') return runNoklandCommand(options);
   if (name === 'parallel') return runParallelCommand(options);
   return runGatedCommand(options);
 }
@@ -124,7 +118,7 @@ export interface ExperimentCommandOptions {
   datasets?: string[];
   /** mnist: local-parallel on a pipeline of this many threads. */
   workers?: number;
-  /** mnist, parallel, rules, gated: worker processes training runs side by side. */
+  /** mnist, parallel, rules, nokland, gated: worker processes training runs side by side. */
   jobs?: number;
   /** mnist: `off` scores the test set on the training thread of each run. */
   evalThread?: string;
@@ -136,24 +130,10 @@ export interface ExperimentCommandOptions {
   epochs?: number;
   /** nokland: train on the first this many training and test examples (a short measurement, recorded apart). */
   limit?: number;
-  /** nokland: folder of the runs' mid-run checkpoints (default runs/nokland-checkpoints); parallel, gated: folder of the sweep records. */
+  /** nokland: folder of the mid-run checkpoints from before the study ran as a sweep, continued (default runs/nokland-checkpoints); parallel, gated: folder of the sweep records. */
   checkpoints?: string;
-  /** rules: write the study's sweep spec (the rows and datasets asked) into this file and train nothing. */
+  /** rules, nokland: write the study's sweep spec (the rows, datasets and seeds asked) into this file and train nothing. */
   specOut?: string;
-}
-
-/**
- * Mid-run checkpoints as one file a run in `folder`, by the run's key and
- * the backend: a run continues only on the backend it started on, since
- * another would end it in other last bits than a run never stopped.
- */
-function checkpointFolder(folder: string): CheckpointStore {
-  const fileOf = (key: string) => join(folder, `${key}.${tf.getBackend()}.safetensors`);
-  return {
-    checkpoint: (key) => (existsSync(fileOf(key)) ? decodeRunCheckpoint(readFileSync(fileOf(key)), fileOf(key)) : null),
-    saveCheckpoint: (key, state) => writeFileAtomic(fileOf(key), encodeRunCheckpoint(state)),
-    dropCheckpoint: (key) => rmSync(fileOf(key), { force: true }),
-  };
 }
 
 /**
@@ -292,44 +272,82 @@ async function runMnistCommand(options: ExperimentCommandOptions): Promise<strin
 
 /**
  * `localprop experiment nokland`: Nøkland & Eidnes' MLP table (every row on
- * MNIST, then Fashion-MNIST), one record a run in `nokland-runs/`, every
- * run checkpointed each epoch so a stopped study continues; then
- * `nokland.md`, its curves and the index. `--quick`: 2 epochs on 1000
- * examples, into records of their own.
+ * MNIST, then Fashion-MNIST) as one sweep spec, trained by the sweep runner
+ * (`--jobs N`; every run checkpointed each epoch beside its record, a
+ * stopped one resumed) into `nokland-runs/`, every run without a record
+ * yet; then `nokland.md`, its curves and the index. New runs train on the
+ * backend the command started (native where a BLAS loads); a run recorded
+ * on either backend, or in the one-file-a-run format from before sweeps,
+ * is not trained again, and a mid-run checkpoint of that format
+ * (`--checkpoints`, default runs/nokland-checkpoints) is continued.
+ * `--quick`: 2 epochs on 1000 examples, into records of their own;
+ * `--spec-out FILE` writes the spec and trains nothing.
  */
-async function runNoklandCommand(options: ExperimentCommandOptions, evaluator: TestEvaluator | undefined): Promise<string> {
+async function runNoklandCommand(options: ExperimentCommandOptions): Promise<string> {
   const datasets = (options.datasets ?? ['mnist', 'fashion-mnist']) as NoklandDataset[];
   datasets.forEach((d) => check(d === 'mnist' || d === 'fashion-mnist', `--datasets takes mnist and/or fashion-mnist, got "${d}"`));
   const rowNames = NOKLAND_ROWS.map((r) => r.row);
-  const rows = options.rows ?? rowNames;
+  const rows = (options.rows ?? rowNames) as NoklandRecord['row'][];
   rows.forEach((r) => check((rowNames as string[]).includes(r), `--rows takes ${rowNames.join(', ')}; got "${r}"`));
   const seeds = options.seeds ?? [0];
   seeds.forEach((s) => check(Number.isInteger(s) && s >= 0, `--seeds takes whole numbers ≥ 0, like 0,1,2; got ${s}`));
   for (const [flag, v] of [['--epochs', options.epochs], ['--limit', options.limit]] as const) check(v === undefined || (Number.isInteger(v) && v >= 1), `${flag} takes a whole number ≥ 1, got ${v}`);
-  const folder = join(options.out, 'nokland-runs');
-  const file = (key: string) => join(folder, `${key}.json`);
-  if (!options.renderOnly) {
-    const started = Date.now();
-    await runNoklandStudy(noklandRuns(datasets, rows as NoklandRecord['row'][], seeds), {
-      ...(options.quick ? { limit: 1000, epochs: 2 } : {}),
-      ...(options.epochs ? { epochs: options.epochs } : {}),
-      ...(options.limit ? { limit: options.limit } : {}),
-      evaluator,
-      store: {
-        done: (key) => existsSync(file(key)),
-        save: (key, record) => writeJsonAtomic(file(key), record),
-        ...checkpointFolder(options.checkpoints ?? join('runs', 'nokland-checkpoints')),
-      },
-      progress: (m) => {
-        if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-      },
-    });
+  const jobs = options.jobs ?? 1;
+  check(Number.isInteger(jobs) && jobs >= 1, `--jobs must be a whole number ≥ 1, got ${options.jobs}`);
+  check(options.evalThread === undefined || options.evalThread === 'on' || options.evalThread === 'off', `--eval-thread must be on or off, got "${options.evalThread}"`);
+  const backend = tf.getBackend();
+  check((NOKLAND_BACKENDS as readonly string[]).includes(backend), `the nokland study trains on native or wasm, not ${backend}`);
+  const measurement = { ...(options.quick ? NOKLAND_QUICK : {}), ...(options.epochs ? { epochs: options.epochs } : {}), ...(options.limit ? { limit: options.limit } : {}) };
+  const execution = { evalThread: options.evalThread as 'on' | 'off' | undefined };
+  const folder = join(options.out, NOKLAND_RECORDS);
+  // Planned before anything is written or trained: an option the table refuses stops the command here.
+  const planned = planNoklandStudy(options.out, datasets, rows, seeds, backend, measurement, execution);
+  if (options.specOut) {
+    const spec = noklandSweepSpec(datasets, rows, seeds, backend, measurement, execution, relative(dirname(resolve(options.specOut)), resolve(folder)) || '.');
+    writeJsonAtomic(options.specOut, spec);
+    return options.specOut;
   }
-  const records = existsSync(folder)
-    ? readdirSync(folder)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as NoklandRecord)
-    : [];
+  const store = new RecordStore(folder);
+  const earlier = earlierNoklandRecords(folder);
+  if (!options.renderOnly) {
+    const variants = noklandVariants(options.out, datasets, rows, seeds, measurement);
+    const todo = planned.filter((r) => !noklandDone(variants.get(r.key)!, store, earlier));
+    const keyOf = new Map(todo.map((r) => [r.planned.id, `${r.key} (${backend})`]));
+    const started = Date.now();
+    const say = (m: string) => {
+      if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+    };
+    const oldCheckpoints = options.checkpoints ?? join('runs', 'nokland-checkpoints');
+    for (const run of todo) {
+      const adopted = adoptEarlierCheckpoint(run, oldCheckpoints, store);
+      if (adopted) say(`${keyOf.get(run.planned.id)}: ${adopted}`);
+    }
+    const summary = await runSweepLocally(
+      todo.map((r) => r.planned),
+      store,
+      {
+        jobs,
+        // As the study always did: a stopped run loses at most one epoch.
+        checkpointEvery: 1,
+        // Asking for a run is asking to train it, even after it failed once.
+        retryFailed: true,
+        shouldStop: () => interruption.requested,
+        onEvent: (e) => {
+          const key = keyOf.get(e.run.id);
+          if (e.type === 'started') {
+            const at = store.progress(e.run.id)?.checkpointEpoch ?? (store.checkpointBytes(e.run.id) ? 'its checkpoint' : null);
+            say(`${key}: ${at !== null && at !== undefined ? `continues from ${typeof at === 'number' ? `its checkpoint at epoch ${at}` : at}` : 'started'}`);
+          } else if (e.type === 'epoch') say(`${key}: epoch ${e.epoch}/${e.epochs}`);
+          else if (e.type === 'outcome') say(`${key}: ${e.status}${e.status === 'done' ? `, test error ${(100 * (1 - e.testAccuracy!)).toFixed(2)}% (${e.seconds!.toFixed(0)} s)` : e.message ? `: ${e.message}` : ''}`);
+          else if (e.type === 'worker-died') say(`${key}: its worker died (${e.reason})${e.retry ? '; continues from its checkpoint' : ''}`);
+        },
+      },
+    );
+    if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${folder}; run the same command again to continue`);
+    const failed = todo.filter((r) => !store.record(r.planned.id));
+    if (failed.length > 0) throw new SomeRunsFailedError(`${failed.length} run(s) of the nokland study failed (${failed.map((r) => `${r.key}: ${store.failure(r.planned.id)?.message ?? 'no record'}`).slice(0, 3).join('; ')}); fix the cause and rerun the command (failed runs are trained again)`);
+  }
+  const records = noklandRecords(folder, store);
   for (const dataset of ['mnist', 'fashion-mnist'] as const) {
     const svg = noklandCurves(records, dataset);
     if (svg) writeFileAtomic(join(options.out, `nokland-${dataset}-curves.svg`), svg);

@@ -1,10 +1,4 @@
-import { parseModelSpec } from '../model/spec.js';
-import type { TestEvaluator } from '../train/evaluation.js';
 import type { RunOptions } from '../train/run.js';
-import { tf } from '../engine/backend.js';
-import { completeCheckpointed, type CheckpointStore } from './checkpointed-run.js';
-import { experimentRuns } from '../experiment/experiment.js';
-import { check } from '../util/errors.js';
 
 /** The two datasets of Nøkland & Eidnes' MLP table this study reproduces. */
 export type NoklandDataset = 'mnist' | 'fashion-mnist';
@@ -77,7 +71,7 @@ export function noklandTraining(dataset: NoklandDataset): Omit<RunOptions, 'sche
   };
 }
 
-/** One run of the study: a dataset, a row and a seed (a plain list, so a generic sweep runner can take it over). */
+/** One run of the study: a dataset, a row and a seed (planned as a sweep run in nokland-sweep.ts). */
 export interface NoklandRun {
   dataset: NoklandDataset;
   row: NoklandRow;
@@ -92,7 +86,11 @@ export function noklandRuns(datasets: NoklandDataset[], rows: NoklandRow['row'][
     .flatMap((dataset) => seeds.flatMap((seed) => NOKLAND_ROWS.filter((r) => rows.includes(r.row)).map((row) => ({ dataset, row, seed }))));
 }
 
-/** What one finished run leaves (one JSON file a run). */
+/**
+ * What the page reads of one finished run: the record of the format before
+ * the study ran as a sweep (one JSON file a run, still read as it is), and
+ * the view of a sweep record (`noklandRunView` in nokland-sweep.ts).
+ */
 export interface NoklandRecord {
   dataset: NoklandDataset;
   row: NoklandRow['row'];
@@ -118,81 +116,7 @@ export interface NoklandRecord {
   limit?: number;
 }
 
-/** The file name of a run's record and checkpoint. */
+/** The file name of a run's record and checkpoint before the study ran as a sweep. */
 export function noklandKey(run: NoklandRun, limit?: number, epochs?: number): string {
   return `${run.dataset}-${run.row.row}-seed${run.seed}${limit ? `-limit${limit}` : ''}${epochs ? `-epochs${epochs}` : ''}`;
-}
-
-/** Where the study keeps its records and its runs' checkpoints. */
-export interface NoklandStore extends CheckpointStore {
-  done(key: string): boolean;
-  save(key: string, record: NoklandRecord): void;
-}
-
-/**
- * Trains every run of `runs` that `store` has no record of, one at a
- * time: a run with a checkpoint continues from it (to the numbers of a run
- * never stopped), and every `checkpointEvery` epochs its state is saved,
- * so a stopped study loses at most that many epochs.
- */
-export async function runNoklandStudy(
-  runs: NoklandRun[],
-  options: {
-    limit?: number;
-    epochs?: number;
-    checkpointEvery?: number;
-    /** Hidden widths instead of 3×1024 (tests); the records say which model ran. */
-    hidden?: number[];
-    evaluator?: TestEvaluator;
-    store: NoklandStore;
-    progress: (m: string) => void;
-  },
-): Promise<void> {
-  const every = options.checkpointEvery ?? 1;
-  check(Number.isInteger(every) && every >= 1, `the study's checkpoints come every whole number ≥ 1 of epochs, got ${every}`);
-  for (const planned of runs) {
-    const key = noklandKey(planned, options.limit, options.epochs);
-    if (options.store.done(key)) continue;
-    const model = noklandModel(planned.row, options.hidden);
-    const training = noklandTraining(planned.dataset);
-    const config = {
-      data: { dataset: planned.dataset, options: options.limit ? { limit: options.limit } : {} },
-      spec: parseModelSpec(model),
-      schedules: [planned.row.schedule],
-      seeds: [planned.seed],
-      decoders: ['learned' as const],
-      rules: [planned.row.rule],
-      training: { ...training, ...(options.epochs ? { epochs: options.epochs } : {}), testEvaluator: options.evaluator },
-    };
-    for (const run of experimentRuns(config)) {
-      const perEpoch: number[] = [];
-      const probes: (number | null)[][] = [];
-      const seconds: number[] = [];
-      const end = await completeCheckpointed(run, key, options.store, every, (e, replaying) => {
-        perEpoch.push(1 - e.testAccuracy);
-        probes.push(e.blockAccuracy.map((a) => (Number.isFinite(a) ? a : null)));
-        seconds.push(e.seconds - (seconds.reduce((a, b) => a + b, 0)));
-        if (!replaying) options.progress(`${key}: epoch ${e.epoch}/${e.epochs} test error ${(100 * (1 - e.testAccuracy)).toFixed(2)}%, probes ${e.blockAccuracy.map((a) => (100 * a).toFixed(1)).join(' / ')}% (${e.seconds.toFixed(0)} s)`);
-      }, options.progress);
-      options.store.save(key, {
-        dataset: planned.dataset,
-        row: planned.row.row,
-        schedule: planned.row.schedule,
-        rule: planned.row.rule,
-        model,
-        seed: planned.seed,
-        epochs: end.epochs,
-        testError: 1 - end.testAccuracy,
-        testLoss: end.testLoss,
-        trainLoss: end.trainLoss,
-        testErrorPerEpoch: [...perEpoch, 1 - end.testAccuracy],
-        blockAccuracyPerEpoch: probes,
-        secondsPerEpoch: seconds,
-        seconds: end.seconds,
-        backend: tf.getBackend(),
-        ...(options.limit ? { limit: options.limit } : {}),
-      });
-      options.store.dropCheckpoint(key);
-    }
-  }
 }

@@ -1,0 +1,206 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeRunCheckpoint } from '../io/run-checkpoint.js';
+import { planSweep, type PlannedRun } from '../sweep/plan.js';
+import { parseSweepSpec } from '../sweep/spec.js';
+import type { RecordStore, SweepRecord } from '../sweep/store.js';
+import { differingOptions } from '../train/run.js';
+import { check } from '../util/errors.js';
+import { NOKLAND_ROWS, noklandKey, noklandModel, noklandRuns, noklandTraining, type NoklandDataset, type NoklandRecord, type NoklandRow, type NoklandRun } from './nokland-study.js';
+
+/** The folder of the study's records, inside the results folder (the page names it). */
+export const NOKLAND_RECORDS = 'nokland-runs';
+
+/** The backends a run's record may come from: the study trains on native where a BLAS loads, else on wasm. */
+export const NOKLAND_BACKENDS = ['native', 'wasm'] as const;
+
+/** A short measurement instead of the recipe (`--limit`, `--epochs`, `--quick`), and other hidden widths (tests). */
+export interface NoklandMeasurement {
+  /** The first this many training and test examples only. */
+  limit?: number;
+  /** Epochs instead of the recipe's. */
+  epochs?: number;
+  /** Hidden widths instead of 3×1024. */
+  hidden?: number[];
+}
+
+/** How the study's runs are computed, not what: `--eval-thread off` scores on the training thread (same numbers, same ids). */
+export interface NoklandExecution {
+  evalThread?: 'on' | 'off';
+}
+
+/** What `--quick` measures: 2 epochs on 1000 examples. */
+export const NOKLAND_QUICK: NoklandMeasurement = { limit: 1000, epochs: 2 };
+
+type NoklandTraining = ReturnType<typeof noklandTraining>;
+
+/**
+ * A dataset's recipe as `localprop train` takes it (the keys of the one
+ * option table, dashed), so a sweep spec holds it. A recipe option this
+ * mapping does not carry is refused by name: the run would silently train
+ * another recipe than the page says.
+ */
+export function recipeOptions(dataset: string, t: NoklandTraining): Record<string, unknown> {
+  const known = ['epochs', 'lrDecayAt', 'lrDecay', 'dropout', 'dropoutPlacement', 'augment', 'standardize', 'step', 'batchSize', 'optimizer', 'hiddenLoss'];
+  const left = Object.keys(t).filter((k) => !known.includes(k));
+  check(left.length === 0, `nokland study on ${dataset}: its recipe option(s) ${left.join(', ')} have no place in the study's sweep spec; add them to recipeOptions`);
+  check(t.optimizer === undefined || Object.keys(t.optimizer).every((k) => ['name', 'lr'].includes(k)), `nokland study on ${dataset}: only the optimizer's name and lr reach the sweep spec`);
+  const options: Record<string, unknown> = {
+    epochs: t.epochs,
+    step: t.step,
+    'batch-size': t.batchSize,
+    optimizer: t.optimizer?.name,
+    lr: t.optimizer?.lr,
+    'lr-decay-at': t.lrDecayAt && [...t.lrDecayAt],
+    'lr-decay': t.lrDecay,
+    'hidden-loss': t.hiddenLoss,
+    dropout: t.dropout,
+    'dropout-placement': t.dropoutPlacement,
+    ...(t.augment ? { jitter: t.augment.jitter, flip: t.augment.flip } : {}),
+    standardize: t.standardize && [t.standardize.mean, t.standardize.std],
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+}
+
+/** One row on one dataset as the options of a sweep point: the row's model, schedule and rule over the dataset's recipe, cut down by `measurement`. */
+export function noklandPoint(dataset: NoklandDataset, row: NoklandRow, measurement: NoklandMeasurement = {}): Record<string, unknown> {
+  return {
+    dataset,
+    model: noklandModel(row, measurement.hidden),
+    schedule: row.schedule,
+    rule: row.rule,
+    ...recipeOptions(dataset, noklandTraining(dataset)),
+    ...(measurement.limit !== undefined ? { limit: measurement.limit } : {}),
+    ...(measurement.epochs !== undefined ? { epochs: measurement.epochs } : {}),
+  };
+}
+
+/**
+ * The study's runs as one sweep spec, in the JSON a spec file holds: one
+ * point per dataset and row, the seeds asked, trained on `backend`. Its
+ * records folder is `records` (beside the spec unless absolute).
+ */
+export function noklandSweepSpec(datasets: NoklandDataset[], rows: NoklandRow['row'][], seeds: number[], backend: string, measurement: NoklandMeasurement = {}, execution: NoklandExecution = {}, records = NOKLAND_RECORDS): Record<string, unknown> {
+  const chosen = NOKLAND_ROWS.filter((r) => rows.includes(r.row));
+  check(chosen.length > 0 && datasets.length > 0 && seeds.length > 0, 'the nokland study needs at least one row, one dataset and one seed');
+  return {
+    base: { backend, ...(execution.evalThread ? { 'eval-thread': execution.evalThread } : {}) },
+    points: (['mnist', 'fashion-mnist'] as const).filter((d) => datasets.includes(d)).flatMap((dataset) => chosen.map((row) => noklandPoint(dataset, row, measurement))),
+    seeds,
+    records,
+  };
+}
+
+/** One planned run of the study: its dataset, row and seed, the key its records had before the study ran as a sweep, and its sweep run. */
+export interface NoklandPlannedRun extends NoklandRun {
+  /** The name of its record and checkpoint files before the study ran as a sweep (`mnist-pred-seed0`), by which those are still read. */
+  key: string;
+  planned: PlannedRun;
+}
+
+/**
+ * The study's runs, planned as `sweep run` plans the spec at
+ * `<specFolder>/nokland.sweep.json` (records in its `nokland-runs/`), in
+ * the study's order: MNIST before Fashion-MNIST, seed by seed, the rows in
+ * page order. Planning checks every option through the option table, so a
+ * bad one fails here, before anything trains.
+ */
+export function planNoklandStudy(specFolder: string, datasets: NoklandDataset[], rows: NoklandRow['row'][], seeds: number[], backend: string, measurement: NoklandMeasurement = {}, execution: NoklandExecution = {}): NoklandPlannedRun[] {
+  const spec = noklandSweepSpec(datasets, rows, seeds, backend, measurement, execution);
+  const path = join(specFolder, 'nokland.sweep.json');
+  const { runs } = planSweep(parseSweepSpec(spec, path), path);
+  // planSweep keeps the points in order, each seed by seed within it.
+  const points = (['mnist', 'fashion-mnist'] as const).filter((d) => datasets.includes(d)).flatMap((dataset) => NOKLAND_ROWS.filter((r) => rows.includes(r.row)).map((row) => ({ dataset, row })));
+  check(runs.length === points.length * seeds.length, 'two runs of the nokland study plan the same configuration; give them different options');
+  const byRun = new Map(points.flatMap((p, i) => seeds.map((seed, j) => [`${p.dataset}|${p.row.row}|${seed}`, runs[i * seeds.length + j]] as const)));
+  return noklandRuns(datasets, rows, seeds).map((run) => ({ ...run, key: noklandKey(run, measurement.limit, measurement.epochs), planned: byRun.get(`${run.dataset}|${run.row.row}|${run.seed}`)! }));
+}
+
+/** The study's runs on every backend it may train on, by their key: what {@link findNoklandRecord} looks through. */
+export function noklandVariants(specFolder: string, datasets: NoklandDataset[], rows: NoklandRow['row'][], seeds: number[], measurement: NoklandMeasurement = {}): Map<string, NoklandPlannedRun[]> {
+  const byKey = new Map<string, NoklandPlannedRun[]>();
+  for (const backend of NOKLAND_BACKENDS) for (const run of planNoklandStudy(specFolder, datasets, rows, seeds, backend, measurement)) byKey.set(run.key, [...(byKey.get(run.key) ?? []), run]);
+  return byKey;
+}
+
+/**
+ * The page's view of a sweep record of the study, from the record alone
+ * (its dataset, schedule, rule, model, seed and `limit`), so every record
+ * in the folder shows, whatever seeds or measurement it was planned with.
+ * Undefined for a record of another study.
+ */
+export function noklandRunView(record: SweepRecord): NoklandRecord | undefined {
+  const data = record.configuration.data;
+  if (!('dataset' in data) || (data.dataset !== 'mnist' && data.dataset !== 'fashion-mnist')) return undefined;
+  const rule = record.configuration.run.rule ?? 'decoder';
+  const row = NOKLAND_ROWS.find((r) => r.schedule === record.schedule && r.rule === rule);
+  if (!row) return undefined;
+  const cumulative = record.history.map((h) => h.seconds ?? 0);
+  const limit = record.options.limit as number | undefined;
+  return {
+    dataset: data.dataset,
+    row: row.row,
+    schedule: row.schedule,
+    rule: row.rule,
+    model: record.options.model as string,
+    seed: record.seed,
+    epochs: record.final.epochs,
+    testError: 1 - record.final.testAccuracy,
+    testLoss: record.final.testLoss,
+    trainLoss: record.final.trainLoss,
+    testErrorPerEpoch: [...record.history.map((h) => 1 - h.testAccuracy), 1 - record.final.testAccuracy],
+    // A block without a read-out scores NaN, which JSON writes as null.
+    blockAccuracyPerEpoch: record.history.map((h) => (h.blockAccuracy ?? []).map((a) => (typeof a === 'number' && Number.isFinite(a) ? a : null))),
+    secondsPerEpoch: cumulative.map((s, i) => s - (i > 0 ? cumulative[i - 1] : 0)),
+    seconds: record.seconds,
+    backend: record.backend,
+    ...(limit !== undefined ? { limit } : {}),
+  };
+}
+
+/** The records folder's files from before the study ran as a sweep (one file a run, named by {@link noklandKey}), by key; read as they are. */
+export function earlierNoklandRecords(folder: string): Map<string, NoklandRecord> {
+  if (!existsSync(folder)) return new Map();
+  const key = /^(mnist|fashion-mnist)-(backprop|pred|sim|predsim|decoder)-seed\d+(-limit\d+)?(-epochs\d+)?\.json$/;
+  return new Map(
+    readdirSync(folder)
+      .filter((f) => key.test(f))
+      .sort()
+      .map((f) => [f.slice(0, -'.json'.length), JSON.parse(readFileSync(join(folder, f), 'utf8')) as NoklandRecord]),
+  );
+}
+
+/**
+ * Every record the page shows: those from before the study ran as a sweep
+ * in their files' order (as the page always read them), then the sweep
+ * records of the study's runs by id.
+ */
+export function noklandRecords(folder: string, store: RecordStore): NoklandRecord[] {
+  return [...earlierNoklandRecords(folder).values(), ...store.records().flatMap((r) => noklandRunView(r) ?? [])];
+}
+
+/** True when a run has a record: a sweep record of it on any backend (`variants`), or one from before the study ran as a sweep. */
+export function noklandDone(variants: NoklandPlannedRun[], store: RecordStore, earlier: Map<string, NoklandRecord>): boolean {
+  return earlier.has(variants[0].key) || variants.some((v) => store.record(v.planned.id) !== undefined);
+}
+
+/**
+ * Hands a run's mid-run checkpoint from before the study ran as a sweep
+ * (`<folder>/<key>.<backend>.safetensors`, the same encoding the sweep
+ * runner writes) to the sweep store, so the run continues from it instead
+ * of starting over; the old file is removed, so one run never has two.
+ * Only a checkpoint of this very configuration (same backend, same resolved
+ * options) is taken, and only when the store has none of its own. Says
+ * what it did, or null when there was nothing to take.
+ */
+export function adoptEarlierCheckpoint(run: NoklandPlannedRun, folder: string, store: RecordStore): string | null {
+  const file = join(folder, `${run.key}.${run.planned.configuration.backend}.safetensors`);
+  if (!existsSync(file) || store.checkpointBytes(run.planned.id)) return null;
+  const bytes = new Uint8Array(readFileSync(file));
+  const state = decodeRunCheckpoint(bytes, file);
+  const differ = differingOptions(state.options, run.planned.configuration.run);
+  if (differ.length > 0 || state.seed !== run.seed || state.schedule !== run.row.schedule) return `${file} is not of this run's configuration (${differ.join('; ') || `seed ${state.seed}, ${state.schedule}`}); left where it is, the run starts over`;
+  store.writeCheckpointBytes(run.planned.id, bytes);
+  rmSync(file);
+  return `continues from ${file} (epoch ${state.epoch}), moved into the records folder`;
+}
