@@ -127,9 +127,9 @@ describe('experiment nokland on the sweep runner', () => {
     expect(adoptEarlierCheckpoint(native, old, new RecordStore(join(folder, 'native')))).toBeNull();
   });
 
-  it('reads the six short records from before sweeps as they are, renders the committed page unchanged, and a full record fills its table row', async () => {
+  it('reads the records from before sweeps as they are (six short runs, the full MNIST pred run), renders the committed page unchanged, and a new full record fills its table row', async () => {
     const earlier = earlierNoklandRecords(join(RESULTS, 'nokland-runs'));
-    expect([...earlier.keys()]).toEqual(['mnist-backprop-seed0-limit10000-epochs2', 'mnist-backprop-seed1-limit10000-epochs2', 'mnist-decoder-seed0-limit10000-epochs2', 'mnist-pred-seed0-limit10000-epochs2', 'mnist-predsim-seed0-limit10000-epochs2', 'mnist-sim-seed0-limit10000-epochs2']);
+    expect([...earlier.keys()]).toEqual(['mnist-backprop-seed0-limit10000-epochs2', 'mnist-backprop-seed1-limit10000-epochs2', 'mnist-decoder-seed0-limit10000-epochs2', 'mnist-pred-seed0-limit10000-epochs2', 'mnist-pred-seed0', 'mnist-predsim-seed0-limit10000-epochs2', 'mnist-sim-seed0-limit10000-epochs2']);
     const out = join(tempDir('localprop-nokland-'), 'results');
     cpSync(RESULTS, out, { recursive: true });
     const r = await cli('experiment', 'nokland', '--render-only', '--quiet', '--out', out);
@@ -138,18 +138,21 @@ describe('experiment nokland on the sweep runner', () => {
     expect(readFileSync(join(out, 'nokland.md'), 'utf8')).toBe(committed.replace('--out docs/results', `--out ${out}`));
     expect(readdirSync(join(out, 'nokland-runs'))).toEqual(readdirSync(join(RESULTS, 'nokland-runs')));
 
-    // A full 100-epoch record in the old format (no limit), as the first reproduction run leaves it.
-    const short = earlier.get('mnist-pred-seed0-limit10000-epochs2')!;
+    expect(earlier.get('mnist-pred-seed0')).toMatchObject({ epochs: 100, backend: 'native' });
+    expect(earlier.get('mnist-pred-seed0')!.limit).toBeUndefined();
+
+    // Another full 100-epoch record in the old format (no limit), as the backprop run training now with the old code will leave it.
+    const short = earlier.get('mnist-backprop-seed0-limit10000-epochs2')!;
     const full: NoklandRecord = { ...short, epochs: 100, testError: 0.0071, testErrorPerEpoch: Array.from({ length: 101 }, (_, i) => 0.9 / (i + 1)), secondsPerEpoch: Array(100).fill(60), seconds: 6000, backend: 'native' };
     delete full.limit;
-    writeFileSync(join(out, 'nokland-runs', 'mnist-pred-seed0.json'), JSON.stringify(full, null, 2));
+    writeFileSync(join(out, 'nokland-runs', 'mnist-backprop-seed0.json'), JSON.stringify(full, null, 2));
     expect((await cli('experiment', 'nokland', '--render-only', '--quiet', '--out', out)).code).toBe(0);
     const page = readFileSync(join(out, 'nokland.md'), 'utf8');
-    expect(page).toContain('| pred | 0.68 | 0.80 | 0.71 (0: 0.71) | 0.03 | 60 (native) | 89.0 / 90.1 / 90.8 |');
-    expect(existsSync(join(out, 'nokland-mnist-curves.svg'))).toBe(true);
-    // The short runs' table is the same as before.
-    const shortTable = (text: string) => text.slice(text.indexOf('## Short runs'));
-    expect(shortTable(page)).toBe(shortTable(committed));
+    expect(page).toContain('| backprop | 0.75 | 0.85 | 0.71 (0: 0.71) | -0.04 | 60 (native) | – (decoders untrained) |');
+    // Every other line is as before: the pred row, the short runs, the discussion.
+    const rest = (text: string) => text.split('\n').filter((l) => !l.startsWith('| backprop |'));
+    expect(rest(page)).toEqual(rest(committed.replace('--out docs/results', `--out ${out}`)));
+    expect(readFileSync(join(out, 'nokland-mnist-curves.svg'), 'utf8')).toContain('backprop (seed 0)');
   });
 
   it('refuses a bad --rows or --jobs before anything is written, and --spec-out writes the spec whose plan is the study\'s runs', async () => {
