@@ -24,6 +24,14 @@ import { boundaryChart, GENERATED_MARKER, namedInProtocol, parallelCurves, rende
 import { boundaryRow, noiselessSample } from '../studies/parallel-hypothesis.js';
 import type { Dataset } from '../data/dataset.js';
 
+/** A study's progress lines on stderr, each with the seconds since the study started; none with `--quiet`. */
+function progressLines(quiet: boolean): (m: string) => void {
+  const started = Date.now();
+  return (m) => {
+    if (!quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+  };
+}
+
 export const EXPERIMENTS = ['gated', 'mnist', 'rules', 'nokland', 'parallel'];
 
 /** A few seconds' version of the study, to check the pipeline end to end. */
@@ -63,10 +71,7 @@ async function runGatedCommand(options: ExperimentCommandOptions): Promise<strin
     const execution = { evalThread: options.evalThread as 'on' | 'off' | undefined };
     const records = options.checkpoints ?? join('runs', 'gated-runs');
     const store = new RecordStore(records);
-    const started = Date.now();
-    const say = (m: string) => {
-      if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-    };
+    const say = progressLines(options.quiet);
     const train = async (runs: GatedRun[]) => {
       const name = new Map(runs.map((r) => [r.planned.id, `${r.dataset} ${r.phase === 'sweep' ? `sweep ${r.config.label}` : `${r.schedule} ${r.decoders}`} seed ${r.planned.configuration.run.seed}`]));
       const summary = await runSweepLocally(
@@ -174,10 +179,7 @@ async function runRulesCommand(options: ExperimentCommandOptions): Promise<strin
   if (!options.renderOnly) {
     const todo = planned.filter((r) => !findRulesRecord(every.get(r.key)!, store, earlier));
     const keyOf = new Map(todo.map((r) => [r.planned.id, r.key]));
-    const started = Date.now();
-    const say = (m: string) => {
-      if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-    };
+    const say = progressLines(options.quiet);
     const summary = await runSweepLocally(
       todo.map((r) => r.planned),
       store,
@@ -240,10 +242,7 @@ async function runMnistCommand(options: ExperimentCommandOptions): Promise<strin
   for (const { part: which, spec } of planned) writeJsonAtomic(join(options.out, `mnist-${which}${options.quick ? '-quick' : ''}.sweep.json`), spec);
   if (!options.renderOnly) {
     const store = new RecordStore(folder);
-    const started = Date.now();
-    const say = (m: string) => {
-      if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-    };
+    const say = progressLines(options.quiet);
     for (const { runs } of planned) {
       const summary = await runSweepLocally(runs, store, {
         jobs,
@@ -313,10 +312,7 @@ async function runNoklandCommand(options: ExperimentCommandOptions): Promise<str
     const variants = noklandVariants(options.out, datasets, rows, seeds, measurement);
     const todo = planned.filter((r) => !noklandDone(variants.get(r.key)!, store, earlier));
     const keyOf = new Map(todo.map((r) => [r.planned.id, `${r.key} (${backend})`]));
-    const started = Date.now();
-    const say = (m: string) => {
-      if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-    };
+    const say = progressLines(options.quiet);
     const oldCheckpoints = options.checkpoints ?? join('runs', 'nokland-checkpoints');
     for (const run of todo) {
       const adopted = adoptEarlierCheckpoint(run, oldCheckpoints, store);
@@ -386,10 +382,7 @@ async function runParallelCommand(options: ExperimentCommandOptions): Promise<st
   check(options.quick || protocol.includes('## Protocol'), `${page} must hold the pre-registered protocol above the line ${GENERATED_MARKER}; restore it from git before running the study`);
   const results: ParallelResults = existsSync(json) ? (JSON.parse(readFileSync(json, 'utf8')) as ParallelResults) : { runs: [], boundary: [], ...(options.quick ? { quick: true } : {}) };
   const store = new RecordStore(records);
-  const started = Date.now();
-  const say = (m: string) => {
-    if (!options.quiet) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-  };
+  const say = progressLines(options.quiet);
   const train = async (runs: StudyRun[]) => {
     const summary = await runSweepLocally(interleaved(runs).map((r) => r.planned), store, {
       jobs,
