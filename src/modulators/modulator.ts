@@ -55,8 +55,8 @@ export interface StepAdjuster {
  * are one; a schedule attaches a modulator to its session.
  */
 export interface StepModulator extends StepAdjuster {
-  /** Before an epoch's first step (for one that follows probe rows once an epoch). */
-  beginEpoch?(): void;
+  /** Before epoch `epoch`'s first step (for one that follows probe rows once an epoch). */
+  beginEpoch?(epoch: number): void;
   /**
    * For a modulator whose adjustments are fixed once an epoch has begun
    * (one that measures once an epoch, on probe rows): every block's

@@ -1,9 +1,8 @@
-import { trainParallelEpoch } from './local-parallel.js';
+import { driftTrackerBytes, modulatedParallelEpochs } from './modulated-parallel.js';
 import type { Schedule } from './schedule.js';
 import { DriftAware } from '../modulators/drift-aware.js';
 import { resolveDriftOptions } from '../modulators/drift-options.js';
 import { DRIFT_OPTIONS } from '../modulators/drift-option-table.js';
-import { PROBE_ROWS } from '../modulators/drift-gate.js';
 
 /**
  * Local-parallel with the drift-aware candidates of docs/parallel.md
@@ -28,36 +27,6 @@ export const localDrift: Schedule = {
   optionTable: DRIFT_OPTIONS,
   resolveOptions: (options) => ({ drift: resolveDriftOptions(options.drift) }),
   // At most (when a candidate measures drift): local-gated's trackers plus a few masks of each input's width.
-  stateBytes(spec, step, trainRows, bytes) {
-    const l = spec.layers;
-    const tracked = step === 'batch' ? Math.min(PROBE_ROWS, trainRows) : trainRows;
-    let numbers = step === 'batch' ? tracked * l[0] : 0;
-    for (let i = 1; i < l.length - 1; i++) numbers += (tracked + 6) * l[i];
-    return numbers * bytes;
-  },
-  *plan(session, epochs) {
-    const modulator = new DriftAware(session, resolveDriftOptions(session.options.drift), epochs);
-    session.modulator = modulator;
-    try {
-      for (let e = 0; e < epochs; e++) {
-        yield {
-          block: null,
-          train: () => {
-            modulator.beginEpoch(e);
-            return trainParallelEpoch(session);
-          },
-          pipelineEpoch: () => {
-            modulator.beginEpoch(e);
-            return modulator.epochAdjustments();
-          },
-          gateMetrics: () => modulator.metrics(),
-          saveState: () => modulator.saveState(),
-          loadState: (state) => modulator.loadState(state),
-        };
-      }
-    } finally {
-      session.modulator = null;
-      modulator.dispose();
-    }
-  },
+  stateBytes: (spec, step, trainRows, bytes) => driftTrackerBytes(spec, step, trainRows, bytes, 6),
+  plan: (session, epochs) => modulatedParallelEpochs(session, epochs, () => new DriftAware(session, resolveDriftOptions(session.options.drift), epochs)),
 };

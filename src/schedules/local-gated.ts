@@ -1,7 +1,7 @@
-import { trainParallelEpoch } from './local-parallel.js';
+import { driftTrackerBytes, modulatedParallelEpochs } from './modulated-parallel.js';
 import { resolveGateOptions } from '../modulators/gates.js';
 import { GATE_OPTIONS } from '../modulators/gate-options.js';
-import { DriftGate, PROBE_ROWS } from '../modulators/drift-gate.js';
+import { DriftGate } from '../modulators/drift-gate.js';
 import type { Schedule } from './schedule.js';
 
 /**
@@ -27,36 +27,6 @@ export const localGated: Schedule = {
   optionTable: GATE_OPTIONS,
   resolveOptions: (options) => ({ gate: resolveGateOptions(options.gate) }),
   // Per tracked block: the last input on the tracked rows plus drift, magnitude and gate per axis; batch mode also keeps the probe rows.
-  stateBytes(spec, step, trainRows, bytes) {
-    const l = spec.layers;
-    const tracked = step === 'batch' ? Math.min(PROBE_ROWS, trainRows) : trainRows;
-    let numbers = step === 'batch' ? tracked * l[0] : 0;
-    for (let i = 1; i < l.length - 1; i++) numbers += (tracked + 3) * l[i];
-    return numbers * bytes;
-  },
-  *plan(session, epochs) {
-    const gate = new DriftGate(session, resolveGateOptions(session.options.gate));
-    session.modulator = gate;
-    try {
-      for (let e = 0; e < epochs; e++) {
-        yield {
-          block: null,
-          train: () => {
-            gate.beginEpoch();
-            return trainParallelEpoch(session);
-          },
-          pipelineEpoch: () => {
-            gate.beginEpoch();
-            return gate.epochAdjustments();
-          },
-          gateMetrics: () => gate.metrics(),
-          saveState: () => gate.saveState(),
-          loadState: (state) => gate.loadState(state),
-        };
-      }
-    } finally {
-      session.modulator = null;
-      gate.dispose();
-    }
-  },
+  stateBytes: (spec, step, trainRows, bytes) => driftTrackerBytes(spec, step, trainRows, bytes, 3),
+  plan: (session, epochs) => modulatedParallelEpochs(session, epochs, () => new DriftGate(session, resolveGateOptions(session.options.gate))),
 };
