@@ -6,7 +6,7 @@ import { chooseGate, gatedResult, gatedSweepRows, planGatedFinal, planGatedSweep
 import { renderGatedReport, renderResultsIndex } from '../studies/gated-report.js';
 import { MNIST_STUDY } from '../studies/mnist-study.js';
 import { importOldMnistRecords, MNIST_RECORDS, mnistRunViews, planMnistStudy } from '../studies/mnist-sweep.js';
-import { runSweepLocally } from '../sweep/local-runner.js';
+import { runSweepLocally, type RunnerEvent } from '../sweep/local-runner.js';
 import { RecordStore } from '../sweep/store.js';
 import { InterruptedError, interruption } from './interrupt.js';
 import { SomeRunsFailedError } from './sweep.js';
@@ -23,6 +23,13 @@ import { chooseConfigurations, IMAGES, interleaved, nameCandidate, optimizerOf, 
 import { boundaryChart, GENERATED_MARKER, namedInProtocol, parallelCurves, renderParallelResults, resultsJson, type ParallelResults } from '../studies/parallel-report.js';
 import { boundaryRow, noiselessSample } from '../studies/parallel-hypothesis.js';
 import type { Dataset } from '../data/dataset.js';
+
+/** A long study's line for a run's epoch, outcome or lost worker (its start line is the study's own). */
+function sayRunLine(say: (m: string) => void, key: string, e: RunnerEvent): void {
+  if (e.type === 'epoch') say(`${key}: epoch ${e.epoch}/${e.epochs}`);
+  else if (e.type === 'outcome') say(`${key}: ${e.status}${e.status === 'done' ? `, test error ${(100 * (1 - e.testAccuracy!)).toFixed(2)}% (${e.seconds!.toFixed(0)} s)` : e.message ? `: ${e.message}` : ''}`);
+  else if (e.type === 'worker-died') say(`${key}: its worker died (${e.reason})${e.retry ? '; continues from its checkpoint' : ''}`);
+}
 
 /** A study's progress lines on stderr, each with the seconds since the study started; none with `--quiet`. */
 function progressLines(quiet: boolean): (m: string) => void {
@@ -194,10 +201,7 @@ async function runRulesCommand(options: ExperimentCommandOptions): Promise<strin
             // The progress file a stopped run left says where it continues, without reading its checkpoint (160 MB for ff-paper).
             const at = store.progress(e.run.id)?.checkpointEpoch;
             say(`${key}: ${at !== null && at !== undefined ? `continues from its checkpoint at epoch ${at}` : 'started'}`);
-          }
-          else if (e.type === 'epoch') say(`${key}: epoch ${e.epoch}/${e.epochs}`);
-          else if (e.type === 'outcome') say(`${key}: ${e.status}${e.status === 'done' ? `, test error ${(100 * (1 - e.testAccuracy!)).toFixed(2)}% (${e.seconds!.toFixed(0)} s)` : e.message ? `: ${e.message}` : ''}`);
-          else if (e.type === 'worker-died') say(`${key}: its worker died (${e.reason})${e.retry ? '; continues from its checkpoint' : ''}`);
+          } else sayRunLine(say, key, e);
         },
       },
     );
@@ -329,13 +333,11 @@ async function runNoklandCommand(options: ExperimentCommandOptions): Promise<str
         retryFailed: true,
         shouldStop: () => interruption.requested,
         onEvent: (e) => {
-          const key = keyOf.get(e.run.id);
+          const key = `${keyOf.get(e.run.id)}`;
           if (e.type === 'started') {
             const at = store.progress(e.run.id)?.checkpointEpoch ?? (store.checkpointBytes(e.run.id) ? 'its checkpoint' : null);
             say(`${key}: ${at !== null && at !== undefined ? `continues from ${typeof at === 'number' ? `its checkpoint at epoch ${at}` : at}` : 'started'}`);
-          } else if (e.type === 'epoch') say(`${key}: epoch ${e.epoch}/${e.epochs}`);
-          else if (e.type === 'outcome') say(`${key}: ${e.status}${e.status === 'done' ? `, test error ${(100 * (1 - e.testAccuracy!)).toFixed(2)}% (${e.seconds!.toFixed(0)} s)` : e.message ? `: ${e.message}` : ''}`);
-          else if (e.type === 'worker-died') say(`${key}: its worker died (${e.reason})${e.retry ? '; continues from its checkpoint' : ''}`);
+          } else sayRunLine(say, key, e);
         },
       },
     );
