@@ -1,5 +1,6 @@
 import { tf } from '../engine/backend.js';
 import { BaseOptimizer } from './optimizer.js';
+import { fusedAdam, fusedAdamActive } from '../engine/fused/adam.js';
 import type { StepAdjustment } from '../modulators/modulator.js';
 
 export interface AdamOptions {
@@ -41,5 +42,11 @@ export class Adam extends BaseOptimizer<AdamState> {
     const stepSize = this.learningRate / (1 - beta1 ** step);
     const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - beta2 ** step)), eps);
     return { delta: tf.mul(tf.div(m, denom), -stepSize), state: { m, v } };
+  }
+
+  protected override fusedUpdate(param: tf.Variable, grad: tf.Tensor, state: AdamState, step: number): { param: tf.Tensor; state: AdamState } | null {
+    if (this.o.weightDecay || !fusedAdamActive()) return null;
+    const next = fusedAdam(param, grad, state.m, state.v, { lr: this.learningRate, beta1: this.o.beta1, beta2: this.o.beta2, eps: this.o.eps, step });
+    return { param: next.param, state: { m: next.m, v: next.v } };
   }
 }

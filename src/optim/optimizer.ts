@@ -67,7 +67,7 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
    * the variable's new value and the state to keep, or null for the
    * unfused ops. Must give the unfused numbers bit for bit.
    */
-  protected fusedUpdate(_param: tf.Variable, _grad: tf.Tensor, _state: S): { param: tf.Tensor; state: S } | null {
+  protected fusedUpdate(_param: tf.Variable, _grad: tf.Tensor, _state: S, _step: number): { param: tf.Tensor; state: S } | null {
     return null;
   }
 
@@ -81,7 +81,7 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
       const next = tf.tidy(() => {
         const state = old ?? this.initialState(param, grads[k]);
         const adjustment = adjustments?.[k];
-        const fused = changesUpdate(adjustment) ? null : this.fusedUpdate(param, grads[k], state);
+        const fused = changesUpdate(adjustment) ? null : this.fusedUpdate(param, grads[k], state, stepCount);
         if (fused) {
           param.assign(fused.param);
           Object.values(fused.state).forEach((t) => tf.keep(t));

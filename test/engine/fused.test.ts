@@ -7,6 +7,8 @@ import { fusedWeightedMse } from '../../src/engine/fused/mse.js';
 import { fusedThresholdAccuracy } from '../../src/engine/fused/accuracy.js';
 import { mish, normalizeRows } from '../../src/model/activations.js';
 import { Rprop, RPROP_DEFAULTS } from '../../src/optim/rprop.js';
+import { Adam } from '../../src/optim/adam.js';
+import { fusedAdam, fusedAdamActive } from '../../src/engine/fused/adam.js';
 import { TEST_BACKEND } from '../support.js';
 
 /**
@@ -74,6 +76,58 @@ describe(`fused kernels on ${TEST_BACKEND}`, () => {
     expect(Array.from(out.param.dataSync())).toEqual([f(1 - f(f(0.1) * f(1.2))), 1, 1, -49]);
     expect(Array.from(out.prev.dataSync())).toEqual([2, -0, 0, 5]);
     [param, grad, prev, step, out.param, out.prev, out.stepSize].forEach((t) => t.dispose());
+  });
+
+  it('Adam on a hand-computed element: the first step moves by lr against the gradient', () => {
+    expect(fusedAdamActive()).toBe(true);
+    const param = tf.tensor([1, -2]);
+    const grad = tf.tensor([0.5, -4]);
+    const zero = tf.zeros([2]);
+    const out = fusedAdam(param, grad, zero, zero, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
+    const f = Math.fround;
+    // m = 0.1·g, v = 0.001·g², so m̂/√v̂ = sign(g) and the step is lr (up to ε and float32 rounding).
+    expect(Array.from(out.m.dataSync())).toEqual([f(f(0.5) * f(0.1)), f(f(-4) * f(0.1))]);
+    expect(Array.from(out.v.dataSync())).toEqual([f(f(0.25) * f(1 - 0.999)), f(f(16) * f(1 - 0.999))]);
+    const moved = out.param.dataSync();
+    expect(moved[0]).toBeCloseTo(0.999, 6);
+    expect(moved[1]).toBeCloseTo(-1.999, 6);
+    [param, grad, zero, out.param, out.m, out.v].forEach((t) => t.dispose());
+  });
+
+  it.each([[1, 2], [1, 6], [3, 3], ...SHAPES])('Adam on [%i, %i]: value and moments equal the unfused rule bit for bit over several steps', (rows, columns) => {
+    const shape = [rows, columns];
+    const fusedParam = tf.variable(random(shape, 3), true, `adamFused${rows}x${columns}`);
+    const plainParam = tf.variable(fusedParam.clone(), true, `adamPlain${rows}x${columns}`);
+    const fused = new Adam({ lr: 0.01 });
+    const plain = new Adam({ lr: 0.01 });
+    (plain as unknown as { fusedUpdate: () => null }).fusedUpdate = () => null;
+    for (let step = 0; step < 5; step++) {
+      // Gradients of very different scales; NaN and ±Infinity in the last step.
+      const grad = tf.tidy(() => {
+        const g = random(shape, 40 + step, step % 2 ? 1e-4 : 30);
+        if (step < 4 || g.size < 4) return g;
+        const data = Float32Array.from(g.dataSync() as Float32Array);
+        data[0] = NaN;
+        data[1] = Infinity;
+        data[2] = -Infinity;
+        return tf.tensor(data, shape);
+      });
+      if (step === 3) fused.learningRate = plain.learningRate = 0.0025; // a milestone: the rate is read at every step
+      fused.step([fusedParam], [grad]);
+      plain.step([plainParam], [grad]);
+      grad.dispose();
+      expectSameBits(fusedParam, plainParam, `value after step ${step + 1}`);
+      const [fs] = fused.saveState([fusedParam]);
+      const [ps] = plain.saveState([plainParam]);
+      for (const key of ['m', 'v']) {
+        const [a, b] = [tf.tensor(fs!.tensors[key].data), tf.tensor(ps!.tensors[key].data)];
+        expectSameBits(a, b, `${key} after step ${step + 1}`);
+        tf.dispose([a, b]);
+      }
+    }
+    for (const o of [fused, plain]) o.dispose();
+    fusedParam.dispose();
+    plainParam.dispose();
   });
 
   describe.each(SHAPES)('on [%i, %i]', (rows, columns) => {

@@ -1,4 +1,5 @@
 import { tf } from '../backend.js';
+import { backendMemory } from './simd/heap-module.js';
 
 /**
  * The float32 views a fused kernel reads (`inputs`) and writes (`outputs`),
@@ -9,6 +10,8 @@ export interface FusedCall {
   inputShapes: number[][];
   outputs: Float32Array[];
   attrs: Record<string, number>;
+  /** The heap the views lie in, for kernels written in WebAssembly (src/engine/fused/simd/). */
+  memory?: WebAssembly.Memory;
 }
 
 /** A fused kernel: the shapes of its outputs from its inputs' shapes, and the loop that fills them. */
@@ -58,6 +61,7 @@ export function registerFused(kernel: FusedKernel): void {
           inputShapes,
           outputs: outs.map((t) => wasm.typedArrayFromHeap(t)),
           attrs: numeric,
+          memory: backendMemory(backend),
         });
         return outs;
       },
