@@ -2,7 +2,7 @@ import { isMainThread } from 'node:worker_threads';
 import { tf } from '../backend.js';
 import { applyBlasThreads } from '../threads.js';
 import { requireBlas, type Blas } from './blas.js';
-import { batchMatMulKernel, fusedMatMulKernel, transposeKernel } from './kernels.js';
+import { batchMatMulKernel, fusedMatMulKernel, gatherKernel, transposeKernel } from './kernels.js';
 
 /** The TF.js backend name of the wasm module with its matrix kernels on the system BLAS. */
 export const NATIVE_BACKEND = 'native';
@@ -11,8 +11,8 @@ export const NATIVE_BACKEND = 'native';
  * Registers the `native` backend (once per thread): the wasm backend's own
  * factory, so every op, gradient and the tensor storage are TF.js wasm's, and
  * every wasm kernel under the new name, except the matrix products and the
- * 2-D transpose, which call the BLAS. Throws a LocalpropError naming the
- * package to install when no BLAS loads.
+ * 2-D transpose, which call the BLAS, and the gather, which copies rows.
+ * Throws a LocalpropError naming the package to install when no BLAS loads.
  */
 export function registerNativeBackend(): Blas {
   const blas = requireBlas();
@@ -34,6 +34,7 @@ export function registerNativeBackend(): Blas {
     if (tf.getKernel(kernel.kernelName, NATIVE_BACKEND)) continue;
     let kernelFunc = replaced[kernel.kernelName] ?? kernel.kernelFunc;
     if (kernel.kernelName === 'Transpose' && blas.transpose) kernelFunc = transposeKernel(blas.transpose, kernel.kernelFunc) as tf.KernelFunc;
+    if (kernel.kernelName === 'GatherV2') kernelFunc = gatherKernel(kernel.kernelFunc) as tf.KernelFunc;
     // The wasm kernels' setup binds their module functions; TF.js reruns it for whichever backend becomes active.
     tf.registerKernel({ ...kernel, backendName: NATIVE_BACKEND, kernelFunc });
   }

@@ -181,6 +181,54 @@ describe('native Transpose equals wasm', () => {
   });
 });
 
+describe('native GatherV2 equals wasm', () => {
+  /** `tf.gather(x, indices, axis)` on native and on wasm, from the same values. */
+  async function gatherOnBoth(shape: number[], indices: number[] | number[][], axis: number, dtype: 'float32' | 'int32' = 'float32', batchDims = 0) {
+    const size = shape.reduce((p, d) => p * d, 1);
+    const values = Array.from({ length: size }, (_, k) => (dtype === 'int32' ? k * 3 - 7 : Math.fround(Math.sin(k) * 100)));
+    const out: Record<string, { data: number[]; shape: number[] }> = {};
+    for (const backend of ['wasm', 'native']) {
+      await useBackend(backend);
+      out[backend] = tf.tidy(() => {
+        const r = tf.gather(tf.tensor(values, shape, dtype), tf.tensor(indices, undefined, 'int32'), axis, batchDims);
+        return { data: Array.from(r.dataSync()), shape: [...r.shape] };
+      });
+    }
+    expect(out.native).toEqual(out.wasm);
+    return out.native;
+  }
+
+  it.each([
+    [[7, 5], [6, 0, 3, 3], 0],
+    [[7, 5], [4, 0], 1],
+    [[7, 5], [4, 0, 2], -1],
+    [[2, 3, 4], [2, 0], 1],
+    [[3, 4], [[1, 2], [0, 0]], 0],
+    [[6, 1], [5], 0],
+    [[1, 784], [0, 0], 0],
+  ])('gathers [%j] at %j along axis %i exactly', async (shape, indices, axis) => {
+    await gatherOnBoth(shape, indices, axis);
+  });
+
+  it('gathers rows by hand, int32 too: rows 2, 0 of [[0, 1], [2, 3], [4, 5]]', async () => {
+    await useBackend('native');
+    const r = tf.tidy(() => Array.from(tf.gather(tf.tensor2d([0, 1, 2, 3, 4, 5], [3, 2], 'int32'), tf.tensor1d([2, 0], 'int32')).dataSync()));
+    expect(r).toEqual([4, 5, 0, 1]);
+    await gatherOnBoth([4, 3], [3, 1], 0, 'int32');
+  });
+
+  it('gives an empty result for no indices, and hands batch dims to the wasm kernel', async () => {
+    expect((await gatherOnBoth([4, 3], [], 0)).shape).toEqual([0, 3]);
+    await gatherOnBoth([2, 4, 3], [[1, 3], [0, 0]], 1, 'float32', 1);
+  });
+
+  it('refuses an index out of range with the wasm kernel\'s message', async () => {
+    await useBackend('native');
+    expect(() => tf.tidy(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([3], 'int32')))).toThrow('GatherV2: the index value 3 is not in [0, 2]');
+    expect(() => tf.tidy(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([-1], 'int32')))).toThrow('GatherV2: the index value -1 is not in [0, 2]');
+  });
+});
+
 describe('the native backend when the wasm heap grows', () => {
   it('reads the operands where they are after the output grew the heap (views taken after allocation)', async () => {
     await useBackend('native');
