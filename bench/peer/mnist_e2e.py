@@ -5,9 +5,12 @@ Does the work of
   localprop train --schedule S --dataset mnist --limit N --model 784-1024-1024-1024-10
                   --step batch --batch-size 128 --optimizer adam --epochs E --seed 0
 from launch to exit: start-up, parsing the MNIST IDX files (the first N
-training and test images, pixels scaled to [0, 1]), and each epoch one Adam
-step (lr 1e-3) per shuffled mini-batch, then a loss pass over the training
-images and a loss and accuracy pass over the test images, as the CLI does.
+training and test images, pixels scaled to [0, 1]), and the CLI's
+evaluations: before every epoch (the numbers of its epoch line, taken
+before the epoch trains, as Mertens' protocol does) and once more for the
+trained network (its summary line), a loss pass over the training images and
+a loss and accuracy pass over the test images; each epoch one Adam step
+(lr 1e-3) per shuffled mini-batch.
   backprop        one ReLU MLP, cross-entropy at the output
   local-parallel  every block learns from its own bias-free linear decoder
                   (cross-entropy) on the detached output of the block before
@@ -97,13 +100,16 @@ def main():
         return total / len(x), correct / len(x)
 
     for epoch in range(a.epochs):
+        train_loss, _ = score(xtr, ytr)
+        test_loss, test_acc = score(xte, yte)
         order = torch.randperm(len(xtr))
         for s in range(0, len(xtr), a.batch_size):
             idx = order[s:s + a.batch_size]
             step(xtr[idx], ytr[idx])
-        train_loss, _ = score(xtr, ytr)
-        test_loss, test_acc = score(xte, yte)
         print(json.dumps({'epoch': epoch + 1, 'trainLoss': train_loss, 'testLoss': test_loss, 'testAccuracy': test_acc}), flush=True)
+    train_loss, train_acc = score(xtr, ytr)
+    test_loss, test_acc = score(xte, yte)
+    print(json.dumps({'end': True, 'trainLoss': train_loss, 'trainAccuracy': train_acc, 'testLoss': test_loss, 'testAccuracy': test_acc}), flush=True)
 
 
 if __name__ == '__main__':

@@ -1,6 +1,6 @@
 import { tf } from '../engine/backend.js';
 import { BaseOptimizer } from './optimizer.js';
-import { fusedAdam, fusedAdamActive } from '../engine/fused/adam.js';
+import { fusedAdam, fusedAdamActive, fusedAdamInPlace } from '../engine/fused/adam.js';
 import type { StepAdjustment } from '../modulators/modulator.js';
 
 export interface AdamOptions {
@@ -44,9 +44,11 @@ export class Adam extends BaseOptimizer<AdamState> {
     return { delta: tf.mul(tf.div(m, denom), -stepSize), state: { m, v } };
   }
 
-  protected override fusedUpdate(param: tf.Variable, grad: tf.Tensor, state: AdamState, step: number): { param: tf.Tensor; state: AdamState } | null {
+  protected override fusedUpdate(param: tf.Variable, grad: tf.Tensor, state: AdamState, step: number): { param: tf.Tensor | null; state: AdamState } | null {
     if (this.o.weightDecay || !fusedAdamActive()) return null;
-    const next = fusedAdam(param, grad, state.m, state.v, { lr: this.learningRate, beta1: this.o.beta1, beta2: this.o.beta2, eps: this.o.eps, step });
+    const o = { lr: this.learningRate, beta1: this.o.beta1, beta2: this.o.beta2, eps: this.o.eps, step };
+    if (fusedAdamInPlace(param, grad, state.m, state.v, o)) return { param: null, state };
+    const next = fusedAdam(param, grad, state.m, state.v, o);
     return { param: next.param, state: { m: next.m, v: next.v } };
   }
 }

@@ -64,10 +64,11 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
   /**
    * The same update as {@link BaseOptimizer.update} plus the add, in one
    * fused kernel, when the backend has one and the step is not adjusted:
-   * the variable's new value and the state to keep, or null for the
-   * unfused ops. Must give the unfused numbers bit for bit.
+   * the variable's new value (null when the kernel wrote it into the
+   * variable's own memory) and the state to keep, or null for the unfused
+   * ops. Must give the unfused numbers bit for bit.
    */
-  protected fusedUpdate(_param: tf.Variable, _grad: tf.Tensor, _state: S, _step: number): { param: tf.Tensor; state: S } | null {
+  protected fusedUpdate(_param: tf.Variable, _grad: tf.Tensor, _state: S, _step: number): { param: tf.Tensor | null; state: S } | null {
     return null;
   }
 
@@ -83,7 +84,7 @@ export abstract class BaseOptimizer<S extends State> implements Optimizer {
         const adjustment = adjustments?.[k];
         const fused = changesUpdate(adjustment) ? null : this.fusedUpdate(param, grads[k], state, stepCount);
         if (fused) {
-          param.assign(fused.param);
+          if (fused.param) param.assign(fused.param);
           Object.values(fused.state).forEach((t) => tf.keep(t));
           return fused.state;
         }

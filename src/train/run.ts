@@ -592,8 +592,11 @@ export class Run implements AsyncIterable<RunEvent> {
       }
       const endStart = performance.now();
       session.beginEpoch();
+      // The trained network's scores: the test set on the evaluator while this thread takes the training set.
+      const pendingTest = evaluator?.evaluate(this.network.snapshot());
+      pendingTest?.catch(() => undefined);
       const train = session.evaluateTrain(true);
-      const test = session.evaluateTest();
+      const test = pendingTest ? await pendingTest : session.evaluateTest();
       live.busyMs += performance.now() - endStart;
       this.result = {
         type: 'end',

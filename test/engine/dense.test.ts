@@ -60,6 +60,18 @@ describe.each(BACKENDS)('dense layers on %s', (backend) => {
     tf.dispose([...got, ...want]);
   });
 
+  it('dense with weights in a variable: the gradients of an input made inside the gradient scope, as a backprop network takes them', () => {
+    const wv = tf.variable(w.clone(), true, `dense-var-w-${backend}`);
+    const bv = tf.variable(b.clone(), true, `dense-var-b-${backend}`);
+    const x0 = tf.variable(x.clone(), true, `dense-var-x-${backend}`);
+    // x is freed when the forward pass ends: the gradient must use what dense kept of it, and the variable's weights.
+    const lossOf = (f: typeof dense) => () => tf.sum(tf.mul(f(tf.relu(x0) as tf.Tensor2D, wv, bv), dy)) as tf.Scalar;
+    const got = tf.variableGrads(lossOf(dense), [x0, wv, bv]).grads;
+    const want = tf.variableGrads(lossOf(reference as typeof dense), [x0, wv, bv]).grads;
+    for (const v of [x0, wv, bv]) expectClose(got[v.name].dataSync(), want[v.name].dataSync(), TOL);
+    tf.dispose([wv, bv, x0, ...Object.values(got), ...Object.values(want)]);
+  });
+
   it('denseFixedInput gives the same value and the same w/b gradients as dense', () => {
     const value = denseFixedInput(x, w, b);
     const want = reference(x, w, b);

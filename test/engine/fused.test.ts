@@ -94,6 +94,27 @@ describe(`fused kernels on ${TEST_BACKEND}`, () => {
     [param, grad, zero, out.param, out.m, out.v].forEach((t) => t.dispose());
   });
 
+  it('Adam writes in place on native where no other tensor shares the memory (new buffers on wasm, whose product keeps weights it packed by tensor id), and never changes a shared buffer', () => {
+    const own = tf.variable(tf.tidy(() => random([3, 5], 60)), true, 'adamInPlaceOwn');
+    const adam = new Adam({ lr: 0.01 });
+    const grad = random([3, 5], 61);
+    adam.step([own], [grad]);
+    const [dataId, m] = [own.dataId, adam.saveState([own])[0]!.tensors.m.data];
+    adam.step([own], [grad]);
+    expect(own.dataId === dataId, 'the same buffer after the step').toBe(TEST_BACKEND === 'native');
+    expect(Array.from(adam.saveState([own])[0]!.tensors.m.data)).not.toEqual(Array.from(m));
+    // A reshape shares the variable's memory: the step must not change what the reshape holds.
+    const view = tf.reshape(own, [15]);
+    const before = Array.from(view.dataSync());
+    const at = own.dataId;
+    adam.step([own], [grad]);
+    expect(Array.from(view.dataSync())).toEqual(before);
+    expect(Array.from(own.dataSync())).not.toEqual(before);
+    expect(own.dataId).not.toBe(at);
+    tf.dispose([view, grad, own]);
+    adam.dispose();
+  });
+
   it.each([[1, 2], [1, 6], [3, 3], ...SHAPES])('Adam on [%i, %i]: value and moments equal the unfused rule bit for bit over several steps', (rows, columns) => {
     const shape = [rows, columns];
     const fusedParam = tf.variable(random(shape, 3), true, `adamFused${rows}x${columns}`);

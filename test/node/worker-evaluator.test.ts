@@ -7,22 +7,26 @@ import { computeThreadStarted } from '../../src/engine/threads.js';
 import { cloneParameters } from '../../src/model/parameters.js';
 import { parseModelSpec, SEED_MODEL } from '../../src/model/spec.js';
 import { WorkerEvaluator } from '../../src/node/worker-evaluator.js';
-import type { EpochEvent } from '../../src/train/events.js';
+import type { EpochEvent, RunEndEvent } from '../../src/train/events.js';
 import { Run } from '../../src/train/run.js';
 import { TEST_BACKEND } from '../support.js';
 
 const spec = parseModelSpec(SEED_MODEL);
 
-async function epochs(schedule: string, evaluator?: WorkerEvaluator, batch = false): Promise<EpochEvent[]> {
+async function run(schedule: string, evaluator?: WorkerEvaluator, batch = false): Promise<{ events: EpochEvent[]; end: RunEndEvent }> {
   const start = seededStart(3, spec, { dataset: 'signed_xor' });
   const steps = batch ? { step: 'batch' as const, batchSize: 128, optimizer: { name: 'adam' as const, lr: 0.01 } } : {};
-  const run = new Run({ schedule, spec, ...start, parameters: cloneParameters(start.parameters), epochs: 6, testEvaluator: evaluator, ...steps });
+  const r = new Run({ schedule, spec, ...start, parameters: cloneParameters(start.parameters), epochs: 6, testEvaluator: evaluator, ...steps });
   const events: EpochEvent[] = [];
-  await run.complete((e) => {
+  const end = await r.complete((e) => {
     if (e.type === 'epoch') events.push(e);
   });
-  run.dispose();
-  return events;
+  r.dispose();
+  return { events, end };
+}
+
+async function epochs(schedule: string, evaluator?: WorkerEvaluator, batch = false): Promise<EpochEvent[]> {
+  return (await run(schedule, evaluator, batch)).events;
 }
 
 describe('evaluation on a second thread', () => {
@@ -41,6 +45,18 @@ describe('evaluation on a second thread', () => {
     expect(threaded.map((e) => [e.testLoss, e.testAccuracy, e.trainLoss])).toEqual(inline.map((e) => [e.testLoss, e.testAccuracy, e.trainLoss]));
     // Training changes the network every epoch, so a stale snapshot would show as repeated values.
     expect(new Set(threaded.map((e) => e.testLoss)).size).toBe(threaded.length);
+  });
+
+  it.each(['backprop', 'local-parallel'])('scores the trained network of %s at the end on the thread, exactly as inline', async (schedule) => {
+    const inline = await run(schedule, undefined, true);
+    const calls = vi.spyOn(evaluator, 'evaluate');
+    const threaded = await run(schedule, evaluator, true);
+    // One test score before every epoch and one of the trained network.
+    expect(calls).toHaveBeenCalledTimes(threaded.events.length + 1);
+    calls.mockRestore();
+    const scores = (e: RunEndEvent) => [e.testLoss, e.testAccuracy, e.trainLoss, e.trainAccuracy];
+    expect(scores(threaded.end)).toEqual(scores(inline.end));
+    expect(threaded.end.testLoss).not.toBe(threaded.events.at(-1)!.testLoss);
   });
 
   it.each(['backprop', 'local-parallel', 'local-sequential'])('with mini-batches, gives %s exactly the training loss computed inline, measured on the thread', async (schedule) => {
