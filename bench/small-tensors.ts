@@ -316,7 +316,7 @@ function buildDist(): void {
  * --out) on native, the CLI's default, with the fused kernels off (as it
  * ran before they worked there) and on, alternating `rounds` times.
  */
-export async function benchNpmStart(file: string, rounds = 1): Promise<string> {
+export async function benchNpmStart(file: string, rounds = Number(process.env.BENCH_REPEATS ?? 1)): Promise<string> {
   buildDist();
   const all = ['backprop', 'local-sequential', 'local-parallel', 'local-gated'];
   const out = mkdtempSync(join(tmpdir(), 'localprop-start-'));
