@@ -47,6 +47,19 @@ function random(shape: number[], seed: number, scale = 1): tf.Tensor {
   });
 }
 
+/** A gradient for an optimizer step: random values, with NaN, +∞ and -∞ in its first three elements when `nonFinite`. */
+function stepGradient(shape: number[], seed: number, scale: number, nonFinite: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    const g = random(shape, seed, scale);
+    if (!nonFinite || g.size < 4) return g;
+    const data = Float32Array.from(g.dataSync() as Float32Array);
+    data[0] = NaN;
+    data[1] = Infinity;
+    data[2] = -Infinity;
+    return tf.tensor(data, shape);
+  });
+}
+
 describe(`fused kernels on ${TEST_BACKEND}`, () => {
   beforeAll(async () => {
     await useBackend(TEST_BACKEND);
@@ -124,15 +137,7 @@ describe(`fused kernels on ${TEST_BACKEND}`, () => {
     (plain as unknown as { fusedUpdate: () => null }).fusedUpdate = () => null;
     for (let step = 0; step < 5; step++) {
       // Gradients of very different scales; NaN and ±Infinity in the last step.
-      const grad = tf.tidy(() => {
-        const g = random(shape, 40 + step, step % 2 ? 1e-4 : 30);
-        if (step < 4 || g.size < 4) return g;
-        const data = Float32Array.from(g.dataSync() as Float32Array);
-        data[0] = NaN;
-        data[1] = Infinity;
-        data[2] = -Infinity;
-        return tf.tensor(data, shape);
-      });
+      const grad = stepGradient(shape, 40 + step, step % 2 ? 1e-4 : 30, step === 4);
       if (step === 3) fused.learningRate = plain.learningRate = 0.0025; // a milestone: the rate is read at every step
       fused.step([fusedParam], [grad]);
       plain.step([plainParam], [grad]);
@@ -160,15 +165,7 @@ describe(`fused kernels on ${TEST_BACKEND}`, () => {
       const plain = new Rprop();
       for (let step = 0; step < 6; step++) {
         // Gradients that keep, flip and zero their signs between steps; NaN and ±Infinity in the last.
-        const grad = tf.tidy(() => {
-          const g = random(shape, 10 + step, step % 2 ? 1e-3 : 10);
-          if (step < 5 || g.size < 4) return g;
-          const data = Float32Array.from(g.dataSync() as Float32Array);
-          data[0] = NaN;
-          data[1] = Infinity;
-          data[2] = -Infinity;
-          return tf.tensor(data, shape);
-        });
+        const grad = stepGradient(shape, 10 + step, step % 2 ? 1e-3 : 10, step === 5);
         fused.step([fusedParam], [grad]);
         // The unfused rule: the same optimizer with fusion switched off for this call.
         (plain as unknown as { fusedUpdate: () => null }).fusedUpdate = () => null;
