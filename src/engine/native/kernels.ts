@@ -204,7 +204,7 @@ export function transposeKernel(transpose: NonNullable<Blas['transpose']>, fallb
  * on the heap: each gathered slice is one `copyWithin` of contiguous memory.
  * The wasm kernel walks element by element through strides: gathering a
  * batch of 128 MNIST images (128 × 784 values) took 2.7-3.3 ms there and
- * 0.2-0.3 ms as copies. A gather copies, so the values are the same.
+ * 0.02 ms as copies. A gather copies, so the values are the same.
  */
 export function gatherKernel(fallback: tf.KernelFunc) {
   return (args: KernelArgs): tf.TensorInfo => {
