@@ -141,10 +141,12 @@ describe('experiment nokland on the sweep runner', () => {
     expect(earlier.get('mnist-pred-seed0')).toMatchObject({ epochs: 100, backend: 'native' });
     expect(earlier.get('mnist-pred-seed0')!.limit).toBeUndefined();
 
-    // A full 100-epoch backprop record in the old format (no limit) instead of whatever backprop record the folder holds: it fills the row alone.
+    // A full 100-epoch MNIST backprop record in the old format (no limit) instead of whatever MNIST backprop record the folder holds: it fills the row alone.
     for (const f of readdirSync(join(out, 'nokland-runs'))) {
       const file = join(out, 'nokland-runs', f);
-      if (f.endsWith('.json') && !earlier.has(f.slice(0, -'.json'.length)) && JSON.parse(readFileSync(file, 'utf8')).schedule === 'backprop') rmSync(file);
+      if (!f.endsWith('.json') || earlier.has(f.slice(0, -'.json'.length))) continue;
+      const record = JSON.parse(readFileSync(file, 'utf8'));
+      if (record.schedule === 'backprop' && record.configuration?.data?.dataset === 'mnist') rmSync(file);
     }
     const short = earlier.get('mnist-backprop-seed0-limit10000-epochs2')!;
     const full: NoklandRecord = { ...short, epochs: 100, testError: 0.0071, testErrorPerEpoch: Array.from({ length: 101 }, (_, i) => 0.9 / (i + 1)), secondsPerEpoch: Array(100).fill(60), seconds: 6000, backend: 'native' };
