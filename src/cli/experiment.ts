@@ -333,7 +333,7 @@ async function runNoklandCommand(options: ExperimentCommandOptions): Promise<str
         retryFailed: true,
         shouldStop: () => interruption.requested,
         onEvent: (e) => {
-          const key = `${keyOf.get(e.run.id)}`;
+          const key = keyOf.get(e.run.id)!;
           if (e.type === 'started') {
             const at = store.progress(e.run.id)?.checkpointEpoch ?? (store.checkpointBytes(e.run.id) ? 'its checkpoint' : null);
             say(`${key}: ${at !== null && at !== undefined ? `continues from ${typeof at === 'number' ? `its checkpoint at epoch ${at}` : at}` : 'started'}`);
