@@ -158,7 +158,9 @@ export class Controls {
       const layers = widths.value.trim().split(/[-,\s]+/).filter(Boolean);
       const parts = current.split(/\s+/);
       const ends = parts[0].split('-');
-      const text = `${[ends[0], ...layers, ends[ends.length - 1]].join('-')} hidden=${activation.value}${normalize.checked ? ',normalize' : ''} ${parts.slice(1).filter((p) => !p.startsWith('hidden=')).join(' ')}`.trim();
+      // A spec typed with normalize=rms keeps that form while the box stays ticked.
+      const norm = normalize.checked ? (hiddenLayout(current).normalize === 'rms' ? ',normalize=rms' : ',normalize') : '';
+      const text = `${[ends[0], ...layers, ends[ends.length - 1]].join('-')} hidden=${activation.value}${norm} ${parts.slice(1).filter((p) => !p.startsWith('hidden=')).join(' ')}`.trim();
       try {
         this.events.change({ model: option.read(text) as string });
       } catch (e) {
@@ -171,7 +173,7 @@ export class Controls {
       const layout = hiddenLayout(s.model);
       widths.value = layout.widths.join('-');
       activation.value = layout.activation;
-      normalize.checked = layout.normalize;
+      normalize.checked = layout.normalize !== false;
       spec.textContent = `--model "${s.model}"`;
     });
     return [

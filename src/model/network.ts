@@ -56,7 +56,8 @@ export class Block {
   fromLogits(z: tf.Tensor2D): tf.Tensor2D {
     if (this.isOutput) return activate(this.spec.out, z);
     // The seed's hidden activation in one kernel (and one for its gradient) on small tensors, same numbers.
-    if (this.spec.hidden.activation === 'mish' && fusedActive(z.size)) return this.spec.hidden.normalize ? fusedMishNormalize(z) : fusedMish(z);
+    const normalize = this.spec.hidden.normalize;
+    if (this.spec.hidden.activation === 'mish' && normalize !== 'rms' && fusedActive(z.size)) return normalize ? fusedMishNormalize(z) : fusedMish(z);
     return this.normalized(this.activated(z));
   }
 
@@ -67,7 +68,8 @@ export class Block {
 
   /** A hidden block's normalisation of its activated output `h` (`h` itself when the spec does not normalise). */
   normalized(h: tf.Tensor2D): tf.Tensor2D {
-    return !this.isOutput && this.spec.hidden.normalize ? normalizeRows(h) : h;
+    if (this.isOutput || !this.spec.hidden.normalize) return h;
+    return this.spec.hidden.normalize === 'rms' ? tf.mul(normalizeRows(h), Math.sqrt(h.shape[1])) : normalizeRows(h);
   }
 
   /** What the optimizer trains: weight, bias and batch norm's γ and β. */

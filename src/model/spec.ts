@@ -9,8 +9,13 @@ export type LossName = (typeof LOSSES)[number];
 /** What every hidden block ends with. */
 export interface HiddenSpec {
   activation: Activation;
-  /** Divide each row of the block's output by its L2 norm (after the activation). */
-  normalize: boolean;
+  /**
+   * Divide each row of the block's output by its L2 norm (after the
+   * activation); `'rms'` then multiplies it by √width, so each row's mean
+   * square is 1 rather than its length (loeweX's Forward-Forward: at width
+   * 1000 the next block's input is 32 times larger, which plain SGD needs).
+   */
+  normalize: boolean | 'rms';
   /**
    * Batch normalisation between the linear map and the activation (see
    * {@link BatchNorm}); absent means off, so specs written before it read as they did.
@@ -77,10 +82,12 @@ export function parseModelSpec(text: string): ModelSpec {
   let hidden: HiddenSpec = { activation: 'relu', normalize: false };
   if (fields.hidden !== undefined) {
     const items = fields.hidden.split(',').filter(Boolean);
-    const normalize = items.includes('normalize');
+    const rms = items.includes('normalize=rms');
+    const normalize = rms ? 'rms' : items.includes('normalize');
+    check(!(rms && items.includes('normalize')), `model spec "${text}": hidden= takes "normalize" or "normalize=rms", not both`);
     const batchNorm = items.includes('batchnorm');
-    const acts = items.filter((s) => s !== 'normalize' && s !== 'batchnorm');
-    check(acts.length <= 1, `model spec "${text}": hidden= takes one activation and optionally "normalize" and "batchnorm", got "${fields.hidden}"`);
+    const acts = items.filter((s) => s !== 'normalize' && s !== 'normalize=rms' && s !== 'batchnorm');
+    check(acts.length <= 1, `model spec "${text}": hidden= takes one activation and optionally "normalize" (or "normalize=rms") and "batchnorm", got "${fields.hidden}"`);
     hidden = { activation: acts.length ? parseActivation(acts[0], text, true) : 'relu', normalize, ...(batchNorm ? { batchNorm } : {}) };
   }
   return completeSpec({ layers, hidden, out: fields.out as Activation | undefined, loss: fields.loss as LossName | undefined }, text);
@@ -109,11 +116,11 @@ export function modelSpecFrom(value: unknown): ModelSpec {
     check(isPlainObject(h), `model spec object: "hidden" must be an object like {"activation": "mish", "normalize": true, "batchNorm": false}; got ${JSON.stringify(h)}`);
     checkKeys(h, ['activation', 'normalize', 'batchNorm'], 'model spec object: "hidden"');
     check(h.activation === undefined || typeof h.activation === 'string', `model spec object: "hidden.activation" must be a name like "mish" (a string); got ${JSON.stringify(h.activation)}`);
-    check(h.normalize === undefined || typeof h.normalize === 'boolean', `model spec object: "hidden.normalize" must be true or false (not a string); got ${JSON.stringify(h.normalize)}`);
+    check(h.normalize === undefined || typeof h.normalize === 'boolean' || h.normalize === 'rms', `model spec object: "hidden.normalize" must be true, false or "rms"; got ${JSON.stringify(h.normalize)}`);
     check(h.batchNorm === undefined || typeof h.batchNorm === 'boolean', `model spec object: "hidden.batchNorm" must be true or false (not a string); got ${JSON.stringify(h.batchNorm)}`);
     hidden = {
       activation: h.activation === undefined ? 'relu' : parseActivation(h.activation, source, true),
-      normalize: h.normalize ?? false,
+      normalize: (h.normalize as boolean | 'rms' | undefined) ?? false,
       ...(h.batchNorm ? { batchNorm: true } : {}),
     };
   }
@@ -134,7 +141,8 @@ function checkKeys(o: Record<string, unknown>, allowed: string[], where: string)
 
 /** The canonical compact string of a spec; `parseModelSpec(formatModelSpec(s))` equals `s`. */
 export function formatModelSpec(spec: ModelSpec): string {
-  const hidden = `${spec.hidden.activation}${spec.hidden.normalize ? ',normalize' : ''}${spec.hidden.batchNorm ? ',batchnorm' : ''}`;
+  const normalize = spec.hidden.normalize === 'rms' ? ',normalize=rms' : spec.hidden.normalize ? ',normalize' : '';
+  const hidden = `${spec.hidden.activation}${normalize}${spec.hidden.batchNorm ? ',batchnorm' : ''}`;
   return `${spec.layers.join('-')} hidden=${hidden} out=${spec.out} loss=${spec.loss}`;
 }
 

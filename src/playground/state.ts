@@ -151,7 +151,7 @@ function samePoints(a: Point[], b: Point[]): boolean {
 export interface HiddenLayout {
   widths: number[];
   activation: Activation;
-  normalize: boolean;
+  normalize: boolean | 'rms';
 }
 
 export function hiddenLayout(model: string): HiddenLayout {

@@ -118,6 +118,7 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
     options: { ffThreshold: o.threshold, ffGoodness: o.goodness, ffEmbed: o.embed, ffPredict: o.predict, ffReadout: o.readout ? 'on' : 'off', ffGoodnessBlocks: o.goodnessBlocks },
     optionTable: FF_OPTIONS,
     fitsProbes: true,
+    hiddenLossIsReadout: false,
     tensors: () => [],
     initialize: () => ({}),
     bind(spec) {

@@ -157,6 +157,14 @@ export interface LocalRule {
    */
   readonly needsBatches?: boolean;
   /**
+   * Optional. False when the hidden blocks' local loss is not the run's
+   * hidden loss on a read-out (Forward-Forward's logistic loss around θ),
+   * so the divergence check's bound of ten uniform guesses does not apply
+   * to it: with summed goodness and θ at the width it starts in the
+   * hundreds and trains. Non-finite losses still count as diverged.
+   */
+  readonly hiddenLossIsReadout?: boolean;
+  /**
    * Optional. True when the output block's weight starts at zero under this
    * rule (Nøkland & Eidnes' local losses); {@link initialParameters} zeroes
    * it after every draw, so the other tensors are as without it.

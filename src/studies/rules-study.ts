@@ -54,11 +54,22 @@ export const RULES_STUDY: RulesRow[] = [
   {
     id: 'ff-loewex',
     part: 'published',
-    label: "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3, read-out prediction (no peer normalisation; read-out on the last block only)",
+    label:
+      "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3 weight decay 3e-4, standardised inputs, summed goodness around θ = 1000 (the width), rows scaled to mean square 1, read-out prediction " +
+      '(not theirs: no peer normalisation, ReLU passes no gradient where it is 0, PyTorch\'s uniform initialisation, a read-out on the last block only at the same rate)',
     rule: 'ff',
     schedule: 'local-parallel',
-    model: '784-1000-1000-1000-10 hidden=relu,normalize',
-    training: { epochs: 100, step: 'batch', batchSize: 100, optimizer: { name: 'sgd', lr: 1e-3, momentum: 0.9 }, hiddenLoss: 'ce', evalEvery: 10, ruleOptions: { ffThreshold: 1, ffPredict: 'readout' } },
+    model: '784-1000-1000-1000-10 hidden=relu,normalize=rms',
+    training: {
+      epochs: 100,
+      step: 'batch',
+      batchSize: 100,
+      optimizer: { name: 'sgd', lr: 1e-3, momentum: 0.9, weightDecay: 3e-4 },
+      hiddenLoss: 'ce',
+      evalEvery: 10,
+      standardize: { mean: 0.1307, std: 0.3081 },
+      ruleOptions: { ffGoodness: 'sum', ffThreshold: 1000, ffPredict: 'readout' },
+    },
     published: { error: 1.45, source: 'loeweX/Forward-Forward' },
   },
   {

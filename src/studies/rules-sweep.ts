@@ -41,15 +41,17 @@ export function rowOptions(row: RulesRow, dataset: string): Record<string, unkno
     optimizer: t.optimizer?.name,
     lr: t.optimizer?.lr,
     ...(t.optimizer?.momentum !== undefined ? { momentum: t.optimizer.momentum } : {}),
+    ...(t.optimizer?.weightDecay !== undefined ? { 'weight-decay': t.optimizer.weightDecay } : {}),
     'hidden-loss': t.hiddenLoss,
+    ...(t.standardize ? { standardize: [t.standardize.mean, t.standardize.std] } : {}),
     ...(t.evalEvery !== undefined ? { 'eval-every': t.evalEvery } : {}),
     ...t.ruleOptions,
   };
-  const known = ['epochs', 'step', 'batchSize', 'optimizer', 'hiddenLoss', 'evalEvery', 'ruleOptions'];
+  const known = ['epochs', 'step', 'batchSize', 'optimizer', 'hiddenLoss', 'evalEvery', 'standardize', 'ruleOptions'];
   const left = Object.keys(t).filter((k) => !known.includes(k));
   // A training option this mapping does not carry would be lost silently: the row would train another run than it says.
   check(left.length === 0, `rules study row ${row.id}: its training option(s) ${left.join(', ')} have no place in the study's sweep spec; add them to rowOptions`);
-  check(t.optimizer === undefined || Object.keys(t.optimizer).every((k) => ['name', 'lr', 'momentum'].includes(k)), `rules study row ${row.id}: only the optimizer's name, lr and momentum reach the sweep spec`);
+  check(t.optimizer === undefined || Object.keys(t.optimizer).every((k) => ['name', 'lr', 'momentum', 'weightDecay'].includes(k)), `rules study row ${row.id}: only the optimizer's name, lr, momentum and weight decay reach the sweep spec`);
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 

@@ -648,7 +648,7 @@ export class Run implements AsyncIterable<RunEvent> {
       event.blockLosses.forEach((l, i) => {
         if (l === null) return;
         if (!Number.isFinite(l)) bad.push(`block ${i}'s local loss ${l}`);
-        else {
+        else if (i === last || this.rule.hiddenLossIsReadout !== false) {
           const loss = i === last ? this.input.spec.loss : this.options.hiddenLoss;
           if (l >= saturatedLoss(loss, outputs)) bad.push(`block ${i}'s local loss ${l.toFixed(2)} ${saturationText(loss)}`);
         }

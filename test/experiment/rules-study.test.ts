@@ -54,8 +54,9 @@ async function direct(row: RulesRow): Promise<{ end: RunEndEvent; last: EpochEve
 describe('the rules study as a sweep', () => {
   it("gives every row's options, rule options included, to the one option table", () => {
     expect(rowOptions(published('ff-loewex'), 'mnist')).toEqual({
-      dataset: 'mnist', model: '784-1000-1000-1000-10 hidden=relu,normalize', schedule: 'local-parallel', rule: 'ff',
-      epochs: 100, step: 'batch', 'batch-size': 100, optimizer: 'sgd', lr: 1e-3, momentum: 0.9, 'hidden-loss': 'ce', 'eval-every': 10, ffThreshold: 1, ffPredict: 'readout',
+      dataset: 'mnist', model: '784-1000-1000-1000-10 hidden=relu,normalize=rms', schedule: 'local-parallel', rule: 'ff',
+      epochs: 100, step: 'batch', 'batch-size': 100, optimizer: 'sgd', lr: 1e-3, momentum: 0.9, 'weight-decay': 3e-4, 'hidden-loss': 'ce', 'eval-every': 10,
+      standardize: [0.1307, 0.3081], ffGoodness: 'sum', ffThreshold: 1000, ffPredict: 'readout',
     });
     const runs = planRulesStudy(tempDir('localprop-rules-'), RULES_STUDY, ['mnist', 'fashion-mnist'], 'native');
     expect(runs.map((r) => r.key).slice(0, 5)).toEqual(['mnist-backprop-seed0', 'mnist-decoder-seed0', 'mnist-ff-seed0', 'mnist-dfa-seed0', 'mnist-ff-paper-seed0']);
