@@ -116,7 +116,7 @@ export function modelSpecFrom(value: unknown): ModelSpec {
     check(isPlainObject(h), `model spec object: "hidden" must be an object like {"activation": "mish", "normalize": true, "batchNorm": false}; got ${JSON.stringify(h)}`);
     checkKeys(h, ['activation', 'normalize', 'batchNorm'], 'model spec object: "hidden"');
     check(h.activation === undefined || typeof h.activation === 'string', `model spec object: "hidden.activation" must be a name like "mish" (a string); got ${JSON.stringify(h.activation)}`);
-    check(h.normalize === undefined || typeof h.normalize === 'boolean' || h.normalize === 'rms', `model spec object: "hidden.normalize" must be true, false or "rms"; got ${JSON.stringify(h.normalize)}`);
+    check(h.normalize === undefined || typeof h.normalize === 'boolean' || h.normalize === 'rms', `model spec object: "hidden.normalize" must be true or false (without quotes), or "rms"; got ${JSON.stringify(h.normalize)}`);
     check(h.batchNorm === undefined || typeof h.batchNorm === 'boolean', `model spec object: "hidden.batchNorm" must be true or false (not a string); got ${JSON.stringify(h.batchNorm)}`);
     hidden = {
       activation: h.activation === undefined ? 'relu' : parseActivation(h.activation, source, true),

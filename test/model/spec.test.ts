@@ -37,6 +37,15 @@ describe('parseModelSpec', () => {
     expect(parseModelSpec('2-8-1 hidden=normalize').hidden).toEqual({ activation: 'relu', normalize: true });
   });
 
+  it('normalize=rms: rows scaled to mean square 1, in the string and the JSON form, and back', () => {
+    const spec = parseModelSpec('784-1000-10 hidden=relu,normalize=rms');
+    expect(spec.hidden).toEqual({ activation: 'relu', normalize: 'rms' });
+    expect(formatModelSpec(spec)).toBe('784-1000-10 hidden=relu,normalize=rms out=softmax loss=ce');
+    expect(modelSpecFrom({ layers: [784, 1000, 10], hidden: { activation: 'relu', normalize: 'rms' } })).toEqual(spec);
+    expect(localpropErrorOf(() => parseModelSpec('2-8-1 hidden=relu,normalize,normalize=rms'))).toMatch(/"normalize" or "normalize=rms", not both/);
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { normalize: 'l2' } }))).toMatch(/"hidden.normalize" must be true or false \(without quotes\), or "rms"; got "l2"/);
+  });
+
   it('a spec without hidden blocks is allowed', () => {
     expect(parseModelSpec('2-1').layers).toEqual([2, 1]);
   });
@@ -87,7 +96,7 @@ describe('modelSpecFrom (JSON form)', () => {
 
   it('type-checks every field and refuses unknown keys at every level', () => {
     // "normalize": "false" used to turn normalisation on (Boolean("false") is true).
-    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { normalize: 'false' } }))).toContain('"hidden.normalize" must be true or false (not a string); got "false"');
+    expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { normalize: 'false' } }))).toContain('"hidden.normalize" must be true or false (without quotes), or "rms"; got "false"');
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { activation: 'relu', norm: true } }))).toContain('"hidden": unknown key(s) norm (allowed: activation, normalize, batchNorm)');
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: { activation: 7 } }))).toContain('"hidden.activation" must be a name');
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, 8, 1], hidden: [] }))).toContain('"hidden" must be an object');

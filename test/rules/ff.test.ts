@@ -147,6 +147,28 @@ describe('Forward-Forward: training', () => {
     }
   }, 240_000);
 
+  it("trains with summed goodness around θ at the width over rows of mean square 1 (loeweX's setup): a loss in the hundreds is FF's, not a divergence", async () => {
+    const spec = parseModelSpec('4-32-32-1 hidden=relu,normalize=rms');
+    const rule = forwardForward({ embed: 'append', goodness: 'sum', threshold: 32 });
+    const start = seededStart(0, spec, { dataset: 'signed_xor' }, rule);
+    const network = Network.fromParameters(spec, start.parameters, 'test', rule);
+    const rows = tf.tensor2d([[3, -4, 0, 1], [0.5, 0.5, 1, 0]]);
+    const out = network.blocks[0].apply(rows) as tf.Tensor2D;
+    // After normalize=rms every row's mean square is 1 (its length √32), whatever the input's scale.
+    expect(Array.from(tf.mean(tf.square(out), 1).dataSync()).map((v) => Number(v.toFixed(5)))).toEqual([1, 1]);
+    tf.dispose([rows, out]);
+    network.dispose();
+    const run = new Run({ schedule: 'local-parallel', rule: 'ff', ruleOptions: { ffEmbed: 'append', ffGoodness: 'sum', ffThreshold: 32 }, spec, ...start, epochs: 20, step: 'batch', batchSize: 50, optimizer: { name: 'sgd', lr: 0.003, momentum: 0.9 } });
+    let first: number | null = null;
+    const end = await run.complete((e) => {
+      if (e.type === 'epoch' && first === null) first = e.blockLosses[0];
+    });
+    // The first epoch's FF loss on block 0 is far over ten uniform guesses (6.9): the read-out bound would have stopped the run.
+    expect(first).toBeGreaterThan(10);
+    expect(end.testAccuracy).toBeGreaterThan(0.85);
+    run.dispose();
+  }, 120_000);
+
   it('refuses what it cannot train, in one line each', () => {
     const spec = parseModelSpec('4-8-1 hidden=relu,normalize');
     const start = seededStart(0, spec, { dataset: 'circles' }, ffRule);
