@@ -28,8 +28,8 @@ export interface RulesRow {
  * the others get it too, so the model is the same), the first 10,000
  * training images, 5 epochs of batch-100 Adam, seed 0. Each rule has the
  * learning rate it is usually run with (no sweep was done): 1e-3 for
- * back-propagation, the decoder rule and DFA, 0.01 for Forward-Forward,
- * whose loss moves slowly at 1e-3.
+ * back-propagation, the decoder rule and DFA, Nøkland & Eidnes' 5e-4 for
+ * pred and predsim, 0.01 for Forward-Forward, whose loss moves slowly at 1e-3.
  */
 export const SHARED_MODEL = '784-500-500-10 hidden=relu,normalize';
 const SHARED: RunOptions['epochs'] = 5;
@@ -39,6 +39,8 @@ const shared = (lr: number, extra: Partial<RulesRow['training']> = {}): RulesRow
 export const RULES_STUDY: RulesRow[] = [
   { id: 'backprop', part: 'shared', label: 'back-propagation', rule: 'decoder', schedule: 'backprop', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
   { id: 'decoder', part: 'shared', label: "Mertens' decoder rule, local-parallel", rule: 'decoder', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
+  { id: 'pred', part: 'shared', label: "Nøkland & Eidnes' pred (decoder with bias, zero start), local-parallel", rule: 'pred', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(5e-4) },
+  { id: 'predsim', part: 'shared', label: "Nøkland & Eidnes' predsim (β 0.99), local-parallel", rule: 'predsim', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(5e-4) },
   { id: 'ff', part: 'shared', label: 'Forward-Forward, local-parallel, goodness of both blocks (mean of squares, θ 2)', rule: 'ff', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(0.01, { ruleOptions: { ffGoodnessBlocks: 'all' } }) },
   { id: 'dfa', part: 'shared', label: 'DFA, local-parallel', rule: 'dfa', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
   {

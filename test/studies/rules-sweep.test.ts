@@ -14,26 +14,38 @@ beforeAll(() => registerImageDatasets());
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RESULTS = join(ROOT, 'docs/results');
+/** The shared rows as the study recorded them on wasm before it ran as a sweep (one file a run); the page now reads their native re-runs. */
+const BEFORE_SWEEPS = join(ROOT, 'test/fixtures/rules-runs-before-sweeps');
 
 describe('experiment rules on the sweep runner', () => {
-  it('reads the 8 records from before sweeps as they are and renders the committed page unchanged from them', async () => {
-    const earlier = earlierRulesRecords(join(RESULTS, 'rules-runs'));
+  it('reads the 8 records from before sweeps as they are, onto the page as a run of the row', async () => {
+    const earlier = earlierRulesRecords(BEFORE_SWEEPS);
     expect([...earlier.keys()]).toEqual(['fashion-mnist-backprop-seed0', 'fashion-mnist-decoder-seed0', 'fashion-mnist-dfa-seed0', 'fashion-mnist-ff-seed0', 'mnist-backprop-seed0', 'mnist-decoder-seed0', 'mnist-dfa-seed0', 'mnist-ff-seed0']);
     expect(earlier.get('mnist-ff-seed0')).toMatchObject({ row: 'ff', epochs: 5, trainRows: 10_000, steps: 500 });
+    const out = join(tempDir('localprop-rules-'), 'results');
+    cpSync(BEFORE_SWEEPS, join(out, 'rules-runs'), { recursive: true });
+    const r = await cli('experiment', 'rules', '--render-only', '--quiet', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const page = readFileSync(join(out, 'rules.md'), 'utf8');
+    // MNIST back-propagation's record: 4.46% test error, 215 s on wasm over 500 steps.
+    expect(page).toContain('| back-propagation | decoder | backprop | 4.46 |  | (decoders untrained) | 215 (wasm) | 429.1 |');
+    // Nothing trained, nothing converted: the folder holds the same files.
+    expect(readdirSync(join(out, 'rules-runs'))).toEqual(readdirSync(BEFORE_SWEEPS));
+  });
+
+  it('renders the committed page unchanged from the committed records', async () => {
     const out = join(tempDir('localprop-rules-'), 'results');
     cpSync(RESULTS, out, { recursive: true });
     const r = await cli('experiment', 'rules', '--render-only', '--quiet', '--out', out);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(out, 'rules.md'), 'utf8')).toBe(readFileSync(join(RESULTS, 'rules.md'), 'utf8').replace('--out docs/results', `--out ${out}`));
-    // Nothing trained, nothing converted: the folder holds the same files.
-    expect(readdirSync(join(out, 'rules-runs'))).toEqual(readdirSync(join(RESULTS, 'rules-runs')));
   });
 
   it('refuses a bad --rows before anything trains or is written', async () => {
     const out = join(tempDir('localprop-rules-'), 'results');
     const r = await cli('experiment', 'rules', '--rows', 'ff,dfa-papr', '--out', out);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--rows takes all, shared, published or row names (backprop, decoder, ff, dfa, ff-paper, ff-loewex, ff-mohammadpz, dfa-paper); got "dfa-papr"');
+    expect(r.stderr).toContain('--rows takes all, shared, published or row names (backprop, decoder, pred, predsim, ff, dfa, ff-paper, ff-loewex, ff-mohammadpz, dfa-paper); got "dfa-papr"');
     expect(existsSync(out)).toBe(false);
     const jobs = await cli('experiment', 'rules', '--jobs', '0', '--out', out);
     expect(jobs.code).toBe(2);
