@@ -41,6 +41,8 @@ export const RULES_STUDY: RulesRow[] = [
   { id: 'decoder', part: 'shared', label: "Mertens' decoder rule, local-parallel", rule: 'decoder', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
   { id: 'pred', part: 'shared', label: "Nøkland & Eidnes' pred (decoder with bias, zero start), local-parallel", rule: 'pred', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(5e-4) },
   { id: 'predsim', part: 'shared', label: "Nøkland & Eidnes' predsim (β 0.99), local-parallel", rule: 'predsim', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(5e-4) },
+  // Not the shared model: on ReLU blocks predsim's units all die within three epochs here (block accuracies at the majority class); Nøkland & Eidnes run sim with leaky ReLU.
+  { id: 'predsim-leaky', part: 'shared', label: "Nøkland & Eidnes' predsim (β 0.99), local-parallel, on leaky-ReLU blocks (their activation for sim)", rule: 'predsim', schedule: 'local-parallel', model: '784-500-500-10 hidden=leaky-relu,normalize', trainRows: SHARED_ROWS, training: shared(5e-4) },
   { id: 'ff', part: 'shared', label: 'Forward-Forward, local-parallel, goodness of both blocks (mean of squares, θ 2)', rule: 'ff', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(0.01, { ruleOptions: { ffGoodnessBlocks: 'all' } }) },
   { id: 'dfa', part: 'shared', label: 'DFA, local-parallel', rule: 'dfa', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
   {

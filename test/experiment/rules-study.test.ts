@@ -59,7 +59,7 @@ describe('the rules study as a sweep', () => {
       standardize: [0.1307, 0.3081], ffGoodness: 'sum', ffThreshold: 1000, ffPredict: 'readout',
     });
     const runs = planRulesStudy(tempDir('localprop-rules-'), RULES_STUDY, ['mnist', 'fashion-mnist'], 'native');
-    expect(runs.map((r) => r.key).slice(0, 7)).toEqual(['mnist-backprop-seed0', 'mnist-decoder-seed0', 'mnist-pred-seed0', 'mnist-predsim-seed0', 'mnist-ff-seed0', 'mnist-dfa-seed0', 'mnist-ff-paper-seed0']);
+    expect(runs.map((r) => r.key).slice(0, 8)).toEqual(['mnist-backprop-seed0', 'mnist-decoder-seed0', 'mnist-pred-seed0', 'mnist-predsim-seed0', 'mnist-predsim-leaky-seed0', 'mnist-ff-seed0', 'mnist-dfa-seed0', 'mnist-ff-paper-seed0']);
     const mohammadpz = runs.find((r) => r.key === 'fashion-mnist-ff-mohammadpz-seed0')!.planned.configuration;
     expect(mohammadpz.backend).toBe('native');
     expect(mohammadpz.data).toEqual({ dataset: 'fashion-mnist', options: { limit: 50_000 } });
