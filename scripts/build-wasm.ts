@@ -9,9 +9,12 @@ import wabtInit from 'wabt';
 
 const folder = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'engine', 'fused', 'simd');
 
+// wabt's compiler is itself WebAssembly: load it once for every file.
+let wabtReady: ReturnType<typeof wabtInit> | undefined;
+
 /** The binary of one .wat source, as base64. */
 export async function compileWat(source: string, name: string): Promise<string> {
-  const wabt = await wabtInit();
+  const wabt = await (wabtReady ??= wabtInit());
   const module = wabt.parseWat(name, source, { simd: true });
   try {
     module.validate();

@@ -2,6 +2,7 @@ import { tf } from '../backend.js';
 import { fusedActive, runFused, type FusedKernel } from './kernel.js';
 import { ADAM_WASM } from './simd/binaries.js';
 import { backendMemory, heapExports } from './simd/heap-module.js';
+import { NATIVE_BACKEND } from '../native/name.js';
 
 type AdamExport = (
   p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
@@ -73,7 +74,7 @@ type HeapBackend = { refCount(dataId: tf.DataId): number; typedArrayFromHeap(inf
 export function fusedAdamInPlace(param: tf.Variable, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: AdamOptions): boolean {
   // Native only: wasm's matrix product (XNNPACK) keeps the weights it packed for a tensor id and
   // would multiply by the old values of a variable changed in place; the BLAS keeps nothing.
-  if (tf.getBackend() !== 'native') return false;
+  if (tf.getBackend() !== NATIVE_BACKEND) return false;
   const backend = tf.backend() as unknown as HeapBackend;
   if (![param, m, v].every((t) => backend.refCount(t.dataId) === 1)) return false;
   const adam = adamExport(backendMemory(backend));

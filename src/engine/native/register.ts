@@ -2,10 +2,10 @@ import { isMainThread } from 'node:worker_threads';
 import { tf } from '../backend.js';
 import { applyBlasThreads } from '../threads.js';
 import { requireBlas, type Blas } from './blas.js';
+import { NATIVE_BACKEND } from './name.js';
 import { batchMatMulKernel, fusedMatMulKernel, gatherKernel, transposeKernel } from './kernels.js';
 
-/** The TF.js backend name of the wasm module with its matrix kernels on the system BLAS. */
-export const NATIVE_BACKEND = 'native';
+export { NATIVE_BACKEND };
 
 /**
  * Registers the `native` backend (once per thread): the wasm backend's own
