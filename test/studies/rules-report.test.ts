@@ -10,8 +10,11 @@ const row = (id: string) => RULES_STUDY.find((r) => r.id === id)!;
 describe('the rules study', () => {
   it('compares every rule on one model and budget, the published configurations in rows of their own', () => {
     const shared = RULES_STUDY.filter((r) => r.part === 'shared');
-    expect(shared.map((r) => r.rule)).toEqual(['decoder', 'decoder', 'ff', 'dfa']);
-    expect(new Set(shared.map((r) => `${r.model} ${r.trainRows} ${r.training.epochs} ${r.training.batchSize}`)).size).toBe(1);
+    expect(shared.map((r) => r.rule)).toEqual(['decoder', 'decoder', 'pred', 'predsim', 'predsim', 'ff', 'dfa']);
+    // One budget for all; one model for all but the row that gives predsim its authors' leaky ReLU.
+    expect(new Set(shared.map((r) => `${r.trainRows} ${r.training.epochs} ${r.training.batchSize}`)).size).toBe(1);
+    expect(new Set(shared.filter((r) => r.id !== 'predsim-leaky').map((r) => r.model)).size).toBe(1);
+    expect(row('predsim-leaky').model).toBe(row('predsim').model.replace('hidden=relu', 'hidden=leaky-relu'));
     expect(RULES_STUDY.filter((r) => r.published).map((r) => r.published!.error)).toEqual([1.36, 1.45, 6.84, 1.74]);
     // Every row's options are valid run options.
     for (const r of RULES_STUDY) expect(() => resolveRunOptions({ ...r.training, schedule: r.schedule, seed: 0, rule: r.rule }, 10)).not.toThrow();
