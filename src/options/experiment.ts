@@ -68,6 +68,7 @@ export function experimentOf(values: OptionValues, parts: ExperimentParts): Expe
       zeroGradSteps: o.zeroGradSteps,
       lrDecayAt: o.lrDecayAt,
       lrDecay: o.lrDecay,
+      lrCooldown: o.lrCooldown,
       dropout: o.dropout,
       evalEvery: o.evalEvery,
       ...ruleOptionsOf(values),

@@ -124,6 +124,7 @@ export const RUN_OPTIONS = [
   { key: 'nesterov', flag: '--nesterov', help: 'sgd: Nesterov momentum', parse: flag, default: SGD_DEFAULTS.nesterov },
   { key: 'weightDecay', flag: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative, default: ADAM_DEFAULTS.weightDecay },
   { key: 'lrDecayAt', flag: '--lr-decay-at <epochs>', help: 'multiply the learning rate by --lr-decay after each of these epochs, like 10,15 (per block for local-sequential)', parse: (v, l) => list(v, l).map((e) => positiveInt(e, l)) },
+  { key: 'lrCooldown', flag: '--lr-cooldown <epoch>', help: "after this epoch the rate falls linearly, to 2/(epochs - it) of itself at the last epoch (loeweX's Forward-Forward: half the epochs); per block for local-sequential", parse: positiveInt },
   { key: 'lrDecay', flag: '--lr-decay <factor>', help: 'the factor at each --lr-decay-at milestone (default 0.1)', parse: number, default: 0.1 },
   { key: 'hiddenLoss', flag: '--hidden-loss <loss>', help: 'loss of hidden blocks through their decoders: mse (default for one output), ce (default for more), bce', ...chosen(['mse', 'ce', 'bce'] as const) },
   { key: 'dropout', flag: '--dropout <p>', help: "inverted dropout on every hidden block's output in training steps: zero each unit with probability p, scale the rest by 1/(1-p) (default 0: off)", parse: number, default: 0 },

@@ -45,9 +45,10 @@ export function rowOptions(row: RulesRow, dataset: string): Record<string, unkno
     'hidden-loss': t.hiddenLoss,
     ...(t.standardize ? { standardize: [t.standardize.mean, t.standardize.std] } : {}),
     ...(t.evalEvery !== undefined ? { 'eval-every': t.evalEvery } : {}),
+    ...(t.lrCooldown !== undefined ? { 'lr-cooldown': t.lrCooldown } : {}),
     ...t.ruleOptions,
   };
-  const known = ['epochs', 'step', 'batchSize', 'optimizer', 'hiddenLoss', 'evalEvery', 'standardize', 'ruleOptions'];
+  const known = ['epochs', 'step', 'batchSize', 'optimizer', 'hiddenLoss', 'evalEvery', 'standardize', 'lrCooldown', 'ruleOptions'];
   const left = Object.keys(t).filter((k) => !known.includes(k));
   // A training option this mapping does not carry would be lost silently: the row would train another run than it says.
   check(left.length === 0, `rules study row ${row.id}: its training option(s) ${left.join(', ')} have no place in the study's sweep spec; add them to rowOptions`);

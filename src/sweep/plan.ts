@@ -77,5 +77,6 @@ function varyingKeys(configurations: OptionValues[]): string[] {
 
 function formatValue(v: unknown): string {
   if (v === undefined) return '-';
-  return Array.isArray(v) ? v.join(',') : String(v);
+  if (Array.isArray(v)) return v.join(',');
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }

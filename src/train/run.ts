@@ -80,6 +80,14 @@ export interface RunOptions {
   /** The factor at each milestone (default 0.1, PyTorch's). */
   lrDecay?: number;
   /**
+   * Linear cooldown after this epoch (loeweX's Forward-Forward, which
+   * starts it at half the epochs): the full rate through epoch c + 1, then
+   * epoch e of E trains at lr·(E + 2 - e)/(E - c), down to 2/(E - c) of it
+   * at the last. Per block phase for local-sequential, like the milestones,
+   * and multiplied with them.
+   */
+  lrCooldown?: number;
+  /**
    * Trains the epochs of a schedule that can be pipelined (see
    * {@link Schedule.pipelinable}) on other threads, one group of blocks each (see
    * {@link EpochPipeline}); same results, other timing. Ignored by the
@@ -141,6 +149,8 @@ export interface ResolvedRunOptions {
   drift?: DriftOptions;
   /** Learning-rate milestones, when given. */
   lrDecay?: { at: number[]; factor: number };
+  /** The epoch after which the rate cools down linearly, when given. */
+  lrCooldown?: number;
   /** The dropout probability, when above 0. */
   dropout?: number;
   /** Epochs between test evaluations, when above 1. */
@@ -186,6 +196,11 @@ export function resolveRunOptions(
   const gate = own?.gate;
   const drift = own?.drift;
   const lrDecay = resolveLrDecay(options.lrDecayAt, options.lrDecay, optimizerName);
+  const lrCooldown = options.lrCooldown;
+  if (lrCooldown !== undefined) {
+    check(Number.isInteger(lrCooldown) && lrCooldown >= 1 && lrCooldown < epochs, `--lr-cooldown takes the epoch after which the rate falls, a whole number from 1 to ${epochs - 1} (--epochs ${epochs}; loeweX: half of them, ${Math.max(1, Math.floor(epochs / 2))}); got ${lrCooldown}`);
+    check(optimizerName !== 'rprop', '--lr-cooldown has no effect on rprop (its lr only sets the first step sizes); use it with adam, rmsprop or sgd');
+  }
   const ruleObject = configuredRule(options.rule, options.ruleOptions);
   const rule = ruleObject.name;
   const refusal = ruleObject.refuseSchedule?.(schedule) ?? null;
@@ -222,6 +237,7 @@ export function resolveRunOptions(
     ...(gate ? { gate } : {}),
     ...(drift ? { drift } : {}),
     ...(lrDecay ? { lrDecay } : {}),
+    ...(lrCooldown !== undefined ? { lrCooldown } : {}),
     ...(dropout > 0 ? { dropout } : {}),
     ...(evalEvery > 1 ? { evalEvery } : {}),
     ...(dropoutPlacement !== 'shared' ? { dropoutPlacement } : {}),
@@ -253,6 +269,12 @@ function resolveLrDecay(at: number[] | undefined, factor: number | undefined, op
 export function decayedRate(base: number, decay: ResolvedRunOptions['lrDecay'], phaseEpoch: number): number {
   if (!decay) return base;
   return base * decay.factor ** decay.at.filter((m) => phaseEpoch > m).length;
+}
+
+/** The factor of {@link RunOptions.lrCooldown} on the rate of epoch `phaseEpoch` (1-based) of a phase of `epochs`: 1 before it starts. */
+export function cooldownFactor(cooldown: number | undefined, epochs: number, phaseEpoch: number): number {
+  if (cooldown === undefined) return 1;
+  return Math.min(1, (epochs + 2 - phaseEpoch) / (epochs - cooldown));
 }
 
 /** Checks that both sets have the model's input and output widths, saying which width to change. */
@@ -532,7 +554,7 @@ export class Run implements AsyncIterable<RunEvent> {
           await this.prepareCheckpoint();
           this.stop(live, `before epoch ${epoch} of ${total}`);
         }
-        optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch);
+        optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch) * cooldownFactor(o.lrCooldown, o.epochs, phaseEpoch);
         const resumed = resume && epoch === resume.epoch + 1 ? restoredPartial : undefined;
         // With --eval-every k, epochs 1, 1+k, 1+2k, ... and the last are scored; the others carry the latest scores.
         const scored = (epoch - 1) % evalEvery === 0 || epoch === total || lastTest === null;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/engine/backend.js';
 import { seededStart } from '../../src/experiment/seeded.js';
 import { parseModelSpec } from '../../src/model/spec.js';
-import { decayedRate, resolveRunOptions, Run } from '../../src/train/run.js';
+import { cooldownFactor, decayedRate, resolveRunOptions, Run } from '../../src/train/run.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -11,9 +11,10 @@ beforeAll(async () => {
 const spec = parseModelSpec('2-6-6-1 hidden=tanh out=sigmoid');
 
 /** Each block's weights after every epoch of a run. */
-async function weightsPerEpoch(schedule: string, epochs: number, lrDecayAt: number[], lrDecay: number): Promise<Float32Array[][]> {
+async function weightsPerEpoch(schedule: string, epochs: number, lrDecayAt: number[], lrDecay: number, more: { lrCooldown?: number } = {}): Promise<Float32Array[][]> {
   const start = seededStart(1, spec, { dataset: 'signed_xor' });
-  const run = new Run({ schedule, spec, ...start, epochs, step: 'batch', batchSize: 250, optimizer: { name: 'adam', lr: 0.01 }, lrDecayAt, lrDecay });
+  const milestones = lrDecayAt.length ? { lrDecayAt, lrDecay } : {};
+  const run = new Run({ schedule, spec, ...start, epochs, step: 'batch', batchSize: 250, optimizer: { name: 'adam', lr: 0.01 }, ...milestones, ...more });
   const out: Float32Array[][] = [];
   for await (const e of run) if (e.type === 'epoch') out.push(run.network.blocks.map((b) => (b.weight.dataSync() as Float32Array).slice()));
   run.dispose();
@@ -54,5 +55,26 @@ describe('learning-rate milestones', () => {
     expect(() => resolveRunOptions({ ...base, lrDecayAt: [10], lrDecay: 0 }, 1)).toThrow(/factor > 0/);
     expect(() => resolveRunOptions({ schedule: 'backprop', seed: 0, lrDecayAt: [10] }, 1)).toThrow(/no effect on rprop/);
     expect(resolveRunOptions({ ...base, lrDecayAt: [10, 15], lrDecay: 0.25 }, 1).lrDecay).toEqual({ at: [10, 15], factor: 0.25 });
+  });
+
+  it("cools down linearly over the second half as loeweX's Forward-Forward does (epochs 100, after 50)", () => {
+    // loeweX, 0-based epoch k > 50: lr·2·(1 + 100 - k)/100; our epoch e = k + 1.
+    const theirs = (k: number) => (k > 50 ? (2 * (1 + 100 - k)) / 100 : 1);
+    for (let e = 1; e <= 100; e++) expect(cooldownFactor(50, 100, e)).toBeCloseTo(theirs(e - 1), 12);
+    expect([cooldownFactor(50, 100, 51), cooldownFactor(50, 100, 52), cooldownFactor(50, 100, 53), cooldownFactor(50, 100, 100)]).toEqual([1, 1, 49 / 50, 2 / 50]);
+    expect(cooldownFactor(undefined, 100, 100)).toBe(1);
+  });
+
+  it('trains as the milestone with the same rates would, and refuses a cooldown outside the run', async () => {
+    // E = 4 after epoch 1: epochs 1-3 at the full rate, epoch 4 at 2/3 of it, as a milestone after epoch 3 with factor 2/3.
+    const cooled = await weightsPerEpoch('backprop', 4, [], 0.1, { lrCooldown: 1 });
+    const stepped = await weightsPerEpoch('backprop', 4, [3], 2 / 3);
+    const plain = await weightsPerEpoch('backprop', 4, [], 0.1);
+    expect(cooled).toEqual(stepped);
+    expect(cooled[2]).toEqual(plain[2]);
+    expect(moved(cooled[3][0], plain[3][0])).toBeGreaterThan(1e-6);
+    const base = { schedule: 'backprop', seed: 0, step: 'batch' as const, optimizer: { name: 'sgd' as const, lr: 0.1 }, epochs: 10 };
+    expect(() => resolveRunOptions({ ...base, lrCooldown: 10 }, 1)).toThrow(/--lr-cooldown takes the epoch after which the rate falls, a whole number from 1 to 9 \(--epochs 10; loeweX: half of them, 5\); got 10/);
+    expect(() => resolveRunOptions({ schedule: 'backprop', seed: 0, epochs: 10, lrCooldown: 5 }, 1)).toThrow(/no effect on rprop/);
   });
 });
