@@ -36,6 +36,27 @@ const SHARED: RunOptions['epochs'] = 5;
 const SHARED_ROWS = 10_000;
 const shared = (lr: number, extra: Partial<RulesRow['training']> = {}): RulesRow['training'] => ({ epochs: SHARED, step: 'batch', batchSize: 100, optimizer: { name: 'adam', lr }, hiddenLoss: 'ce', ...extra });
 
+/** loeweX's Forward-Forward as far as our options reach it; two rows train it, without and with their cooldown. */
+const LOEWEX: Omit<RulesRow, 'id' | 'label'> = {
+  part: 'published',
+  rule: 'ff',
+  schedule: 'local-parallel',
+  model: '784-1000-1000-1000-10 hidden=relu,normalize=rms',
+  training: {
+    epochs: 100,
+    step: 'batch',
+    batchSize: 100,
+    optimizer: { name: 'sgd', lr: 1e-3, momentum: 0.9, weightDecay: 3e-4 },
+    hiddenLoss: 'ce',
+    evalEvery: 10,
+    standardize: { mean: 0.1307, std: 0.3081 },
+    ruleOptions: { ffGoodness: 'sum', ffThreshold: 1000, ffPredict: 'readout' },
+  },
+  published: { error: 1.45, source: 'loeweX/Forward-Forward' },
+};
+const LOEWEX_LABEL =
+  "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3 weight decay 3e-4, standardised inputs, summed goodness around θ = 1000 (the width), rows scaled to mean square 1, read-out prediction";
+
 export const RULES_STUDY: RulesRow[] = [
   { id: 'backprop', part: 'shared', label: 'back-propagation', rule: 'decoder', schedule: 'backprop', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
   { id: 'decoder', part: 'shared', label: "Mertens' decoder rule, local-parallel", rule: 'decoder', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
@@ -55,46 +76,12 @@ export const RULES_STUDY: RulesRow[] = [
     training: { epochs: 60, step: 'batch', batchSize: 100, optimizer: { name: 'adam', lr: 1e-3 }, hiddenLoss: 'ce', evalEvery: 10, ruleOptions: { ffThreshold: 1 } },
     published: { error: 1.36, source: 'Hinton 2022 (Matlab code: 1.47, as loeweX reports)' },
   },
-  {
-    id: 'ff-loewex',
-    part: 'published',
-    label:
-      "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3 weight decay 3e-4, standardised inputs, summed goodness around θ = 1000 (the width), rows scaled to mean square 1, read-out prediction " +
-      '(not theirs: no peer normalisation, ReLU passes no gradient where it is 0, PyTorch\'s uniform initialisation, a read-out on the last block only at the same rate)',
-    rule: 'ff',
-    schedule: 'local-parallel',
-    model: '784-1000-1000-1000-10 hidden=relu,normalize=rms',
-    training: {
-      epochs: 100,
-      step: 'batch',
-      batchSize: 100,
-      optimizer: { name: 'sgd', lr: 1e-3, momentum: 0.9, weightDecay: 3e-4 },
-      hiddenLoss: 'ce',
-      evalEvery: 10,
-      standardize: { mean: 0.1307, std: 0.3081 },
-      ruleOptions: { ffGoodness: 'sum', ffThreshold: 1000, ffPredict: 'readout' },
-    },
-    published: { error: 1.45, source: 'loeweX/Forward-Forward' },
-  },
+  { id: 'ff-loewex', ...LOEWEX, label: `${LOEWEX_LABEL} (not theirs: no peer normalisation, ReLU passes no gradient where it is 0, PyTorch's uniform initialisation, a read-out on the last block only at the same rate)` },
   {
     id: 'ff-loewex-cooldown',
-    part: 'published',
+    ...LOEWEX,
     label: "Forward-Forward, loeweX's setup as the row above, with their linear cooldown of the rate over the second half (--lr-cooldown 50)",
-    rule: 'ff',
-    schedule: 'local-parallel',
-    model: '784-1000-1000-1000-10 hidden=relu,normalize=rms',
-    training: {
-      epochs: 100,
-      step: 'batch',
-      batchSize: 100,
-      optimizer: { name: 'sgd', lr: 1e-3, momentum: 0.9, weightDecay: 3e-4 },
-      hiddenLoss: 'ce',
-      evalEvery: 10,
-      standardize: { mean: 0.1307, std: 0.3081 },
-      lrCooldown: 50,
-      ruleOptions: { ffGoodness: 'sum', ffThreshold: 1000, ffPredict: 'readout' },
-    },
-    published: { error: 1.45, source: 'loeweX/Forward-Forward' },
+    training: { ...LOEWEX.training, lrCooldown: 50 },
   },
   {
     id: 'ff-mohammadpz',
