@@ -177,7 +177,7 @@ function keptByBlock(spec: ModelSpec, i: number, local: boolean): number {
 export function activationBytes(spec: ModelSpec, schedule: string, rows: number, step: StepMode = 'batch', rule: LocalRule = decoderRule): number {
   const l = spec.layers;
   const local = getSchedule(schedule).trainsRule;
-  const more = (local && rule.stepMemory?.(spec)) || { rowsPerExample: 1, extraPerExample: 0 };
+  const more = (local && rule.stepMemory?.(spec, rows)) || { rowsPerExample: 1, extraPerExample: 0 };
   const blocks = l.length - 1;
   const batch = l[0] + l[blocks] + BOOKKEEPING_PER_ROW;
   const batchPastBlock0 = step === 'batch' ? batch - l[0] : batch;

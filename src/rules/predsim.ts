@@ -5,7 +5,7 @@ import { number } from '../options/values.js';
 import { check } from '../util/errors.js';
 import { bindPred, predInitialize, predTensors, type PredDecoder } from './pred.js';
 import type { BlockRule, LocalLossInput, LocalRule } from './rule.js';
-import { SimilarityMap, simInitialize, simTensors } from './sim.js';
+import { SimilarityMap, simInitialize, simStepMemory, simTensors } from './sim.js';
 
 /** Nøkland & Eidnes' β: the similarity loss's share. */
 export const DEFAULT_PREDSIM_BETA = 0.99;
@@ -54,6 +54,7 @@ export function predsimRule(beta: number = DEFAULT_PREDSIM_BETA): LocalRule {
     initialize: (spec, block, rng) => ({ ...predInitialize(spec, block, rng), ...simInitialize(spec, block, rng) }),
     bind: (_spec, block, variables) => new PredSim(bindPred(block, variables), new SimilarityMap(variables[`sim.${block}.weight`] as tf.Variable<tf.Rank.R2>), beta),
     outputLossScale: 1 - beta,
+    stepMemory: simStepMemory,
     needsBatches: true,
     zeroOutputWeight: true,
     options: { predsimBeta: beta },

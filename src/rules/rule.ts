@@ -175,10 +175,11 @@ export interface LocalRule {
    * decoder rule's, for the estimates of src/metrics/memory.ts: the rows a
    * step holds per example (Forward-Forward stacks positive, negative and
    * neutral copies), and numbers per example it keeps besides (DFA: every
-   * block's input from its one forward pass and the output error). Absent:
+   * block's input from its one forward pass and the output error; sim: its
+   * map's output and the batch's similarity matrices, `rows` wide). Absent:
    * one row, nothing more.
    */
-  stepMemory?(spec: ModelSpec): StepMemory;
+  stepMemory?(spec: ModelSpec, rows: number): StepMemory;
 }
 
 /** See {@link LocalRule.stepMemory}. */

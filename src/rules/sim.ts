@@ -3,7 +3,7 @@ import { linear } from '../engine/dense.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { PlainTensor } from '../model/parameters.js';
 import type { Rng } from '../util/rng.js';
-import type { BlockRule, LocalLossInput, LocalRule, RuleTensor } from './rule.js';
+import type { BlockRule, LocalLossInput, LocalRule, RuleTensor, StepMemory } from './rule.js';
 import { similarityLoss } from './similarity.js';
 
 /** A bias-free `Linear(hidden, hidden)` before the similarity matrix; weight held as [hidden, hidden] (in, out). */
@@ -45,6 +45,17 @@ export function simInitialize(spec: ModelSpec, block: number, rng: Rng): Record<
 }
 
 /**
+ * What sim holds per example beyond a decoder rule's step, on the widest
+ * hidden block: its map's output and that output centred and normalised,
+ * and a row of each similarity matrix (the block's and the labels', `rows`
+ * wide).
+ */
+export function simStepMemory(spec: ModelSpec, rows: number): StepMemory {
+  const widest = Math.max(...spec.layers.slice(1, -1));
+  return { rowsPerExample: 1, extraPerExample: 2 * widest + 2 * rows };
+}
+
+/**
  * Nøkland & Eidnes' `sim` (ICML 2019): each hidden block's output goes
  * through a bias-free `Linear(hidden, hidden)`; the batch's similarity
  * matrix of that (rows centred, L2-normalised, products clamped to ±1) is
@@ -61,4 +72,5 @@ export const simRule: LocalRule = {
   needsBatches: true,
   zeroOutputWeight: true,
   fitsProbes: true,
+  stepMemory: simStepMemory,
 };

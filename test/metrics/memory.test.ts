@@ -86,6 +86,9 @@ describe('memory accounting on a tiny network, by hand', () => {
     expect(dfa.optimizerStateBytes).toBe(280);
     // Its forward pass keeps the hidden outputs (3 + 3) and the output error (2) of each of the 5 rows: 8 · 5 · 4 = 160 bytes more.
     expect(dfa.activationBytes - decoder.activationBytes).toBe(160);
+    // sim and predsim (hidden blocks of 3 here) keep the map's output and its centred, normalised copy (3 + 3) and a row of both 5×5 similarity matrices (5 + 5) per row: 16 · 5 · 4 = 320 bytes more.
+    expect(entry(getRule('sim')).activationBytes - decoder.activationBytes).toBe(320);
+    expect(entry(getRule('predsim')).activationBytes - decoder.activationBytes).toBe(320);
     // Back-propagation never runs the rule's step.
     expect(entry(getRule('ff'), 'backprop').activationBytes).toBe(entry(getRule('decoder'), 'backprop').activationBytes);
     const line = formatMemoryLine({ bytesPerNumber: 4, dataBytes: 0, schedules: [decoder, ff] });
