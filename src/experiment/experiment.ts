@@ -1,7 +1,7 @@
 import { splitValidation, type Dataset } from '../data/dataset.js';
 import type { DatasetOptions } from '../data/registry.js';
 import { cloneParameters, initialParameters, type ParameterMap } from '../model/parameters.js';
-import { DEFAULT_RULE, configuredRule, getRule } from '../rules/registry.js';
+import { DEFAULT_RULE, configuredRule } from '../rules/registry.js';
 import { Rng } from '../util/rng.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { DecoderMode } from '../train/events.js';
@@ -89,10 +89,11 @@ export function experimentStart(config: ExperimentConfig, seed: number): SeededS
  * One run of the experiment from a seed's start, with its own copy of the
  * initial parameters; the caller disposes it. Under another rule than the
  * decoder rule, the blocks start from the same values and the rule's own
- * tensors are the rule's initialisation from the seed.
+ * tensors are the rule's initialisation from the seed (with its options:
+ * Forward-Forward's peer normalisation adds tensors).
  */
 export function experimentRun(config: ExperimentConfig, start: SeededStart, schedule: string, decoders: DecoderMode, rule: string = DEFAULT_RULE): Run {
-  const parameters = rule === DEFAULT_RULE || config.initial ? cloneParameters(start.parameters) : initialParameters(config.spec, new Rng(start.seed).fork('init'), getRule(rule));
+  const parameters = rule === DEFAULT_RULE || config.initial ? cloneParameters(start.parameters) : initialParameters(config.spec, new Rng(start.seed).fork('init'), configuredRule(rule, config.training.ruleOptions));
   return new Run({
     ...config.training,
     schedule,

@@ -118,7 +118,7 @@ export const OPTIMIZER_STATE_TENSORS: Record<OptimizerName, number> = { rprop: 2
  * src/model/activations.ts) saves the pre-activation, its sigmoid and its
  * tanh(softplus) besides the output.
  */
-export const KEPT_PER_UNIT: Record<Activation, number> = { relu: 2, 'leaky-relu': 2, tanh: 1, sigmoid: 1, identity: 1, mish: 4, softmax: 2 };
+export const KEPT_PER_UNIT: Record<Activation, number> = { relu: 2, 'leaky-relu': 2, 'relu-full-grad': 1, tanh: 1, sigmoid: 1, identity: 1, mish: 4, softmax: 2 };
 
 /** Per-row bookkeeping of a step: the row's index, its weight in the loss, its loss and its weighted loss. */
 const BOOKKEEPING_PER_ROW = 4;

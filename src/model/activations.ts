@@ -1,7 +1,7 @@
 import { tf } from '../engine/backend.js';
 
 /** Activations a block may end with. `softmax` is only allowed on the output block. */
-export const ACTIVATIONS = ['mish', 'relu', 'leaky-relu', 'tanh', 'sigmoid', 'identity', 'softmax'] as const;
+export const ACTIVATIONS = ['mish', 'relu', 'leaky-relu', 'relu-full-grad', 'tanh', 'sigmoid', 'identity', 'softmax'] as const;
 /** An activation by name: every hidden block ends with one, and so does the output block (which may also be softmax). */
 export type Activation = (typeof ACTIVATIONS)[number];
 
@@ -17,6 +17,8 @@ export function activate(name: Activation, z: tf.Tensor2D): tf.Tensor2D {
       return tf.relu(z);
     case 'leaky-relu':
       return tf.leakyRelu(z, LEAKY_RELU_SLOPE);
+    case 'relu-full-grad':
+      return reluFullGrad(z);
     case 'tanh':
       return tf.tanh(z);
     case 'sigmoid':
@@ -29,6 +31,18 @@ export function activate(name: Activation, z: tf.Tensor2D): tf.Tensor2D {
 }
 
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * ReLU forward, the identity backward: the gradient reaches every unit,
+ * below zero too, so a unit pushed negative can come back. loeweX's
+ * Forward-Forward trains with it; it changes nothing there without peer
+ * normalisation (`--ff-peer-norm`), since goodness Σa² has no gradient
+ * where a = 0.
+ */
+export const reluFullGrad: (z: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(((z: tf.Tensor2D) => ({
+  value: tf.relu(z),
+  gradFunc: (dy: tf.Tensor2D) => [dy],
+})) as unknown as CustomGradientFunc) as unknown as (z: tf.Tensor2D) => tf.Tensor2D;
 
 /**
  * Mish, x·tanh(softplus(x)), written through s = sigmoid(x):

@@ -32,7 +32,16 @@ export interface FFOptions {
   readout: boolean;
   /** Which blocks' goodness the prediction sums: all hidden blocks, or all but the first (the paper's choice for deep nets). */
   goodnessBlocks: 'all' | 'after-first';
+  /**
+   * loeweX's peer normalisation: the weight of a loss that pulls every
+   * unit's running mean activity on positive rows (momentum 0.9, from 0.5)
+   * toward the block's mean of them, so no unit dies or dominates. 0: off.
+   */
+  peerNorm: number;
 }
+
+/** loeweX's momentum of the running mean activity that peer normalisation reads. */
+export const PEER_MOMENTUM = 0.9;
 
 export { FF_DEFAULTS };
 
@@ -75,19 +84,43 @@ export function ffLoss(g: tf.Tensor1D, sign: tf.Tensor1D, weights: tf.Tensor1D, 
 
 class FFBlock implements BlockRule {
   readonly trainable: tf.Variable[] = [];
-  readonly variables: tf.Variable[] = [];
-  constructor(private readonly options: FFOptions) {}
+  readonly variables: tf.Variable[];
+  constructor(
+    private readonly options: FFOptions,
+    /** Peer normalisation's running mean activity per unit, when it is on. */
+    private readonly peerMean?: tf.Variable,
+  ) {
+    this.variables = peerMean ? [peerMean] : [];
+  }
 
   loss({ output, activated, context }: LocalLossInput): tf.Scalar {
     check(context?.sign !== undefined && context.ffWeights !== undefined, 'rule ff learns from chunks it prepared itself (positive and negative rows); this step has none');
     // Goodness before the length normalisation: after it every row has the same length.
-    const g = goodnessOf(activated ?? output, this.options.goodness);
-    return ffLoss(g, context.sign as tf.Tensor1D, context.ffWeights as tf.Tensor1D, this.options.threshold);
+    const a = activated ?? output;
+    const g = goodnessOf(a, this.options.goodness);
+    const ff = ffLoss(g, context.sign as tf.Tensor1D, context.ffWeights as tf.Tensor1D, this.options.threshold);
+    if (!this.peerMean) return ff;
+    return tf.add(ff, tf.mul(peerLoss(a, context.sign as tf.Tensor1D, this.peerMean), this.options.peerNorm)) as tf.Scalar;
   }
 
   probe(): null {
     return null;
   }
+}
+
+/**
+ * Peer normalisation's loss on activities `a` (rows with sign +1 are the
+ * positive ones): the running means m ← 0.9·m + 0.1·(this batch's mean
+ * activity on positive rows), then mean over units of (mean(m) - m)². The
+ * gradient reaches this batch's activities only; the new means are kept in
+ * `running` (a training step's side effect, as batch norm's statistics).
+ */
+export function peerLoss(a: tf.Tensor2D, sign: tf.Tensor1D, running: tf.Variable): tf.Scalar {
+  const positive = tf.cast(tf.greater(sign, 0), 'float32');
+  const batchMean = tf.div(tf.sum(tf.mul(a, tf.expandDims(positive, 1)), 0), tf.maximum(tf.sum(positive), 1));
+  const means = tf.add(tf.mul(running, PEER_MOMENTUM), tf.mul(batchMean, 1 - PEER_MOMENTUM));
+  running.assign(tf.clone(means));
+  return tf.mean(tf.square(tf.sub(tf.mean(means), means))) as tf.Scalar;
 }
 
 /** The rows `x` with the labels given per row as one-hot `labels` [rows, C] (or soft, for the neutral label) embedded as `embed` says. */
@@ -108,6 +141,7 @@ const PREDICT_ROWS = 10_000;
 export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
   const o: FFOptions = { ...FF_DEFAULTS, ...given };
   check(Number.isFinite(o.threshold), `--ff-threshold must be a number, got ${o.threshold}`);
+  check(Number.isFinite(o.peerNorm) && o.peerNorm >= 0, `--ff-peer-norm is a weight ≥ 0 (loeweX: 0.03; 0 turns it off), got ${o.peerNorm}`);
   check(o.predict !== 'readout' || o.readout, '--ff-predict readout needs the read-out trained; drop --ff-readout off');
   const counted = (spec: ModelSpec, block: number) => o.goodnessBlocks === 'all' || spec.layers.length <= 3 || block > 0;
 
@@ -115,18 +149,20 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
     name: 'ff',
     description: "Forward-Forward: each block's goodness high on positive, low on negative labelled data (Hinton 2022)",
     // Under the run options' own names, so a thread or a resumed run given these options makes the same rule.
-    options: { ffThreshold: o.threshold, ffGoodness: o.goodness, ffEmbed: o.embed, ffPredict: o.predict, ffReadout: o.readout ? 'on' : 'off', ffGoodnessBlocks: o.goodnessBlocks },
+    // Peer normalisation only when on, so the runs recorded before it existed keep their options.
+    options: { ffThreshold: o.threshold, ffGoodness: o.goodness, ffEmbed: o.embed, ffPredict: o.predict, ffReadout: o.readout ? 'on' : 'off', ffGoodnessBlocks: o.goodnessBlocks, ...(o.peerNorm > 0 ? { ffPeerNorm: o.peerNorm } : {}) },
     optionTable: FF_OPTIONS,
     fitsProbes: true,
     hiddenLossIsReadout: false,
-    tensors: () => [],
-    initialize: () => ({}),
-    bind(spec) {
+    tensors: (spec, block) => (o.peerNorm > 0 ? [{ name: `ff.${block}.peer_mean`, shape: [spec.layers[block + 1]], trainable: false }] : []),
+    // loeweX starts every running mean at 0.5; nothing is drawn, so the blocks start as without it.
+    initialize: (spec, block) => (o.peerNorm > 0 ? { [`ff.${block}.peer_mean`]: { shape: [spec.layers[block + 1]], data: new Float32Array(spec.layers[block + 1]).fill(0.5) } } : {}),
+    bind(spec, block, variables) {
       const c = labelCount(spec);
       check(spec.hidden.normalize, `rule ff length-normalises each block's output before the next block, as the paper does: add normalize to the hidden blocks (--model "${spec.layers.join('-')} hidden=${spec.hidden.activation},normalize")`);
       check(spec.layers.length >= 3, 'rule ff trains hidden blocks: the model needs at least one (like 784-500-500-10)');
       check(o.embed === 'append' || spec.layers[0] > c, `rule ff embeds the label over the first ${c} inputs, but the model takes ${spec.layers[0]}; for 2-D points use --ff-embed append`);
-      return new FFBlock(o);
+      return new FFBlock(o, o.peerNorm > 0 ? variables[`ff.${block}.peer_mean`] : undefined);
     },
     withOptions: (options) => forwardForward({ ...given, ...ffOptionsFrom(options) }),
     refuseSchedule(schedule) {
@@ -230,6 +266,10 @@ export function ffOptionsFrom(options: Record<string, unknown>): Partial<FFOptio
   pick('embed', 'ffEmbed', ['pixels', 'append']);
   pick('predict', 'ffPredict', ['goodness', 'readout']);
   pick('goodnessBlocks', 'ffGoodnessBlocks', ['all', 'after-first']);
+  if (options.ffPeerNorm !== undefined) {
+    check(typeof options.ffPeerNorm === 'number' && Number.isFinite(options.ffPeerNorm) && options.ffPeerNorm >= 0, `--ff-peer-norm is a weight ≥ 0 (loeweX: 0.03), got ${String(options.ffPeerNorm)}`);
+    out.peerNorm = options.ffPeerNorm;
+  }
   if (options.ffReadout !== undefined) {
     check(options.ffReadout === 'on' || options.ffReadout === 'off' || typeof options.ffReadout === 'boolean', `--ff-readout must be on or off, got "${String(options.ffReadout)}"`);
     out.readout = options.ffReadout === 'on' || options.ffReadout === true;

@@ -36,7 +36,7 @@ const SHARED: RunOptions['epochs'] = 5;
 const SHARED_ROWS = 10_000;
 const shared = (lr: number, extra: Partial<RulesRow['training']> = {}): RulesRow['training'] => ({ epochs: SHARED, step: 'batch', batchSize: 100, optimizer: { name: 'adam', lr }, hiddenLoss: 'ce', ...extra });
 
-/** loeweX's Forward-Forward as far as our options reach it; two rows train it, without and with their cooldown. */
+/** loeweX's Forward-Forward as our options first reached it; the row after adds their peer normalisation, gradient-passing ReLU and cooldown. */
 const LOEWEX: Omit<RulesRow, 'id' | 'label'> = {
   part: 'published',
   rule: 'ff',
@@ -78,10 +78,13 @@ export const RULES_STUDY: RulesRow[] = [
   },
   { id: 'ff-loewex', ...LOEWEX, label: `${LOEWEX_LABEL} (not theirs: no peer normalisation, ReLU passes no gradient where it is 0, PyTorch's uniform initialisation, a read-out on the last block only at the same rate)` },
   {
-    id: 'ff-loewex-cooldown',
+    id: 'ff-loewex-peer-cooldown',
     ...LOEWEX,
-    label: "Forward-Forward, loeweX's setup as the row above, with their linear cooldown of the rate over the second half (--lr-cooldown 50)",
-    training: { ...LOEWEX.training, lrCooldown: 50 },
+    label:
+      "Forward-Forward, loeweX's setup as the row above, closer: also their peer normalisation (weight 0.03, running means from 0.5, momentum 0.9), their ReLU that passes the gradient below zero, and their linear cooldown of the rate over the second half " +
+      "(still not theirs: PyTorch's uniform initialisation, a read-out on the last block only at the same rate)",
+    model: '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms',
+    training: { ...LOEWEX.training, lrCooldown: 50, ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03 } },
   },
   {
     id: 'ff-mohammadpz',

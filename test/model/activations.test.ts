@@ -62,6 +62,20 @@ describe.each(BACKENDS)('activations on %s', (backend) => {
     });
   });
 
+  describe('relu-full-grad', () => {
+    it('is ReLU forward and passes the upstream gradient unchanged, below zero too', () => {
+      const z = tf.tensor2d([[-2, -0.5, 0, 1.5]]);
+      const dy = tf.tensor2d([[0.3, -1, 2, 4]]);
+      expect(Array.from(activate('relu-full-grad', z).dataSync())).toEqual([0, 0, 0, 1.5]);
+      const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(activate('relu-full-grad', x as tf.Tensor2D), dy)))(z);
+      expect(Array.from(grad.dataSync()).map((v) => Number(v.toFixed(6)))).toEqual([0.3, -1, 2, 4]);
+      // Plain ReLU stops it where z ≤ 0.
+      const plain = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(activate('relu', x as tf.Tensor2D), dy)))(z);
+      expect(Array.from(plain.dataSync()).map((v) => v + 0)).toEqual([0, 0, 0, 4]);
+      tf.dispose([z, dy, grad, plain]);
+    });
+  });
+
   describe('normalizeRows', () => {
     it('gives rows of unit L2 norm pointing the same way', () => {
       // Row [3, 4] has norm 5 → [0.6, 0.8]; the small row [0, 0.001] (norm 0.001, above the clamp) → [0, 1].

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
-import { forwardForward, ffRule, goodnessOf, trueLabels, wrongLabels } from '../../src/rules/ff.js';
+import { forwardForward, ffRule, goodnessOf, peerLoss, trueLabels, wrongLabels } from '../../src/rules/ff.js';
 import { normalizeRows } from '../../src/model/activations.js';
 import { parseModelSpec } from '../../src/model/spec.js';
 import { Network } from '../../src/model/network.js';
@@ -182,11 +182,47 @@ describe('Forward-Forward: training', () => {
   });
 });
 
+describe('Forward-Forward: peer normalisation', () => {
+  it('moves the running means toward the positive rows and pulls each unit to their mean: value, update and gradient by hand', () => {
+    // Positive rows [2, 4] and [0, 0] (mean [1, 2]); the negative row is left out.
+    const a = tf.tensor2d([[2, 4], [0, 0], [9, 9]]);
+    const sign = tf.tensor1d([1, 1, -1]);
+    const running = tf.variable(tf.tensor1d([0.5, 0.5]));
+    // m = 0.9·0.5 + 0.1·[1, 2] = [0.55, 0.65]; mean 0.6; loss = ((0.05)² + (0.05)²)/2.
+    let value = 0;
+    const grad = tf.grad((x: tf.Tensor) => {
+      const loss = peerLoss(x as tf.Tensor2D, sign, running);
+      value = loss.dataSync()[0];
+      return loss;
+    })(a);
+    expect(value).toBeCloseTo(0.0025, 8);
+    expect(Array.from(running.dataSync()).map((v) => Number(v.toFixed(6)))).toEqual([0.55, 0.65]);
+    // dL/dm = (m - mean) = [-0.05, 0.05]; dm/da = 0.1/2 on each positive row, 0 on the negative one.
+    expect(Array.from(grad.dataSync()).map((v) => Number(v.toFixed(6)) + 0)).toEqual([-0.0025, 0.0025, -0.0025, 0.0025, 0, 0]);
+    tf.dispose([a, sign, grad]);
+    running.dispose();
+  });
+
+  it('adds a running mean per block to the checkpoint names, starting at 0.5, only when on', () => {
+    const spec = parseModelSpec('4-3-2-1 hidden=relu,normalize');
+    const on = configuredRule('ff', { ffPeerNorm: 0.03 });
+    expect(on.tensors(spec, 0)).toEqual([{ name: 'ff.0.peer_mean', shape: [3], trainable: false }]);
+    expect(on.initialize(spec, 1, new Rng(0))).toEqual({ 'ff.1.peer_mean': { shape: [2], data: new Float32Array([0.5, 0.5]) } });
+    expect(ffRule.tensors(spec, 0)).toEqual([]);
+    expect(on.options).toMatchObject({ ffPeerNorm: 0.03 });
+    expect(ffRule.options).not.toHaveProperty('ffPeerNorm');
+    expect(() => configuredRule('ff', { ffPeerNorm: -1 })).toThrow(/--ff-peer-norm is a weight ≥ 0/);
+  });
+});
+
 describe('Forward-Forward: stopping and continuing', () => {
-  it('resumes from a run checkpoint to the weights and scores of the run never stopped (negatives stream included, --eval-every 2)', async () => {
-    const spec = parseModelSpec('4-16-16-1 hidden=relu,normalize');
-    const start = seededStart(0, spec, { dataset: 'signed_xor' }, ffRule);
-    const options = { schedule: 'local-parallel', rule: 'ff', ruleOptions: { ffEmbed: 'append' }, spec, ...start, epochs: 5, evalEvery: 2, step: 'batch' as const, batchSize: 100, optimizer: { name: 'adam' as const, lr: 0.01 } };
+  it.each([
+    ['', 'hidden=relu,normalize', { ffEmbed: 'append' }],
+    [', peer normalisation\'s running means included', 'hidden=relu-full-grad,normalize=rms', { ffEmbed: 'append', ffPeerNorm: 0.03 }],
+  ])('resumes from a run checkpoint to the weights and scores of the run never stopped (negatives stream included, --eval-every 2%s)', async (_, hidden, ruleOptions) => {
+    const spec = parseModelSpec(`4-16-16-1 ${hidden}`);
+    const start = seededStart(0, spec, { dataset: 'signed_xor' }, configuredRule('ff', ruleOptions));
+    const options = { schedule: 'local-parallel', rule: 'ff', ruleOptions, spec, ...start, epochs: 5, evalEvery: 2, step: 'batch' as const, batchSize: 100, optimizer: { name: 'adam' as const, lr: 0.01 } };
     const straight = new Run(options);
     const events: unknown[] = [];
     await straight.complete((e) => e.type === 'epoch' && events.push({ ...e, seconds: 0 }));
@@ -205,6 +241,9 @@ describe('Forward-Forward: stopping and continuing', () => {
     expect(resumed.network.toParameters()).toEqual(straight.network.toParameters());
     // Epochs 1, 3 and 5 are scored; 2 and 4 carry the scores before them.
     expect((events as { evaluatedAt: number }[]).map((e) => e.evaluatedAt)).toEqual([1, 1, 3, 3, 5]);
+    const means = straight.network.toParameters()['ff.0.peer_mean'];
+    if ('ffPeerNorm' in ruleOptions) expect(Array.from(means.data).some((m) => m !== 0.5)).toBe(true);
+    else expect(means).toBeUndefined();
     [straight, stopped, resumed].forEach((r) => r.dispose());
   }, 240_000);
 });
