@@ -69,7 +69,7 @@ export const RULES_STUDY: RulesRow[] = [
   {
     id: 'ff-paper',
     part: 'published',
-    label: 'Forward-Forward, the paper: 4×2000 ReLU, 60 epochs (our Adam, batch 100, mean goodness with θ 1: the paper's threshold on the sum at the width, but a logit 2000 times smaller; the paper's prediction sums all but the first block)',
+    label: "Forward-Forward, the paper: 4×2000 ReLU, 60 epochs (our Adam, batch 100, mean goodness with θ 1: the paper's threshold on the sum at the width, but a logit 2000 times smaller; the paper's prediction sums all but the first block)",
     rule: 'ff',
     schedule: 'local-parallel',
     model: '784-2000-2000-2000-2000-10 hidden=relu,normalize',
