@@ -5,7 +5,7 @@ import type { Chunk } from '../train/session.js';
 import { check } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { FF_DEFAULTS, FF_OPTIONS } from './ff-options.js';
-import type { BlockRule, ChunkContext, LocalLossInput, LocalRule, PreparedChunk } from './rule.js';
+import type { BlockRule, ChunkContext, LocalLossInput, LocalRule, PreparedChunk, RuleTensor } from './rule.js';
 
 /**
  * Hinton's Forward-Forward (2022), supervised: every hidden block learns to
@@ -42,6 +42,9 @@ export interface FFOptions {
 
 /** loeweX's momentum of the running mean activity that peer normalisation reads. */
 export const PEER_MOMENTUM = 0.9;
+
+/** The checkpoint name of hidden block `block`'s peer-normalisation means. */
+const peerMeanName = (block: number) => `ff.${block}.peer_mean`;
 
 export { FF_DEFAULTS };
 
@@ -143,6 +146,8 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
   check(Number.isFinite(o.threshold), `--ff-threshold must be a number, got ${o.threshold}`);
   check(Number.isFinite(o.peerNorm) && o.peerNorm >= 0, `--ff-peer-norm is a weight ≥ 0 (loeweX: 0.03; 0 turns it off), got ${o.peerNorm}`);
   check(o.predict !== 'readout' || o.readout, '--ff-predict readout needs the read-out trained; drop --ff-readout off');
+  // Peer normalisation's running means, one per hidden unit, when it is on.
+  const peerTensors = (spec: ModelSpec, block: number): RuleTensor[] => (o.peerNorm > 0 ? [{ name: peerMeanName(block), shape: [spec.layers[block + 1]], trainable: false }] : []);
   const counted = (spec: ModelSpec, block: number) => o.goodnessBlocks === 'all' || spec.layers.length <= 3 || block > 0;
 
   const rule: LocalRule = {
@@ -154,15 +159,15 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
     optionTable: FF_OPTIONS,
     fitsProbes: true,
     hiddenLossIsReadout: false,
-    tensors: (spec, block) => (o.peerNorm > 0 ? [{ name: `ff.${block}.peer_mean`, shape: [spec.layers[block + 1]], trainable: false }] : []),
+    tensors: peerTensors,
     // loeweX starts every running mean at 0.5; nothing is drawn, so the blocks start as without it.
-    initialize: (spec, block) => (o.peerNorm > 0 ? { [`ff.${block}.peer_mean`]: { shape: [spec.layers[block + 1]], data: new Float32Array(spec.layers[block + 1]).fill(0.5) } } : {}),
+    initialize: (spec, block) => Object.fromEntries(peerTensors(spec, block).map((t) => [t.name, { shape: t.shape, data: new Float32Array(t.shape[0]).fill(0.5) }])),
     bind(spec, block, variables) {
       const c = labelCount(spec);
       check(spec.hidden.normalize, `rule ff length-normalises each block's output before the next block, as the paper does: add normalize to the hidden blocks (--model "${spec.layers.join('-')} hidden=${spec.hidden.activation},normalize")`);
       check(spec.layers.length >= 3, 'rule ff trains hidden blocks: the model needs at least one (like 784-500-500-10)');
       check(o.embed === 'append' || spec.layers[0] > c, `rule ff embeds the label over the first ${c} inputs, but the model takes ${spec.layers[0]}; for 2-D points use --ff-embed append`);
-      return new FFBlock(o, o.peerNorm > 0 ? variables[`ff.${block}.peer_mean`] : undefined);
+      return new FFBlock(o, o.peerNorm > 0 ? variables[peerMeanName(block)] : undefined);
     },
     withOptions: (options) => forwardForward({ ...given, ...ffOptionsFrom(options) }),
     refuseSchedule(schedule) {
