@@ -58,7 +58,7 @@ export function parameterShapes(spec: ModelSpec, rule: LocalRule = decoderRule):
 /**
  * PyTorch's default initialisation of `nn.Linear` for the blocks: weight and
  * bias uniform on ±1/√fan_in (kaiming_uniform with a=√5 reduces to that
- * bound); batch norm as PyTorch starts it (no draws); then the rule's
+ * bound), or the rule's {@link LocalRule.blockInit}; batch norm as PyTorch starts it (no draws); then the rule's
  * tensors as the rule initialises them, from the same stream (so every rule
  * of a seed starts from the same blocks). A rule with
  * {@link LocalRule.zeroOutputWeight} then zeroes the output block's weight.
@@ -71,16 +71,29 @@ export function initialParameters(spec: ModelSpec, rng: Rng, rule: LocalRule = d
       params[name] = initialBatchNorm(name, shape);
       continue;
     }
-    const fanIn = spec.layers[Number(name.split('.')[1])];
-    const bound = 1 / Math.sqrt(fanIn);
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let k = 0; k < data.length; k++) data[k] = rng.uniformIn(-bound, bound);
-    params[name] = { shape, data };
+    params[name] = { shape, data: rule.blockInit === 'normal-by-width' ? normalByWidth(name, shape, rng) : torchLinear(spec, name, shape, rng) };
   }
   for (const i of hiddenBlocks(spec)) Object.assign(params, rule.initialize(spec, i, rng));
   // After every draw, so the stream (and every other tensor) is the same as without it.
   if (rule.zeroOutputWeight) params[`blocks.${spec.layers.length - 2}.weight`].data.fill(0);
   return params;
+}
+
+/** `nn.Linear`'s default: weight and bias uniform on ±1/√fan_in. */
+function torchLinear(spec: ModelSpec, name: string, shape: number[], rng: Rng): Float32Array {
+  const bound = 1 / Math.sqrt(spec.layers[Number(name.split('.')[1])]);
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let k = 0; k < data.length; k++) data[k] = rng.uniformIn(-bound, bound);
+  return data;
+}
+
+/** loeweX's: weight [out, in] normal with std 1/√out, bias 0 (no draws). */
+function normalByWidth(name: string, shape: number[], rng: Rng): Float32Array {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  if (name.endsWith('.bias')) return data;
+  const std = 1 / Math.sqrt(shape[0]);
+  for (let k = 0; k < data.length; k++) data[k] = rng.normal() * std;
+  return data;
 }
 
 /** Checks that `params` holds exactly the tensors `spec` needs, naming what differs and what to do. */

@@ -3,7 +3,7 @@ import { chosen, nonNegative, number } from '../options/values.js';
 import type { FFOptions } from './ff.js';
 
 /** Forward-Forward's defaults: the paper's θ = 2 on mean goodness, the label over the first pixels, prediction by goodness. */
-export const FF_DEFAULTS: FFOptions = { threshold: 2, goodness: 'mean', embed: 'pixels', predict: 'goodness', readout: true, goodnessBlocks: 'after-first', peerNorm: 0 };
+export const FF_DEFAULTS: FFOptions = { threshold: 2, goodness: 'mean', embed: 'pixels', predict: 'goodness', readout: true, goodnessBlocks: 'after-first', peerNorm: 0, inputNorm: 'off', init: 'torch' };
 
 const owner = { kind: 'rule', rule: 'ff' } as const;
 
@@ -30,5 +30,11 @@ export const FF_OPTIONS = [
   { key: 'ffPredict', flag: '--ff-predict <how>', help: 'rule ff: test accuracy from the label of highest goodness (goodness, default) or from the linear read-out (readout)', ...chosen(['goodness', 'readout'] as const), default: FF_DEFAULTS.predict, owner },
   { key: 'ffReadout', flag: '--ff-readout <on|off>', help: 'rule ff: train the output block as a softmax read-out on neutral-label rows (default on)', ...chosen(['on', 'off'] as const), default: FF_DEFAULTS.readout ? 'on' : 'off', owner },
   { key: 'ffPeerNorm', flag: '--ff-peer-norm <weight>', help: "rule ff: loeweX's peer normalisation, this weight times the spread of each unit's running mean activity on positive rows around the block's (default 0: off; loeweX 0.03)", parse: nonNegative, default: FF_DEFAULTS.peerNorm, owner },
+  {
+    key: 'ffInputNorm', flag: '--ff-input-norm <off|rms>', help: "rule ff: scale each first-block input row, label embedded, to mean square 1 (rms: loeweX's, on raw pixels; default off)", ...chosen(['off', 'rms'] as const), default: FF_DEFAULTS.inputNorm, owner,
+  },
+  {
+    key: 'ffInit', flag: '--ff-init <torch|normal>', help: "rule ff: the blocks' initial weights, PyTorch's uniform (torch, default) or loeweX's normal with std 1/√(block width), biases and the read-out's weight 0 (normal)", ...chosen(['torch', 'normal'] as const), default: FF_DEFAULTS.init, owner,
+  },
   { key: 'ffGoodnessBlocks', flag: '--ff-goodness-blocks <which>', help: 'rule ff: blocks whose goodness the prediction sums: after-first (default, the paper; all with one hidden block) or all', ...chosen(['all', 'after-first'] as const), default: FF_DEFAULTS.goodnessBlocks, owner },
 ] as const satisfies readonly OptionDef[];

@@ -3,6 +3,7 @@ import type { Block, Network } from '../model/network.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { Chunk } from '../train/session.js';
 import { check } from '../util/errors.js';
+import { normalizeRows } from '../model/activations.js';
 import type { Rng } from '../util/rng.js';
 import { FF_DEFAULTS, FF_OPTIONS } from './ff-options.js';
 import type { BlockRule, ChunkContext, LocalLossInput, LocalRule, PreparedChunk, RuleTensor } from './rule.js';
@@ -38,6 +39,14 @@ export interface FFOptions {
    * toward the block's mean of them, so no unit dies or dominates. 0: off.
    */
   peerNorm: number;
+  /**
+   * loeweX's input scaling: each first-block row, label embedded, scaled to
+   * mean square 1 (`rms`), so a faint digit reaches block 0 as strongly as
+   * a bold one; `off` passes the rows as they are.
+   */
+  inputNorm: 'off' | 'rms';
+  /** The blocks' initial weights: PyTorch's (`torch`) or loeweX's normal ones, read-out at 0 (`normal`; see {@link LocalRule.blockInit}). */
+  init: 'torch' | 'normal';
 }
 
 /** loeweX's momentum of the running mean activity that peer normalisation reads. */
@@ -133,6 +142,17 @@ export function embedLabels(x: tf.Tensor2D, labels: tf.Tensor2D, embed: FFOption
   return tf.concat([labels, x.slice([0, c], [-1, -1])], 1);
 }
 
+/** Rows `x` scaled to mean square 1 (loeweX's input layer norm). */
+function rmsRows(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(normalizeRows(x), Math.sqrt(x.shape[1]));
+}
+
+/** What block 0 reads under `o`: `x` with `labels` embedded, then scaled when `inputNorm` asks. */
+function labelled(x: tf.Tensor2D, labels: tf.Tensor2D, o: FFOptions): tf.Tensor2D {
+  const embedded = embedLabels(x, labels, o.embed);
+  return o.inputNorm === 'rms' ? rmsRows(embedded) : embedded;
+}
+
 function oneHotRows(labels: Int32Array, classes: number): tf.Tensor2D {
   return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D);
 }
@@ -155,10 +175,17 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
     description: "Forward-Forward: each block's goodness high on positive, low on negative labelled data (Hinton 2022)",
     // Under the run options' own names, so a thread or a resumed run given these options makes the same rule.
     // Peer normalisation only when on, so the runs recorded before it existed keep their options.
-    options: { ffThreshold: o.threshold, ffGoodness: o.goodness, ffEmbed: o.embed, ffPredict: o.predict, ffReadout: o.readout ? 'on' : 'off', ffGoodnessBlocks: o.goodnessBlocks, ...(o.peerNorm > 0 ? { ffPeerNorm: o.peerNorm } : {}) },
+    // So are the input scaling and the initialisation, when not the defaults.
+    options: {
+      ffThreshold: o.threshold, ffGoodness: o.goodness, ffEmbed: o.embed, ffPredict: o.predict, ffReadout: o.readout ? 'on' : 'off', ffGoodnessBlocks: o.goodnessBlocks,
+      ...(o.peerNorm > 0 ? { ffPeerNorm: o.peerNorm } : {}),
+      ...(o.inputNorm !== FF_DEFAULTS.inputNorm ? { ffInputNorm: o.inputNorm } : {}),
+      ...(o.init !== FF_DEFAULTS.init ? { ffInit: o.init } : {}),
+    },
     optionTable: FF_OPTIONS,
     fitsProbes: true,
     hiddenLossIsReadout: false,
+    ...(o.init === 'normal' ? { blockInit: 'normal-by-width' as const, zeroOutputWeight: true } : {}),
     tensors: peerTensors,
     // loeweX starts every running mean at 0.5; nothing is drawn, so the blocks start as without it.
     initialize: (spec, block) => Object.fromEntries(peerTensors(spec, block).map((t) => [t.name, { shape: t.shape, data: new Float32Array(t.shape[0]).fill(0.5) }])),
@@ -179,7 +206,7 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
     dataInputs: (spec) => (o.embed === 'append' ? spec.layers[0] - labelCount(spec) : spec.layers[0]),
     evaluationInput(x, spec) {
       const c = labelCount(spec);
-      return tf.tidy(() => embedLabels(x, tf.fill([x.shape[0], c], 1 / c) as tf.Tensor2D, o.embed));
+      return tf.tidy(() => labelled(x, tf.fill([x.shape[0], c], 1 / c) as tf.Tensor2D, o));
     },
     prepareChunk: (chunk, context) => prepareFFChunk(chunk, context, o),
     stepMemory: () => ({ rowsPerExample: o.readout ? 3 : 2, extraPerExample: 0 }),
@@ -193,7 +220,7 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
         parts.push(
           tf.tidy(() => {
             const rows = x.slice([start, 0], [Math.min(PREDICT_ROWS, x.shape[0] - start), -1]);
-            const perLabel = Array.from({ length: c }, (_, label) => accumulatedGoodness(hidden, embedLabels(rows, oneHotRows(new Int32Array(rows.shape[0]).fill(label), c), o.embed), (b) => counted(spec, b), o.goodness));
+            const perLabel = Array.from({ length: c }, (_, label) => accumulatedGoodness(hidden, labelled(rows, oneHotRows(new Int32Array(rows.shape[0]).fill(label), c), o), (b) => counted(spec, b), o.goodness));
             const scores = tf.stack(perLabel, 1) as tf.Tensor2D;
             // One 0/1 output: accuracy reads a probability, ≥ 0.5 when label 1 is the better.
             return spec.layers[spec.layers.length - 1] === 1 ? (tf.sigmoid(tf.sub(scores.slice([0, 1], [-1, 1]), scores.slice([0, 0], [-1, 1]))) as tf.Tensor2D) : scores;
@@ -225,7 +252,8 @@ export function accumulatedGoodness(hidden: Block[], input: tf.Tensor2D, counted
 /**
  * Stacks a chunk's rows as [positive; negative; neutral]: each input with
  * its true label, with a wrong label from the rule's stream, and with the
- * neutral label (only when the read-out trains). The hidden blocks' FF loss
+ * neutral label (only when the read-out trains), each scaled as
+ * `inputNorm` says. The hidden blocks' FF loss
  * weighs positive and negative rows w/2 each (the mean over both, per
  * batch); the output block's loss weighs the neutral rows w, the others 0.
  */
@@ -235,8 +263,8 @@ function prepareFFChunk(chunk: Chunk, { rng }: ChunkContext, o: FFOptions): Prep
   const labels = trueLabels(chunk.y);
   const wrong = wrongLabels(labels, c, rng);
   const made = tf.tidy(() => {
-    const parts = [embedLabels(chunk.x, oneHotRows(labels, c), o.embed), embedLabels(chunk.x, oneHotRows(wrong, c), o.embed)];
-    if (o.readout) parts.push(embedLabels(chunk.x, tf.fill([rows, c], 1 / c) as tf.Tensor2D, o.embed));
+    const parts = [labelled(chunk.x, oneHotRows(labels, c), o), labelled(chunk.x, oneHotRows(wrong, c), o)];
+    if (o.readout) parts.push(labelled(chunk.x, tf.fill([rows, c], 1 / c) as tf.Tensor2D, o));
     const copies = parts.length;
     const half = tf.mul(chunk.weights, 0.5);
     const none = tf.zerosLike(chunk.weights);
@@ -271,6 +299,8 @@ export function ffOptionsFrom(options: Record<string, unknown>): Partial<FFOptio
   pick('embed', 'ffEmbed', ['pixels', 'append']);
   pick('predict', 'ffPredict', ['goodness', 'readout']);
   pick('goodnessBlocks', 'ffGoodnessBlocks', ['all', 'after-first']);
+  pick('inputNorm', 'ffInputNorm', ['off', 'rms']);
+  pick('init', 'ffInit', ['torch', 'normal']);
   if (options.ffPeerNorm !== undefined) {
     check(typeof options.ffPeerNorm === 'number' && Number.isFinite(options.ffPeerNorm) && options.ffPeerNorm >= 0, `--ff-peer-norm is a weight ≥ 0 (loeweX: 0.03), got ${String(options.ffPeerNorm)}`);
     out.peerNorm = options.ffPeerNorm;

@@ -171,6 +171,13 @@ export interface LocalRule {
    */
   readonly zeroOutputWeight?: boolean;
   /**
+   * Optional. How {@link initialParameters} draws the blocks' weights and
+   * biases: PyTorch's `nn.Linear` default (`torch`, when absent), or
+   * `normal-by-width`: weights normal with std 1/√(the block's output
+   * width) and biases 0 (loeweX's Forward-Forward), from the same stream.
+   */
+  readonly blockInit?: 'torch' | 'normal-by-width';
+  /**
    * Optional. How a local step's memory under this rule differs from the
    * decoder rule's, for the estimates of src/metrics/memory.ts: the rows a
    * step holds per example (Forward-Forward stacks positive, negative and

@@ -55,7 +55,7 @@ const LOEWEX: Omit<RulesRow, 'id' | 'label'> = {
   published: { error: 1.45, source: 'loeweX/Forward-Forward' },
 };
 const LOEWEX_LABEL =
-  "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3 weight decay 3e-4, standardised inputs, summed goodness around θ = 1000 (the width), rows scaled to mean square 1, read-out prediction";
+  "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3 weight decay 3e-4, summed goodness around θ = 1000 (the width), rows scaled to mean square 1, read-out prediction";
 
 export const RULES_STUDY: RulesRow[] = [
   { id: 'backprop', part: 'shared', label: 'back-propagation', rule: 'decoder', schedule: 'backprop', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
@@ -76,15 +76,29 @@ export const RULES_STUDY: RulesRow[] = [
     training: { epochs: 60, step: 'batch', batchSize: 100, optimizer: { name: 'adam', lr: 1e-3 }, hiddenLoss: 'ce', evalEvery: 10, ruleOptions: { ffThreshold: 1 } },
     published: { error: 1.36, source: 'Hinton 2022 (Matlab code: 1.47, as loeweX reports)' },
   },
-  { id: 'ff-loewex', ...LOEWEX, label: `${LOEWEX_LABEL} (not theirs: no peer normalisation, ReLU passes no gradient where it is 0, PyTorch's uniform initialisation, a read-out on the last block only at the same rate)` },
+  { id: 'ff-loewex', ...LOEWEX, label: `${LOEWEX_LABEL} (not theirs: standardised inputs, no peer normalisation, ReLU passes no gradient where it is 0, PyTorch's uniform initialisation, a read-out on the last block only at the same rate)` },
   {
     id: 'ff-loewex-peer-cooldown',
     ...LOEWEX,
     label:
       "Forward-Forward, loeweX's setup as the row above, closer: also their peer normalisation (weight 0.03, running means from 0.5, momentum 0.9), their ReLU that passes the gradient below zero, and their linear cooldown of the rate over the second half " +
-      "(still not theirs: PyTorch's uniform initialisation, a read-out on the last block only at the same rate)",
+      "(still not theirs: standardised inputs, PyTorch's uniform initialisation, a read-out on the last block only at the same rate)",
     model: '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms',
     training: { ...LOEWEX.training, lrCooldown: 50, ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03 } },
+  },
+  {
+    id: 'ff-loewex-input-init',
+    ...LOEWEX,
+    label:
+      "Forward-Forward, loeweX's setup as the row above, closer still: raw pixels (not standardised), each input row with its label scaled to mean square 1, and their initialisation (weights normal with std 1/√1000, biases 0, the read-out's weight 0) " +
+      '(still not theirs: a read-out with a bias on the last block only, at the blocks\' rate and weight decay, where theirs reads blocks 2 and 3 without a bias at 1e-2 with weight decay 3e-3; 60,000 training images, theirs 50,000)',
+    model: '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms',
+    training: {
+      ...LOEWEX.training,
+      standardize: undefined,
+      lrCooldown: 50,
+      ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03, ffInputNorm: 'rms', ffInit: 'normal' },
+    },
   },
   {
     id: 'ff-mohammadpz',
