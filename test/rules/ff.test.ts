@@ -215,6 +215,55 @@ describe('Forward-Forward: peer normalisation', () => {
   });
 });
 
+describe("Forward-Forward: loeweX's input scaling and initialisation", () => {
+  it('scales every row block 0 reads, label embedded, to mean square 1 (positive, negative, neutral and evaluation rows), and leaves them alone by default', () => {
+    const spec = parseModelSpec('5-3-3 hidden=relu,normalize');
+    const rule = configuredRule('ff', { ffInputNorm: 'rms' });
+    const x = tf.tensor2d([[9, 9, 9, 0.5, 0.7], [9, 9, 9, 0, 0]]);
+    const y = tf.tensor2d([[0, 0, 1], [1, 0, 0]]);
+    const network = Network.fromParameters(spec, initialParameters(spec, new Rng(0), rule), 'test', rule);
+    const prepared = rule.prepareChunk!({ indices: null, x, y, weights: tf.tensor1d([0.5, 0.5]) }, { network, rng: new Rng(1) });
+    const rows = prepared.chunk.x.arraySync() as number[][];
+    // Row 0 positive: [0, 0, 1, 0.5, 0.7] has mean square 1.74/5; scaled by √(5/1.74).
+    const k = Math.sqrt(5 / 1.74);
+    [0, 0, 1, 0.5, 0.7].forEach((v, j) => expect(rows[0][j]).toBeCloseTo(v * k, 5));
+    // Row 1's positive [1, 0, 0, 0, 0]: √5 in its label slot.
+    expect(rows[1][0]).toBeCloseTo(Math.sqrt(5), 5);
+    for (const row of rows) expect(row.reduce((s, v) => s + v * v, 0) / row.length).toBeCloseTo(1, 5);
+    const evaluated = network.dataInput(x).arraySync() as number[][];
+    // The neutral label [1/3, 1/3, 1/3] before the pixels of row 1: mean square (3/9)/5.
+    evaluated[1].slice(0, 3).forEach((v) => expect(v).toBeCloseTo((1 / 3) * Math.sqrt(15), 5));
+    expect(rule.options).toMatchObject({ ffInputNorm: 'rms' });
+    // The default embeds and nothing more; the option is recorded only when on, so earlier runs keep their ids.
+    expect(ffRule.evaluationInput!(x, spec).arraySync()[0]).toEqual([1 / 3, 1 / 3, 1 / 3, 0.5, 0.7].map((v) => Math.fround(v)));
+    expect(ffRule.options).not.toHaveProperty('ffInputNorm');
+    prepared.release();
+    network.dispose();
+  });
+
+  it('draws normal weights with std 1/√(block width), biases and the read-out at 0, the same from the same seed; torch is the default', () => {
+    const spec = parseModelSpec('784-1000-500-10 hidden=relu,normalize');
+    const rule = configuredRule('ff', { ffInit: 'normal' });
+    const params = initialParameters(spec, new Rng(4), rule);
+    const std = (d: Float32Array) => Math.sqrt(d.reduce((s, v) => s + v * v, 0) / d.length);
+    // 784 000 and 500 000 draws: the sample std is within 0.5% of 1/√1000 and 1/√500.
+    expect(std(params['blocks.0.weight'].data) * Math.sqrt(1000)).toBeCloseTo(1, 2);
+    expect(std(params['blocks.1.weight'].data) * Math.sqrt(500)).toBeCloseTo(1, 2);
+    expect(params['blocks.0.weight'].shape).toEqual([1000, 784]);
+    for (const name of ['blocks.0.bias', 'blocks.1.bias', 'blocks.2.weight']) expect(params[name].data.every((v) => v === 0)).toBe(true);
+    const bytes = (d: Float32Array) => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    expect(bytes(initialParameters(spec, new Rng(4), rule)['blocks.1.weight'].data).equals(bytes(params['blocks.1.weight'].data))).toBe(true);
+    expect(rule.options).toMatchObject({ ffInit: 'normal' });
+    // Default: PyTorch's uniform on ±1/√fan_in, the decoder rule's very draws.
+    const torch = initialParameters(spec, new Rng(4), ffRule);
+    expect(bytes(torch['blocks.0.weight'].data).equals(bytes(initialParameters(spec, new Rng(4))['blocks.0.weight'].data))).toBe(true);
+    expect(torch['blocks.0.weight'].data.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeLessThanOrEqual(Math.fround(1 / Math.sqrt(784)));
+    expect(ffRule.options).not.toHaveProperty('ffInit');
+    expect(() => configuredRule('ff', { ffInit: 'xavier' })).toThrow(/--ff-init must be one of torch, normal, got "xavier"/);
+    expect(() => configuredRule('ff', { ffInputNorm: 'l2' })).toThrow(/--ff-input-norm must be one of off, rms/);
+  });
+});
+
 describe('Forward-Forward: stopping and continuing', () => {
   it.each([
     ['', 'hidden=relu,normalize', { ffEmbed: 'append' }],
