@@ -1,4 +1,5 @@
 import type { RunOptions } from '../train/run.js';
+import type { StudyTraining } from './sweep-options.js';
 
 /** The two datasets of Nøkland & Eidnes' MLP table this study reproduces. */
 export type NoklandDataset = 'mnist' | 'fashion-mnist';
@@ -55,7 +56,7 @@ const PER_DATASET: Record<NoklandDataset, Pick<RunOptions, 'epochs' | 'lrDecayAt
  * losses seeing the activity before it, 2-pixel jitter (and a flip for
  * Fashion-MNIST), inputs standardised, cross-entropy through pred's decoders.
  */
-export function noklandTraining(dataset: NoklandDataset): Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'decoders' | 'rule'> {
+export function noklandTraining(dataset: NoklandDataset): StudyTraining {
   const d = PER_DATASET[dataset];
   return {
     ...d,

@@ -6,6 +6,7 @@ import { parseSweepSpec } from '../sweep/spec.js';
 import type { RecordStore, SweepRecord } from '../sweep/store.js';
 import { differingOptions } from '../train/run.js';
 import { check } from '../util/errors.js';
+import { sweepTrainingOptions } from './sweep-options.js';
 import { NOKLAND_ROWS, noklandKey, noklandModel, noklandRuns, noklandTraining, type NoklandDataset, type NoklandRecord, type NoklandRow, type NoklandRun } from './nokland-study.js';
 
 /** The folder of the study's records, inside the results folder (the page names it). */
@@ -32,36 +33,6 @@ export interface NoklandExecution {
 /** What `--quick` measures: 2 epochs on 1000 examples. */
 export const NOKLAND_QUICK: NoklandMeasurement = { limit: 1000, epochs: 2 };
 
-type NoklandTraining = ReturnType<typeof noklandTraining>;
-
-/**
- * A dataset's recipe as `localprop train` takes it (the keys of the one
- * option table, dashed), so a sweep spec holds it. A recipe option this
- * mapping does not carry is refused by name: the run would silently train
- * another recipe than the page says.
- */
-export function recipeOptions(dataset: string, t: NoklandTraining): Record<string, unknown> {
-  const known = ['epochs', 'lrDecayAt', 'lrDecay', 'dropout', 'dropoutPlacement', 'augment', 'standardize', 'step', 'batchSize', 'optimizer', 'hiddenLoss'];
-  const left = Object.keys(t).filter((k) => !known.includes(k));
-  check(left.length === 0, `nokland study on ${dataset}: its recipe option(s) ${left.join(', ')} have no place in the study's sweep spec; add them to recipeOptions`);
-  check(t.optimizer === undefined || Object.keys(t.optimizer).every((k) => ['name', 'lr'].includes(k)), `nokland study on ${dataset}: only the optimizer's name and lr reach the sweep spec`);
-  const options: Record<string, unknown> = {
-    epochs: t.epochs,
-    step: t.step,
-    'batch-size': t.batchSize,
-    optimizer: t.optimizer?.name,
-    lr: t.optimizer?.lr,
-    'lr-decay-at': t.lrDecayAt && [...t.lrDecayAt],
-    'lr-decay': t.lrDecay,
-    'hidden-loss': t.hiddenLoss,
-    dropout: t.dropout,
-    'dropout-placement': t.dropoutPlacement,
-    ...(t.augment ? { jitter: t.augment.jitter, flip: t.augment.flip } : {}),
-    standardize: t.standardize && [t.standardize.mean, t.standardize.std],
-  };
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-}
-
 /** One row on one dataset as the options of a sweep point: the row's model, schedule and rule over the dataset's recipe, cut down by `measurement`. */
 export function noklandPoint(dataset: NoklandDataset, row: NoklandRow, measurement: NoklandMeasurement = {}): Record<string, unknown> {
   return {
@@ -69,7 +40,7 @@ export function noklandPoint(dataset: NoklandDataset, row: NoklandRow, measureme
     model: noklandModel(row, measurement.hidden),
     schedule: row.schedule,
     rule: row.rule,
-    ...recipeOptions(dataset, noklandTraining(dataset)),
+    ...sweepTrainingOptions(noklandTraining(dataset), `nokland study on ${dataset}`),
     ...(measurement.limit !== undefined ? { limit: measurement.limit } : {}),
     ...(measurement.epochs !== undefined ? { epochs: measurement.epochs } : {}),
   };

@@ -1,4 +1,5 @@
 import type { RunOptions } from '../train/run.js';
+import type { StudyTraining } from './sweep-options.js';
 
 /**
  * The rules study: every learning rule on the same model, data and budget
@@ -17,7 +18,7 @@ export interface RulesRow {
   model: string;
   /** Training examples used (the first ones, file order); all 60,000 when absent. The test set is always all 10,000. */
   trainRows?: number;
-  training: Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'rule' | 'decoders'>;
+  training: StudyTraining;
   /** The published test error (%) this row is compared with, and where it is from. */
   published?: { error: number; source: string };
 }

@@ -4,6 +4,7 @@ import { planSweep, type PlannedRun } from '../sweep/plan.js';
 import { parseSweepSpec } from '../sweep/spec.js';
 import type { RecordStore, SweepRecord } from '../sweep/store.js';
 import { check } from '../util/errors.js';
+import { sweepTrainingOptions } from './sweep-options.js';
 import { quickRow, RULES_STUDY, rulesRunKey, type RulesRow, type RulesRunRecord } from './rules-study.js';
 
 /** The folder of the study's records, inside the results folder (the page names it). */
@@ -28,32 +29,14 @@ export interface RulesExecution {
  * all of it).
  */
 export function rowOptions(row: RulesRow, dataset: string): Record<string, unknown> {
-  const t = row.training;
-  const options: Record<string, unknown> = {
+  return {
     dataset,
     model: row.model,
     schedule: row.schedule,
     rule: row.rule,
     ...(row.trainRows !== undefined ? { limit: row.trainRows } : {}),
-    epochs: t.epochs,
-    step: t.step,
-    'batch-size': t.batchSize,
-    optimizer: t.optimizer?.name,
-    lr: t.optimizer?.lr,
-    ...(t.optimizer?.momentum !== undefined ? { momentum: t.optimizer.momentum } : {}),
-    ...(t.optimizer?.weightDecay !== undefined ? { 'weight-decay': t.optimizer.weightDecay } : {}),
-    'hidden-loss': t.hiddenLoss,
-    ...(t.standardize ? { standardize: [t.standardize.mean, t.standardize.std] } : {}),
-    ...(t.evalEvery !== undefined ? { 'eval-every': t.evalEvery } : {}),
-    ...(t.lrCooldown !== undefined ? { 'lr-cooldown': t.lrCooldown } : {}),
-    ...t.ruleOptions,
+    ...sweepTrainingOptions(row.training, `rules study row ${row.id}`),
   };
-  const known = ['epochs', 'step', 'batchSize', 'optimizer', 'hiddenLoss', 'evalEvery', 'standardize', 'lrCooldown', 'ruleOptions'];
-  const left = Object.keys(t).filter((k) => !known.includes(k));
-  // A training option this mapping does not carry would be lost silently: the row would train another run than it says.
-  check(left.length === 0, `rules study row ${row.id}: its training option(s) ${left.join(', ')} have no place in the study's sweep spec; add them to rowOptions`);
-  check(t.optimizer === undefined || Object.keys(t.optimizer).every((k) => ['name', 'lr', 'momentum', 'weightDecay'].includes(k)), `rules study row ${row.id}: only the optimizer's name, lr, momentum and weight decay reach the sweep spec`);
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
 /** One planned run of the study: the row and dataset it is, and its run. */

@@ -7,7 +7,8 @@ import { encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
 import { parseModelSpec } from '../../src/model/spec.js';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
 import { NOKLAND_ROWS, noklandModel, noklandTraining, type NoklandRecord } from '../../src/studies/nokland-study.js';
-import { adoptEarlierCheckpoint, earlierNoklandRecords, noklandRunView, planNoklandStudy, recipeOptions } from '../../src/studies/nokland-sweep.js';
+import { adoptEarlierCheckpoint, earlierNoklandRecords, noklandRunView, planNoklandStudy } from '../../src/studies/nokland-sweep.js';
+import { sweepTrainingOptions } from '../../src/studies/sweep-options.js';
 import { planSweep } from '../../src/sweep/plan.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
 import { RecordStore } from '../../src/sweep/store.js';
@@ -77,8 +78,8 @@ describe('experiment nokland on the sweep runner', () => {
   });
 
   it('refuses by name a recipe option the sweep spec cannot carry', () => {
-    expect(() => recipeOptions('mnist', { ...noklandTraining('mnist'), zeroGradSteps: true })).toThrow('nokland study on mnist: its recipe option(s) zeroGradSteps have no place');
-    expect(() => recipeOptions('mnist', { ...noklandTraining('mnist'), optimizer: { name: 'adam', lr: 5e-4, beta1: 0.8 } as never })).toThrow("only the optimizer's name and lr reach the sweep spec");
+    expect(() => sweepTrainingOptions({ ...noklandTraining('mnist'), zeroGradSteps: true }, 'nokland study on mnist')).toThrow('nokland study on mnist: its training option(s) zeroGradSteps have no place');
+    expect(() => sweepTrainingOptions({ ...noklandTraining('mnist'), optimizer: { name: 'adam', lr: 5e-4, beta1: 0.8 } as never }, 'nokland study on mnist')).toThrow("only the optimizer's name, lr, momentum, weightDecay reach the sweep spec");
   });
 
   it("trains a cut-down run through the sweep path to the study's own loop's numbers, and continues an old-format checkpoint to the record of a run never stopped", async () => {
