@@ -26,7 +26,7 @@ export function epochsInWords(schedule: string, config: ExperimentConfig): strin
 export function trainingInWords(o: ResolvedRunOptions): string {
   const optimizer = `${OPTIMIZER_NAMES[o.optimizer.name] ?? o.optimizer.name} (lr ${o.optimizer.lr})`;
   const step = o.step === 'epoch' ? `one step per epoch on the summed losses of its batches of ${o.batchSize}` : `one step per mini-batch of ${o.batchSize}`;
-  const extras = [o.lrDecay ? `rate ×${o.lrDecay.factor} after epochs ${o.lrDecay.at.join(', ')}` : '', o.lrCooldown !== undefined ? `rate cooling linearly after epoch ${o.lrCooldown}` : '', o.dropout ? `dropout ${o.dropout}` : '', o.zeroGradSteps ? "Mertens' single-optimizer quirk (--zero-grad-steps)" : ''].filter(Boolean);
+  const extras = [o.lrDecay ? `rate ×${o.lrDecay.factor} after epochs ${o.lrDecay.at.join(', ')}` : '', o.lrCooldown !== undefined ? `rate cooling linearly after epoch ${o.lrCooldown}` : '', o.outputOptimizer ? `output block at lr ${o.outputOptimizer.lr}, weight decay ${o.outputOptimizer.weightDecay}` : '', o.dropout ? `dropout ${o.dropout}` : '', o.zeroGradSteps ? "Mertens' single-optimizer quirk (--zero-grad-steps)" : ''].filter(Boolean);
   return [`${optimizer}, ${step}`, ...extras].join('; ');
 }
 

@@ -64,6 +64,7 @@ export function experimentOf(values: OptionValues, parts: ExperimentParts): Expe
       step: o.step,
       batchSize: o.batchSize,
       optimizer: optimizerFrom(o),
+      ...(o.outputLr !== undefined || o.outputWeightDecay !== undefined ? { outputOptimizer: { lr: o.outputLr, weightDecay: o.outputWeightDecay } } : {}),
       hiddenLoss: o.hiddenLoss,
       zeroGradSteps: o.zeroGradSteps,
       lrDecayAt: o.lrDecayAt,

@@ -123,6 +123,8 @@ export const RUN_OPTIONS = [
   { key: 'dampening', flag: '--dampening <d>', help: 'sgd momentum dampening (default 0)', parse: nonNegative, default: SGD_DEFAULTS.dampening },
   { key: 'nesterov', flag: '--nesterov', help: 'sgd: Nesterov momentum', parse: flag, default: SGD_DEFAULTS.nesterov },
   { key: 'weightDecay', flag: '--weight-decay <w>', help: 'L2 penalty added to the gradient (adam, rmsprop, sgd)', parse: nonNegative, default: ADAM_DEFAULTS.weightDecay },
+  { key: 'outputLr', flag: '--output-lr <rate>', help: "the output block's own learning rate, a second parameter group (loeweX's Forward-Forward read-out: 0.01); milestones and cooldowns scale it too", parse: positive },
+  { key: 'outputWeightDecay', flag: '--output-weight-decay <w>', help: "the output block's own weight decay (loeweX's read-out: 0.003; default: --weight-decay)", parse: nonNegative },
   { key: 'lrDecayAt', flag: '--lr-decay-at <epochs>', help: 'multiply the learning rate by --lr-decay after each of these epochs, like 10,15 (per block for local-sequential)', parse: (v, l) => list(v, l).map((e) => positiveInt(e, l)) },
   { key: 'lrCooldown', flag: '--lr-cooldown <epoch>', help: "after this epoch the rate falls linearly, to 2/(epochs - it) of itself at the last epoch (loeweX's Forward-Forward: half the epochs); per block for local-sequential", parse: positiveInt },
   { key: 'lrDecay', flag: '--lr-decay <factor>', help: 'the factor at each --lr-decay-at milestone (default 0.1)', parse: number, default: 0.1 },

@@ -4,7 +4,7 @@ import { check } from '../util/errors.js';
 /** The training options a study row may set: what `localprop train` takes besides the model, schedule, rule and data. */
 export type StudyTraining = Omit<RunOptions, 'schedule' | 'spec' | 'parameters' | 'train' | 'test' | 'seed' | 'rule' | 'decoders'>;
 
-const CARRIED = ['epochs', 'step', 'batchSize', 'optimizer', 'hiddenLoss', 'evalEvery', 'standardize', 'lrCooldown', 'lrDecayAt', 'lrDecay', 'dropout', 'dropoutPlacement', 'augment', 'ruleOptions'];
+const CARRIED = ['epochs', 'step', 'batchSize', 'optimizer', 'hiddenLoss', 'evalEvery', 'standardize', 'lrCooldown', 'outputOptimizer', 'lrDecayAt', 'lrDecay', 'dropout', 'dropoutPlacement', 'augment', 'ruleOptions'];
 const OPTIMIZER_CARRIED = ['name', 'lr', 'momentum', 'weightDecay'];
 
 /**
@@ -29,6 +29,8 @@ export function sweepTrainingOptions(t: StudyTraining, where: string): Record<st
     'lr-decay-at': t.lrDecayAt && [...t.lrDecayAt],
     'lr-decay': t.lrDecay,
     'lr-cooldown': t.lrCooldown,
+    'output-lr': t.outputOptimizer?.lr,
+    'output-weight-decay': t.outputOptimizer?.weightDecay,
     'hidden-loss': t.hiddenLoss,
     'eval-every': t.evalEvery,
     dropout: t.dropout,

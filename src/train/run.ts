@@ -11,6 +11,7 @@ import type { EpochPlan, Schedule } from '../schedules/schedule.js';
 import type { PartialEpoch, RunCheckpoint } from './resume.js';
 import { pipelinedEpoch, pipelineRefusal, type EpochPipeline, type PipelineState } from './pipeline.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import { GroupedOptimizer } from '../optim/grouped.js';
 import type { PlainTensor } from '../model/parameters.js';
 import { Session, type StepMode } from './session.js';
 import type { Evaluation, TestEvaluator } from './evaluation.js';
@@ -54,6 +55,13 @@ export interface RunOptions {
   step?: StepMode;
   batchSize?: number;
   optimizer?: OptimizerConfig;
+  /**
+   * The output block's own learning rate and weight decay, as a second
+   * PyTorch parameter group (loeweX's Forward-Forward read-out: 1e-2 and
+   * 3e-3 beside the blocks' 1e-3 and 3e-4); the same optimizer otherwise.
+   * Milestones and cooldowns scale both rates. Absent: one group.
+   */
+  outputOptimizer?: { lr?: number; weightDecay?: number };
   decoders?: DecoderMode;
   /** Loss of hidden blocks through their decoders; default mse for one output, ce for more. */
   hiddenLoss?: LossName;
@@ -140,6 +148,8 @@ export interface ResolvedRunOptions {
   step: StepMode;
   batchSize: number;
   optimizer: OptimizerConfig & { lr: number };
+  /** The output block's rate and weight decay, when it has its own. */
+  outputOptimizer?: { lr: number; weightDecay: number };
   decoders: DecoderMode;
   hiddenLoss: LossName;
   zeroGradSteps: boolean;
@@ -201,6 +211,7 @@ export function resolveRunOptions(
     check(Number.isInteger(lrCooldown) && lrCooldown >= 1 && lrCooldown < epochs, `--lr-cooldown takes the epoch after which the rate falls, a whole number from 1 to ${epochs - 1} (--epochs ${epochs}; loeweX: half of them, ${Math.max(1, Math.floor(epochs / 2))}); got ${lrCooldown}`);
     check(optimizerName !== 'rprop', '--lr-cooldown has no effect on rprop (its lr only sets the first step sizes); use it with adam, rmsprop or sgd');
   }
+  const outputOptimizer = resolveOutputOptimizer(options.outputOptimizer, optimizer);
   const ruleObject = configuredRule(options.rule, options.ruleOptions);
   const rule = ruleObject.name;
   const refusal = ruleObject.refuseSchedule?.(schedule) ?? null;
@@ -231,6 +242,7 @@ export function resolveRunOptions(
     step,
     batchSize,
     optimizer,
+    ...(outputOptimizer ? { outputOptimizer } : {}),
     decoders,
     hiddenLoss,
     zeroGradSteps,
@@ -251,6 +263,17 @@ function standardized(data: Dataset, s: { mean: number; std: number }): Dataset 
   return makeDataset(standardize(data.x, s.mean, s.std), data.y, data.inputSize, data.outputSize);
 }
 
+/** {@link RunOptions.outputOptimizer} checked, what it leaves out taken from the blocks' optimizer; undefined when not given. */
+function resolveOutputOptimizer(given: RunOptions['outputOptimizer'], optimizer: OptimizerConfig & { lr: number }): ResolvedRunOptions['outputOptimizer'] {
+  if (!given || (given.lr === undefined && given.weightDecay === undefined)) return undefined;
+  check(optimizer.name !== 'rprop', '--output-lr and --output-weight-decay give the output block its own rate and decay, which rprop does not take; use them with adam, rmsprop or sgd');
+  const lr = given.lr ?? optimizer.lr;
+  const weightDecay = given.weightDecay ?? optimizer.weightDecay ?? 0;
+  check(Number.isFinite(lr) && lr > 0, `--output-lr must be a rate > 0 (loeweX's read-out: 0.01), got ${lr}`);
+  check(Number.isFinite(weightDecay) && weightDecay >= 0, `--output-weight-decay must be ≥ 0 (loeweX's read-out: 0.003), got ${weightDecay}`);
+  return { lr, weightDecay };
+}
+
 function resolveLrDecay(at: number[] | undefined, factor: number | undefined, optimizer: string): ResolvedRunOptions['lrDecay'] {
   if (at === undefined || at.length === 0) {
     check(factor === undefined, '--lr-decay needs the epochs to decay at: add --lr-decay-at 10,15');
@@ -269,6 +292,14 @@ function resolveLrDecay(at: number[] | undefined, factor: number | undefined, op
 export function decayedRate(base: number, decay: ResolvedRunOptions['lrDecay'], phaseEpoch: number): number {
   if (!decay) return base;
   return base * decay.factor ** decay.at.filter((m) => phaseEpoch > m).length;
+}
+
+/** The run's optimizer: one over every variable, or two groups when the output block has its own rate ({@link RunOptions.outputOptimizer}). */
+function runOptimizer(o: ResolvedRunOptions, network: Network): Optimizer {
+  const main = createOptimizer(o.optimizer);
+  if (!o.outputOptimizer) return main;
+  const output = createOptimizer({ ...o.optimizer, ...o.outputOptimizer });
+  return new GroupedOptimizer(main, output, new Set(network.blocks[network.blocks.length - 1].variables));
 }
 
 /** The factor of {@link RunOptions.lrCooldown} on the rate of epoch `phaseEpoch` (1-based) of a phase of `epochs`: 1 before it starts. */
@@ -479,7 +510,7 @@ export class Run implements AsyncIterable<RunEvent> {
     check(!this.started, 'a run can be iterated only once; make a new Run to train again');
     this.started = true;
     const o = this.options;
-    const optimizer = createOptimizer(o.optimizer);
+    const optimizer = runOptimizer(o, this.network);
     const seedRng = new Rng(o.seed);
     // Each use of randomness has its own stream, so turning dropout on leaves the shuffles as they were.
     const ruleRng = this.rule.prepareChunk ? seedRng.fork('rule') : undefined;
@@ -509,7 +540,7 @@ export class Run implements AsyncIterable<RunEvent> {
       if (pipeline) {
         check(!this.rule.prepareChunk, `rule ${this.rule.name} prepares every chunk from the whole network, which a pipeline of block groups does not hold; use --workers 1`);
         // The groups rebuild the rule by name: only a registered rule as registered carries over.
-        check(!this.input.spec.hidden.batchNorm && !o.augment && !o.dropoutPlacement && this.rule === getRule(this.rule.name), '--workers does not carry batch norm, augmentation, --dropout-placement or rule options (--predsim-beta) to its threads yet; run with --workers 1');
+        check(!this.input.spec.hidden.batchNorm && !o.augment && !o.dropoutPlacement && !o.outputOptimizer && this.rule === getRule(this.rule.name), '--workers does not carry batch norm, augmentation, --dropout-placement, --output-lr or rule options (--predsim-beta) to its threads yet; run with --workers 1');
         check(!resume?.partial, 'this checkpoint stopped inside an epoch, which a pipeline cannot continue; resume it with --workers 1');
         live.pipeline = pipeline;
         const refusal = pipelineRefusal({ schedule: this.schedule, step: o.step, zeroGradSteps: o.zeroGradSteps });

@@ -92,6 +92,8 @@ describe('resume from a checkpoint gives the run never stopped', () => {
     ['local-gated', 'batch mode, Adam, dropout (trackers on the probe)', { ...BATCH_ADAM, schedule: 'local-gated', epochs: 4, gate: { mode: 'soft' } }, 2],
     ['local-parallel', 'epoch mode, Rprop, dropout', { ...EPOCH_RPROP, schedule: 'local-parallel', epochs: 5, dropout: 0.3 }, 2],
     ['local-drift', 'epoch mode, Rprop, flip shrink, resets, lagged start', { ...EPOCH_RPROP, schedule: 'local-drift', epochs: 6, drift: { shrink: 'on', reset: 'on', lag: 0.5, tau: 0.05 } }, 3],
+    ['local-parallel', 'batch mode, SGD with momentum, the output block in a group of its own, cooldown', { step: 'batch', batchSize: 128, optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 1e-4 }, outputOptimizer: { lr: 0.5, weightDecay: 1e-3 }, lrCooldown: 2, schedule: 'local-parallel', epochs: 4 }, 2],
+    ['backprop', 'batch mode, Adam, the output block in a group of its own', { ...BATCH_ADAM, outputOptimizer: { lr: 0.03 }, schedule: 'backprop', epochs: 3 }, 1],
     ['local-drift', 'batch mode, Adam, moments, freezing (trackers on the probe)', { ...BATCH_ADAM, schedule: 'local-drift', epochs: 4, drift: { moments: 'both', freeze: 0.5 } }, 2],
   ];
 
