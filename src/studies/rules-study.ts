@@ -102,6 +102,21 @@ export const RULES_STUDY: RulesRow[] = [
     },
   },
   {
+    id: 'ff-loewex-readout-rate',
+    ...LOEWEX,
+    label:
+      "Forward-Forward, loeweX's setup as the row above, with their read-out's own rate and weight decay (1e-2 and 3e-3, a parameter group of its own) " +
+      '(still not theirs: the read-out has a bias and reads the last block only, where theirs reads blocks 2 and 3; 60,000 training images, theirs 50,000)',
+    model: '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms',
+    training: {
+      ...LOEWEX.training,
+      standardize: undefined,
+      lrCooldown: 50,
+      outputOptimizer: { lr: 1e-2, weightDecay: 3e-3 },
+      ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03, ffInputNorm: 'rms', ffInit: 'normal' },
+    },
+  },
+  {
     id: 'ff-mohammadpz',
     part: 'published',
     label: "Forward-Forward, mohammadpz's setup: 784-500-500, each block 1000 full-batch Adam steps on 50,000 images, lr 0.03, θ 2, goodness of both blocks (our negatives never equal the true label)",

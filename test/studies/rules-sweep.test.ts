@@ -45,7 +45,7 @@ describe('experiment rules on the sweep runner', () => {
     const out = join(tempDir('localprop-rules-'), 'results');
     const r = await cli('experiment', 'rules', '--rows', 'ff,dfa-papr', '--out', out);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--rows takes all, shared, published or row names (backprop, decoder, pred, predsim, predsim-leaky, ff, dfa, ff-paper, ff-loewex, ff-loewex-peer-cooldown, ff-loewex-input-init, ff-mohammadpz, dfa-paper); got "dfa-papr"');
+    expect(r.stderr).toContain('--rows takes all, shared, published or row names (backprop, decoder, pred, predsim, predsim-leaky, ff, dfa, ff-paper, ff-loewex, ff-loewex-peer-cooldown, ff-loewex-input-init, ff-loewex-readout-rate, ff-mohammadpz, dfa-paper); got "dfa-papr"');
     expect(existsSync(out)).toBe(false);
     const jobs = await cli('experiment', 'rules', '--jobs', '0', '--out', out);
     expect(jobs.code).toBe(2);
