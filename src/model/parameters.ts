@@ -58,9 +58,10 @@ export function parameterShapes(spec: ModelSpec, rule: LocalRule = decoderRule):
 /**
  * PyTorch's default initialisation of `nn.Linear` for the blocks: weight and
  * bias uniform on ±1/√fan_in (kaiming_uniform with a=√5 reduces to that
- * bound), or the rule's {@link LocalRule.blockInit}; batch norm as PyTorch starts it (no draws); then the rule's
- * tensors as the rule initialises them, from the same stream (so every rule
- * of a seed starts from the same blocks). A rule with
+ * bound), or the rule's {@link LocalRule.blockInit}; batch norm as PyTorch
+ * starts it (no draws); then the rule's tensors as the rule initialises
+ * them, from the same stream (so every rule of a seed starts from the same
+ * blocks). A rule with
  * {@link LocalRule.zeroOutputWeight} then zeroes the output block's weight.
  */
 export function initialParameters(spec: ModelSpec, rng: Rng, rule: LocalRule = decoderRule): ParameterMap {

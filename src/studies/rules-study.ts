@@ -58,6 +58,11 @@ const LOEWEX: Omit<RulesRow, 'id' | 'label'> = {
 const LOEWEX_LABEL =
   "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3 weight decay 3e-4, summed goodness around θ = 1000 (the width), rows scaled to mean square 1, read-out prediction";
 
+/** loeweX's setup with their peer normalisation, ReLU and cooldown, on raw pixels scaled as theirs, from their initialisation. */
+const LOEWEX_CLOSE_MODEL = '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms';
+const { standardize: _standardized, ...LOEWEX_RAW } = LOEWEX.training;
+const LOEWEX_CLOSE: RulesRow['training'] = { ...LOEWEX_RAW, lrCooldown: 50, ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03, ffInputNorm: 'rms', ffInit: 'normal' } };
+
 export const RULES_STUDY: RulesRow[] = [
   { id: 'backprop', part: 'shared', label: 'back-propagation', rule: 'decoder', schedule: 'backprop', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
   { id: 'decoder', part: 'shared', label: "Mertens' decoder rule, local-parallel", rule: 'decoder', schedule: 'local-parallel', model: SHARED_MODEL, trainRows: SHARED_ROWS, training: shared(1e-3) },
@@ -84,7 +89,7 @@ export const RULES_STUDY: RulesRow[] = [
     label:
       "Forward-Forward, loeweX's setup as the row above, closer: also their peer normalisation (weight 0.03, running means from 0.5, momentum 0.9), their ReLU that passes the gradient below zero, and their linear cooldown of the rate over the second half " +
       "(still not theirs: standardised inputs, PyTorch's uniform initialisation, a read-out on the last block only at the same rate)",
-    model: '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms',
+    model: LOEWEX_CLOSE_MODEL,
     training: { ...LOEWEX.training, lrCooldown: 50, ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03 } },
   },
   {
@@ -93,13 +98,8 @@ export const RULES_STUDY: RulesRow[] = [
     label:
       "Forward-Forward, loeweX's setup as the row above, closer still: raw pixels (not standardised), each input row with its label scaled to mean square 1, and their initialisation (weights normal with std 1/√1000, biases 0, the read-out's weight 0) " +
       '(still not theirs: a read-out with a bias on the last block only, at the blocks\' rate and weight decay, where theirs reads blocks 2 and 3 without a bias at 1e-2 with weight decay 3e-3; 60,000 training images, theirs 50,000)',
-    model: '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms',
-    training: {
-      ...LOEWEX.training,
-      standardize: undefined,
-      lrCooldown: 50,
-      ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03, ffInputNorm: 'rms', ffInit: 'normal' },
-    },
+    model: LOEWEX_CLOSE_MODEL,
+    training: LOEWEX_CLOSE,
   },
   {
     id: 'ff-loewex-readout-rate',
@@ -107,14 +107,8 @@ export const RULES_STUDY: RulesRow[] = [
     label:
       "Forward-Forward, loeweX's setup as the row above, with their read-out's own rate and weight decay (1e-2 and 3e-3, a parameter group of its own) " +
       '(still not theirs: the read-out has a bias and reads the last block only, where theirs reads blocks 2 and 3; 60,000 training images, theirs 50,000)',
-    model: '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms',
-    training: {
-      ...LOEWEX.training,
-      standardize: undefined,
-      lrCooldown: 50,
-      outputOptimizer: { lr: 1e-2, weightDecay: 3e-3 },
-      ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03, ffInputNorm: 'rms', ffInit: 'normal' },
-    },
+    model: LOEWEX_CLOSE_MODEL,
+    training: { ...LOEWEX_CLOSE, outputOptimizer: { lr: 1e-2, weightDecay: 3e-3 } },
   },
   {
     id: 'ff-mohammadpz',
