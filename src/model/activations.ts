@@ -87,5 +87,10 @@ export const normalizeRows: (h: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(((h:
   };
 }) as unknown as CustomGradientFunc) as unknown as (h: tf.Tensor2D) => tf.Tensor2D;
 
+/** Each row scaled to mean square 1: {@link normalizeRows} times √width (loeweX's layer norm, for hidden outputs and Forward-Forward's inputs alike). */
+export function rmsNormalizeRows(h: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(normalizeRows(h), Math.sqrt(h.shape[1]));
+}
+
 /** PyTorch's floor on the norm in `F.normalize`. */
 const NORM_EPSILON = 1e-12;

@@ -1,6 +1,6 @@
 import { tf } from '../engine/backend.js';
 import { dense, denseFixedInput } from '../engine/dense.js';
-import { activate, normalizeRows } from './activations.js';
+import { activate, normalizeRows, rmsNormalizeRows } from './activations.js';
 import { fusedActive } from '../engine/fused/kernel.js';
 import { fusedMish, fusedMishNormalize } from '../engine/fused/mish.js';
 import type { ModelSpec } from './spec.js';
@@ -69,7 +69,7 @@ export class Block {
   /** A hidden block's normalisation of its activated output `h` (`h` itself when the spec does not normalise). */
   normalized(h: tf.Tensor2D): tf.Tensor2D {
     if (this.isOutput || !this.spec.hidden.normalize) return h;
-    return this.spec.hidden.normalize === 'rms' ? tf.mul(normalizeRows(h), Math.sqrt(h.shape[1])) : normalizeRows(h);
+    return this.spec.hidden.normalize === 'rms' ? rmsNormalizeRows(h) : normalizeRows(h);
   }
 
   /** What the optimizer trains: weight, bias and batch norm's γ and β. */

@@ -3,7 +3,7 @@ import type { Block, Network } from '../model/network.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { Chunk } from '../train/session.js';
 import { check } from '../util/errors.js';
-import { normalizeRows } from '../model/activations.js';
+import { rmsNormalizeRows } from '../model/activations.js';
 import type { Rng } from '../util/rng.js';
 import { FF_DEFAULTS, FF_OPTIONS } from './ff-options.js';
 import type { BlockRule, ChunkContext, LocalLossInput, LocalRule, PreparedChunk, RuleTensor } from './rule.js';
@@ -142,15 +142,10 @@ export function embedLabels(x: tf.Tensor2D, labels: tf.Tensor2D, embed: FFOption
   return tf.concat([labels, x.slice([0, c], [-1, -1])], 1);
 }
 
-/** Rows `x` scaled to mean square 1 (loeweX's input layer norm). */
-function rmsRows(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.mul(normalizeRows(x), Math.sqrt(x.shape[1]));
-}
-
 /** What block 0 reads under `o`: `x` with `labels` embedded, then scaled when `inputNorm` asks. */
 function labelled(x: tf.Tensor2D, labels: tf.Tensor2D, o: FFOptions): tf.Tensor2D {
   const embedded = embedLabels(x, labels, o.embed);
-  return o.inputNorm === 'rms' ? rmsRows(embedded) : embedded;
+  return o.inputNorm === 'rms' ? rmsNormalizeRows(embedded) : embedded;
 }
 
 function oneHotRows(labels: Int32Array, classes: number): tf.Tensor2D {

@@ -58,8 +58,9 @@ const LOEWEX: Omit<RulesRow, 'id' | 'label'> = {
 const LOEWEX_LABEL =
   "Forward-Forward, loeweX's setup: 3×1000 ReLU, 100 epochs, batch 100, SGD momentum 0.9 lr 1e-3 weight decay 3e-4, summed goodness around θ = 1000 (the width), rows scaled to mean square 1, read-out prediction";
 
-/** loeweX's setup with their peer normalisation, ReLU and cooldown, on raw pixels scaled as theirs, from their initialisation. */
+/** loeweX's network with their ReLU, which passes the gradient below zero (it matters with their peer normalisation). */
 const LOEWEX_CLOSE_MODEL = '784-1000-1000-1000-10 hidden=relu-full-grad,normalize=rms';
+/** loeweX's training with their peer normalisation and cooldown, on raw pixels scaled as theirs, from their initialisation. */
 const { standardize: _standardized, ...LOEWEX_RAW } = LOEWEX.training;
 const LOEWEX_CLOSE: RulesRow['training'] = { ...LOEWEX_RAW, lrCooldown: 50, ruleOptions: { ...LOEWEX.training.ruleOptions, ffPeerNorm: 0.03, ffInputNorm: 'rms', ffInit: 'normal' } };
 
