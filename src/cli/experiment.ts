@@ -17,7 +17,7 @@ import { RULES_STUDY } from '../studies/rules-study.js';
 import { earlierRulesRecords, findRulesRecord, planRulesStudy, RULES_BACKENDS, RULES_RECORDS, rulesSweepSpec, rulesVariants } from '../studies/rules-sweep.js';
 import { renderRulesReport } from '../studies/rules-report.js';
 import { NOKLAND_ROWS, type NoklandDataset, type NoklandRecord } from '../studies/nokland-study.js';
-import { adoptEarlierCheckpoint, earlierNoklandRecords, NOKLAND_BACKENDS, NOKLAND_QUICK, NOKLAND_RECORDS, noklandDone, noklandRecords, noklandSweepSpec, noklandVariants, planNoklandStudy } from '../studies/nokland-sweep.js';
+import { adoptEarlierCheckpoint, importEarlierNoklandRecords, NOKLAND_BACKENDS, NOKLAND_QUICK, NOKLAND_RECORDS, noklandDone, noklandRecords, noklandSweepSpec, noklandVariants, planNoklandStudy } from '../studies/nokland-sweep.js';
 import { noklandCurves, renderNoklandReport } from '../studies/nokland-report.js';
 import { chooseConfigurations, IMAGES, interleaved, nameCandidate, optimizerOf, planPhase, summarize, TWO_D, type ParallelDataset, type StudyRun } from '../studies/parallel-study.js';
 import { boundaryChart, GENERATED_MARKER, namedInProtocol, parallelCurves, renderParallelResults, resultsJson, type ParallelResults } from '../studies/parallel-report.js';
@@ -280,9 +280,11 @@ async function runMnistCommand(options: ExperimentCommandOptions): Promise<strin
  * stopped one resumed) into `nokland-runs/`, every run without a record
  * yet; then `nokland.md`, its curves and the index. New runs train on the
  * backend the command started (native where a BLAS loads); a run recorded
- * on either backend, or in the one-file-a-run format from before sweeps,
- * is not trained again, and a mid-run checkpoint of that format
- * (`--checkpoints`, default runs/nokland-checkpoints) is continued.
+ * on either backend is not trained again. Records in the one-file-a-run
+ * format from before sweeps are first converted into sweep records (so
+ * `sweep status|run` of the study's spec count them too), and a mid-run
+ * checkpoint of that format (`--checkpoints`, default
+ * runs/nokland-checkpoints) is continued.
  * `--quick`: 2 epochs on 1000 examples, into records of their own;
  * `--spec-out FILE` writes the spec and trains nothing.
  */
@@ -310,11 +312,11 @@ async function runNoklandCommand(options: ExperimentCommandOptions): Promise<str
     writeJsonAtomic(options.specOut, spec);
     return options.specOut;
   }
+  importEarlierNoklandRecords(folder, options.out);
   const store = new RecordStore(folder);
-  const earlier = earlierNoklandRecords(folder);
   if (!options.renderOnly) {
     const variants = noklandVariants(options.out, datasets, rows, seeds, measurement);
-    const todo = planned.filter((r) => !noklandDone(variants.get(r.key)!, store, earlier));
+    const todo = planned.filter((r) => !noklandDone(variants.get(r.key)!, store));
     const keyOf = new Map(todo.map((r) => [r.planned.id, `${r.key} (${backend})`]));
     const say = progressLines(options.quiet);
     const oldCheckpoints = options.checkpoints ?? join('runs', 'nokland-checkpoints');
@@ -345,7 +347,7 @@ async function runNoklandCommand(options: ExperimentCommandOptions): Promise<str
     const failed = todo.filter((r) => !store.record(r.planned.id));
     if (failed.length > 0) throw new SomeRunsFailedError(`${failed.length} run(s) of the nokland study failed (${failed.map((r) => `${r.key}: ${store.failure(r.planned.id)?.message ?? 'no record'}`).slice(0, 3).join('; ')}); fix the cause and rerun the command (failed runs are trained again)`);
   }
-  const records = noklandRecords(folder, store);
+  const records = noklandRecords(store);
   for (const dataset of ['mnist', 'fashion-mnist'] as const) {
     const svg = noklandCurves(records, dataset);
     if (svg) writeFileAtomic(join(options.out, `nokland-${dataset}-curves.svg`), svg);

@@ -56,7 +56,10 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
     lines.push('');
     if (noklandCurves(records, dataset)) lines.push(`![test error per epoch](nokland-${dataset}-curves.svg)`, '');
   }
-  const short = records.filter((r) => !isFullRun(r)).sort((a, b) => a.dataset.localeCompare(b.dataset) || NOKLAND_ROWS.findIndex((x) => x.row === a.row) - NOKLAND_ROWS.findIndex((x) => x.row === b.row));
+  const rowIndex = (r: NoklandRecord) => NOKLAND_ROWS.findIndex((x) => x.row === r.row);
+  const short = records
+    .filter((r) => !isFullRun(r))
+    .sort((a, b) => a.dataset.localeCompare(b.dataset) || rowIndex(a) - rowIndex(b) || a.seed - b.seed || (a.limit ?? Infinity) - (b.limit ?? Infinity) || a.epochs - b.epochs);
   if (short.length > 0) {
     lines.push('## Short runs (measurements, not the reproduction)', '');
     lines.push('Runs on fewer epochs or examples than the recipe: what they measure is the cost per epoch and that every row learns, not the published error. Probe accuracies are those of the last epoch event, measured before that epoch trained.', '');

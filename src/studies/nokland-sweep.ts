@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeRunCheckpoint } from '../io/run-checkpoint.js';
 import { planSweep, type PlannedRun } from '../sweep/plan.js';
 import { parseSweepSpec } from '../sweep/spec.js';
-import type { RecordStore, SweepRecord } from '../sweep/store.js';
+import { RECORD_FORMAT, RecordStore, type SweepRecord } from '../sweep/store.js';
 import { differingOptions } from '../train/run.js';
 import { check } from '../util/errors.js';
 import { sweepTrainingOptions } from './sweep-options.js';
@@ -129,30 +129,82 @@ export function noklandRunView(record: SweepRecord): NoklandRecord | undefined {
   };
 }
 
-/** The records folder's files from before the study ran as a sweep (one file a run, named by {@link noklandKey}), by key; read as they are. */
-export function earlierNoklandRecords(folder: string): Map<string, NoklandRecord> {
-  if (!existsSync(folder)) return new Map();
-  const key = /^(mnist|fashion-mnist)-(backprop|pred|sim|predsim|decoder)-seed\d+(-limit\d+)?(-epochs\d+)?\.json$/;
-  return new Map(
-    readdirSync(folder)
-      .filter((f) => key.test(f))
-      .sort()
-      .map((f) => [f.slice(0, -'.json'.length), JSON.parse(readFileSync(join(folder, f), 'utf8')) as NoklandRecord]),
+/** The name of a record from before the study ran as a sweep: `<dataset>-<row>-seed<n>[-limit<n>][-epochs<n>].json`, as {@link noklandKey} writes it. */
+const EARLIER_RECORD = /^(mnist|fashion-mnist)-(backprop|pred|sim|predsim|decoder)-seed(\d+)(?:-limit(\d+))?(?:-epochs(\d+))?\.json$/;
+
+/**
+ * A record the study wrote before it ran as a sweep (one file a run, named by
+ * {@link noklandKey}), as the sweep record of the run `run`, which the
+ * study's spec expands to. Every number the old file had is kept; what the
+ * old format lacked (per-epoch losses, the final training accuracy) stays
+ * absent, as `imported.note` says.
+ */
+export function importNoklandRecord(old: NoklandRecord, run: NoklandPlannedRun, from: string): SweepRecord {
+  const c = run.planned.configuration.run;
+  check(
+    old.dataset === run.dataset && old.row === run.row.row && old.seed === c.seed && old.epochs === c.epochs && old.testErrorPerEpoch.length === c.epochs + 1 && old.model === run.planned.options.model,
+    `${from} does not hold run ${run.key} of the nokland study (${old.epochs} epochs, ${old.testErrorPerEpoch.length} test errors, model ${old.model}); move it out of the records folder`,
   );
+  let elapsed = 0;
+  return {
+    format: RECORD_FORMAT,
+    version: 1,
+    id: run.planned.id,
+    label: run.planned.label,
+    schedule: c.schedule,
+    seed: c.seed,
+    backend: run.planned.configuration.backend,
+    options: run.planned.options,
+    configuration: run.planned.configuration,
+    history: old.testErrorPerEpoch.slice(0, -1).map((error, k) => ({
+      epoch: k + 1,
+      testAccuracy: 1 - error,
+      ...(old.blockAccuracyPerEpoch[k] ? { blockAccuracy: old.blockAccuracyPerEpoch[k].map((a) => a ?? Number.NaN) } : {}),
+      ...(old.secondsPerEpoch[k] !== undefined ? { seconds: (elapsed += old.secondsPerEpoch[k]) } : {}),
+    })),
+    final: { epochs: old.epochs, trainLoss: old.trainLoss, testLoss: old.testLoss, testAccuracy: 1 - old.testError },
+    seconds: old.seconds,
+    resumedAt: [],
+    imported: { from, note: 'trained by `experiment nokland` before it ran as a sweep: its file kept test error, block probes and seconds per epoch and the final losses, not the per-epoch losses or the final training accuracy' },
+  };
 }
 
 /**
- * Every record the page shows: those from before the study ran as a sweep
- * in their files' order (as the page always read them), then the sweep
- * records of the study's runs by id.
+ * Converts the records in `folder` from before the study ran as a sweep into
+ * sweep records of the runs they hold (planned from the file's name, on the
+ * backend it names, wasm when it names none: those predate native), so
+ * `sweep status|run` of the study's spec count them done; each old file is
+ * removed once its new one is written. A run that already has a sweep
+ * record keeps it, and the old file stays. Returns how many it converted.
  */
-export function noklandRecords(folder: string, store: RecordStore): NoklandRecord[] {
-  return [...earlierNoklandRecords(folder).values(), ...store.records().flatMap((r) => noklandRunView(r) ?? [])];
+export function importEarlierNoklandRecords(folder: string, specFolder: string): number {
+  if (!existsSync(folder)) return 0;
+  const store = new RecordStore(folder);
+  let converted = 0;
+  for (const file of readdirSync(folder).sort()) {
+    const name = EARLIER_RECORD.exec(file);
+    if (!name) continue;
+    const [, dataset, row, seed, limit, epochs] = name;
+    const path = join(folder, file);
+    const old = JSON.parse(readFileSync(path, 'utf8')) as NoklandRecord;
+    const measurement = { ...(limit ? { limit: Number(limit) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}) };
+    const [run] = planNoklandStudy(specFolder, [dataset as NoklandDataset], [row as NoklandRow['row']], [Number(seed)], old.backend ?? 'wasm', measurement);
+    if (store.record(run.planned.id)) continue;
+    store.writeRecord(importNoklandRecord(old, run, `${NOKLAND_RECORDS}/${file}`));
+    rmSync(path);
+    converted++;
+  }
+  return converted;
 }
 
-/** True when a run has a record: a sweep record of it on any backend (`variants`), or one from before the study ran as a sweep. */
-export function noklandDone(variants: NoklandPlannedRun[], store: RecordStore, earlier: Map<string, NoklandRecord>): boolean {
-  return earlier.has(variants[0].key) || variants.some((v) => store.record(v.planned.id) !== undefined);
+/** Every record the page shows: the sweep records of the study's runs, by id. */
+export function noklandRecords(store: RecordStore): NoklandRecord[] {
+  return store.records().flatMap((r) => noklandRunView(r) ?? []);
+}
+
+/** True when a run has a sweep record on any backend (`variants`). */
+export function noklandDone(variants: NoklandPlannedRun[], store: RecordStore): boolean {
+  return variants.some((v) => store.record(v.planned.id) !== undefined);
 }
 
 /**

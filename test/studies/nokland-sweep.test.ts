@@ -7,11 +7,11 @@ import { encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
 import { parseModelSpec } from '../../src/model/spec.js';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
 import { NOKLAND_ROWS, noklandModel, noklandTraining, type NoklandRecord } from '../../src/studies/nokland-study.js';
-import { adoptEarlierCheckpoint, earlierNoklandRecords, noklandRunView, planNoklandStudy } from '../../src/studies/nokland-sweep.js';
+import { adoptEarlierCheckpoint, noklandRunView, planNoklandStudy } from '../../src/studies/nokland-sweep.js';
 import { sweepTrainingOptions } from '../../src/studies/sweep-options.js';
 import { planSweep } from '../../src/sweep/plan.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
-import { RecordStore } from '../../src/sweep/store.js';
+import { RecordStore, type SweepRecord } from '../../src/sweep/store.js';
 import { trainPlannedRun } from '../../src/sweep/train-one.js';
 import type { EpochEvent, RunEndEvent } from '../../src/train/events.js';
 import { cli, tempDir } from '../cli/helpers.js';
@@ -128,31 +128,55 @@ describe('experiment nokland on the sweep runner', () => {
     expect(adoptEarlierCheckpoint(native, old, new RecordStore(join(folder, 'native')))).toBeNull();
   });
 
-  it('reads the records from before sweeps as they are (six short runs, the full MNIST pred run), renders the committed page unchanged, and a new full record fills its table row', async () => {
-    const earlier = earlierNoklandRecords(join(RESULTS, 'nokland-runs'));
-    expect([...earlier.keys()]).toEqual(['mnist-backprop-seed0-limit10000-epochs2', 'mnist-backprop-seed1-limit10000-epochs2', 'mnist-decoder-seed0-limit10000-epochs2', 'mnist-pred-seed0-limit10000-epochs2', 'mnist-pred-seed0', 'mnist-predsim-seed0-limit10000-epochs2', 'mnist-sim-seed0-limit10000-epochs2']);
+  it('converts the records from before sweeps (six short runs, the full MNIST pred run) into sweep records of the same numbers, renders the committed page unchanged, and a new full record fills its table row', async () => {
     const out = join(tempDir('localprop-nokland-'), 'results');
     cpSync(RESULTS, out, { recursive: true });
+    const folder = join(out, 'nokland-runs');
+    // The committed folder holds those seven already converted: turned back into the old one-file-a-run format, the command converts them again.
+    const imported = new RecordStore(folder).records().filter((r) => r.imported);
+    expect(imported.map((r) => r.imported!.from).sort()).toEqual(['mnist-backprop-seed0-limit10000-epochs2', 'mnist-backprop-seed1-limit10000-epochs2', 'mnist-decoder-seed0-limit10000-epochs2', 'mnist-pred-seed0-limit10000-epochs2', 'mnist-pred-seed0', 'mnist-predsim-seed0-limit10000-epochs2', 'mnist-sim-seed0-limit10000-epochs2'].map((k) => `nokland-runs/${k}.json`));
+    for (const r of imported) {
+      const view = noklandRunView(r)!;
+      if (r.backend === 'wasm') delete view.backend;
+      writeFileSync(join(out, r.imported!.from), JSON.stringify(view, null, 2));
+      rmSync(join(folder, `${r.id}.json`));
+    }
     const r = await cli('experiment', 'nokland', '--render-only', '--quiet', '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const committed = readFileSync(join(RESULTS, 'nokland.md'), 'utf8');
     expect(readFileSync(join(out, 'nokland.md'), 'utf8')).toBe(committed.replace('--out docs/results', `--out ${out}`));
-    expect(readdirSync(join(out, 'nokland-runs'))).toEqual(readdirSync(join(RESULTS, 'nokland-runs')));
+    expect(readdirSync(folder).filter((f) => /^[0-9a-f]+\.json$/.test(f)).sort()).toEqual(readdirSync(join(RESULTS, 'nokland-runs')).filter((f) => /^[0-9a-f]+\.json$/.test(f)).sort());
+    const seconds = (x: SweepRecord) => x.history.map((h) => h.seconds);
+    for (const before of imported) {
+      const again = new RecordStore(folder).record(before.id)!;
+      expect({ ...again, history: again.history.map((h) => ({ ...h, seconds: 0 })) }).toEqual({ ...before, history: before.history.map((h) => ({ ...h, seconds: 0 })) });
+      seconds(again).forEach((s, k) => expect(s).toBeCloseTo(seconds(before)[k]!, 6));
+    }
+    const pred = imported.find((x) => x.imported!.from === 'nokland-runs/mnist-pred-seed0.json')!;
+    expect(pred).toMatchObject({ backend: 'native', final: { epochs: 100 } });
+    expect(pred.options.limit).toBeUndefined();
 
-    expect(earlier.get('mnist-pred-seed0')).toMatchObject({ epochs: 100, backend: 'native' });
-    expect(earlier.get('mnist-pred-seed0')!.limit).toBeUndefined();
+    // `sweep status` of the study's spec counts a converted run done.
+    const spec = join(out, 'nokland.sweep.json');
+    expect((await cli('experiment', 'nokland', '--datasets', 'mnist', '--rows', 'pred', '--spec-out', spec, '--out', out)).code).toBe(0);
+    const status = await cli('sweep', 'status', spec);
+    expect(status.stdout).toContain('1 runs: 1 done, 0 running, 0 left');
+
+    // An old file that does not hold the run its name says is refused in one line, and nothing is converted or lost.
+    const short = noklandRunView(imported.find((x) => x.imported!.from.endsWith('mnist-backprop-seed0-limit10000-epochs2.json'))!)!;
+    const wrong = join(folder, 'mnist-backprop-seed0-limit10000-epochs3.json');
+    writeFileSync(wrong, JSON.stringify(short));
+    const refused = await cli('experiment', 'nokland', '--render-only', '--quiet', '--out', out);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('nokland-runs/mnist-backprop-seed0-limit10000-epochs3.json does not hold run mnist-backprop-seed0-limit10000-epochs3 of the nokland study (2 epochs, 3 test errors');
+    expect(existsSync(wrong)).toBe(true);
+    rmSync(wrong);
 
     // A full 100-epoch MNIST backprop record in the old format (no limit) instead of whatever MNIST backprop record the folder holds: it fills the row alone.
-    for (const f of readdirSync(join(out, 'nokland-runs'))) {
-      const file = join(out, 'nokland-runs', f);
-      if (!f.endsWith('.json') || earlier.has(f.slice(0, -'.json'.length))) continue;
-      const record = JSON.parse(readFileSync(file, 'utf8'));
-      if (record.schedule === 'backprop' && record.configuration?.data?.dataset === 'mnist') rmSync(file);
-    }
-    const short = earlier.get('mnist-backprop-seed0-limit10000-epochs2')!;
-    const full: NoklandRecord = { ...short, epochs: 100, testError: 0.0071, testErrorPerEpoch: Array.from({ length: 101 }, (_, i) => 0.9 / (i + 1)), secondsPerEpoch: Array(100).fill(60), seconds: 6000, backend: 'native' };
+    for (const x of new RecordStore(folder).records()) if (x.schedule === 'backprop' && x.options.dataset === 'mnist' && x.options.limit === undefined) rmSync(join(folder, `${x.id}.json`));
+    const full: NoklandRecord = { ...short, epochs: 100, testError: 0.0071, testErrorPerEpoch: Array.from({ length: 101 }, (_, i) => 0.9 / (i + 1)), blockAccuracyPerEpoch: Array(100).fill([null, null, null, 0.99]), secondsPerEpoch: Array(100).fill(60), seconds: 6000, backend: 'native' };
     delete full.limit;
-    writeFileSync(join(out, 'nokland-runs', 'mnist-backprop-seed0.json'), JSON.stringify(full, null, 2));
+    writeFileSync(join(folder, 'mnist-backprop-seed0.json'), JSON.stringify(full, null, 2));
     expect((await cli('experiment', 'nokland', '--render-only', '--quiet', '--out', out)).code).toBe(0);
     const page = readFileSync(join(out, 'nokland.md'), 'utf8');
     expect(page).toContain('| backprop | 0.75 | 0.85 | 0.71 (0: 0.71) | -0.04 | 60 (native) | – (decoders untrained) |');
