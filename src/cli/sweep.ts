@@ -180,6 +180,7 @@ async function worker(opts: { queue?: string; jobs?: string; checkpointEvery?: s
         shouldStop: () => interruption.requested,
         onEvent: (e: QueueWorkerEvent) => {
           if (e.type === 'queue-error') return say(`queue: ${e.message} (the worker goes on)`);
+          if (e.type === 'cleaned') return say(`removed ${e.folders.length} training folder${e.folders.length === 1 ? '' : 's'} that stopped workers had left (${e.folders.join(', ')})`);
           const name = `${e.id} ${e.label}`;
           if (e.type === 'started') say(`${name}: started${e.resumesAt !== null ? ` from its checkpoint at epoch ${e.resumesAt}` : ''}`);
           else if (e.type === 'done') say(`${name}: done, test accuracy ${e.testAccuracy.toFixed(4)} (${e.seconds.toFixed(1)} s)${e.kept ? '' : '; another worker had recorded it first: its record stays'}`);

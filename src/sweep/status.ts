@@ -1,5 +1,6 @@
 import type { PlannedRun } from './plan.js';
 import type { RecordStore } from './store.js';
+import { processAlive } from '../util/process.js';
 
 /** Where one run of a sweep stands. */
 export type RunStatus =
@@ -11,16 +12,6 @@ export type RunStatus =
 export interface SweepStatus {
   runs: { run: PlannedRun; status: RunStatus }[];
   counts: Record<RunStatus['state'], number>;
-}
-
-/** True when a process with this id exists (a stale progress file's process is gone). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Every planned run's state, read from the records folder (a run is running while the process in its progress file lives). */
@@ -39,7 +30,7 @@ function runStatus(run: PlannedRun, store: RecordStore): RunStatus {
   if (record) return { state: 'done', testAccuracy: record.final.testAccuracy, seconds: record.seconds };
   const failure = store.failure(run.id);
   const progress = store.progress(run.id);
-  if (progress && alive(progress.pid)) return { state: 'running', pid: progress.pid, epoch: progress.epoch, epochs: progress.epochs };
+  if (progress && processAlive(progress.pid)) return { state: 'running', pid: progress.pid, epoch: progress.epoch, epochs: progress.epochs };
   if (failure) return { state: 'failed', message: failure.message, epoch: failure.epoch };
   return { state: 'left', resumesAt: progress?.checkpointEpoch ?? null };
 }

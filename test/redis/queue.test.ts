@@ -10,6 +10,7 @@ import { JOB_FORMAT, jobIdOf } from '../../src/sweep/queue/job.js';
 import { openQueue } from '../../src/sweep/queue/queue.js';
 import { runQueueWorker } from '../../src/sweep/queue/worker.js';
 import { LocalpropError } from '../../src/util/errors.js';
+import { processAlive } from '../../src/util/process.js';
 import type { QueueProgress } from '../../src/sweep/queue/progress.js';
 import { KEY_PREFIX, PASSWORD_VARIABLE } from '../../src/sweep/queue/settings.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
@@ -40,6 +41,9 @@ function load(spec: unknown, dir: string): { path: string; runs: PlannedRun[] } 
 
 /** A queue worker process that leaves once nothing is queued or training; a lost worker is noticed after 2 s. */
 const worker = (url: string, ...more: string[]) => startCli(['sweep', 'worker', '--queue', url, '--until-empty', '--lost-after', '2', ...more], env());
+
+/** The same worker, its training folders in `tmp` (TMPDIR). */
+const workerIn = (tmp: string, url: string, ...more: string[]) => startCli(['sweep', 'worker', '--queue', url, '--until-empty', '--lost-after', '2', ...more], { ...env(), TMPDIR: tmp });
 
 async function finished(p: CliProcess): Promise<void> {
   const code = await p.exited;
@@ -119,7 +123,8 @@ describe('sweeps on a Redis queue', () => {
     const id = runs[0].id;
     const url = server.url('killed');
     expect((await cli('sweep', 'submit', path, '--queue', url)).code).toBe(0);
-    const workers = [worker(url, '--checkpoint-every', '3'), worker(url, '--checkpoint-every', '3')];
+    const tmp = tempDir('localprop-tmp-');
+    const workers = [workerIn(tmp, url, '--checkpoint-every', '3'), workerIn(tmp, url, '--checkpoint-every', '3')];
     await until(async () => ((await progressOf(id, 'killed'))?.checkpointEpoch ?? 0) >= 3, 'the run has a checkpoint in Redis');
     const training = (await progressOf(id, 'killed'))!;
     const victim = workers.find((w) => training.worker.includes(`pid ${w.child.pid} `))!;
@@ -127,6 +132,16 @@ describe('sweeps on a Redis queue', () => {
     const survivor = workers.find((w) => w !== victim)!;
     await finished(survivor);
     expect(survivor.stderr()).toMatch(new RegExp(`${id} seed=2: started from its checkpoint at epoch \\d+`));
+
+    // The killed worker's training folder stayed behind; the next worker started here removes it once its training process has gone.
+    const left = readdirSync(tmp).filter((f) => f.startsWith(`localprop-queue-${id}-`));
+    expect(left).toHaveLength(1);
+    const trainer = (JSON.parse(readFileSync(join(tmp, left[0], `${id}.running.json`), 'utf8')) as { pid: number }).pid;
+    await until(() => !processAlive(trainer), "the killed worker's training process has exited");
+    const next = workerIn(tmp, url);
+    await finished(next);
+    expect(next.stderr()).toContain(`removed 1 training folder that stopped workers had left (${join(tmp, left[0])})`);
+    expect(readdirSync(tmp).filter((f) => f.startsWith('localprop-queue-'))).toEqual([]);
 
     const record = (await redisRecord(id, 'killed'))!;
     expect(record.resumedAt).toHaveLength(1);

@@ -1,8 +1,7 @@
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
 import { LocalpropError, check } from '../../util/errors.js';
 import { threadsPerRun } from '../local-runner.js';
 import { RecordStore } from '../store.js';
@@ -10,6 +9,7 @@ import type { FromWorker, ToWorker, WorkerSettings } from '../worker-messages.js
 import type { SweepDestination } from './destination.js';
 import { planJob, type JobRun, type SweepJobData } from './job.js';
 import { ProgressBoard } from './progress.js';
+import { makeQueueFolder, removeStaleQueueFolders } from './scratch-folders.js';
 import { destinationOf, type QueueConnection } from './queue.js';
 import { DEFAULT_LOST_AFTER, KEY_PREFIX, LOST_WORKERS_ALLOWED } from './settings.js';
 import { TrainerPool } from './trainer-pool.js';
@@ -38,6 +38,8 @@ export type QueueWorkerEvent =
   | { type: 'done'; id: string; label: string; testAccuracy: number; seconds: number; kept: boolean }
   | { type: 'failed'; id: string; label: string; message: string; final: boolean }
   | { type: 'returned'; id: string; label: string; epoch: number }
+  /** Training folders that workers killed past their cleanup had left in the temporary folder, removed as this one started. */
+  | { type: 'cleaned'; folders: string[] }
   /** An error of the queue's connection or of BullMQ's bookkeeping (a lost lock): the worker goes on. */
   | { type: 'queue-error'; message: string };
 
@@ -93,6 +95,8 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
   // Runs this worker is training, as it sees them: one whose job another worker took over (its lock lost) is still one, to its end.
   let busy = 0;
   const emit = (e: QueueWorkerEvent) => options.onEvent?.(e);
+  const cleaned = removeStaleQueueFolders();
+  if (cleaned.length > 0) emit({ type: 'cleaned', folders: cleaned });
 
   const processor = async (job: Job<SweepJobData>, token?: string): Promise<JobResult> => {
     let planned: JobRun | undefined;
@@ -118,7 +122,7 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
       destination = destinationOf(planned.spec, planned.specPath, connection);
       const recorded = await destination.record(run.id);
       if (recorded) return { worker: name, testAccuracy: recorded.final.testAccuracy, seconds: recorded.seconds, kept: false };
-      const folder = mkdtempSync(join(tmpdir(), `localprop-queue-${run.id}-`));
+      const folder = makeQueueFolder(run.id);
       let child: ChildProcess | undefined;
       busy++;
       try {
