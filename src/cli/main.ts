@@ -85,9 +85,30 @@ async function withEvaluator<T>(o: { evalThread?: string }, body: (evaluator: Te
  * from a download or a sweep) cannot.
  */
 async function withImports(name: CommandName, cli: OptionValues): Promise<{ o: ResolvedOptions; note?: string }> {
-  const imports = typedOptions(resolveOptions(name, { import: cli.import }, () => ({}))).import;
-  if (imports !== undefined) await importUserModules(imports);
+  await importModules(name, cli.import);
   return options(name, cli);
+}
+
+async function importModules(name: CommandName, value: unknown): Promise<void> {
+  const imports = typedOptions(resolveOptions(name, { import: value }, () => ({}))).import;
+  if (imports !== undefined) await importUserModules(imports);
+}
+
+/**
+ * Loads the modules a `train` or `compare` command line's --import names
+ * before the commands and their flags are built, so that the options the
+ * modules' rules and schedules declare are flags (and in --help) too, not
+ * only config keys. As commander reads it, the last --import counts.
+ */
+async function importBeforeParsing(argv: string[]): Promise<void> {
+  const name = argv[0];
+  if (name !== 'train' && name !== 'compare') return;
+  let value: string | undefined;
+  for (let i = 1; i < argv.length && argv[i] !== '--'; i++) {
+    if (argv[i] === '--import' && i + 1 < argv.length) value = argv[++i];
+    else if (argv[i].startsWith('--import=')) value = argv[i].slice('--import='.length);
+  }
+  if (value !== undefined) await importModules(name, value);
 }
 
 /**
@@ -346,6 +367,7 @@ export function commanderLine(message: string): string {
 /** Runs the CLI; resolves to the exit status (0 ok, 2 a user error, 1 a bug). */
 export async function main(argv: string[]): Promise<number> {
   try {
+    await importBeforeParsing(argv);
     await interruption.during(() => program().parseAsync(argv, { from: 'user' }));
     return 0;
   } catch (e) {

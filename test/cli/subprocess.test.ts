@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { lines, listDir, readJson, stackLines, tempDir } from './helpers.js';
 
 /**
@@ -56,5 +57,19 @@ describe('the localprop process', () => {
     const json = JSON.parse(r.stdout) as { results: unknown[] };
     expect(json.results).toHaveLength(1);
     expect(readJson(join(out, 'results.json'))).toEqual(json);
+  });
+
+  it("takes the options a module's rule declares as flags once --import loads it (in --help too), and without it knows no such flag", () => {
+    const fixture = join(ROOT, 'test/fixtures/rules/offset-decoder.ts');
+    const dir = tempDir();
+    const run = ['--rule', 'offset-decoder', '--schedule', 'local-parallel', '--dataset', 'signed_xor', '--epochs', '1', '--optimizer', 'sgd', '--lr', '1e-9', '--quiet'];
+    expect(localprop('train', '--import', fixture, '--help').stdout).toMatch(/--offset-decoder-start <b> +rule offset-decoder: every decoder bias's/);
+    const save = join(dir, 'started.safetensors');
+    const trained = localprop('train', `--import=${fixture}`, ...run, '--offset-decoder-start', '0.5', '--save', save);
+    expect(trained.status, trained.stderr).toBe(0);
+    // One step at a rate of 1e-9 leaves the bias where the option started it.
+    expect(decodeSafetensors(new Uint8Array(readFileSync(save))).tensors['offset.0.bias'].data[0]).toBeCloseTo(0.5, 6);
+    expectOneLineError(localprop('train', '--import', fixture, ...run, '--offset-decoder-start', 'half'), /^localprop: --offset-decoder-start must be a finite number, got "half"$/m);
+    expectOneLineError(localprop('train', ...run.slice(2), '--offset-decoder-start', '0.5'), /unknown option '--offset-decoder-start'/);
   });
 });
