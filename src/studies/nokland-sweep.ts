@@ -5,7 +5,7 @@ import { planSweep, type PlannedRun } from '../sweep/plan.js';
 import { parseSweepSpec } from '../sweep/spec.js';
 import { RECORD_FORMAT, RecordStore, type SweepRecord } from '../sweep/store.js';
 import { differingOptions } from '../train/run.js';
-import { check } from '../util/errors.js';
+import { LocalpropError, check } from '../util/errors.js';
 import { sweepTrainingOptions } from './sweep-options.js';
 import { NOKLAND_ROWS, noklandKey, noklandModel, noklandRuns, noklandTraining, type NoklandDataset, type NoklandRecord, type NoklandRow, type NoklandRun } from './nokland-study.js';
 
@@ -186,7 +186,12 @@ export function importEarlierNoklandRecords(folder: string, specFolder: string):
     if (!name) continue;
     const [, dataset, row, seed, limit, epochs] = name;
     const path = join(folder, file);
-    const old = JSON.parse(readFileSync(path, 'utf8')) as NoklandRecord;
+    let old: NoklandRecord;
+    try {
+      old = JSON.parse(readFileSync(path, 'utf8')) as NoklandRecord;
+    } catch (e) {
+      throw new LocalpropError(`${path} is not valid JSON (${(e as Error).message}); it is damaged: move it out of the records folder to train that run again`);
+    }
     const measurement = { ...(limit ? { limit: Number(limit) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}) };
     const [run] = planNoklandStudy(specFolder, [dataset as NoklandDataset], [row as NoklandRow['row']], [Number(seed)], old.backend ?? 'wasm', measurement);
     if (store.record(run.planned.id)) continue;

@@ -170,6 +170,10 @@ describe('experiment nokland on the sweep runner', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('nokland-runs/mnist-backprop-seed0-limit10000-epochs3.json does not hold run mnist-backprop-seed0-limit10000-epochs3 of the nokland study (2 epochs, 3 test errors');
     expect(existsSync(wrong)).toBe(true);
+    writeFileSync(wrong, '{"dataset": "mni');
+    const damaged = await cli('experiment', 'nokland', '--render-only', '--quiet', '--out', out);
+    expect(damaged.code).toBe(2);
+    expect(damaged.stderr).toMatch(/mnist-backprop-seed0-limit10000-epochs3.json is not valid JSON \(.*\); it is damaged: move it out of the records folder/);
     rmSync(wrong);
 
     // A full 100-epoch MNIST backprop record in the old format (no limit) instead of whatever MNIST backprop record the folder holds: it fills the row alone.
