@@ -34,7 +34,7 @@ describe("a queue worker's training folders", () => {
     // Not a worker's: another program's folder of a similar name, and a plain file.
     const other = join(dir, 'localprop-queue-notes');
     mkdirSync(other);
-    const file = join(dir, 'localprop-queue-ffff000011112222-x.txt');
+    const file = join(dir, 'localprop-queue-ffff000011112222-Ab12cd');
     writeFileSync(file, 'a file');
     utimesSync(file, 0, 0);
 

@@ -5,6 +5,7 @@ import { processAlive } from '../../util/process.js';
 
 /** The name a queue worker's training folder starts with; the run's id and a random suffix follow. */
 const PREFIX = 'localprop-queue-';
+const NAME = new RegExp(`^${PREFIX}([0-9a-f]+)-[A-Za-z0-9]+$`);
 
 /**
  * How long a folder without a progress file is left alone: its worker may be
@@ -30,12 +31,14 @@ export function removeStaleQueueFolders(dir = tmpdir(), now = Date.now()): strin
   if (!existsSync(dir)) return [];
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
-    const id = /^localprop-queue-([0-9a-f]+)-[^-]+$/.exec(name)?.[1];
+    const id = NAME.exec(name)?.[1];
     if (!id) continue;
     const folder = join(dir, name);
-    if (!statSync(folder).isDirectory()) continue;
+    // Another worker starting at the same moment may have removed it already.
+    const stat = statSync(folder, { throwIfNoEntry: false });
+    if (!stat?.isDirectory()) continue;
     const pid = progressPid(join(folder, `${id}.running.json`));
-    const stale = pid === null ? now - statSync(folder).mtimeMs > UNSTARTED_GRACE_SECONDS * 1000 : !processAlive(pid);
+    const stale = pid === null ? now - stat.mtimeMs > UNSTARTED_GRACE_SECONDS * 1000 : !processAlive(pid);
     if (!stale) continue;
     rmSync(folder, { recursive: true, force: true });
     removed.push(folder);
