@@ -128,7 +128,7 @@ export interface ExperimentCommandOptions {
   part?: string;
   /** mnist: restrict to these datasets. */
   datasets?: string[];
-  /** mnist: local-parallel on a pipeline of this many threads. */
+  /** mnist, nokland: the local rows on a pipeline of this many threads. */
   workers?: number;
   /** mnist, parallel, rules, nokland, gated: worker processes training runs side by side. */
   jobs?: number;
@@ -299,11 +299,13 @@ async function runNoklandCommand(options: ExperimentCommandOptions): Promise<str
   for (const [flag, v] of [['--epochs', options.epochs], ['--limit', options.limit]] as const) check(v === undefined || (Number.isInteger(v) && v >= 1), `${flag} takes a whole number ≥ 1, got ${v}`);
   const jobs = options.jobs ?? 1;
   check(Number.isInteger(jobs) && jobs >= 1, `--jobs must be a whole number ≥ 1, got ${options.jobs}`);
+  const workers = options.workers ?? 1;
+  check(Number.isInteger(workers) && workers >= 1 && workers <= 4, `--workers takes 1 to 4 (the model's four blocks), got ${options.workers}`);
   check(options.evalThread === undefined || options.evalThread === 'on' || options.evalThread === 'off', `--eval-thread must be on or off, got "${options.evalThread}"`);
   const backend = tf.getBackend();
   check((NOKLAND_BACKENDS as readonly string[]).includes(backend), `the nokland study trains on native or wasm, not ${backend}`);
   const measurement = { ...(options.quick ? NOKLAND_QUICK : {}), ...(options.epochs ? { epochs: options.epochs } : {}), ...(options.limit ? { limit: options.limit } : {}) };
-  const execution = { evalThread: options.evalThread as 'on' | 'off' | undefined };
+  const execution = { evalThread: options.evalThread as 'on' | 'off' | undefined, ...(workers > 1 ? { workers } : {}) };
   const folder = join(options.out, NOKLAND_RECORDS);
   // Planned before anything is written or trained: an option the table refuses stops the command here.
   const planned = planNoklandStudy(options.out, datasets, rows, seeds, backend, measurement, execution);

@@ -302,7 +302,7 @@ function program(): Command {
     .option('--epochs <n>', "nokland: epochs instead of the recipe's (a short measurement, recorded apart)")
     .option('--limit <n>', 'nokland: the first n training and test examples only (a short measurement, recorded apart)')
     .option('--checkpoints <dir>', 'nokland: folder of mid-run checkpoints from before the study ran as a sweep, continued (default runs/nokland-checkpoints); parallel, gated: folder of the sweep records, checkpoints with them (default runs/parallel-runs, runs/gated-runs)')
-    .option('--workers <n>', 'mnist: train local-parallel on a pipeline of n threads (same results, sooner)')
+    .option('--workers <n>', 'mnist, nokland: train the local rows on a pipeline of n threads (same results, sooner)')
     .option('--jobs <n>', 'mnist, parallel, rules, nokland, gated: worker processes training runs side by side, as `sweep run --jobs` (default 1)')
     .option('--spec-out <file>', 'rules, nokland: write the sweep spec of the rows and datasets asked into this file (for `sweep run` or `sweep submit`) and train nothing')
     .option('--rows <names>', 'rules: shared (default: every rule on one budget), published (the papers\' configurations, hours), all, or row names; nokland: backprop, pred, sim, predsim, decoder (default all)')
@@ -314,13 +314,13 @@ function program(): Command {
       // Options a study does not read would do nothing silently.
       const unread = [
         ...(name !== 'mnist' && name !== 'parallel' && opts.part !== undefined ? ['--part'] : []),
-        ...(name !== 'mnist' && opts.workers !== undefined ? ['--workers'] : []),
+        ...(name !== 'mnist' && name !== 'nokland' && opts.workers !== undefined ? ['--workers'] : []),
         ...(name !== 'nokland' && name !== 'parallel' && name !== 'gated' && opts.checkpoints !== undefined ? ['--checkpoints'] : []),
         ...(name !== 'rules' && name !== 'nokland' && opts.specOut !== undefined ? ['--spec-out'] : []),
         ...(name !== 'mnist' && name !== 'rules' && name !== 'nokland' && name !== 'parallel' && opts.datasets !== undefined ? ['--datasets'] : []),
         ...(name !== 'rules' && name !== 'nokland' && opts.rows !== undefined ? ['--rows'] : []),
       ];
-      check(!EXPERIMENTS.includes(name) || unread.length === 0, () => `${unread.join(', ')} ${unread.length > 1 ? 'do' : 'does'} nothing for \`experiment ${name}\`; drop ${unread.length > 1 ? 'them' : 'it'} (--part applies to mnist and parallel, --workers to mnist, --datasets to mnist, rules, nokland and parallel, --rows to rules and nokland, --checkpoints to nokland, parallel and gated, --spec-out to rules and nokland)`);
+      check(!EXPERIMENTS.includes(name) || unread.length === 0, () => `${unread.join(', ')} ${unread.length > 1 ? 'do' : 'does'} nothing for \`experiment ${name}\`; drop ${unread.length > 1 ? 'them' : 'it'} (--part applies to mnist and parallel, --workers to mnist and nokland, --datasets to mnist, rules, nokland and parallel, --rows to rules and nokland, --checkpoints to nokland, parallel and gated, --spec-out to rules and nokland)`);
       const workers = opts.workers === undefined ? undefined : parseOptionValue('train', 'workers', opts.workers);
       const listOf = (v: string | undefined) => v?.split(',').map((d) => d.trim());
       const numberOf = (v: string | undefined) => (v === undefined ? undefined : Number(v));

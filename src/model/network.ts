@@ -161,12 +161,20 @@ export class Network {
     return [...this.blocks.flatMap((b) => b.variables), ...this.ruleVariables.map(([, v]) => v), ...this.blocks.flatMap((b) => b.buffers)];
   }
 
-  /** Positions in {@link Network.variables} of block `i`'s weight and bias and of its rule's tensors. */
+  /** Positions in {@link Network.variables} of what the optimizer trains in block `i`: its weight, bias, batch norm's γ and β, and its rule's tensors. */
   variableIndicesOf(i: number): number[] {
-    const own = [2 * i, 2 * i + 1];
-    const first = 2 * this.blocks.length;
+    const start = this.blocks.slice(0, i).reduce((n, b) => n + b.variables.length, 0);
+    const own = this.blocks[i].variables.map((_, k) => start + k);
+    const first = this.blocks.reduce((n, b) => n + b.variables.length, 0);
     const rule = this.ruleVariables.flatMap(([, , block], k) => (block === i ? [first + k] : []));
     return [...own, ...rule];
+  }
+
+  /** Positions in {@link Network.variables} of block `i`'s buffers (batch norm's running statistics), which training changes without the optimizer. */
+  bufferIndicesOf(i: number): number[] {
+    const first = this.blocks.reduce((n, b) => n + b.variables.length, 0) + this.ruleVariables.length;
+    const start = first + this.blocks.slice(0, i).reduce((n, b) => n + b.buffers.length, 0);
+    return this.blocks[i].buffers.map((_, k) => start + k);
   }
 
   /**

@@ -11,7 +11,9 @@ import type { Dataset } from '../data/dataset.js';
 import { Network } from '../model/network.js';
 import type { ParameterMap } from '../model/parameters.js';
 import type { ModelSpec } from '../model/spec.js';
-import { createOptimizer, type Optimizer } from '../optim/index.js';
+import type { Optimizer } from '../optim/index.js';
+import { runOptimizer } from '../train/run.js';
+import { check } from '../util/errors.js';
 import type { PipelineRunOptions, PipelineState } from '../train/pipeline.js';
 import type { VariableState } from '../optim/optimizer.js';
 import type { RngState } from '../util/rng.js';
@@ -19,7 +21,7 @@ import { Session } from '../train/session.js';
 import { makeDataset } from '../data/dataset.js';
 import type { EpochBatches } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
-import { getRule } from '../rules/registry.js';
+import { configuredRule } from '../rules/registry.js';
 import { importUserModuleUrls } from './user-modules.js';
 import { stepBlockRun } from '../schedules/local-parallel.js';
 import { FixedEpochAdjustments, type BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
@@ -32,7 +34,7 @@ export type PipelineRequest =
 
 export type PipelineReply =
   | { type: 'ready' }
-  | { type: 'state'; optimizer: { index: number; state: VariableState | null }[]; dropout: { block: number; state: RngState }[] }
+  | { type: 'state'; optimizer: { index: number; state: VariableState | null }[]; dropout: { block: number; state: RngState }[]; augment?: RngState }
   | { type: 'done'; epoch: number; blockLosses: number[]; parameters: { index: number; data: Float32Array }[] }
   | { type: 'error'; block: number | null; message: string };
 
@@ -74,14 +76,17 @@ function setup(request: Extract<PipelineRequest, { type: 'setup' }>): void {
   inbox.length = 0;
   credits = request.window;
   const o = request.options;
-  const network = Network.fromParameters(request.spec, request.parameters, 'pipeline group', getRule(o.rule));
-  const optimizer = createOptimizer(o.optimizer);
+  const network = Network.fromParameters(request.spec, request.parameters, 'pipeline group', configuredRule(o.rule, o.ruleOptions));
+  // The run's own optimizer (with the output block's rate apart when it has one): a variable's steps do not depend on which others it is stepped with.
+  const optimizer = runOptimizer(o, network);
+  // Only the first group reads the training images, so only it draws their augmentation.
+  const augment = request.blocks[0] === 0 ? o.augment : undefined;
   // A one-example "test set": this thread never evaluates, the run's own thread does.
   const test = makeDataset(request.train.x.slice(0, request.train.inputSize), request.train.y.slice(0, request.train.outputSize), request.train.inputSize, request.train.outputSize);
   // Batches come from the run's own session every epoch, so the shuffle stream here is never drawn.
   // The run's dropout stream, forked per block as the run's own session does: each group draws its blocks' masks.
   const seedRng = new Rng(o.seed);
-  const session = new Session(network, optimizer, request.train, test, { step: 'batch', batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, dropout: o.dropout, measureTrainLoss: false }, seedRng.fork('unused'), seedRng.fork('dropout'));
+  const session = new Session(network, optimizer, request.train, test, { step: 'batch', batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, dropout: o.dropout, dropoutPlacement: o.dropoutPlacement, augment, measureTrainLoss: false }, seedRng.fork('unused'), seedRng.fork('dropout'), undefined, seedRng.fork('augment'));
   state = { network, session, optimizer, blocks: request.blocks, window: request.window, failAt: request.failAt };
   if (request.resume) restore(request.resume);
 }
@@ -92,19 +97,29 @@ function groupVariables(): { index: number; variable: tf.Variable }[] {
   return blocks.flatMap((i) => network.variableIndicesOf(i)).map((index) => ({ index, variable: network.variables[index] }));
 }
 
-/** Takes up a resumed run's optimizer state and mask streams for this group's blocks. */
+/** Takes up a resumed run's optimizer state, mask streams and (first group) augmentation stream for this group's blocks. */
 function restore(resume: PipelineState): void {
   const vars = groupVariables();
   state!.optimizer.loadState(vars.map((v) => v.variable), vars.map((v) => resume.optimizer[v.index] ?? null));
   if (resume.dropout) for (const i of state!.blocks) state!.session.setDropoutState(i, resume.dropout[i]);
+  if (state!.session.options.augment) {
+    check(resume.augment != null, 'the checkpoint holds no augmentation stream but this run augments its images; resume with the options it was started with');
+    state!.session.setAugmentState(resume.augment);
+  }
 }
 
-/** This group's optimizer state and mask streams, for a checkpoint. */
+/** This group's optimizer state and mask streams (and the first group's augmentation stream), for a checkpoint. */
 function exportState(): Extract<PipelineReply, { type: 'state' }> {
   const vars = groupVariables();
   const saved = state!.optimizer.saveState(vars.map((v) => v.variable));
-  const dropout = state!.session.saveState().dropout;
-  return { type: 'state', optimizer: vars.map((v, k) => ({ index: v.index, state: saved[k] })), dropout: dropout ? state!.blocks.map((block) => ({ block, state: dropout[block] })) : [] };
+  const session = state!.session.saveState();
+  const dropout = session.dropout;
+  return {
+    type: 'state',
+    optimizer: vars.map((v, k) => ({ index: v.index, state: saved[k] })),
+    dropout: dropout ? state!.blocks.map((block) => ({ block, state: dropout[block] })) : [],
+    ...(session.augment ? { augment: session.augment } : {}),
+  };
 }
 
 async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Promise<void> {
@@ -145,7 +160,8 @@ async function epoch(request: Extract<PipelineRequest, { type: 'epoch' }>): Prom
     }
     const losses = session.takeEpochLosses();
     const blockLosses = blocks.map((i) => losses[i]!);
-    const parameters = blocks.flatMap((i) => network.variableIndicesOf(i)).map((index) => ({ index, data: (network.variables[index].dataSync() as Float32Array).slice() }));
+    // Batch norm's running statistics change in training too: they go back with the parameters.
+    const parameters = blocks.flatMap((i) => [...network.variableIndicesOf(i), ...network.bufferIndicesOf(i)]).map((index) => ({ index, data: (network.variables[index].dataSync() as Float32Array).slice() }));
     reply({ type: 'done', epoch: request.epoch, blockLosses, parameters }, parameters.map((p) => p.data.buffer as ArrayBuffer));
   } catch (e) {
     reply({ type: 'error', block: current, message: (e as Error).message });

@@ -74,12 +74,14 @@ export class WorkerPipeline implements EpochPipeline {
     const replies = await this.all(() => ({ type: 'state' }), 'state');
     const optimizer: (VariableState | null)[] = Array.from({ length: this.variableCount }, () => null);
     const dropout: RngState[] = [];
+    let augment: RngState | undefined;
     for (const reply of replies) {
       if (reply.type !== 'state') continue;
       for (const v of reply.optimizer) optimizer[v.index] = v.state;
       for (const d of reply.dropout) dropout[d.block] = d.state;
+      augment ??= reply.augment;
     }
-    return { optimizer, dropout: dropout.length === this.blockCount ? dropout : null };
+    return { optimizer, dropout: dropout.length === this.blockCount ? dropout : null, ...(augment ? { augment } : {}) };
   }
 
   async trainEpoch(batches: EpochBatches, learningRate: number, adjustments?: BlockEpochAdjustments[]): Promise<{ blockLosses: number[]; snapshot: Float32Array[] }> {

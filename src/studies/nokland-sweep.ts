@@ -25,9 +25,10 @@ export interface NoklandMeasurement {
   hidden?: number[];
 }
 
-/** How the study's runs are computed, not what: `--eval-thread off` scores on the training thread (same numbers, same ids). */
+/** How the study's runs are computed, not what (same numbers, same ids): `--eval-thread off` scores on the training thread; `--workers` trains the local rows on a pipeline of that many threads. */
 export interface NoklandExecution {
   evalThread?: 'on' | 'off';
+  workers?: number;
 }
 
 /** What `--quick` measures: 2 epochs on 1000 examples. */
@@ -55,7 +56,7 @@ export function noklandSweepSpec(datasets: NoklandDataset[], rows: NoklandRow['r
   const chosen = NOKLAND_ROWS.filter((r) => rows.includes(r.row));
   check(chosen.length > 0 && datasets.length > 0 && seeds.length > 0, 'the nokland study needs at least one row, one dataset and one seed');
   return {
-    base: { backend, ...(execution.evalThread ? { 'eval-thread': execution.evalThread } : {}) },
+    base: { backend, ...(execution.evalThread ? { 'eval-thread': execution.evalThread } : {}), ...(execution.workers && execution.workers > 1 ? { workers: execution.workers } : {}) },
     points: (['mnist', 'fashion-mnist'] as const).filter((d) => datasets.includes(d)).flatMap((dataset) => chosen.map((row) => noklandPoint(dataset, row, measurement))),
     seeds,
     records,

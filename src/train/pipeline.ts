@@ -4,7 +4,7 @@ import type { Network } from '../model/network.js';
 import type { LossName, ModelSpec } from '../model/spec.js';
 import type { OptimizerConfig } from '../optim/index.js';
 import { check } from '../util/errors.js';
-import type { Session } from './session.js';
+import type { DropoutPlacement, Session, SessionAugmentation } from './session.js';
 import type { DecoderMode } from './events.js';
 import type { EpochPlan, Schedule } from '../schedules/schedule.js';
 import type { BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
@@ -28,6 +28,13 @@ export interface PipelineRunOptions {
   optimizer: OptimizerConfig & { lr: number };
   /** Dropout probability; each block draws its masks from its own stream, so groups draw the single thread's masks. */
   dropout: number;
+  /** The rule's own options, so each thread configures the rule as the run did. */
+  ruleOptions?: Record<string, unknown>;
+  dropoutPlacement?: DropoutPlacement;
+  /** The training images' augmentation: the first group draws it from the run's stream, the only one that reads the images. */
+  augment?: SessionAugmentation;
+  /** The output block's own rate and weight decay (`--output-lr`), on the group that holds it. */
+  outputOptimizer?: { lr: number; weightDecay: number };
 }
 
 /**
@@ -66,6 +73,8 @@ export interface PipelineState {
   optimizer: (VariableState | null)[];
   /** Each block's dropout mask stream, by block (null without dropout). */
   dropout: RngState[] | null;
+  /** The augmentation stream, when the run augments its images (the first group's). */
+  augment?: RngState | null;
 }
 
 /**

@@ -17,7 +17,7 @@ import { Session, type StepMode } from './session.js';
 import type { Evaluation, TestEvaluator } from './evaluation.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { DriftOptions } from '../modulators/drift-options.js';
-import { DEFAULT_RULE, configuredRule, getRule } from '../rules/registry.js';
+import { DEFAULT_RULE, configuredRule, listRules } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
 import type { DropoutPlacement } from './session.js';
 import { imageSide, standardize, type Augmentation } from '../data/augment.js';
@@ -295,7 +295,7 @@ export function decayedRate(base: number, decay: ResolvedRunOptions['lrDecay'], 
 }
 
 /** The run's optimizer: one over every variable, or two groups when the output block has its own rate ({@link RunOptions.outputOptimizer}). */
-function runOptimizer(o: ResolvedRunOptions, network: Network): Optimizer {
+export function runOptimizer(o: Pick<ResolvedRunOptions, 'optimizer' | 'outputOptimizer'>, network: Network): Optimizer {
   const main = createOptimizer(o.optimizer);
   if (!o.outputOptimizer) return main;
   const output = createOptimizer({ ...o.optimizer, ...o.outputOptimizer });
@@ -457,7 +457,8 @@ export class Run implements AsyncIterable<RunEvent> {
       seconds: live.busyMs / 1000,
       parameters: this.network.toParameters(),
       optimizer: piped ? piped.state.optimizer : live.optimizer.saveState(this.network.variables),
-      session: piped ? { ...live.session.saveState(), dropout: piped.state.dropout } : live.session.saveState(),
+      // A pipelined run's mask and augmentation streams advance on the groups' threads, not on this one.
+      session: piped ? { ...live.session.saveState(), dropout: piped.state.dropout, ...(piped.state.augment ? { augment: piped.state.augment } : {}) } : live.session.saveState(),
       scheduleState: live.plan ? (live.plan.saveState?.() ?? {}) : live.restoredScheduleState,
       history: [...live.history],
       ...(live.partial ? { partial: live.partial } : {}),
@@ -539,14 +540,16 @@ export class Run implements AsyncIterable<RunEvent> {
       const pipeline = this.input.pipeline && this.schedule.pipelinable ? this.input.pipeline : undefined;
       if (pipeline) {
         check(!this.rule.prepareChunk, `rule ${this.rule.name} prepares every chunk from the whole network, which a pipeline of block groups does not hold; use --workers 1`);
-        // The groups rebuild the rule by name: only a registered rule as registered carries over.
-        check(!this.input.spec.hidden.batchNorm && !o.augment && !o.dropoutPlacement && !o.outputOptimizer && this.rule === getRule(this.rule.name), '--workers does not carry batch norm, augmentation, --dropout-placement, --output-lr or rule options (--predsim-beta) to its threads yet; run with --workers 1');
+        // The groups rebuild the rule from its name and options: a rule object of the caller's own cannot cross.
+        const given = this.input.rule;
+        check(typeof given !== 'object' || listRules().includes(given), `rule ${this.rule.name} was given as an object, which the pipeline's threads cannot rebuild; register it (registerRule, or --import a module that does) or use --workers 1`);
         check(!resume?.partial, 'this checkpoint stopped inside an epoch, which a pipeline cannot continue; resume it with --workers 1');
         live.pipeline = pipeline;
         const refusal = pipelineRefusal({ schedule: this.schedule, step: o.step, zeroGradSteps: o.zeroGradSteps });
         check(refusal === null, () => refusal!);
-        const resumeState = resume ? { optimizer: resume.optimizer, dropout: resume.session.dropout } : undefined;
-        await pipeline.setup(this.network, this.input.train, { rule: this.rule.name, seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer, dropout: o.dropout ?? 0 }, resumeState);
+        const resumeState = resume ? { optimizer: resume.optimizer, dropout: resume.session.dropout, ...(resume.session.augment ? { augment: resume.session.augment } : {}) } : undefined;
+        const carried = { ruleOptions: o.ruleOptions, dropoutPlacement: o.dropoutPlacement, augment, outputOptimizer: o.outputOptimizer };
+        await pipeline.setup(this.network, this.input.train, { rule: this.rule.name, seed: o.seed, batchSize: o.batchSize, decoders: o.decoders, hiddenLoss: o.hiddenLoss, optimizer: o.optimizer, dropout: o.dropout ?? 0, ...carried }, resumeState);
         if (resumeState) live.pipelineState = { epoch: live.epoch, state: resumeState };
       }
       yield { type: 'start', ...this.identity, epochs: total, blocks: session.blockCount, step: o.step };

@@ -550,6 +550,12 @@ export class Session {
     };
   }
 
+  /** Moves the augmentation stream to `state` (a pipeline's first group takes up the run's). */
+  setAugmentState(state: RngState): void {
+    check(this.augmentRng !== undefined, 'this session draws no augmentation');
+    this.augmentRng.setState(state);
+  }
+
   /** Moves block `block`'s mask stream to `state` (a pipeline group takes up its blocks' streams). */
   setDropoutState(block: number, state: RngState): void {
     this.blockDropout?.[block].setState(state);

@@ -15,6 +15,7 @@ import { Rng } from '../../src/util/rng.js';
 import { cloneParameters } from '../../src/model/parameters.js';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
 import { TEST_BACKEND } from '../support.js';
+import { makeDataset } from '../../src/data/dataset.js';
 
 const spec = parseModelSpec('2-16-12-8-1 hidden=tanh out=sigmoid');
 const options: PipelineRunOptions = { rule: 'decoder', seed: 3, batchSize: 100, decoders: 'learned', hiddenLoss: 'mse', optimizer: { name: 'adam', lr: 0.01 }, dropout: 0 };
@@ -206,5 +207,82 @@ describe('the layer-parallel pipeline', () => {
       }
     }
   });
-});
 
+  it("carries Nøkland & Eidnes' recipe to its threads: batch norm, augmentation, loss before dropout, the output block's rate and a rule's options give one thread's run, stopped and resumed too", async () => {
+    // 6×6 grey "images" of three classes, so jitter and flip have something to move.
+    const images = (count: number, rng: Rng) => {
+      const x = new Float32Array(count * 36);
+      const y = new Float32Array(count * 3);
+      for (let n = 0; n < count; n++) {
+        const label = n % 3;
+        y[n * 3 + label] = 1;
+        for (let p = 0; p < 36; p++) x[n * 36 + p] = (p % 6 === label * 2 ? 0.8 : 0) + 0.3 * rng.uniform();
+      }
+      return makeDataset(x, y, 36, 3);
+    };
+    const rng = new Rng(11);
+    const [train, test] = [images(230, rng), images(60, rng)];
+    const bnSpec = parseModelSpec('36-20-16-12-3 hidden=leaky-relu,batchnorm');
+    const pipeline = WorkerPipeline.start(bnSpec, 2);
+    pipelines.push(pipeline);
+    const recipe = { spec: bnSpec, train, test, epochs: 4, step: 'batch' as const, batchSize: 50, optimizer: { name: 'adam' as const, lr: 0.005 }, hiddenLoss: 'ce' as const, lrDecayAt: [2], lrDecay: 0.5, dropout: 0.2, dropoutPlacement: 'after-loss' as const, augment: { jitter: 1, flip: true }, standardize: { mean: 0.3, std: 0.4 }, outputOptimizer: { lr: 0.002 } };
+    for (const rule of [{ rule: 'predsim', ruleOptions: { predsimBeta: 0.9 } }, { rule: 'sim' }, { rule: 'pred' }]) {
+      const label = JSON.stringify(rule);
+      const o = { ...recipe, ...rule, schedule: 'local-parallel', seed: 7, parameters: seededStart(7, bnSpec, { train, test }, rule.rule).parameters };
+      const fresh = () => cloneParameters(o.parameters);
+      const train1 = async (withPipeline: boolean) => {
+        const run = new Run({ ...o, parameters: fresh(), ...(withPipeline ? { pipeline } : {}) });
+        const events: EpochEvent[] = [];
+        for await (const e of run) if (e.type === 'epoch') events.push({ ...e, seconds: 0 });
+        const parameters = run.network.toParameters();
+        run.dispose();
+        return { events, parameters };
+      };
+      const [one, two] = [await train1(false), await train1(true)];
+      // Every tensor, batch norm's running statistics and the rule's maps among them.
+      expect(Object.keys(one.parameters), label).toContain('blocks.1.bn.running_var');
+      expect(two.parameters, label).toEqual(one.parameters);
+      expect(two.events.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]), label).toEqual(one.events.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]));
+      expect(two.events.map((e) => e.blockLosses), label).toEqual(one.events.map((e) => e.blockLosses.map((v) => expect.closeTo(v!, 6))));
+
+      // Stopped after epoch 2 on the pipeline, continued on it or on one thread: the run never stopped.
+      const first = new Run({ ...o, parameters: fresh(), pipeline });
+      let bytes: Uint8Array | undefined;
+      for await (const e of first) {
+        if (e.type === 'epoch' && e.epoch === 2) {
+          await first.prepareCheckpoint();
+          bytes = encodeRunCheckpoint(first.checkpoint());
+          break;
+        }
+      }
+      first.dispose();
+      for (const onPipeline of [true, false]) {
+        const rest = new Run({ ...o, parameters: fresh(), resumeFrom: decodeRunCheckpoint(bytes!, 'pipelined'), ...(onPipeline ? { pipeline } : {}) });
+        await rest.complete();
+        expect(rest.network.toParameters(), `${label}, resumed ${onPipeline ? 'on the pipeline' : 'on one thread'}`).toEqual(one.parameters);
+        rest.dispose();
+      }
+    }
+    // Each of these matters: without the augmentation (or with the loss after dropout) the run is another one.
+    const base = { ...recipe, rule: 'pred', schedule: 'local-parallel', seed: 7, parameters: seededStart(7, bnSpec, { train, test }, 'pred').parameters };
+    const ends = async (o: RunOptions) => {
+      const run = new Run({ ...o, parameters: cloneParameters(base.parameters) });
+      await run.complete();
+      const p = run.network.toParameters();
+      run.dispose();
+      return p;
+    };
+    const reference = await ends(base);
+    for (const change of [{ augment: undefined }, { dropoutPlacement: 'shared' as const }, { outputOptimizer: undefined }]) expect(await ends({ ...base, ...change }), JSON.stringify(change)).not.toEqual(reference);
+  });
+
+  it("refuses a rule object of the caller's own, which its threads cannot rebuild", async () => {
+    const pipeline = WorkerPipeline.start(spec, 2);
+    pipelines.push(pipeline);
+    const start = seededStart(2, spec, { dataset: 'signed_xor' });
+    const own = { ...(await import('../../src/rules/decoder.js')).decoderRule, name: 'my-decoder' };
+    const run = new Run({ schedule: 'local-parallel', spec, ...start, rule: own, epochs: 1, step: 'batch', pipeline });
+    await expect(run.complete()).rejects.toThrow(/rule my-decoder was given as an object, which the pipeline's threads cannot rebuild; register it/);
+    run.dispose();
+  });
+});

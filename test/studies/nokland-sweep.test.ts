@@ -103,6 +103,14 @@ describe('experiment nokland on the sweep runner', () => {
     expect(view.blockAccuracyPerEpoch[2].every((a) => a !== null && a > 0)).toBe(true);
     expect(view.secondsPerEpoch.reduce((a, b) => a + b, 0)).toBeCloseTo(record.history[2].seconds!, 9);
 
+    // On a pipeline of two threads (`--workers 2`): the same run, the same id, the same numbers.
+    const [piped] = planNoklandStudy(folder, ['mnist'], ['predsim'], [0], 'wasm', SMALL, { workers: 2 });
+    expect([piped.planned.id, piped.planned.options.workers]).toEqual([run.planned.id, 2]);
+    const pipedStore = new RecordStore(join(folder, 'piped'));
+    expect(await trainPlannedRun(piped.planned, pipedStore)).toMatchObject({ status: 'done' });
+    expect(numbers(pipedStore.record(run.planned.id)!.history)).toEqual(numbers(record.history));
+    expect(pipedStore.record(run.planned.id)!.final).toMatchObject({ testAccuracy: record.final.testAccuracy, testLoss: record.final.testLoss });
+
     // A checkpoint the study's own loop left after epoch 1 (`<key>.<backend>.safetensors`, its encoding) is continued by the sweep runner.
     const stopped = await trainDirectly(1);
     const old = join(folder, 'old-checkpoints');
@@ -197,6 +205,8 @@ describe('experiment nokland on the sweep runner', () => {
     expect(rows.code).toBe(2);
     expect(rows.stderr).toContain('--rows takes backprop, pred, sim, predsim, decoder; got "predsym"');
     expect((await cli('experiment', 'nokland', '--jobs', '0', '--out', out)).code).toBe(2);
+    const workers = await cli('experiment', 'nokland', '--workers', '5', '--out', out);
+    expect([workers.code, workers.stderr.trim().split('\n').at(-1)]).toEqual([2, 'localprop: --workers takes 1 to 4 (the model\'s four blocks), got 5']);
     expect(existsSync(out)).toBe(false);
     const file = join(dir, 'queue', 'nokland.sweep.json');
     const r = await cli('experiment', 'nokland', '--rows', 'predsim', '--seeds', '0,1', '--datasets', 'fashion-mnist', '--spec-out', file, '--out', out);
@@ -208,6 +218,11 @@ describe('experiment nokland on the sweep runner', () => {
     const study = planNoklandStudy(out, ['fashion-mnist'], ['predsim'], [0, 1], tf.getBackend());
     expect(runs.map((x) => x.id)).toEqual(study.map((x) => x.planned.id));
     expect(runs[0].options).toMatchObject({ epochs: 200, flip: true, jitter: 2, dropoutPlacement: 'after-loss', backend: tf.getBackend() });
+    // --workers changes how the local rows train, not what: the spec says so, the ids stay.
+    const pipedFile = join(dir, 'queue', 'piped.sweep.json');
+    expect((await cli('experiment', 'nokland', '--rows', 'predsim', '--seeds', '0,1', '--datasets', 'fashion-mnist', '--workers', '2', '--spec-out', pipedFile, '--out', out)).code).toBe(0);
+    const piped = planSweep(parseSweepSpec(JSON.parse(readFileSync(pipedFile, 'utf8')), pipedFile), pipedFile).runs;
+    expect(piped.map((x) => [x.id, x.options.workers])).toEqual(runs.map((x) => [x.id, 2]));
   });
 
   it('trains a short measurement (--limit, --epochs) with 2 jobs into sweep records the page lists, and a rerun trains nothing', async () => {
