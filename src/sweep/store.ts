@@ -64,6 +64,8 @@ export interface ProgressRecord {
   checkpointEpoch: number | null;
   resumedAt: number[];
   updatedAt: string;
+  /** Wall seconds an epoch lately (the median of this process's last few), once it has trained one. */
+  secondsPerEpoch?: number;
 }
 
 /**

@@ -3,6 +3,7 @@ import { experimentRuns } from '../experiment/experiment.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import { RunStoppedError } from '../train/run.js';
+import { EpochPace } from './epoch-pace.js';
 import { LocalpropError } from '../util/errors.js';
 import { WorkerPipeline } from '../node/worker-pipeline.js';
 import { pipelined, runExperimentConfig } from './configuration.js';
@@ -65,20 +66,24 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
       const firstEpoch = epoch + 1;
       let lastSave = performance.now();
       let lastProgress = -Infinity;
+      const pace = new EpochPace();
       const progress = (force: boolean) => {
         // The first trained epoch is always written, so a run's progress shows at once, then every few seconds.
         if (!force && epoch > firstEpoch && performance.now() - lastProgress < PROGRESS_SECONDS * 1000) return;
         lastProgress = performance.now();
-        store.writeProgress({ id, pid: process.pid, epoch, epochs, checkpointEpoch, resumedAt, updatedAt: new Date().toISOString() });
+        const secondsPerEpoch = pace.seconds();
+        store.writeProgress({ id, pid: process.pid, epoch, epochs, checkpointEpoch, resumedAt, updatedAt: new Date().toISOString(), ...(secondsPerEpoch !== undefined ? { secondsPerEpoch } : {}) });
       };
       for await (const event of run) {
         if (event.type === 'start') {
           epochs = event.epochs;
+          pace.start();
           progress(true);
         } else if (event.type === 'epoch') {
           history.push(event);
           if (run.replaying) continue;
           epoch = event.epoch;
+          pace.epochEnded();
           settings.onEpoch?.(epoch, epochs);
           if (epoch === epochs) continue;
           const due = (settings.checkpointEvery !== undefined && epoch % settings.checkpointEvery === 0) || performance.now() - lastSave >= (settings.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS) * 1000;

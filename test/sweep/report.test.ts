@@ -91,18 +91,20 @@ describe('sweep status', () => {
     const { path, runs, store } = setUp();
     const gone = spawnSync('true').pid!;
     store.writeProgress({ id: runs[2].id, pid: process.pid, epoch: 1, epochs: 2, checkpointEpoch: null, resumedAt: [], updatedAt: '' });
+    // A run that reports its pace gets the time it has to go: 185 epochs of 48.2 s.
+    store.writeProgress({ id: runs[6].id, pid: process.pid, epoch: 15, epochs: 200, checkpointEpoch: 15, resumedAt: [], updatedAt: '', secondsPerEpoch: 48.2 });
     store.writeProgress({ id: runs[4].id, pid: gone, epoch: 2, epochs: 2, checkpointEpoch: 1, resumedAt: [], updatedAt: '' });
     store.writeFailure({ id: runs[5].id, label: runs[5].label, message: 'it diverged', epoch: 1, at: '' });
     const status = sweepStatus(runs, store);
-    expect(status.counts).toEqual({ done: 3, running: 1, left: 4, failed: 1 });
-    expect(status.runs.map((r) => r.status.state)).toEqual(['done', 'done', 'running', 'done', 'left', 'failed', 'left', 'left', 'left']);
+    expect(status.counts).toEqual({ done: 3, running: 2, left: 3, failed: 1 });
+    expect(status.runs.map((r) => r.status.state)).toEqual(['done', 'done', 'running', 'done', 'left', 'failed', 'running', 'left', 'left']);
     const text = formatSweepStatus(status, 'spec');
     expect(text.split('\n')).toEqual([
-      'spec: 9 runs: 3 done, 1 running, 4 left, 1 failed',
+      'spec: 9 runs: 3 done, 2 running, 3 left, 1 failed',
       `running  ${runs[2].id}  lr=0.01 seed=2  epoch 1/2 (process ${process.pid})`,
       `left     ${runs[4].id}  lr=0.02 seed=1  resumes from its checkpoint at epoch 1`,
       `failed   ${runs[5].id}  lr=0.02 seed=2  after 1 epoch: it diverged`,
-      `left     ${runs[6].id}  lr=0.03 seed=0`,
+      `running  ${runs[6].id}  lr=0.03 seed=0  epoch 15/200 (process ${process.pid}), 48 s an epoch lately: about 2 h 29 min to go`,
       `left     ${runs[7].id}  lr=0.03 seed=1`,
       `left     ${runs[8].id}  lr=0.03 seed=2`,
     ]);

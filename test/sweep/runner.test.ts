@@ -146,8 +146,15 @@ describe('sweep run', () => {
     const piped = load({ base: { ...base, workers: 2 }, seeds: [0], records: 'records' }, tempDir('localprop-sweep-'));
     expect(piped.runs[0].id).toBe(single.runs[0].id);
     let trained = 0;
-    const stopped = await trainPlannedRun(piped.runs[0], piped.store, { checkpointEvery: 2, onEpoch: (e) => (trained = e), shouldStop: () => trained >= 3 });
+    let pace: number | undefined;
+    const onEpoch = (e: number) => {
+      trained = e;
+      // The progress file written after epoch 1 says how long that epoch took, for `sweep status`.
+      if (e === 2) pace = piped.store.progress(piped.runs[0].id)?.secondsPerEpoch;
+    };
+    const stopped = await trainPlannedRun(piped.runs[0], piped.store, { checkpointEvery: 2, onEpoch, shouldStop: () => trained >= 3 });
     expect(stopped).toEqual({ status: 'stopped', epoch: 3 });
+    expect(Number.isFinite(pace) && pace! > 0).toBe(true);
     const done = await trainPlannedRun(piped.runs[0], piped.store, { checkpointEvery: 2 });
     expect(done.status).toBe('done');
     const record = piped.store.record(piped.runs[0].id)!;

@@ -1,0 +1,45 @@
+/** Epochs a pace looks back over: enough to steady it, few enough to follow a machine that got busier. */
+const RECENT_EPOCHS = 5;
+
+/**
+ * How long a run's epochs take lately, in wall seconds: the median of the
+ * last few this process trained, so one slow epoch (the first one's
+ * warm-up, a checkpoint, a neighbour's burst) does not swing the estimate.
+ */
+export class EpochPace {
+  private last: number | null = null;
+  private readonly recent: number[] = [];
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** The run starts (or resumes) training here. */
+  start(): void {
+    this.last = this.now();
+  }
+
+  /** An epoch has just ended. */
+  epochEnded(): void {
+    const t = this.now();
+    if (this.last !== null) {
+      this.recent.push((t - this.last) / 1000);
+      if (this.recent.length > RECENT_EPOCHS) this.recent.shift();
+    }
+    this.last = t;
+  }
+
+  /** The median of the recent epochs' seconds; undefined before one has ended. */
+  seconds(): number | undefined {
+    if (this.recent.length === 0) return undefined;
+    const sorted = [...this.recent].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  }
+}
+
+/** A wait as a person reads it: "40 s", "12 min", "2 h 5 min". */
+export function formatWait(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
