@@ -36,9 +36,24 @@ export class EpochPace {
   }
 }
 
-/** A wait as a person reads it: "40 s", "12 min", "2 h 5 min". */
+/** A pace read from a progress file or a queue's board, which another version may have written: a positive finite number, or undefined. */
+export function usablePace(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * What a status line adds for a running run that reports its pace: the
+ * pace and the time its remaining epochs would take at it ('' without a
+ * usable pace, or with no epoch left).
+ */
+export function paceText(secondsPerEpoch: number | undefined, epoch: number, epochs: number): string {
+  if (secondsPerEpoch === undefined || epochs <= epoch) return '';
+  return `, ${formatWait(secondsPerEpoch)} an epoch lately: about ${formatWait(secondsPerEpoch * (epochs - epoch))} to go`;
+}
+
+/** A wait as a person reads it: "40 s", "90 s", "12 min", "2 h 5 min" (seconds up to 100, where a minute's rounding would be a third off). */
 export function formatWait(seconds: number): string {
-  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (Math.round(seconds) < 100) return `${Math.round(seconds)} s`;
   const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;

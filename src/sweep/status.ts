@@ -1,7 +1,7 @@
 import type { PlannedRun } from './plan.js';
 import type { RecordStore } from './store.js';
 import { processAlive } from '../util/process.js';
-import { formatWait } from './epoch-pace.js';
+import { paceText, usablePace } from './epoch-pace.js';
 
 /** Where one run of a sweep stands. */
 export type RunStatus =
@@ -32,8 +32,8 @@ function runStatus(run: PlannedRun, store: RecordStore): RunStatus {
   const failure = store.failure(run.id);
   const progress = store.progress(run.id);
   if (progress && processAlive(progress.pid)) {
-    const pace = progress.secondsPerEpoch;
-    return { state: 'running', pid: progress.pid, epoch: progress.epoch, epochs: progress.epochs, ...(typeof pace === 'number' && Number.isFinite(pace) && pace > 0 ? { secondsPerEpoch: pace } : {}) };
+    const pace = usablePace(progress.secondsPerEpoch);
+    return { state: 'running', pid: progress.pid, epoch: progress.epoch, epochs: progress.epochs, ...(pace !== undefined ? { secondsPerEpoch: pace } : {}) };
   }
   if (failure) return { state: 'failed', message: failure.message, epoch: failure.epoch };
   return { state: 'left', resumesAt: progress?.checkpointEpoch ?? null };
@@ -44,7 +44,7 @@ export function formatSweepStatus(status: SweepStatus, name: string): string {
   const c = status.counts;
   const lines = [`${name}: ${status.runs.length} runs: ${c.done} done, ${c.running} running, ${c.left} left, ${c.failed} failed`];
   for (const { run, status: s } of status.runs) {
-    if (s.state === 'running') lines.push(`running  ${run.id}  ${run.label}  epoch ${s.epoch}/${s.epochs} (process ${s.pid})${s.secondsPerEpoch !== undefined && s.epochs > s.epoch ? `, ${formatWait(s.secondsPerEpoch)} an epoch lately: about ${formatWait(s.secondsPerEpoch * (s.epochs - s.epoch))} to go` : ''}`);
+    if (s.state === 'running') lines.push(`running  ${run.id}  ${run.label}  epoch ${s.epoch}/${s.epochs} (process ${s.pid})${paceText(s.secondsPerEpoch, s.epoch, s.epochs)}`);
     else if (s.state === 'left') lines.push(`left     ${run.id}  ${run.label}${s.resumesAt !== null ? `  resumes from its checkpoint at epoch ${s.resumesAt}` : ''}`);
     else if (s.state === 'failed') lines.push(`failed   ${run.id}  ${run.label}  after ${s.epoch} epoch${s.epoch === 1 ? '' : 's'}: ${s.message}`);
   }

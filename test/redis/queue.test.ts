@@ -196,6 +196,8 @@ describe('sweeps on a Redis queue', () => {
     await cli('sweep', 'submit', path, '--queue', url);
     const first = worker(url);
     await until(async () => ((await progressOf(id, 'interrupted'))?.epoch ?? 0) >= 2, 'the run has trained two epochs');
+    // The worker posts the run's pace with its epochs, for `sweep status --queue`.
+    expect((await progressOf(id, 'interrupted'))?.secondsPerEpoch).toBeGreaterThan(0);
     first.child.kill('SIGINT');
     expect(await first.exited, first.stderr()).toBe(130);
     expect(first.stderr()).toMatch(/worker stopped: 0 trained, 0 failed, 1 back in the queue at their checkpoints/);

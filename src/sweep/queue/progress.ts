@@ -13,6 +13,8 @@ export interface QueueProgress {
   /** The epochs it resumed from so far, carried from worker to worker into its record. */
   resumedAt: number[];
   updatedAt: string;
+  /** Wall seconds an epoch lately, as the worker saw its training process report them (see EpochPace). */
+  secondsPerEpoch?: number;
 }
 
 /** The progress values of a queue's runs, in its Redis. */

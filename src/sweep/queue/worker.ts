@@ -9,6 +9,7 @@ import type { FromWorker, ToWorker, WorkerSettings } from '../worker-messages.js
 import type { SweepDestination } from './destination.js';
 import { planJob, type JobRun, type SweepJobData } from './job.js';
 import { ProgressBoard } from './progress.js';
+import { EpochPace } from '../epoch-pace.js';
 import { makeQueueFolder, removeStaleQueueFolders } from './scratch-folders.js';
 import { destinationOf, type QueueConnection } from './queue.js';
 import { DEFAULT_LOST_AFTER, KEY_PREFIX, LOST_WORKERS_ALLOWED } from './settings.js';
@@ -148,7 +149,12 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
     // The resumes before this one, so the record lists every one of them, whichever worker made it.
     local.writeProgress({ id, pid: child.pid!, epoch: resumesAt ?? 0, epochs: 0, checkpointEpoch: resumesAt, resumedAt: earlier, updatedAt: new Date().toISOString() });
     const progress = { id, worker: `${name} (training process ${child.pid})`, epoch: resumesAt ?? 0, epochs: 0, checkpointEpoch: resumesAt, resumedAt: resumesAt === null ? earlier : [...earlier, resumesAt], updatedAt: '' };
-    const post = () => board.set({ ...progress, updatedAt: new Date().toISOString() });
+    const pace = new EpochPace();
+    pace.start();
+    const post = () => {
+      const secondsPerEpoch = pace.seconds();
+      return board.set({ ...progress, updatedAt: new Date().toISOString(), ...(secondsPerEpoch !== undefined ? { secondsPerEpoch } : {}) });
+    };
     await post();
     emit({ type: 'started', id, label, resumesAt });
 
@@ -159,6 +165,7 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
     const outcome = await new Promise<Extract<FromWorker, { type: 'outcome' }>>((resolve, reject) => {
       const onMessage = (m: FromWorker) => {
         if (m.type === 'epoch') {
+          pace.epochEnded();
           progress.epoch = m.epoch;
           progress.epochs = m.epochs;
           if (Date.now() - lastPost >= PROGRESS_SECONDS * 1000) {
