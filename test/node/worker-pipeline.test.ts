@@ -66,6 +66,31 @@ async function pipelined(seed: number, pipeline: WorkerPipeline): Promise<{ weig
   return { weights, losses };
 }
 
+/** Trains `run` to its epoch `epoch` event and returns its checkpoint there, encoded; the run is disposed. */
+async function checkpointAt(run: Run, epoch: number): Promise<Uint8Array> {
+  try {
+    for await (const e of run) {
+      if (e.type === 'epoch' && e.epoch === epoch) {
+        await run.prepareCheckpoint();
+        return encodeRunCheckpoint(run.checkpoint());
+      }
+    }
+    throw new Error(`the run ended before epoch ${epoch}`);
+  } finally {
+    run.dispose();
+  }
+}
+
+/** Resumes `bytes` on `pipeline` and on one thread, each from a copy of `options.parameters`, and expects both to end at `expected`. */
+async function expectResumedTo(options: RunOptions & { parameters: RunOptions['parameters'] }, bytes: Uint8Array, pipeline: WorkerPipeline, expected: unknown, label: string): Promise<void> {
+  for (const onPipeline of [true, false]) {
+    const rest = new Run({ ...options, parameters: cloneParameters(options.parameters), resumeFrom: decodeRunCheckpoint(bytes, 'pipelined'), ...(onPipeline ? { pipeline } : {}) });
+    await rest.complete();
+    expect(rest.network.toParameters(), `${label}, resumed ${onPipeline ? 'on the pipeline' : 'on one thread'}`).toEqual(expected);
+    rest.dispose();
+  }
+}
+
 describe('the layer-parallel pipeline', () => {
   const pipelines: WorkerPipeline[] = [];
   afterAll(async () => {
@@ -189,22 +214,8 @@ describe('the layer-parallel pipeline', () => {
       const expected = full.network.toParameters();
       full.dispose();
 
-      const first = new Run({ ...o, parameters: cloneParameters(start.parameters), pipeline });
-      let bytes: Uint8Array | undefined;
-      for await (const e of first) {
-        if (e.type === 'epoch' && e.epoch === 2) {
-          await first.prepareCheckpoint();
-          bytes = encodeRunCheckpoint(first.checkpoint());
-          break;
-        }
-      }
-      first.dispose();
-      for (const onPipeline of [true, false]) {
-        const rest = new Run({ ...o, parameters: cloneParameters(start.parameters), resumeFrom: decodeRunCheckpoint(bytes!, 'pipelined'), ...(onPipeline ? { pipeline } : {}) });
-        await rest.complete();
-        expect(rest.network.toParameters(), `${schedule}, resumed ${onPipeline ? 'on the pipeline' : 'on one thread'}`).toEqual(expected);
-        rest.dispose();
-      }
+      const bytes = await checkpointAt(new Run({ ...o, parameters: cloneParameters(start.parameters), pipeline }), 2);
+      await expectResumedTo({ ...o, parameters: start.parameters }, bytes, pipeline, expected, schedule);
     }
   });
 
@@ -246,22 +257,8 @@ describe('the layer-parallel pipeline', () => {
       expect(two.events.map((e) => e.blockLosses), label).toEqual(one.events.map((e) => e.blockLosses.map((v) => expect.closeTo(v!, 6))));
 
       // Stopped after epoch 2 on the pipeline, continued on it or on one thread: the run never stopped.
-      const first = new Run({ ...o, parameters: fresh(), pipeline });
-      let bytes: Uint8Array | undefined;
-      for await (const e of first) {
-        if (e.type === 'epoch' && e.epoch === 2) {
-          await first.prepareCheckpoint();
-          bytes = encodeRunCheckpoint(first.checkpoint());
-          break;
-        }
-      }
-      first.dispose();
-      for (const onPipeline of [true, false]) {
-        const rest = new Run({ ...o, parameters: fresh(), resumeFrom: decodeRunCheckpoint(bytes!, 'pipelined'), ...(onPipeline ? { pipeline } : {}) });
-        await rest.complete();
-        expect(rest.network.toParameters(), `${label}, resumed ${onPipeline ? 'on the pipeline' : 'on one thread'}`).toEqual(one.parameters);
-        rest.dispose();
-      }
+      const bytes = await checkpointAt(new Run({ ...o, parameters: fresh(), pipeline }), 2);
+      await expectResumedTo(o, bytes, pipeline, one.parameters, label);
     }
     // Each of these matters: without the augmentation (or with the loss after dropout) the run is another one.
     const base = { ...recipe, rule: 'pred', schedule: 'local-parallel', seed: 7, parameters: seededStart(7, bnSpec, { train, test }, 'pred').parameters };
