@@ -120,4 +120,20 @@ describe('a model with batch norm', () => {
     expect(localpropErrorOf(() => new Run({ ...base, step: 'epoch' }))).toMatch(/batch norm .*--step epoch.*use --step batch/);
     expect(localpropErrorOf(() => new Run({ ...base, step: 'batch', batchSize: 4 }))).toMatch(/last batch of one/);
   });
+
+  it("tells a pipeline group where each block's trained tensors and running statistics lie among the network's variables", () => {
+    // 4-3-3-2 with batch norm and pred's decoders: the blocks' trained tensors, the rule's by block, then the running statistics.
+    const network = Network.fromParameters(spec, initialParameters(spec, new Rng(0), getRule('pred')), 'test', getRule('pred'));
+    const names = network.variables.map((v) => v.name.replace(/^net\d+\//, ''));
+    const of = (indices: number[]) => indices.map((k) => names[k]);
+    expect(of(network.variableIndicesOf(1))).toEqual(['blocks.1.weight', 'blocks.1.bias', 'blocks.1.bn.weight', 'blocks.1.bn.bias', 'decoders.1.weight', 'decoders.1.bias']);
+    expect(of(network.variableIndicesOf(2))).toEqual(['blocks.2.weight', 'blocks.2.bias']);
+    expect(of(network.bufferIndicesOf(0))).toEqual(['blocks.0.bn.running_mean', 'blocks.0.bn.running_var', 'blocks.0.bn.num_batches_tracked']);
+    expect(of(network.bufferIndicesOf(1))).toEqual(['blocks.1.bn.running_mean', 'blocks.1.bn.running_var', 'blocks.1.bn.num_batches_tracked']);
+    expect(network.bufferIndicesOf(2)).toEqual([]);
+    // Every variable belongs to exactly one block.
+    const all = [0, 1, 2].flatMap((i) => [...network.variableIndicesOf(i), ...network.bufferIndicesOf(i)]).sort((a, b) => a - b);
+    expect(all).toEqual(names.map((_, k) => k));
+    network.dispose();
+  });
 });
