@@ -1,3 +1,5 @@
+import { median } from '../studies/parallel-stats.js';
+
 /** Epochs a pace looks back over: enough to steady it, few enough to follow a machine that got busier. */
 const RECENT_EPOCHS = 5;
 
@@ -29,10 +31,7 @@ export class EpochPace {
 
   /** The median of the recent epochs' seconds; undefined before one has ended. */
   seconds(): number | undefined {
-    if (this.recent.length === 0) return undefined;
-    const sorted = [...this.recent].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return this.recent.length === 0 ? undefined : (median(this.recent) as number);
   }
 }
 
