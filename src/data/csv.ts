@@ -1,9 +1,12 @@
 import { check } from '../util/errors.js';
+import { forEachCsvRow } from './csv-records.js';
 import { makeDataset, oneHot, type Dataset } from './dataset.js';
 
 /**
  * Reads numeric CSV files into datasets. Browser-safe: it takes text, so the
  * CLI reads files and the web page reads uploads with the same parser.
+ * The rows come from csv-parse (RFC 4180 quoting, a byte-order mark, any
+ * line ends; see csv-records.ts); this file adds what a dataset needs.
  */
 
 export interface CsvOptions {
@@ -39,18 +42,12 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 // of these (or of blanks) is a bad data row, not a header.
 const NUMBER_LIKE = /^([+-]?(nan|inf|infinity))?$/i;
 
+// Trimmed again: blanks inside the quotes (`" 1 "`) are no part of the number either.
 function parseNumber(cell: string): number | null {
-  if (!NUMBER.test(cell)) return null;
-  const value = Number(cell);
+  const text = cell.trim();
+  if (!NUMBER.test(text)) return null;
+  const value = Number(text);
   return Number.isFinite(value) ? value : null;
-}
-
-function splitCells(line: string): string[] {
-  return line.split(',').map((cell) => cell.trim());
-}
-
-function unquote(name: string): string {
-  return name.length >= 2 && name.startsWith('"') && name.endsWith('"') ? name.slice(1, -1) : name;
 }
 
 /**
@@ -66,26 +63,22 @@ function readTable(text: string, source: string, options: CsvOptions = {}): Tabl
   const targetCount = options.targets ?? 1;
   check(Number.isInteger(targetCount) && targetCount >= 1, `targets must be a whole number ≥ 1 (got ${targetCount}); pass the number of target columns at the end of each row`);
 
-  const lines = text.split(/\r\n|\n|\r/);
   let columns = 0;
   let header: string[] | null = null;
   const features: number[] = [];
   const targets: number[] = [];
   const rowLines: number[] = [];
 
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue;
-    const lineNo = i + 1;
-    const cells = splitCells(lines[i]);
+  forEachCsvRow(text, source, (cells, lineNo) => {
     if (columns === 0) {
       columns = cells.length;
       check(
         targetCount < columns,
         `\`${source}\` has ${columns} column${columns === 1 ? '' : 's'}, so --targets ${targetCount} leaves no feature column; lower --targets or add feature columns`,
       );
-      if (cells.some((cell) => parseNumber(cell) === null && !NUMBER_LIKE.test(cell))) {
-        header = cells.map(unquote);
-        continue;
+      if (cells.some((cell) => parseNumber(cell) === null && !NUMBER_LIKE.test(cell.trim()))) {
+        header = cells;
+        return;
       }
     }
     check(
@@ -98,7 +91,7 @@ function readTable(text: string, source: string, options: CsvOptions = {}): Tabl
       (c < columns - targetCount ? features : targets).push(value);
     }
     rowLines.push(lineNo);
-  }
+  });
 
   check(columns > 0, `\`${source}\` is empty; it needs rows of comma-separated numbers, optionally under a header line`);
   check(rowLines.length > 0, `\`${source}\` has a header but no data rows; add rows of comma-separated numbers below it`);

@@ -284,3 +284,28 @@ describe('the rest of each kind, found by trying', () => {
     expect(lines(r.stdout).find((l) => l.startsWith('backprop'))).toMatch(/diverged/);
   });
 });
+
+describe('issue 37: CSV as spreadsheets write it', () => {
+  it('quoted numbers, a byte-order mark, CRLF and quoted header names train to the numbers of the plain file', async () => {
+    const spreadsheet = (name: string, rows: number[][]) => {
+      const path = join(dir, name);
+      const quoted = rows.map((r) => r.map((v) => `"${v}"`).join(','));
+      writeFileSync(path, '\ufeff' + ['"x1, first","x2 ""second""","y"', ...quoted].join('\r\n') + '\r\n');
+      return path;
+    };
+    const quotedTrain = spreadsheet('quoted-train.csv', halfPlaneRows(40, 1));
+    const quotedTest = spreadsheet('quoted-test.csv', halfPlaneRows(20, 2));
+    const plain = await cli(...TRAIN, '--json', '--train', train, '--test', test);
+    const quoted = await cli(...TRAIN, '--json', '--train', quotedTrain, '--test', quotedTest);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(quoted.code, quoted.stderr).toBe(0);
+    const results = (r: CliResult) => (JSON.parse(r.stdout) as { results: { testAccuracy: number; testLoss: number; trainLoss: number }[] }).results.map(({ testAccuracy, testLoss, trainLoss }) => [testAccuracy, testLoss, trainLoss]);
+    expect(results(quoted)).toEqual(results(plain));
+  });
+
+  it('quoting it cannot read is one line with the file and line', async () => {
+    const bad = join(dir, 'open-quote.csv');
+    writeFileSync(bad, 'x1,x2,y\n0.1,0.2,1\n"0.3,0.4,0\n');
+    expectOneLine(await cli(...TRAIN, '--train', bad, '--test', test), `\`${bad}\` line 3: a quoted cell opens on this line and is never closed`);
+  });
+});

@@ -83,6 +83,45 @@ describe('parseCsv', () => {
     expect(errorOf(() => parseCsv('a,b\n\n', 'd.csv'))).toMatch(/`d.csv` has a header but no data rows/);
   });
 
+  it('reads quoted cells as spreadsheets write them (RFC 4180): a quoted number is a number', () => {
+    const parsed = parseCsv('"0.3",-0.1,1\n" 2 ", "-4e1" ,"0"\n', 'a.csv');
+    expect(parsed.header).toBeNull();
+    expect(Array.from(parsed.features)).toEqual([0.3, -0.1, 2, -40].map(Math.fround));
+    expect(Array.from(parsed.targets)).toEqual([1, 0]);
+  });
+
+  it('reads a header that quotes its names, with a comma, a doubled quote and a line break inside', () => {
+    const text = '\ufeff"age, years","say ""hi""","two\nlines"\r\n1,2,0\r\n3,4,1\r\n';
+    const parsed = parseCsv(text, 'a.csv');
+    expect(parsed.header).toEqual(['age, years', 'say "hi"', 'two\nlines']);
+    expect(Array.from(parsed.features)).toEqual([1, 2, 3, 4]);
+    // The header spans lines 1-2, so the second data row is line 4.
+    expect(errorOf(() => parseCsv(text.replace('3,4,1', '3,x,1'), 'a.csv'))).toContain('`a.csv` line 4, column 2 ("say "hi""): "x" is not a finite number');
+  });
+
+  it('drops a byte-order mark, so the first name is not "\\ufeffx"', () => {
+    expect(parseCsv('\ufeffx,y\n1,0', 'a.csv').header).toEqual(['x', 'y']);
+    expect(Array.from(parseCsv('\ufeff1,0\n2,1', 'a.csv').features)).toEqual([1, 2]);
+  });
+
+  it('reads mixed line ends (\\n, \\r\\n, a lone \\r) and counts their lines alike', () => {
+    const parsed = parseCsv('a,b\n1,0\r\n2,1\r3,0\n', 'a.csv');
+    expect(Array.from(parsed.features)).toEqual([1, 2, 3]);
+    expect(errorOf(() => parseCsv('a,b\n1,0\r\n\r2,1\r3\n', 'a.csv'))).toContain('`a.csv` line 5: expected 2 columns, found 1');
+  });
+
+  it('names a non-numeric quoted cell by its text, quoted once', () => {
+    expect(errorOf(() => parseCsv('a,b\n"tall",1', 'a.csv'))).toContain('line 2, column 1 ("a"): "tall" is not a finite number');
+    // A comma inside quotes is part of the cell, not a separator.
+    expect(errorOf(() => parseCsv('a,b\n"1,5",1', 'a.csv'))).toContain('line 2, column 1 ("a"): "1,5" is not a finite number');
+  });
+
+  it('refuses quoting it cannot read, with the line of the quote', () => {
+    const open = errorOf(() => parseCsv('a,b\n1,0\n\n2,"1\n3,0\n', 'a.csv'));
+    expect(open).toContain('`a.csv` line 4: a quoted cell opens on this line and is never closed');
+    expect(errorOf(() => parseCsv('a,b\n1,0\n"2"x,1\n', 'a.csv'))).toContain('`a.csv` line 3: a quoted cell goes on after its closing quote');
+  });
+
   it('rejects a target count that leaves no feature column', () => {
     expect(errorOf(() => parseCsv('1,2\n3,4', 'd.csv', { targets: 2 }))).toMatch(/2 columns, so --targets 2 leaves no feature column/);
     expect(errorOf(() => parseCsv('1,2', 'd.csv', { targets: 0 }))).toMatch(/targets must be a whole number/);

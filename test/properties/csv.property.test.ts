@@ -4,10 +4,10 @@ import { csvDatasets, parseCsv, type ParsedCsv } from '../../src/data/csv.js';
 import { pointsFromCsv, pointsToCsv } from '../../src/playground/points.js';
 import { checkProperty, outcome, textOf } from './property.js';
 
-/** Writes a parse back as CSV text: header names quoted (so a numeric name stays a header), numbers in their shortest exact form. */
+/** Writes a parse back as CSV text: header names quoted as RFC 4180 has it (a quote doubled), numbers in their shortest exact form. */
 function toCsv(p: ParsedCsv): string {
   const num = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
-  const rows: string[] = p.header ? [p.header.map((h) => `"${h}"`).join(',')] : [];
+  const rows: string[] = p.header ? [p.header.map((h) => `"${h.replaceAll('"', '""')}"`).join(',')] : [];
   for (let r = 0; r < p.rows; r++) {
     const cells = [...p.features.subarray(r * p.featureCount, (r + 1) * p.featureCount), ...p.targets.subarray(r * p.targetCount, (r + 1) * p.targetCount)];
     rows.push(cells.map(num).join(','));
@@ -21,20 +21,28 @@ const cell = fc.oneof(
   { weight: 40, arbitrary: fc.integer({ min: -5, max: 5 }).map(String) },
   { weight: 40, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map(String) },
   { weight: 20, arbitrary: fc.constantFrom(' 1 ', '.5', '5.', '+3', '1e-3', '-0', '1E+2') },
-  { weight: 1, arbitrary: fc.constantFrom('', 'x', '"y"', 'nan', 'inf', '1e400', '0x1', '--1', '1,5') },
+  { weight: 1, arbitrary: fc.constantFrom('', 'x', '"y"', 'nan', 'inf', '1e400', '0x1', '--1', '1,5', '"1,5"', '"2"x', '"3', '""""', '"\n"') },
 );
+/** A cell as a spreadsheet may write it: quoted (RFC 4180) now and then, with blanks around the quotes too. */
+const writtenCell = fc
+  .tuple(cell, fc.constantFrom('plain', 'plain', 'plain', 'quoted', 'spaced'))
+  .map(([c, how]) => (how === 'plain' ? c : how === 'quoted' ? `"${c.replaceAll('"', '""')}"` : ` "${c.replaceAll('"', '""')}" `));
+/** Header names, some quoted with a comma, doubled quotes or a line break inside. */
+const headerName = fc.constantFrom('x', 'y', 'class', '"a"', 'b c', '1', '"x, first"', '"say ""hi"""', '"two\nlines"', 'my "name"');
 /** Rows of cells, mostly of one width, under an optional header: the shapes users upload, right and wrong. */
 const tableText = fc
   .record({
-    header: fc.option(fc.array(fc.constantFrom('x', 'y', 'class', '"a"', 'b c', '1'), { minLength: 1, maxLength: 4 }), { nil: undefined }),
+    header: fc.option(fc.array(headerName, { minLength: 1, maxLength: 4 }), { nil: undefined }),
     width: fc.integer({ min: 1, max: 4 }),
     // (features; the rows carry one more cell, the target)
-    rows: fc.array(fc.array(cell, { minLength: 5, maxLength: 5 }), { maxLength: 12 }),
+    rows: fc.array(fc.array(writtenCell, { minLength: 5, maxLength: 5 }), { maxLength: 12 }),
     // Now and then a row one cell short, to reach the ragged-row errors.
     ragged: fc.integer({ min: 0, max: 15 }),
     eol: fc.constantFrom('\n', '\r\n', '\r'),
+    // A byte-order mark, as spreadsheets write UTF-8 CSV.
+    bom: fc.boolean(),
   })
-  .map(({ header, width, rows, ragged, eol }) => [...(header ? [header.slice(0, width + 1).join(',')] : []), ...rows.map((r, i) => r.slice(0, i === ragged ? width : width + 1).join(','))].join(eol));
+  .map(({ header, width, rows, ragged, eol, bom }) => (bom ? '\ufeff' : '') + [...(header ? [header.slice(0, width + 1).join(',')] : []), ...rows.map((r, i) => r.slice(0, i === ragged ? width : width + 1).join(','))].join(eol));
 const anyCsv = fc.oneof(tableText, textOf(['0', '1', '2', '-', '.', 'e', '5', ',', '\n', '\r\n', ' ', 'x', '"', 'nan', '\t', '1e400']));
 /** A text and a target count that mostly leaves feature columns (`width` above is 1 to 4 features). */
 const csvAndTargets = fc.tuple(anyCsv, fc.oneof({ weight: 4, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) }));
