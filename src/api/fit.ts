@@ -100,7 +100,8 @@ export async function fit(data: LabelledExamples, options: FitOptions = {}): Pro
     for await (const event of run) {
       if (event.type !== 'epoch') continue;
       history.push(event);
-      await options.onEpoch?.(event);
+      // Event 0 (the untrained network) is in the history, not an epoch of training.
+      if (event.epoch > 0) await options.onEpoch?.(event);
     }
     const info = { schedule: run.options.schedule, seed: String(seed), decoders: run.options.decoders, options: JSON.stringify(run.options) };
     return new Model(spec, run.network.toParameters(), info, history, run.result);

@@ -29,7 +29,7 @@ export class Model {
    * @param spec the network's shape (see docs/model-spec.md)
    * @param parameters every weight, in PyTorch's layout
    * @param info what the checkpoint records beside the tensors (schedule, seed, …)
-   * @param history the epoch events of the training run, empty for a loaded model
+   * @param history the epoch events of the training run (event 0 the untrained network, event k after k epochs), empty for a loaded model
    * @param final the training run's end event, when the model was trained in this process
    */
   constructor(

@@ -222,7 +222,8 @@ async function trainOn(o: ResolvedOptions, config: ExperimentConfig, backend: Re
     },
     onEvent: (event) => {
       if (event.type === 'start') printRow(header.map((h) => h.padStart(10)));
-      if (event.type === 'epoch' && (event.epoch % every === 0 || event.epoch === 1 || event.epoch === event.epochs)) {
+      // Rows start after the first epoch; event 0 (the untrained network) is in the --out history and the report's curves.
+      if (event.type === 'epoch' && event.epoch > 0 && (event.epoch % every === 0 || event.epoch === 1 || event.epoch === event.epochs)) {
         const cells = [String(event.epoch), event.block === null ? 'all' : String(event.block), formatLoss(event.trainLoss), formatLoss(event.testLoss), event.testAccuracy.toFixed(4), event.seconds.toFixed(2)];
         rows.push(cells);
         printRow(cells.map((c) => c.padStart(10)));

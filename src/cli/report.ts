@@ -3,6 +3,7 @@ import { dataName, type ExperimentConfig } from '../experiment/experiment.js';
 import { summarize } from '../experiment/summary.js';
 import { formatModelSpec } from '../model/spec.js';
 import type { EpochEvent, RunEndEvent } from '../train/events.js';
+import { EPOCH_CONVENTION } from '../train/epoch-convention.js';
 import type { ResolvedRunOptions } from '../train/run.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { encodeRunCheckpoint } from '../io/run-checkpoint.js';
@@ -115,6 +116,7 @@ export class OutFolder {
 
   writeHistory(options: ResolvedRunOptions, epochs: EpochEvent[], end: RunEndEvent): void {
     writeJsonAtomic(this.historyPath(end), {
+      version: EPOCH_CONVENTION,
       schedule: end.schedule,
       seed: end.seed,
       decoders: end.decoders,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { decodeRunCheckpoint } from '../io/run-checkpoint.js';
 import type { EpochEvent, RunEndEvent, RunIdentity } from '../train/events.js';
 import type { RunCheckpoint } from '../train/resume.js';
+import { EPOCH_CONVENTION, eventsFromVersion1, type StoredEpoch } from '../train/epoch-convention.js';
 import { canonicalJson, differingOptions, type ResolvedRunOptions, type Run } from '../train/run.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { parseJson } from './setup.js';
@@ -64,17 +65,22 @@ export class ResumeFolder {
     const path = this.out.historyPath(identity);
     if (!existsSync(path)) return null;
     const history = parseJson(readFileSync(path, 'utf8'), path) as {
+      version?: number;
       options: ResolvedRunOptions;
       epochs: Omit<EpochEvent, 'type' | 'schedule' | 'seed' | 'decoders' | 'epochs'>[];
       final: Omit<RunEndEvent, 'type' | 'schedule' | 'seed' | 'decoders' | 'epochs'>;
     };
     check(Array.isArray(history.epochs) && typeof history.final === 'object' && history.final !== null, `${path} is not a run history (no epochs or final); the file is damaged, so delete it to train that run again`);
+    check(history.version === undefined || history.version === EPOCH_CONVENTION, `${path} is a run history of version ${history.version}, which this localprop does not read; delete it to train that run again`);
     const differ = differingOptions(history.options, run.options);
     check(differ.length === 0, `${path} was written with other options (${differ.join('; ')}); resume with the options the run was started with`);
-    const epochs = history.epochs.length;
+    // A history without a version (from before 2026-12-08) holds each epoch's scores from before its updates: converted here, the file left as it is.
+    const stored = history.epochs.map((e) => e as StoredEpoch);
+    const epochList = history.version === undefined ? eventsFromVersion1(stored, history.final).events : stored;
+    const epochs = epochList.length - 1;
     return {
       options: history.options,
-      epochs: history.epochs.map((e) => ({ type: 'epoch', ...identity, ...e, epochs })),
+      epochs: epochList.map((e) => ({ type: 'epoch', ...identity, ...e, epochs }) as EpochEvent),
       end: { type: 'end', ...identity, epochs, ...history.final },
     };
   }

@@ -1,4 +1,5 @@
 import type { EpochEvent, RunEndEvent, RunEvent, RunIdentity } from '../train/events.js';
+import { EPOCH_CONVENTION } from '../train/epoch-convention.js';
 import { DivergedError, RunStoppedError, type Run } from '../train/run.js';
 import { checkExperiment, dataName, experimentEpochs, experimentRuns, rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
 import { DEFAULT_RULE } from '../rules/registry.js';
@@ -96,7 +97,7 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
       if (finished) {
         results.push(finished.end);
         recorder?.runs.push({ schedule: finished.end.schedule, decoders: finished.end.decoders, seed: finished.end.seed, options: finished.options, epochs: finished.epochs, end: finished.end, frames: [] });
-        done += finished.epochs.length;
+        done += finished.end.epochs;
         bar?.update(done, `${finished.end.schedule} (${finished.end.decoders}) seed ${finished.end.seed}  read back from its history`);
         continue;
       }
@@ -109,10 +110,11 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
           recorder?.onEvent(event, run);
           if (event.type === 'epoch') {
             epochs.push(event);
-            done++;
+            // Event 0 scores the untrained network: it trains nothing.
+            if (event.epoch > 0) done++;
             bar?.update(done, `${event.schedule} (${event.decoders}) seed ${event.seed}  epoch ${event.epoch}/${event.epochs}`);
             // Not at the last epoch: the history, written a moment later, finishes the run.
-            if (every !== undefined && !run.replaying && event.epoch % every === 0 && event.epoch < event.epochs) {
+            if (every !== undefined && !run.replaying && event.epoch > 0 && event.epoch % every === 0 && event.epoch < event.epochs) {
               await run.prepareCheckpoint();
               out!.writeCheckpoint(run.checkpoint());
               checkpointHooks.afterWrite?.(run, event.epoch);
@@ -131,7 +133,7 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
         if (!(e instanceof DivergedError && listeners.continueAfterDivergence)) throw kept;
         diverged.push({ schedule: e.event.schedule, seed: e.event.seed, decoders: e.event.decoders, epoch: e.event.type === 'epoch' ? e.event.epoch : null, message: (kept as Error).message });
         // The epochs it would have trained still count as done for the bar.
-        done += run.schedule.totalEpochs(run.options.epochs, config.spec.layers.length - 1) - epochs.length;
+        done += run.schedule.totalEpochs(run.options.epochs, config.spec.layers.length - 1) - trainedEpochs(epochs);
       }
     }
   } finally {
@@ -161,11 +163,17 @@ function stoppedRun(error: unknown, out: OutFolder | null, run: Run): unknown {
  * for --resume), and the error says where.
  */
 function keepFinishedEpochs(error: unknown, out: OutFolder | null, run: Run, epochs: EpochEvent[]): unknown {
-  if (!out || epochs.length === 0 || !(error instanceof LocalpropError)) return error;
+  const trained = trainedEpochs(epochs);
+  if (!out || trained === 0 || !(error instanceof LocalpropError)) return error;
   const path = out.historyPath(epochs[0]).replace(/\.history\.json$/, '.failed.json');
-  writeJsonAtomic(path, { error: error.message, options: run.options, epochs });
-  const kept = `; its ${epochs.length} finished epoch${epochs.length > 1 ? 's are' : ' is'} in ${path}`;
+  writeJsonAtomic(path, { version: EPOCH_CONVENTION, error: error.message, options: run.options, epochs });
+  const kept = `; its ${trained} finished epoch${trained > 1 ? 's are' : ' is'} in ${path}`;
   return error instanceof InterruptedError ? new InterruptedError(error.message + kept) : new LocalpropError(error.message + kept);
+}
+
+/** Epochs trained by the run whose events so far are `epochs` (0 to the last finished one). */
+function trainedEpochs(epochs: EpochEvent[]): number {
+  return epochs.length > 0 ? epochs[epochs.length - 1].epoch : 0;
 }
 
 /** Every run of the experiment, in the order {@link experimentRuns} makes them. */

@@ -3,9 +3,12 @@ import type { VariableState } from '../optim/optimizer.js';
 import type { RunCheckpoint } from '../train/resume.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { eventsFromVersion1 } from '../train/epoch-convention.js';
+import type { Evaluation } from '../train/evaluation.js';
 
 const FORMAT = 'localprop-run-checkpoint';
-const VERSION = '1';
+/** Version 2: events after their epochs (see EPOCH_CONVENTION); version 1 is converted when read. */
+const VERSION = '2';
 
 /**
  * A {@link RunCheckpoint} as one safetensors file, so one atomic write
@@ -55,7 +58,7 @@ export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheck
   }
   const { tensors, metadata } = file;
   check(metadata.format === FORMAT, `${source} is not a localprop run checkpoint (it records format ${JSON.stringify(metadata.format ?? null)}); --resume reads the checkpoint --checkpoint-every writes`);
-  check(metadata.version === VERSION, `${source} is a run checkpoint of version ${metadata.version}, but this localprop reads version ${VERSION}; finish the run with the localprop that started it`);
+  check(metadata.version === VERSION || metadata.version === '1', `${source} is a run checkpoint of version ${metadata.version}, but this localprop reads versions 1 and ${VERSION}; finish the run with the localprop that started it`);
   let state: Record<string, unknown>;
   try {
     state = JSON.parse(metadata.state ?? '') as Record<string, unknown>;
@@ -83,8 +86,9 @@ export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheck
     check(Object.keys(optimizerTensors[k]).length > 0, `${source}: variable ${k} has an optimizer step count but no state tensors; the file is damaged`);
     return { step, tensors: optimizerTensors[k] };
   });
+  const partial = state.partial ? partialOf(state.partial, source) : undefined;
   const rng = state.rng as { shuffle: RunCheckpoint['session']['shuffle']; dropout: RunCheckpoint['session']['dropout']; rule?: RunCheckpoint['session']['rule']; augment?: RunCheckpoint['session']['augment'] };
-  return {
+  const checkpoint: RunCheckpoint = {
     schedule: state.schedule as string,
     seed: state.seed as number,
     decoders: state.decoders as RunCheckpoint['decoders'],
@@ -98,15 +102,48 @@ export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheck
     session: { shuffle: rng.shuffle, dropout: rng.dropout ?? null, ...(rng.rule ? { rule: rng.rule } : {}), ...(rng.augment ? { augment: rng.augment } : {}), trainLoss },
     scheduleState,
     history: state.history as RunCheckpoint['history'],
-    ...(state.partial ? { partial: partialOf(state.partial, source) } : {}),
+    ...(partial ? { partial: { chunks: partial.chunks, losses: partial.losses, milliseconds: partial.milliseconds } } : {}),
   };
+  return metadata.version === '1' ? fromVersion1(checkpoint, partial as Version1Partial | undefined, source) : checkpoint;
+}
+
+/** What a version-1 checkpoint kept of an epoch stopped inside: also the scores measured before it, and the stream before its draw. */
+interface Version1Partial {
+  shuffle: RunCheckpoint['session']['shuffle'];
+  trainLoss: number | null;
+  test: Evaluation;
+}
+
+/**
+ * A version-1 checkpoint (events before their epochs) in version 2's terms:
+ * its events shifted by one. The scores of the network it stopped at are in
+ * it only when it stopped inside the next epoch (measured before that
+ * epoch's first step); otherwise the resumed run scores it.
+ */
+function fromVersion1(checkpoint: RunCheckpoint, partial: Version1Partial | undefined, source: string): RunCheckpoint {
+  const { events, unscored } = eventsFromVersion1(checkpoint.history);
+  if (!partial) return { ...checkpoint, history: events, ...(unscored ? { unscored } : {}) };
+  check(partial.test !== undefined && partial.shuffle !== undefined && typeof partial.trainLoss === 'number', `${source}: its mid-epoch state lacks the scores measured before the epoch; the file is damaged, so resume from an earlier copy or start again`);
+  const last = checkpoint.history[checkpoint.history.length - 1];
+  const scored = {
+    ...(last ?? { type: 'epoch' as const, schedule: checkpoint.schedule, seed: checkpoint.seed, decoders: checkpoint.decoders, epochs: checkpoint.epochs, seconds: 0 }),
+    // Stopped inside epoch 1: this is event 0, whose blocks trained nothing yet.
+    ...(unscored ?? { block: null, blockLosses: partial.test.blockAccuracy.map(() => null) }),
+    epoch: checkpoint.epoch,
+    trainLoss: partial.trainLoss,
+    testLoss: partial.test.loss,
+    testAccuracy: partial.test.accuracy,
+    blockAccuracy: partial.test.blockAccuracy,
+  };
+  // Version 1 kept the stream after the stopped epoch's draw; version 2 keeps it before, and draws again.
+  return { ...checkpoint, history: [...events, scored], session: { ...checkpoint.session, shuffle: partial.shuffle } };
 }
 
 /** A mid-epoch record as the file holds it, checked enough that a damaged one is named rather than misread. */
 function partialOf(value: unknown, source: string): NonNullable<RunCheckpoint['partial']> {
   const p = value as NonNullable<RunCheckpoint['partial']>;
   const ok = typeof p === 'object' && p !== null && Number.isInteger(p.chunks) && Array.isArray(p.losses) && p.losses.every((l) => Array.isArray(l) && l.every((v) => typeof v === 'number'))
-    && typeof p.test === 'object' && p.test !== null && typeof p.shuffle === 'object' && p.shuffle !== null;
+    && typeof p.milliseconds === 'number';
   check(ok, `${source}: its mid-epoch state is incomplete; the file is damaged, so resume from an earlier copy or start again`);
   return p;
 }

@@ -4,17 +4,15 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { tf, useBackend } from '../engine/backend.js';
+import { useBackend } from '../engine/backend.js';
 import { Network } from '../model/network.js';
 import { configuredRule } from '../rules/registry.js';
 import { importUserModuleUrls } from './user-modules.js';
-import { evaluateNetwork, ScoredSet } from '../train/evaluation.js';
+import { ScoredSet } from '../train/evaluation.js';
 import type { WorkerRequest, WorkerReply } from './worker-evaluator.js';
 
 let network: Network | null = null;
 let testSet: ScoredSet | null = null;
-/** The training set on the backend, when the run asks for training losses here. */
-let train: { x: tf.Tensor2D; y: tf.Tensor2D } | null = null;
 
 /** Whether this thread has lowered its priority to yield to the training threads. */
 let yielded = false;
@@ -46,23 +44,9 @@ parentPort!.on('message', async (request: WorkerRequest) => {
       await importUserModuleUrls(request.imports);
       network?.dispose();
       testSet?.dispose();
-      if (train) tf.dispose([train.x, train.y]);
       network = Network.fromParameters(request.spec, request.parameters, 'evaluation thread', configuredRule(request.rule, request.ruleOptions));
       testSet = new ScoredSet(request.test, request.batchSize, request.hiddenLoss, network.rule.fitsProbes ? request.train : undefined);
-      const t = request.train;
-      train = t ? { x: tf.tensor2d(t.x, [t.count, t.inputSize]), y: tf.tensor2d(t.y, [t.count, t.outputSize]) } : null;
       reply({ id: request.id, loss: 0, accuracy: 0, blockAccuracy: [] });
-    } else if (request.type === 'trainLoss') {
-      if (request.yieldToTraining) yieldToTraining();
-      if (!train) throw new Error('no training set: the run did not give one at setup');
-      network!.load(request.snapshot);
-      const weights = tf.tensor1d(request.weights);
-      try {
-        // The same computation as the run's Session.evaluateTrain, on the same backend: the same number.
-        reply({ id: request.id, ...evaluateNetwork(network!, train.x, train.y, weights, request.batchCount, null) });
-      } finally {
-        weights.dispose();
-      }
     } else {
       if (request.yieldToTraining) yieldToTraining();
       network!.load(request.snapshot);

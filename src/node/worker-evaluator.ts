@@ -11,8 +11,7 @@ import type { Evaluation, TestEvaluator } from '../train/evaluation.js';
 
 export type WorkerRequest =
   | { type: 'setup'; id: number; backend: string; imports: string[]; rule: string; ruleOptions?: Record<string, unknown>; spec: ModelSpec; parameters: ParameterMap; test: Dataset; batchSize: number; hiddenLoss: LossName; train?: Dataset }
-  | { type: 'evaluate'; id: number; snapshot: Float32Array[]; yieldToTraining: boolean }
-  | { type: 'trainLoss'; id: number; snapshot: Float32Array[]; weights: Float32Array; batchCount: number; yieldToTraining: boolean };
+  | { type: 'evaluate'; id: number; snapshot: Float32Array[]; yieldToTraining: boolean };
 
 export type WorkerReply = ({ id: number } & Evaluation) | { id: number; error: string };
 
@@ -63,10 +62,6 @@ export class WorkerEvaluator implements TestEvaluator {
 
   setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName, train?: Dataset): Promise<void> {
     return this.request({ type: 'setup', id: 0, backend: tf.getBackend(), imports: userModules(), rule: network.rule.name, ruleOptions: network.rule.options, spec: network.spec, parameters: network.toParameters(), test, batchSize, hiddenLoss, train }).then(() => undefined);
-  }
-
-  trainLoss(snapshot: Float32Array[], weights: Float32Array, batchCount: number): Promise<number> {
-    return this.request({ type: 'trainLoss', id: 0, snapshot, weights, batchCount, yieldToTraining: yieldsNow() }, [...snapshot.map((a) => a.buffer as ArrayBuffer), weights.buffer as ArrayBuffer]).then((e) => e.loss);
   }
 
   evaluate(snapshot: Float32Array[]): Promise<Evaluation> {

@@ -111,7 +111,8 @@ export class Lockstep {
         const event = next.value;
         if (event.type === 'start') column.epochs = event.epochs;
         else if (event.type === 'epoch') {
-          trained++;
+          // Event 0 scores the untrained network: it comes with the first epoch, not instead of it.
+          if (event.epoch > 0) trained++;
           column.epoch = event.epoch;
           column.block = event.block;
           column.fresh.push(event);

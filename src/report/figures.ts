@@ -46,7 +46,8 @@ function meanCurve(runs: RunRecord[], value: (e: RunRecord['epochs'][number]) =>
   const out: [number, number][] = [];
   for (let i = 0; i < longest; i++) {
     const vs = runs.map((r) => (r.epochs[i] ? value(r.epochs[i]) : null)).filter((v): v is number => v !== null && Number.isFinite(v));
-    if (vs.length) out.push([i + 1, vs.reduce((a, b) => a + b, 0) / vs.length]);
+    // Event i describes the network after i epochs (event 0: untrained).
+    if (vs.length) out.push([i, vs.reduce((a, b) => a + b, 0) / vs.length]);
   }
   return out;
 }

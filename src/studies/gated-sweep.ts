@@ -4,7 +4,7 @@ import { SEED_MODEL } from '../model/spec.js';
 import type { GateOptions } from '../modulators/gates.js';
 import { planSweep, type PlannedRun } from '../sweep/plan.js';
 import { parseSweepSpec } from '../sweep/spec.js';
-import type { SweepRecord } from '../sweep/store.js';
+import { latestProbes, type SweepRecord } from '../sweep/store.js';
 import type { DecoderMode, EpochEvent } from '../train/events.js';
 import { check } from '../util/errors.js';
 import { summarizeGates, type FinalRow, type GateConfig, type GatedStudyPlan, type GatedStudyResult, type SweepRow } from './gated-study.js';
@@ -107,7 +107,7 @@ export function gatedFinalRows(plan: GatedStudyPlan, runs: GatedRun[], recordOf:
           seeds: group.map((r) => r.seed),
           testAccuracy: stats(group.map((r) => r.final.testAccuracy)),
           seconds: stats(group.map((r) => r.seconds)),
-          blockAccuracy: meanPerBlock(group.map((r) => r.history[r.history.length - 1].blockAccuracy!)),
+          blockAccuracy: meanPerBlock(group.map((r) => latestProbes(r.history)!.blockAccuracy)),
           ...(schedule === 'local-gated' ? { gates: summarizeGates(group.map(history)) } : {}),
         });
       }

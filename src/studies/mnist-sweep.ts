@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { planSweep, type PlannedRun } from '../sweep/plan.js';
 import { parseSweepSpec } from '../sweep/spec.js';
-import { RECORD_FORMAT, RecordStore, type SweepRecord } from '../sweep/store.js';
+import { RECORD_FORMAT, RecordStore, type StoredRecord, type SweepRecord } from '../sweep/store.js';
 import { getSchedule } from '../schedules/registry.js';
 import { check } from '../util/errors.js';
 import { MNIST_STUDY, MNIST_TRAINING, runKey, type MnistCell, type MnistRunRecord } from './mnist-study.js';
@@ -73,7 +73,7 @@ export function mnistRunView(record: SweepRecord): MnistRunRecord {
     testError: 1 - record.final.testAccuracy,
     testLoss: record.final.testLoss,
     trainLoss: record.final.trainLoss,
-    testErrorPerEpoch: [...record.history.map((e) => 1 - e.testAccuracy), 1 - record.final.testAccuracy],
+    testErrorPerEpoch: record.history.map((e) => 1 - e.testAccuracy),
     seconds: record.seconds,
     ...(limit ? { limit } : {}),
   };
@@ -93,7 +93,7 @@ export function mnistRunViews(folder: string): MnistRunRecord[] {
  * what the old format lacked (per-epoch losses, the final training accuracy)
  * stays absent, as `imported.note` says.
  */
-export function importMnistRecord(old: MnistRunRecord, planned: PlannedRun, from: string): SweepRecord {
+export function importMnistRecord(old: MnistRunRecord, planned: PlannedRun, from: string): StoredRecord {
   const c = planned.configuration.run;
   const epochs = getSchedule(c.schedule).totalEpochs(c.epochs, planned.configuration.model.layers.length - 1);
   check(

@@ -76,7 +76,7 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
 /** The hidden blocks' probe accuracies of the last epoch event; back-propagation's decoders never learn, so it has none. */
 function probesOf(r: NoklandRecord): string {
   if (r.schedule === 'backprop') return '– (decoders untrained)';
-  return r.blockAccuracyPerEpoch.at(-1)?.slice(0, -1).map((a) => (a === null ? '–' : (100 * a).toFixed(1))).join(' / ') ?? '';
+  return [...r.blockAccuracyPerEpoch].reverse().find((b) => b.length > 0)?.slice(0, -1).map((a) => (a === null ? '–' : (100 * a).toFixed(1))).join(' / ') ?? '';
 }
 
 function median(values: number[]): number {

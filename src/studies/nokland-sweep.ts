@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeRunCheckpoint } from '../io/run-checkpoint.js';
 import { planSweep, type PlannedRun } from '../sweep/plan.js';
 import { parseSweepSpec } from '../sweep/spec.js';
-import { RECORD_FORMAT, RecordStore, type SweepRecord } from '../sweep/store.js';
+import { RECORD_FORMAT, RecordStore, type StoredRecord, type SweepRecord } from '../sweep/store.js';
 import { differingOptions } from '../train/run.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { sweepTrainingOptions } from './sweep-options.js';
@@ -120,10 +120,11 @@ export function noklandRunView(record: SweepRecord): NoklandRecord | undefined {
     testError: 1 - record.final.testAccuracy,
     testLoss: record.final.testLoss,
     trainLoss: record.final.trainLoss,
-    testErrorPerEpoch: [...record.history.map((h) => 1 - h.testAccuracy), 1 - record.final.testAccuracy],
+    testErrorPerEpoch: record.history.map((h) => 1 - h.testAccuracy),
     // A block without a read-out scores NaN, which JSON writes as null.
     blockAccuracyPerEpoch: record.history.map((h) => (h.blockAccuracy ?? []).map((a) => (typeof a === 'number' && Number.isFinite(a) ? a : null))),
-    secondsPerEpoch: cumulative.map((s, i) => s - (i > 0 ? cumulative[i - 1] : 0)),
+    // Event 0 scored the untrained network: epoch k's seconds are those between events k - 1 and k.
+    secondsPerEpoch: cumulative.slice(1).map((s, i) => s - cumulative[i]),
     seconds: record.seconds,
     backend: record.backend,
     ...(limit !== undefined ? { limit } : {}),
@@ -140,7 +141,7 @@ const EARLIER_RECORD = /^(mnist|fashion-mnist)-(backprop|pred|sim|predsim|decode
  * old format lacked (per-epoch losses, the final training accuracy) stays
  * absent, as `imported.note` says.
  */
-export function importNoklandRecord(old: NoklandRecord, run: NoklandPlannedRun, from: string): SweepRecord {
+export function importNoklandRecord(old: NoklandRecord, run: NoklandPlannedRun, from: string): StoredRecord {
   const c = run.planned.configuration.run;
   check(
     old.dataset === run.dataset && old.row === run.row.row && old.seed === c.seed && old.epochs === c.epochs && old.testErrorPerEpoch.length === c.epochs + 1 && old.model === run.planned.options.model,

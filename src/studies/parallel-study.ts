@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { MERTENS_MODEL } from '../model/spec.js';
 import { planSweep, type PlannedRun } from '../sweep/plan.js';
 import { parseSweepSpec } from '../sweep/spec.js';
-import type { SweepRecord } from '../sweep/store.js';
+import { latestProbes, type SweepRecord } from '../sweep/store.js';
 import { check } from '../util/errors.js';
 import { MNIST_TRAINING } from './mnist-study.js';
 import { areaUnderCurve, epochsToTarget, median } from './parallel-stats.js';
@@ -161,8 +161,8 @@ export interface RunSummary {
 /** A finished run's summary from its record. */
 export function summarize(run: StudyRun, record: SweepRecord): RunSummary {
   const history = record.history;
-  // history[k] holds the metrics before epoch k + 1's updates, that is after k epochs: drop the untrained start.
-  const curve = [...history.slice(1).map((e) => e.testAccuracy), record.final.testAccuracy];
+  // history[k] holds the metrics after k epochs: drop the untrained start.
+  const curve = history.slice(1).map((e) => e.testAccuracy);
   const round = (v: number) => Math.round(v * 1e5) / 1e5;
   const summary: RunSummary = {
     phase: run.phase,
@@ -176,7 +176,7 @@ export function summarize(run: StudyRun, record: SweepRecord): RunSummary {
   };
   if (run.phase === 'final') {
     summary.curve = curve.map(round);
-    const last = history[history.length - 1]?.blockAccuracy;
+    const last = latestProbes(history)?.blockAccuracy;
     if (last) summary.blockAccuracy = last.map(round);
     summary.epochsToTarget = epochsToTarget(curve, TARGETS[run.dataset]);
     summary.auc = areaUnderCurve(curve);

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planSweep, type PlannedRun } from '../sweep/plan.js';
 import { parseSweepSpec } from '../sweep/spec.js';
-import type { RecordStore, SweepRecord } from '../sweep/store.js';
+import { latestProbes, type RecordStore, type SweepRecord } from '../sweep/store.js';
 import { check } from '../util/errors.js';
 import { sweepTrainingOptions } from './sweep-options.js';
 import { quickRow, RULES_STUDY, rulesRunKey, type RulesRow, type RulesRunRecord } from './rules-study.js';
@@ -94,7 +94,7 @@ function stepsOf(row: RulesRow, epochs: number): { trainRows: number; steps: num
  */
 export function rulesRunView(run: RulesRun, record: SweepRecord): RulesRunRecord {
   const row = run.quick ? quickRow(run.row) : run.row;
-  const last = record.history[record.history.length - 1];
+  const last = latestProbes(record.history);
   return {
     dataset: run.dataset,
     row: row.id,

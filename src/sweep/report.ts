@@ -35,7 +35,7 @@ export function summarizeSweep(runs: PlannedRun[], records: Map<string, SweepRec
   return [...groups.values()].map((group) => {
     const done = group.map((r) => records.get(r.id)).filter((r): r is SweepRecord => r !== undefined);
     const of = (f: (r: SweepRecord) => number) => (done.length ? stats(done.map(f)) : undefined);
-    const curves = done.map((r) => [...r.history.map((e) => e.testAccuracy), r.final.testAccuracy]);
+    const curves = done.map((r) => r.history.map((e) => e.testAccuracy));
     const length = curves.length ? Math.min(...curves.map((c) => c.length)) : 0;
     return {
       label: withoutSeed(group[0].label),

@@ -9,16 +9,20 @@ import type { OptionValues } from '../cli/options.js';
 import { writeFileAtomic, writeJsonAtomic } from '../cli/files.js';
 import { makeFolder } from '../cli/output-paths.js';
 import type { RunConfiguration } from './configuration.js';
+import { eventsFromVersion1 } from '../train/epoch-convention.js';
 
 export const RECORD_FORMAT = 'localprop-sweep-record';
 
 /** One epoch of a record: the run's epoch event (imported records keep only what their source had). */
 export type RecordEpoch = Pick<EpochEvent, 'epoch' | 'testAccuracy'> & Partial<EpochEvent>;
 
+/** The record version this localprop writes: 2, its events after their epochs (see EPOCH_CONVENTION). */
+export const RECORD_VERSION = 2;
+
 /** What a finished run leaves: enough to report it and to never train it again. */
 export interface SweepRecord {
   format: typeof RECORD_FORMAT;
-  version: 1;
+  version: typeof RECORD_VERSION;
   id: string;
   label: string;
   schedule: string;
@@ -28,7 +32,7 @@ export interface SweepRecord {
   options: OptionValues;
   /** Everything that decides what it computes (what {@link runId} hashes). */
   configuration: RunConfiguration;
-  /** One entry per epoch: the metrics before that epoch's updates, as epoch events report them. */
+  /** The run's epoch events 0 to `final.epochs`: the network's metrics after that many epochs, as epoch events report them. */
   history: RecordEpoch[];
   /** The final model's metrics. */
   final: { epochs: number; trainLoss: number; trainAccuracy?: number; testLoss: number; testAccuracy: number };
@@ -42,6 +46,38 @@ export interface SweepRecord {
   finishedAt?: string;
   /** Records converted from an older format: the file they came from and what they lack. */
   imported?: { from: string; note: string };
+  /** Set when read from a version-1 file, converted on reading (the file stays as it is): what the conversion could not know. */
+  converted?: string;
+}
+
+/**
+ * The latest event of a history that probed its blocks, with its epoch: the
+ * last event, except in records converted from version 1, which never
+ * probed the final model (there the event after the epoch before the last).
+ */
+export function latestProbes(history: RecordEpoch[]): { epoch: number; blockAccuracy: number[] } | undefined {
+  const event = [...history].reverse().find((e) => e.blockAccuracy !== undefined);
+  return event && { epoch: event.epoch, blockAccuracy: event.blockAccuracy! };
+}
+
+/** A record as a file holds it: version 1 (files from before 2026-12-08) kept each epoch's scores from before its updates. */
+export type StoredRecord = SweepRecord | (Omit<SweepRecord, 'version'> & { version: 1 });
+
+/**
+ * A stored record in this version's terms: a version-1 history shifted by
+ * one event (see {@link eventsFromVersion1}), its last event the final
+ * model's scores; ids, options and final numbers unchanged.
+ */
+export function currentRecord(stored: StoredRecord): SweepRecord {
+  if (stored.version === RECORD_VERSION) return stored;
+  check(stored.version === 1, `the sweep record of run ${stored.id} is of version ${String(stored.version)}, which this localprop does not read; use the localprop that wrote it`);
+  const { events } = eventsFromVersion1(stored.history, stored.final);
+  return {
+    ...stored,
+    version: RECORD_VERSION,
+    history: events,
+    converted: 'version 1, whose epoch events held the scores before each epoch: shifted one epoch back; the final event has the final scores but no block probes, which version 1 never measured for the final model',
+  };
 }
 
 /** A run that failed: its message, kept so a rerun does not try it again unless asked. */
@@ -92,9 +128,9 @@ export class RecordStore {
   }
 
   record(id: string): SweepRecord | undefined {
-    const r = this.readJson<SweepRecord>(this.path(id, '.json'));
+    const r = this.readJson<StoredRecord>(this.path(id, '.json'));
     check(r === undefined || (r.format === RECORD_FORMAT && r.id === id), () => `${this.path(id, '.json')} is not the sweep record of run ${id}; move it out of the records folder`);
-    return r;
+    return r && currentRecord(r);
   }
 
   /** Every record in the folder (of this sweep or not), by id. */
@@ -106,7 +142,7 @@ export class RecordStore {
       .map((f) => this.record(f.slice(0, -'.json'.length))!);
   }
 
-  writeRecord(record: SweepRecord): void {
+  writeRecord(record: StoredRecord): void {
     writeJsonAtomic(this.path(record.id, '.json'), record);
   }
 
@@ -116,7 +152,7 @@ export class RecordStore {
    * thought lost) finish the same run, the first record stays. A hard link
    * is created or refused in one step, on any machine sharing the folder.
    */
-  writeRecordOnce(record: SweepRecord): boolean {
+  writeRecordOnce(record: StoredRecord): boolean {
     makeFolder(this.folder);
     const temp = this.path(record.id, `.json.${randomBytes(6).toString('hex')}.tmp`);
     writeFileSync(temp, JSON.stringify(record, null, 2) + '\n');

@@ -8,7 +8,7 @@ import { LocalpropError } from '../util/errors.js';
 import { WorkerPipeline } from '../node/worker-pipeline.js';
 import { pipelined, runExperimentConfig } from './configuration.js';
 import type { PlannedRun } from './plan.js';
-import { RECORD_FORMAT, type RecordStore, type SweepRecord } from './store.js';
+import { RECORD_FORMAT, RECORD_VERSION, type RecordStore, type SweepRecord } from './store.js';
 
 /** How a run is trained: when it checkpoints, and what it tells its caller. */
 export interface TrainSettings {
@@ -132,7 +132,7 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
 function recordOf(planned: PlannedRun, history: EpochEvent[], end: RunEndEvent, extra: Pick<SweepRecord, 'wallSeconds' | 'resumedAt'>): SweepRecord {
   return {
     format: RECORD_FORMAT,
-    version: 1,
+    version: RECORD_VERSION,
     id: planned.id,
     label: planned.label,
     schedule: end.schedule,

@@ -118,19 +118,13 @@ export class ScoredSet {
 }
 
 /**
- * Scores the test set somewhere else (another thread), so that the per-epoch
- * evaluation overlaps the next epoch's training. Results are the same
- * numbers the run would compute itself: same backend, same kernels.
+ * Scores the test set somewhere else (another thread), so that it overlaps
+ * the pass over the training set that the same scores need. Results are the
+ * same numbers the run would compute itself: same backend, same kernels.
  */
 export interface TestEvaluator {
-  /** Prepares for a run: its model, test set, batch size and hidden loss, and the training set when it will be asked for training losses. */
+  /** Prepares for a run: its model, test set, batch size and hidden loss, and the training set when the rule fits its probes on it. */
   setup(network: Network, test: Dataset, batchSize: number, hiddenLoss: LossName, train?: Dataset): Promise<void>;
   /** Scores the network whose parameters are `snapshot` (see {@link Network.snapshot}). */
   evaluate(snapshot: Float32Array[]): Promise<Evaluation>;
-  /**
-   * The output loss on the training set (given to `setup`) of the network
-   * whose parameters are `snapshot`, each example weighted by `weights`
-   * (1/|its batch|), over `batchCount` batches: what {@link Session.evaluateTrain} computes.
-   */
-  trainLoss?(snapshot: Float32Array[], weights: Float32Array, batchCount: number): Promise<number>;
 }

@@ -26,39 +26,43 @@ export interface RunStartEvent extends RunIdentity {
 }
 
 /**
- * One epoch. `trainLoss`, `testLoss` and `testAccuracy` describe the network
- * as it was before this epoch's updates (the seed records them right before
- * each step); `blockLosses` are the local losses the blocks stepped on.
+ * The network after `epoch` epochs: `trainLoss`, `testLoss`, `testAccuracy`
+ * and `blockAccuracy` are that network's scores, `blockLosses` and `gates`
+ * those of epoch `epoch`'s steps. Epoch 0 is the untrained network (no block
+ * has stepped: its block losses are null); the last epoch's scores are the
+ * final model's, as the end event reports them. (Mertens' notebook records
+ * its losses before each epoch's update: its sequence is events 0 to n − 1.)
  */
 export interface EpochEvent extends RunIdentity {
   type: 'epoch';
-  /** 1-based, counted over the whole run. */
+  /** Epochs trained, counted over the whole run: 0 before the first, then 1 to `epochs`. */
   epoch: number;
   epochs: number;
   /** The block being trained (local-sequential), or null when all blocks learn. */
   block: number | null;
-  /** Output loss on the training set: sum of per-batch mean losses / number of batches. */
+  /** Output loss on the training set: sum of per-batch mean losses / number of batches (the next epoch's batches). */
   trainLoss: number;
   /** Output loss on the test set: mean of per-batch mean losses. */
   testLoss: number;
   testAccuracy: number;
   /**
-   * Each block's local loss this epoch (hidden blocks through their decoder,
-   * the last block on the output loss), averaged over batches; null for a
-   * block that did not learn this epoch. Back-propagation reports the output
-   * loss for the last block only.
+   * Each block's local loss in this epoch's steps (hidden blocks through their
+   * decoder, the last block on the output loss), averaged over batches; null
+   * for a block that did not learn this epoch (every block at epoch 0).
+   * Back-propagation reports the output loss for the last block only.
    */
   blockLosses: (number | null)[];
   /**
-   * Each block's decoder accuracy on the test set before the epoch's updates
-   * (how linearly separable its output already is); the last block's is the
-   * network's test accuracy.
+   * Each block's decoder accuracy on the test set after the epoch (how
+   * linearly separable its output is); the last block's is the network's
+   * test accuracy.
    */
   blockAccuracy: number[];
   /**
-   * With --eval-every above 1: the epoch whose scores `testLoss`,
-   * `testAccuracy` and `blockAccuracy` are (the latest scored at or before
-   * this one); absent when every epoch is scored.
+   * With --eval-every above 1: the epoch after which the network that
+   * `testLoss`, `testAccuracy` and `blockAccuracy` score stood (the latest
+   * scored at or before this one: 0, k, 2k, ... and the last); absent when
+   * every epoch is scored.
    */
   evaluatedAt?: number;
   /** Stability gates (local-gated only): per block, this epoch's drift and gate statistics. */

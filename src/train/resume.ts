@@ -3,8 +3,6 @@ import type { VariableState } from '../optim/optimizer.js';
 import type { DecoderMode, EpochEvent } from './events.js';
 import type { ResolvedRunOptions } from './run.js';
 import type { SessionState } from './session.js';
-import type { Evaluation } from './evaluation.js';
-import type { RngState } from '../util/rng.js';
 
 /**
  * Everything a run needs to continue after `epoch` finished epochs exactly
@@ -21,7 +19,7 @@ export interface RunCheckpoint {
   rule?: string;
   /** The run's resolved options; a run resumes only with the same ones. */
   options: ResolvedRunOptions;
-  /** Epochs finished (1-based count over the run, as events number them). */
+  /** Epochs finished (events number them; 0 before the first). */
   epoch: number;
   /** Epochs of the whole run. */
   epochs: number;
@@ -35,27 +33,32 @@ export interface RunCheckpoint {
   session: SessionState;
   /** What the schedule carries between epochs (local-gated's trackers), by name; empty for the others. */
   scheduleState: Record<string, PlainTensor>;
-  /** The epoch events so far, replayed to listeners when the run resumes. */
+  /**
+   * The epoch events so far, 0 to `epoch`, replayed to listeners when the
+   * run resumes. Event `epoch` is missing from a checkpoint taken at the
+   * start event and from one converted from version 1 (whose events came
+   * before their epochs): the resumed run scores that network first.
+   */
   history: EpochEvent[];
+  /** What epoch `epoch` trained, when its event is missing from `history` (a checkpoint of version 1). */
+  unscored?: TrainedEpoch;
   /** The epoch after `epoch`, when the run stopped inside it (see {@link RunOptions.signal}). */
   partial?: PartialEpoch;
 }
 
-/**
- * An epoch stopped between two steps: what it had done, and what was
- * measured before its first step (its event reports those numbers).
- */
+/** What an epoch's event reports of its training steps; its scores come after. */
+export interface TrainedEpoch {
+  block: number | null;
+  blockLosses: (number | null)[];
+  gates?: EpochEvent['gates'];
+}
+
+/** An epoch stopped between two steps: what it had done (its batches are those the checkpoint's shuffle stream draws). */
 export interface PartialEpoch {
   /** Chunks (mini-batches) trained. */
   chunks: number;
   /** Each block's local loss of each trained chunk. */
   losses: number[][];
-  /** The shuffle stream before the epoch drew its batches, so a resumed run draws the same ones. */
-  shuffle: RngState;
-  /** The network's training loss before the epoch (null when the run does not measure it). */
-  trainLoss: number | null;
-  /** The test set's scores before the epoch. */
-  test: Evaluation;
   /** Milliseconds of the run's own work in the epoch so far. */
   milliseconds: number;
 }

@@ -8,7 +8,8 @@ import { Rng } from '../util/rng.js';
 import type { DecoderMode, EpochEvent, RunEndEvent, RunEvent, RunIdentity } from './events.js';
 import { getSchedule } from '../schedules/registry.js';
 import type { EpochPlan, Schedule } from '../schedules/schedule.js';
-import type { PartialEpoch, RunCheckpoint } from './resume.js';
+import type { PartialEpoch, RunCheckpoint, TrainedEpoch } from './resume.js';
+import type { RngState } from '../util/rng.js';
 import { pipelinedEpoch, pipelineRefusal, type EpochPipeline, type PipelineState } from './pipeline.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { GroupedOptimizer } from '../optim/grouped.js';
@@ -346,14 +347,21 @@ interface LiveRun {
   pipelineState?: { epoch: number; state: PipelineState };
   /** The schedule's state restored from a checkpoint, until a plan has trained. */
   restoredScheduleState: Record<string, PlainTensor>;
+  /** Events 0 to `epoch` (event `epoch` missing only between an epoch's training and its scores). */
   history: EpochEvent[];
+  /** The shuffle stream before the epoch after `epoch` drew its batches (unset before the first draw). */
+  shuffleBeforeDraw?: RngState;
 }
 
 /**
  * One training run as an async iterable of {@link RunEvent}s: a start event,
- * one event per epoch, an end event with the final model's metrics.
- * Training advances only while the listener pulls, so a listener may read
- * {@link Run.network} at any event and see the model as that event describes.
+ * the untrained network's scores (epoch 0), one event after every epoch, and
+ * an end event with the final model's metrics (those of the last epoch
+ * event, with the training accuracy). Event k describes the network after k
+ * epochs: its scores are that network's, its block losses and gates those
+ * of epoch k's steps. Training advances only while the listener pulls, so a
+ * listener may read {@link Run.network} at any event and see the model as
+ * that event describes.
  *
  * A run can stop and continue: at any epoch event {@link Run.checkpoint}
  * gives its whole state as plain data, and a new Run with the same options
@@ -430,7 +438,8 @@ export class Run implements AsyncIterable<RunEvent> {
     check(differ.length === 0, `the checkpoint of ${mine} was written with other options (${differ.join('; ')}); resume with the options it was started with`);
     const total = this.schedule.totalEpochs(this.options.epochs, this.network.blocks.length);
     check(state.epochs === total && Number.isInteger(state.epoch) && state.epoch >= 0 && state.epoch <= total, `the checkpoint of ${mine} is at epoch ${state.epoch} of ${state.epochs}, but this run has ${total}`);
-    check(state.history.length === state.epoch, `the checkpoint of ${mine} is at epoch ${state.epoch} but holds ${state.history.length} epoch events; the file is damaged`);
+    // Events 0 to `epoch`; a checkpoint taken at the start, or converted from version 1, lacks event `epoch`, which the run then scores.
+    check(state.history.length === state.epoch + 1 || state.history.length === state.epoch, `the checkpoint of ${mine} is at epoch ${state.epoch} but holds ${state.history.length} epoch events; the file is damaged`);
     this.resumeState = state;
   }
 
@@ -458,7 +467,7 @@ export class Run implements AsyncIterable<RunEvent> {
       parameters: this.network.toParameters(),
       optimizer: piped ? piped.state.optimizer : live.optimizer.saveState(this.network.variables),
       // A pipelined run's mask and augmentation streams advance on the groups' threads, not on this one.
-      session: piped ? { ...live.session.saveState(), dropout: piped.state.dropout, ...(piped.state.augment ? { augment: piped.state.augment } : {}) } : live.session.saveState(),
+      session: { ...live.session.saveState(), ...(live.shuffleBeforeDraw ? { shuffle: live.shuffleBeforeDraw } : {}), ...(piped ? { dropout: piped.state.dropout, ...(piped.state.augment ? { augment: piped.state.augment } : {}) } : {}) },
       scheduleState: live.plan ? (live.plan.saveState?.() ?? {}) : live.restoredScheduleState,
       history: [...live.history],
       ...(live.partial ? { partial: live.partial } : {}),
@@ -488,7 +497,7 @@ export class Run implements AsyncIterable<RunEvent> {
    * turn after every step, and a stop asked for there keeps the epoch so far
    * (its losses, the evaluations made before it) in the checkpoint.
    */
-  private async trainEpoch(live: LiveRun, plan: EpochPlan, before: () => Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>>, epochStart: number): Promise<(number | null)[]> {
+  private async trainEpoch(live: LiveRun, plan: EpochPlan, epochStart: number): Promise<(number | null)[]> {
     const { session } = live;
     const signal = this.input.signal;
     const steps = plan.train();
@@ -499,7 +508,7 @@ export class Run implements AsyncIterable<RunEvent> {
       await nextTurn();
       if (!signal.aborted) continue;
       steps.return();
-      live.partial = { ...(await before()), chunks: chunk, losses: session.epochLossValues(), milliseconds: performance.now() - epochStart };
+      live.partial = { chunks: chunk, losses: session.epochLossValues(), milliseconds: performance.now() - epochStart };
       live.plan = plan;
       this.stop(live, `in epoch ${live.epoch + 1} of ${live.total}, after step ${chunk} of ${session.chunkCount}`);
     }
@@ -533,10 +542,8 @@ export class Run implements AsyncIterable<RunEvent> {
         Object.assign(live, { epoch: resume.epoch, busyMs: resume.seconds * 1000, restoredScheduleState: resume.scheduleState, history: [...resume.history] });
       }
       this.live = live;
-      // With mini-batches the training loss costs a pass over the training set every epoch: the evaluator takes it too.
-      const trainOnEvaluator = evaluator?.trainLoss !== undefined && o.step === 'batch';
       // A rule without read-outs fits its probes on training rows, there too.
-      await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss, trainOnEvaluator || this.rule.fitsProbes ? this.input.train : undefined);
+      await evaluator?.setup(this.network, this.input.test, o.batchSize, o.hiddenLoss, this.rule.fitsProbes ? this.input.train : undefined);
       const pipeline = this.input.pipeline && this.schedule.pipelinable ? this.input.pipeline : undefined;
       if (pipeline) {
         check(!this.rule.prepareChunk, `rule ${this.rule.name} prepares every chunk from the whole network, which a pipeline of block groups does not hold; use --workers 1`);
@@ -561,100 +568,33 @@ export class Run implements AsyncIterable<RunEvent> {
           this.replaying = false;
         }
       }
-      // Seconds count this run's own work only, not the time listeners spend between events.
-      let epoch = 0;
       const evalEvery = o.evalEvery ?? 1;
-      // A resumed run carries the scores its last saved epoch carried, as the run never stopped would.
+      // A resumed run carries the scores its last saved event carried, as the run never stopped would.
       const saved = live.history[live.history.length - 1];
-      let lastTest: { test: Evaluation; epoch: number } | null = saved
+      let lastTest: { test: Evaluation; epoch: number } | null = saved?.blockAccuracy
         ? { test: { loss: saved.testLoss, accuracy: saved.testAccuracy, blockAccuracy: saved.blockAccuracy }, epoch: saved.evaluatedAt ?? saved.epoch }
         : null;
-      let phaseEpoch = 0;
-      let phaseBlock: number | null = null;
-      for (const plan of plans) {
-        const epochStart = performance.now();
-        epoch++;
-        // A new phase starts when a one-block-at-a-time schedule moves on.
-        phaseEpoch = plan.block !== null && plan.block !== phaseBlock ? 1 : phaseEpoch + 1;
-        phaseBlock = plan.block;
-        // Epochs before a checkpoint are passed over untrained: their plans only set the phase.
-        if (epoch <= live.epoch) continue;
-        if (live.plan === null && Object.keys(live.restoredScheduleState).length > 0) {
-          check(plan.loadState !== undefined, `the checkpoint holds state of a schedule that ${this.schedule.name} does not keep; it is for another schedule`);
-          plan.loadState(live.restoredScheduleState);
-        }
-        if (this.input.signal?.aborted) {
-          // A pipelined epoch cannot stop inside: it stops here, with the groups' state fetched for the checkpoint.
-          await this.prepareCheckpoint();
-          this.stop(live, `before epoch ${epoch} of ${total}`);
-        }
-        optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch) * cooldownFactor(o.lrCooldown, o.epochs, phaseEpoch);
-        const resumed = resume && epoch === resume.epoch + 1 ? restoredPartial : undefined;
-        // With --eval-every k, epochs 1, 1+k, 1+2k, ... and the last are scored; the others carry the latest scores.
-        const scored = (epoch - 1) % evalEvery === 0 || epoch === total || lastTest === null;
-        let evaluated: () => Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>>;
-        let started = epochStart;
-        if (resumed) {
-          // The epoch stopped mid-way: the same batches, the steps not yet taken, the evaluations made before it.
-          session.setShuffleState(resumed.shuffle);
-          session.beginEpoch();
-          session.resumeEpoch(resumed.chunks, resumed.losses, resumed.trainLoss);
-          const before = { shuffle: resumed.shuffle, trainLoss: resumed.trainLoss, test: resumed.test };
-          evaluated = async () => before;
-          started -= resumed.milliseconds;
-        } else {
-          const shuffle = session.shuffleState();
-          session.beginEpoch();
-          // Measured before the epoch's steps: inline, or on the evaluator while this thread trains.
-          const pending = scored ? evaluator?.evaluate(this.network.snapshot()) : undefined;
-          // If training throws first, the evaluation's own failure is moot; do not report it as unhandled.
-          pending?.catch(() => undefined);
-          let pendingTrainLoss: Promise<number> | null = null;
-          if (trainOnEvaluator && session.trainLossCostsAPass) {
-            const { weights, batchCount } = session.measureTrainLossElsewhere();
-            // A snapshot of its own: the evaluator takes over (transfers) the buffers it is given.
-            pendingTrainLoss = evaluator!.trainLoss!(this.network.snapshot(), weights, batchCount);
-            pendingTrainLoss.catch(() => undefined);
-          }
-          const inline = pending || !scored ? null : session.evaluateTest();
-          const carried = lastTest?.test;
-          let measured: Promise<Omit<PartialEpoch, 'chunks' | 'losses' | 'milliseconds'>> | null = null;
-          evaluated = () => (measured ??= (async () => ({ shuffle, trainLoss: pendingTrainLoss ? await pendingTrainLoss : session.trainLossBeforeEpoch(), test: scored ? (inline ?? (await pending!)) : carried! }))());
-        }
-        const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate, plan) : await this.trainEpoch(live, plan, evaluated, started);
-        const { trainLoss, test } = await evaluated();
-        if (scored) lastTest = { test, epoch };
-        live.busyMs += performance.now() - started;
-        const event: EpochEvent = {
-          type: 'epoch',
-          ...this.identity,
-          epoch,
-          epochs: total,
-          block: plan.block,
-          trainLoss: trainLoss!,
-          testLoss: test.loss,
-          testAccuracy: test.accuracy,
-          blockLosses,
-          blockAccuracy: test.blockAccuracy,
-          ...(evalEvery > 1 ? { evaluatedAt: lastTest!.epoch } : {}),
-          ...(plan.gateMetrics ? { gates: plan.gateMetrics() } : {}),
-          seconds: live.busyMs / 1000,
-        };
-        this.checkFinite(event);
-        live.epoch = epoch;
-        live.plan = plan;
-        live.history.push(event);
-        yield event;
-      }
-      const endStart = performance.now();
-      session.beginEpoch();
-      // The trained network's scores: the test set on the evaluator while this thread takes the training set.
-      const pendingTest = evaluator?.evaluate(this.network.snapshot());
-      pendingTest?.catch(() => undefined);
-      const train = session.evaluateTrain(true);
-      const test = pendingTest ? await pendingTest : session.evaluateTest();
-      live.busyMs += performance.now() - endStart;
-      this.result = {
+      /** What epoch `epoch` trained, for its event (null for event 0 and once the event is made). */
+      let trained: TrainedEpoch | null = resume?.unscored ?? null;
+      let epoch = live.epoch;
+      /**
+       * Scores the network as it is on the next epoch's batches (drawn here):
+       * the test set on the evaluator while this thread takes the training
+       * set; `carried` stands for the test set's scores between --eval-every epochs.
+       */
+      const score = async (final: boolean, carried: Evaluation | null): Promise<{ train: Evaluation; test: Evaluation }> => {
+        const scoreStart = performance.now();
+        live.shuffleBeforeDraw = session.shuffleState();
+        session.beginEpoch();
+        const pending = carried ? undefined : evaluator?.evaluate(this.network.snapshot());
+        // If the training set's pass throws first, the evaluation's own failure is moot; do not report it as unhandled.
+        pending?.catch(() => undefined);
+        const train = final ? session.evaluateTrain(true) : { loss: session.trainLossBeforeEpoch(), accuracy: NaN, blockAccuracy: [] };
+        const test = carried ?? (pending ? await pending : session.evaluateTest());
+        live.busyMs += performance.now() - scoreStart;
+        return { train, test };
+      };
+      const endEvent = (train: Evaluation, test: Evaluation): RunEndEvent => ({
         type: 'end',
         ...this.identity,
         epochs: total,
@@ -663,7 +603,83 @@ export class Run implements AsyncIterable<RunEvent> {
         testLoss: test.loss,
         testAccuracy: test.accuracy,
         seconds: live.busyMs / 1000,
+      });
+      let end: RunEndEvent | undefined;
+      /** Event `epoch`: the network after `epoch` epochs (0: untrained), scored before the next epoch trains; the last also makes the end event. */
+      const epochEvent = async (): Promise<EpochEvent> => {
+        const final = epoch === total;
+        const scored = final || epoch % evalEvery === 0 || lastTest === null;
+        const { train, test } = await score(final, scored ? null : lastTest!.test);
+        if (scored) lastTest = { test, epoch };
+        const event: EpochEvent = {
+          type: 'epoch',
+          ...this.identity,
+          epoch,
+          epochs: total,
+          block: trained?.block ?? null,
+          trainLoss: train.loss,
+          testLoss: test.loss,
+          testAccuracy: test.accuracy,
+          blockLosses: trained?.blockLosses ?? session.network.blocks.map(() => null),
+          blockAccuracy: test.blockAccuracy,
+          ...(evalEvery > 1 ? { evaluatedAt: lastTest!.epoch } : {}),
+          ...(trained?.gates ? { gates: trained.gates } : {}),
+          seconds: live.busyMs / 1000,
+        };
+        this.checkFinite(event);
+        live.history.push(event);
+        trained = null;
+        if (final) end = endEvent(train, test);
+        return event;
       };
+      if (live.history.length === epoch) {
+        yield await epochEvent();
+      } else if (epoch < total) {
+        // The checkpoint stood after its last event had drawn the next epoch's batches: draw them again.
+        live.shuffleBeforeDraw = session.shuffleState();
+        session.beginEpoch();
+        session.knowTrainLoss(live.history[epoch].trainLoss);
+      } else {
+        // Stopped at the last event: its scores are in the history, the end event's training accuracy is not.
+        const { train, test } = await score(true, null);
+        end = endEvent(train, test);
+      }
+      let phaseEpoch = 0;
+      let phaseBlock: number | null = null;
+      let step = 0;
+      for (const plan of plans) {
+        step++;
+        // A new phase starts when a one-block-at-a-time schedule moves on.
+        phaseEpoch = plan.block !== null && plan.block !== phaseBlock ? 1 : phaseEpoch + 1;
+        phaseBlock = plan.block;
+        // Epochs before a checkpoint are passed over untrained: their plans only set the phase.
+        if (step <= live.epoch) continue;
+        if (live.plan === null && Object.keys(live.restoredScheduleState).length > 0) {
+          check(plan.loadState !== undefined, `the checkpoint holds state of a schedule that ${this.schedule.name} does not keep; it is for another schedule`);
+          plan.loadState(live.restoredScheduleState);
+        }
+        if (this.input.signal?.aborted) {
+          // A pipelined epoch cannot stop inside: it stops here, with the groups' state fetched for the checkpoint.
+          await this.prepareCheckpoint();
+          this.stop(live, `before epoch ${epoch + 1} of ${total}`);
+        }
+        optimizer.learningRate = decayedRate(o.optimizer.lr, o.lrDecay, phaseEpoch) * cooldownFactor(o.lrCooldown, o.epochs, phaseEpoch);
+        let started = performance.now();
+        const resumed = resume && epoch === resume.epoch ? restoredPartial : undefined;
+        if (resumed) {
+          // The epoch stopped mid-way: the same batches, the steps not yet taken.
+          session.resumeEpoch(resumed.chunks, resumed.losses);
+          started -= resumed.milliseconds;
+        }
+        const blockLosses = pipeline ? await pipelinedEpoch(session, pipeline, optimizer.learningRate, plan) : await this.trainEpoch(live, plan, started);
+        live.busyMs += performance.now() - started;
+        trained = { block: plan.block, blockLosses, ...(plan.gateMetrics ? { gates: plan.gateMetrics() } : {}) };
+        epoch++;
+        live.epoch = epoch;
+        live.plan = plan;
+        yield await epochEvent();
+      }
+      this.result = end!;
       this.checkFinite(this.result);
       yield this.result;
     } finally {

@@ -77,8 +77,6 @@ export class Session {
   modulator: StepAdjuster | null = null;
   /** The batch partition of the epoch being trained (set by {@link Session.beginEpoch}). */
   batches!: EpochBatches;
-  /** True when this epoch's training loss is measured outside the session. */
-  private trainLossElsewhere = false;
   /** Each block's dropout mask stream, forked from the run's dropout stream. */
   private readonly blockDropout: Rng[] | null;
   /** Counts optimizer steps, so a cached loss knows which parameters it belongs to. */
@@ -171,7 +169,6 @@ export class Session {
    * is given that session's batches instead of drawing its own.
    */
   beginEpoch(given?: EpochBatches): void {
-    this.trainLossElsewhere = false;
     this.batches = given ?? epochBatches(this.train.count, this.options.batchSize, this.shuffleRng);
     this.epochTrainLoss = null;
     this.disposeEpochLosses();
@@ -182,16 +179,20 @@ export class Session {
   /**
    * Continues this epoch (just begun with {@link Session.beginEpoch}, on the
    * batches it had) after its first `chunks` chunks, whose local losses were
-   * `losses` (per block, per chunk), and with its training loss before the
-   * epoch already known: what a run stopped mid-epoch needs to go on exactly.
+   * `losses` (per block, per chunk): what a run stopped mid-epoch needs to go
+   * on exactly.
    */
-  resumeEpoch(chunks: number, losses: number[][], trainLoss: number | null): void {
+  resumeEpoch(chunks: number, losses: number[][]): void {
     check(Number.isInteger(chunks) && chunks > 0 && chunks < this.chunkCount, `a mid-epoch checkpoint at chunk ${chunks} does not fit an epoch of ${this.chunkCount} chunks; the checkpoint is for other data or options`);
     check(losses.length === this.blockCount, `a mid-epoch checkpoint holds the losses of ${losses.length} blocks; this network has ${this.blockCount}`);
     this.disposeEpochLosses();
     this.epochLosses = losses.map((l) => l.map((v) => tf.scalar(v)));
     this.firstChunk = chunks;
-    this.epochTrainLoss = trainLoss;
+  }
+
+  /** This epoch's training loss before its first step is already known (a resumed run's last event has it): nothing measures it again. */
+  knowTrainLoss(loss: number): void {
+    this.epochTrainLoss = loss;
   }
 
   /** Records block `block`'s local loss of the chunk being trained; the session owns (and frees) it. */
@@ -250,7 +251,6 @@ export class Session {
    * itself runs the whole network on the whole set.
    */
   trainLossBeforeEpoch(): number {
-    check(!this.trainLossElsewhere, 'this epoch\'s training loss is measured elsewhere (measureTrainLossElsewhere)');
     this.settleTrainLoss();
     return this.epochTrainLoss!;
   }
@@ -262,7 +262,7 @@ export class Session {
    * other threads). A session with `measureTrainLoss: false` never measures.
    */
   settleTrainLoss(): void {
-    if (this.epochTrainLoss !== null || this.options.measureTrainLoss === false || this.trainLossElsewhere) return;
+    if (this.epochTrainLoss !== null || this.options.measureTrainLoss === false) return;
     const cache = this.outputLossCache;
     if (cache && cache.version === this.version) {
       const total = tf.tidy(() => tf.div(tf.sum(tf.mul(cache.perExample, this.epochWeights())), this.batchCount));
@@ -300,16 +300,6 @@ export class Session {
   get trainLossCostsAPass(): boolean {
     const cache = this.outputLossCache;
     return this.options.step === 'batch' && this.options.measureTrainLoss !== false && !(cache && cache.version === this.version);
-  }
-
-  /**
-   * This epoch's training loss is measured elsewhere (another thread, on
-   * the parameters the epoch starts from): the session does not measure it,
-   * and {@link Session.trainLossBeforeEpoch} must not be asked for it.
-   */
-  measureTrainLossElsewhere(): { weights: Float32Array; batchCount: number } {
-    this.trainLossElsewhere = true;
-    return { weights: batchMeanWeights(this.batches), batchCount: this.batchCount };
   }
 
   private epochWeights(): tf.Tensor1D {

@@ -19,7 +19,7 @@ const SPEC = { base: { dataset: 'spiral', model: '2-8-1', schedule: 'backprop', 
 function fakeRecord(run: PlannedRun, testAccuracy: number, testLoss: number, seconds: number, curve: [number, number]): SweepRecord {
   return {
     format: RECORD_FORMAT,
-    version: 1,
+    version: 2,
     id: run.id,
     label: run.label,
     schedule: 'backprop',
@@ -27,7 +27,7 @@ function fakeRecord(run: PlannedRun, testAccuracy: number, testLoss: number, sec
     backend: 'wasm',
     options: run.options,
     configuration: run.configuration,
-    history: curve.map((a, k) => ({ epoch: k + 1, testAccuracy: a })),
+    history: [...curve, testAccuracy].map((a, k) => ({ epoch: k, testAccuracy: a })),
     final: { epochs: 2, trainLoss: testLoss / 2, testLoss, testAccuracy },
     seconds,
     resumedAt: [],

@@ -102,7 +102,8 @@ describe('resume from a checkpoint gives the run never stopped', () => {
     const { bytes, seen } = await stopped(options, stopAt);
     expect(seen.map(withoutTime)).toEqual(full.events.slice(0, seen.length).map(withoutTime));
     const rest = await resumed(options, bytes);
-    expect(rest.replayed).toBe(stopAt);
+    // Events 0 to stopAt: the untrained network's, then one after each epoch trained.
+    expect(rest.replayed).toBe(stopAt + 1);
     expect(rest.params).toEqual(full.params);
     expect(rest.events.map(withoutTime)).toEqual(full.events.map(withoutTime));
     expect(withoutTime(rest.end)).toEqual(withoutTime(full.end));
@@ -154,7 +155,7 @@ describe('what a checkpoint holds', () => {
     const back = decodeRunCheckpoint(encodeRunCheckpoint(checkpoint!), 'the round trip');
     expect(back).toEqual(checkpoint);
     expect(back.epoch).toBe(2);
-    expect(back.history.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(back.history.map((e) => e.epoch)).toEqual([0, 1, 2]);
     // Rprop keeps prev and stepSize for each of the 11 variables (blocks and decoders are all learned).
     expect(back.optimizer.map((s) => s && Object.keys(s.tensors).sort())).toEqual(Array.from({ length: 11 }, () => ['prev', 'stepSize']));
     expect(back.optimizer.every((s) => s!.step === 2)).toBe(true);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { check } from '../../util/errors.js';
-import { RECORD_FORMAT, RecordStore, type FailureRecord, type SweepRecord } from '../store.js';
+import { currentRecord, RECORD_FORMAT, RecordStore, type FailureRecord, type StoredRecord, type SweepRecord } from '../store.js';
 import { KEY_PREFIX } from './settings.js';
 
 /**
@@ -106,12 +106,12 @@ export class RedisDestination implements SweepDestination {
     return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as T);
   }
   async record(id: string) {
-    const r = await this.json<SweepRecord>(sweepKey(this.queue, 'record', id));
+    const r = await this.json<StoredRecord>(sweepKey(this.queue, 'record', id));
     check(r === undefined || (r.format === RECORD_FORMAT && r.id === id), () => `the Redis key ${sweepKey(this.queue, 'record', id)} is not the sweep record of run ${id}; delete it to train that run again`);
-    return r;
+    return r && currentRecord(r);
   }
   async records() {
-    return this.all<SweepRecord>('record');
+    return (await this.all<StoredRecord>('record')).map(currentRecord);
   }
   async writeRecordOnce(record: SweepRecord) {
     // SET NX: of two workers finishing one run, the first record stays.
