@@ -10,6 +10,7 @@ import * as tfjs from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { LocalpropError } from '../util/errors.js';
+import { registerWasmConvKernels } from './conv/wasm-kernels.js';
 
 /**
  * Backends localprop knows how to start; others registered with TF.js also
@@ -129,5 +130,9 @@ function silenceNodeHint(): void {
 }
 
 void tfjs.version;
+
+// wasm lacks the conv filter gradient, its conv input gradient is a slow loop and its pooling gradients are wrong
+// in cases a conv net meets: localprop's kernels replace them wherever wasm runs (./conv/).
+registerWasmConvKernels();
 
 export { tf };

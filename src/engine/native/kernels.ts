@@ -134,7 +134,7 @@ export function batchMatMulKernel(blas: Blas) {
 }
 
 /** The activation kernels `_FusedMatMul` may name, with their own attributes (TF.js's fused_util names). */
-const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', prelu: 'Prelu', leakyrelu: 'LeakyRelu', sigmoid: 'Sigmoid', elu: 'Elu' };
+export const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', prelu: 'Prelu', leakyrelu: 'LeakyRelu', sigmoid: 'Sigmoid', elu: 'Elu' };
 
 /**
  * TF.js's `_FusedMatMul` (matMul + bias + activation): the bias is written

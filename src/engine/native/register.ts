@@ -4,6 +4,7 @@ import { applyBlasThreads } from '../threads.js';
 import { requireBlas, type Blas } from './blas.js';
 import { NATIVE_BACKEND } from './name.js';
 import { batchMatMulKernel, fusedMatMulKernel, gatherKernel, transposeKernel } from './kernels.js';
+import { registerNativeConvKernels } from '../conv/native-kernels.js';
 
 export { NATIVE_BACKEND };
 
@@ -11,7 +12,8 @@ export { NATIVE_BACKEND };
  * Registers the `native` backend (once per thread): the wasm backend's own
  * factory, so every op, gradient and the tensor storage are TF.js wasm's, and
  * every wasm kernel under the new name, except the matrix products and the
- * 2-D transpose, which call the BLAS, and the gather, which copies rows.
+ * 2-D transpose, which call the BLAS, the gather, which copies rows, and the
+ * convolutions, which are patch matrices times the BLAS (../conv/).
  * Throws a LocalpropError naming the package to install when no BLAS loads.
  */
 export function registerNativeBackend(): Blas {
@@ -38,5 +40,7 @@ export function registerNativeBackend(): Blas {
     // The wasm kernels' setup binds their module functions; TF.js reruns it for whichever backend becomes active.
     tf.registerKernel({ ...kernel, backendName: NATIVE_BACKEND, kernelFunc });
   }
+  // After the copies: the conv kernels hand what they do not compute (NCHW, dilations) to wasm's, copied above.
+  registerNativeConvKernels(blas, NATIVE_BACKEND);
   return blas;
 }
