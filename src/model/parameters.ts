@@ -62,7 +62,8 @@ export function parameterShapes(spec: ModelSpec, rule: LocalRule = decoderRule):
  * starts it (no draws); then the rule's tensors as the rule initialises
  * them, from the same stream (so every rule of a seed starts from the same
  * blocks). A rule with
- * {@link LocalRule.zeroOutputWeight} then zeroes the output block's weight.
+ * {@link LocalRule.zeroOutputWeight} then zeroes the output block's weight,
+ * and one with {@link LocalRule.zeroBlocks} every block's weight and bias.
  */
 export function initialParameters(spec: ModelSpec, rng: Rng, rule: LocalRule = decoderRule): ParameterMap {
   const params: ParameterMap = {};
@@ -77,6 +78,7 @@ export function initialParameters(spec: ModelSpec, rng: Rng, rule: LocalRule = d
   for (const i of hiddenBlocks(spec)) Object.assign(params, rule.initialize(spec, i, rng));
   // After every draw, so the stream (and every other tensor) is the same as without it.
   if (rule.zeroOutputWeight) params[`blocks.${spec.layers.length - 2}.weight`].data.fill(0);
+  if (rule.zeroBlocks) for (const [name] of blockParameterShapes(spec)) if (!name.includes('.bn.')) params[name].data.fill(0);
   return params;
 }
 

@@ -178,6 +178,13 @@ export interface LocalRule {
    */
   readonly blockInit?: 'torch' | 'normal-by-width';
   /**
+   * Optional. True when every block's weight and bias start at zero under
+   * this rule (DFA's `--dfa-init zero`, Nøkland's start); batch norm keeps
+   * its own start. {@link initialParameters} zeroes them after every draw,
+   * so the rule's own tensors are those drawn without it.
+   */
+  readonly zeroBlocks?: boolean;
+  /**
    * Optional. How a local step's memory under this rule differs from the
    * decoder rule's, for the estimates of src/metrics/memory.ts: the rows a
    * step holds per example (Forward-Forward stacks positive, negative and

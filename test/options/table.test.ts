@@ -78,7 +78,7 @@ describe('the option table', () => {
   it("takes the options schedules and rules declare, and passes the rules' on as rule options", () => {
     const keys = commandOptions('compare').map((d) => d.key);
     expect(keys).toEqual(expect.arrayContaining(['gate', 'gateTau', 'ffThreshold', 'ffGoodnessBlocks', 'predsimBeta']));
-    expect(ruleOptionKeys()).toEqual(['ffThreshold', 'ffGoodness', 'ffEmbed', 'ffPredict', 'ffReadout', 'ffPeerNorm', 'ffInputNorm', 'ffInit', 'ffGoodnessBlocks', 'predsimBeta']);
+    expect(ruleOptionKeys()).toEqual(['ffThreshold', 'ffGoodness', 'ffEmbed', 'ffPredict', 'ffReadout', 'ffPeerNorm', 'ffInputNorm', 'ffInit', 'ffGoodnessBlocks', 'dfaInit', 'predsimBeta']);
     // local-gated's gate group, then local-drift's drift group (a schedule run only when named declares its options too).
     expect(optionTable().filter((d) => d.owner?.kind === 'schedule').map((d) => d.key)).toEqual(['gate', 'gateTau', 'gateScale', 'gateSmoothing', 'gateFloor', 'gateTarget', 'driftTau', 'driftSmoothing', 'driftShrink', 'driftReset', 'driftMoments', 'driftLag', 'driftFreeze']);
     expect(resolveOptions('train', { config: 'c.json' }, () => ({ 'drift-freeze': 0.5 }))).toEqual({ driftFreeze: 0.5 });

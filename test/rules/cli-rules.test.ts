@@ -18,6 +18,12 @@ describe('the Nøkland & Eidnes options on the command line', () => {
     const jitter = await cli('compare', '--jitter', '1', '--step', 'batch', '--schedules', 'backprop', '--seeds', '1', '--epochs', '1');
     expect(jitter.code).toBe(2);
     expect(jitter.stderr).toMatch(/square grey images .* 2 inputs/);
+    const init = await cli('compare', '--rule', 'dfa', '--dfa-init', 'zeros', '--schedules', 'local-parallel', '--seeds', '1', '--epochs', '1');
+    expect(init.code).toBe(2);
+    expect(init.stderr).toMatch(/^localprop: --dfa-init must be one of torch, zero, got "zeros"$/m);
+    const relu = await cli('compare', '--rule', 'dfa', '--dfa-init', 'zero', '--model', '2-8-1 hidden=relu', '--schedules', 'local-parallel', '--seeds', '1', '--epochs', '1');
+    expect(relu.code).toBe(2);
+    expect(relu.stderr).toMatch(/^localprop: --dfa-init zero starts every block at 0, where relu passes no gradient.*use hidden=tanh/m);
   });
 
   it('train pred, sim and predsim with batch norm and after-loss dropout through compare, one row a rule', async () => {

@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.js';
-import { dfaRule } from '../../src/rules/dfa.js';
+import { dfaRule, directFeedbackAlignment } from '../../src/rules/dfa.js';
+import { configuredRule } from '../../src/rules/registry.js';
+import { resolveRunOptions } from '../../src/train/run.js';
+import { localpropErrorOf } from '../support.js';
 import { decoderRule } from '../../src/rules/decoder.js';
 import { parseModelSpec } from '../../src/model/spec.js';
 import { initialParameters, type ParameterMap } from '../../src/model/parameters.js';
@@ -118,6 +121,55 @@ describe('direct feedback alignment', () => {
     expect(last.slice(0, 2).every((v) => Number.isFinite(v) && v > 1 / 3)).toBe(true);
     run.dispose();
   }, 240_000);
+});
+
+describe("DFA's zero start (--dfa-init zero)", () => {
+  const spec = parseModelSpec('2-32-32-3 hidden=tanh');
+
+  it('starts every block weight and bias at zero, draws the same feedback matrices as the default, and is recorded only when asked', () => {
+    const zero = configuredRule('dfa', { dfaInit: 'zero' });
+    const p = initialParameters(spec, new Rng(7).fork('init'), zero);
+    const torch = initialParameters(spec, new Rng(7).fork('init'), dfaRule);
+    for (const name of ['blocks.0.weight', 'blocks.0.bias', 'blocks.1.weight', 'blocks.1.bias', 'blocks.2.weight', 'blocks.2.bias']) {
+      expect(p[name].shape).toEqual(torch[name].shape);
+      expect(p[name].data.every((v) => v === 0), name).toBe(true);
+      // The default start is PyTorch's draw, not zero.
+      expect(torch[name].data.some((v) => v !== 0), name).toBe(true);
+    }
+    expect(p['feedback.0.weight'].data).toEqual(torch['feedback.0.weight'].data);
+    expect(p['feedback.1.weight'].data).toEqual(torch['feedback.1.weight'].data);
+    expect(p['feedback.1.weight'].data.some((v) => v !== 0)).toBe(true);
+    // Recorded with the run when asked; the default adds nothing, so the runs recorded before keep their options.
+    const base = { schedule: 'local-parallel', seed: 0, step: 'batch' as const, rule: 'dfa' };
+    expect(resolveRunOptions({ ...base, ruleOptions: { dfaInit: 'zero' } }, 3).ruleOptions).toEqual({ dfaInit: 'zero' });
+    expect(resolveRunOptions(base, 3).ruleOptions).toBeUndefined();
+    expect(resolveRunOptions({ ...base, ruleOptions: { dfaInit: 'torch' } }, 3).ruleOptions).toBeUndefined();
+    expect(configuredRule('dfa', { dfaInit: 'torch' })).toBe(dfaRule);
+    expect(localpropErrorOf(() => directFeedbackAlignment('ones' as never))).toBe('--dfa-init must be torch or zero, got "ones"');
+  });
+
+  it('learns spiral3 from zero under local-parallel: the random feedback matrices tell the units apart', async () => {
+    const zero = directFeedbackAlignment('zero');
+    const start = seededStart(0, spec, { dataset: 'spiral3' } as never, zero);
+    const run = new Run({ schedule: 'local-parallel', rule: 'dfa', ruleOptions: { dfaInit: 'zero' }, spec, ...start, epochs: 40, step: 'batch', batchSize: 50, optimizer: { name: 'adam', lr: 0.01 } });
+    const end = await run.complete();
+    // Chance is 1/3 (0.93 here); the hidden units of each block, equal at the start, have moved apart.
+    expect(end.testAccuracy).toBeGreaterThan(0.7);
+    const w = rows(run.network.toParameters(), 'blocks.0.weight');
+    expect(new Set(w.map((r) => r[0].toFixed(6))).size).toBe(32);
+    run.dispose();
+  }, 120_000);
+
+  it('refuses ReLU blocks, whose slope at 0 is 0, in one line', () => {
+    const relu = parseModelSpec('2-8-3 hidden=relu');
+    const rule = directFeedbackAlignment('zero');
+    const start = seededStart(0, relu, { dataset: 'spiral3' } as never, rule);
+    expect(localpropErrorOf(() => new Run({ schedule: 'local-parallel', rule, spec: relu, ...start, epochs: 1 }))).toBe(
+      '--dfa-init zero starts every block at 0, where relu passes no gradient, so no block would ever move; use hidden=tanh (the paper\'s) or sigmoid, or leave --dfa-init at torch',
+    );
+    // The default start trains ReLU blocks as before.
+    expect(() => new Run({ schedule: 'local-parallel', rule: dfaRule, spec: relu, ...seededStart(0, relu, { dataset: 'spiral3' } as never, dfaRule), epochs: 1 }).dispose()).not.toThrow();
+  });
 });
 
 describe('rules that prepare their chunks', () => {
