@@ -81,8 +81,9 @@ describe.each(BACKENDS)('pooling on %s', (backend) => {
   });
 
   it("max pooling's gradient goes to each window's first largest value, negative or tied", () => {
-    // Windows [-1, -5, -5, -5] and [-2, -3, -4, -6] (maxima -1 and -2, top-left), then a window of zeros as a ReLU
-    // leaves them: the first pixel takes it, as in PyTorch. (TF.js 4.22's wasm kernel sent all of it to element 0.)
+    // Windows [-1, -5, -5, -5] and [-2, -3, -4, -6] (maxima -1 and -2, top-left), a window of zeros as a ReLU
+    // leaves them (its first pixel takes the gradient, as in PyTorch), and [7, 1, 2, 3]. TF.js 4.22's wasm kernel
+    // dropped the gradients of the second and third.
     const x = tf.tensor4d([-1, -5, -2, -3, -5, -5, -4, -6, 0, 0, 7, 1, 0, 0, 2, 3], [1, 4, 4, 1]);
     const dy = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
     const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), dy)))(x);

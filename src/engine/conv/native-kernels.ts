@@ -2,14 +2,16 @@ import { tf } from '../backend.js';
 import type { Blas } from '../native/blas.js';
 import { ACTIVATION_KERNELS, repeatRows, type WasmHeapBackend } from '../native/kernels.js';
 import { convGeometry, gradientPatchLength, patchLength, rowsPerChunk, unsupported, type ConvAttrs, type ConvGeometry } from './geometry.js';
-import { flipFilter, gatherGradientPatches, gatherInputPatches } from './patches.js';
+import { flipFilter } from './patches.js';
+import { gatherers } from './simd-patches.js';
 
 /**
  * Convolution kernels of the native backend: each is a patch matrix
  * (./patches.ts) and one sgemm per chunk of it, the product written straight
  * into the output's rows (NHWC rows are the product's rows). The chunk of
  * patches is a scratch tensor on the wasm heap, so that patches are copied
- * within one array (`copyWithin`, a memmove); it is allocated after the
+ * within the heap (by ./simd-patches.ts's WebAssembly, or `copyWithin`); it
+ * is allocated after the
  * output and before any view is taken, since an allocation may grow the heap
  * and detach older views.
  */
@@ -73,8 +75,9 @@ function forwardInto(blas: Blas, heap: WasmHeapBackend, g: ConvGeometry, views: 
     return;
   }
   let v!: ReturnType<typeof views>;
+  const gather = gatherers(heap).input;
   inChunks(heap, k, rows, () => (v = views()), (first, m, cols, all, colsAt) => {
-    gatherInputPatches(all, v.x.byteOffset / 4, g, first, m, colsAt);
+    gather(all, v.x.byteOffset / 4, g, first, m, colsAt);
     blas.sgemm(false, false, m, n, k, 1, cols, k, v.filter, n, beta, v.out.subarray(first * n, (first + m) * n), n);
   });
 }
@@ -162,8 +165,9 @@ export function conv2dBackpropInputKernel(blas: Blas, fallback: tf.KernelFunc) {
     flipFilter(view(heap, filter), g, flipped);
     let dx!: Float32Array;
     let dyAt = 0;
+    const gather = gatherers(heap).gradient;
     inChunks(heap, k, rows, () => ((dx = view(heap, dxInfo)), (dyAt = view(heap, dy).byteOffset / 4)), (first, m, cols, all, colsAt) => {
-      gatherGradientPatches(all, dyAt, g, first, m, colsAt);
+      gather(all, dyAt, g, first, m, colsAt);
       blas.sgemm(false, false, m, n, k, 1, cols, k, flipped, n, 0, dx.subarray(first * n, (first + m) * n), n);
     });
     return dxInfo;
@@ -195,8 +199,9 @@ export function conv2dBackpropFilterKernel(blas: Blas) {
     let dw!: Float32Array;
     let dyv!: Float32Array;
     let xAt = 0;
+    const gather = gatherers(heap).input;
     inChunks(heap, k, rows, () => ((dw = view(heap, dwInfo)), (dyv = view(heap, dy)), (xAt = view(heap, x).byteOffset / 4)), (first, m, cols, all, colsAt) => {
-      gatherInputPatches(all, xAt, g, first, m, colsAt);
+      gather(all, xAt, g, first, m, colsAt);
       blas.sgemm(true, false, k, n, m, 1, cols, k, dyv.subarray(first * n, (first + m) * n), n, first === 0 ? 0 : 1, dw, n);
     });
     return dwInfo;

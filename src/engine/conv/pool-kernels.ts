@@ -6,10 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
  * wasm heap (NHWC; channels innermost, so a window's pixels are runs of
  * memory). TF.js 4.22's own are wrong:
  *
- * - wasm's `MaxPoolGrad` sends the gradient of a window whose values are all
- *   negative (or all zero) to the tensor's first element and drops the rest;
- *   after a ReLU, a window of zeros is common. Here each window's gradient
- *   goes to its first largest value, as PyTorch and TF.js's cpu backend do.
+ * - wasm's `MaxPoolGrad` drops the gradient of every window whose largest
+ *   value is not positive (all negative, or all zero), and gives a tied
+ *   window's to its last largest value. Here each window's gradient goes to
+ *   its first largest value, as PyTorch and TF.js's cpu backend do.
  * - `AvgPoolGrad` (wasm and cpu) divides by the whole window where the window
  *   overlaps the padding, while the forward `AvgPool` divides by the pixels
  *   inside the image: the gradient is not the forward's. Here it is; windows

@@ -1,7 +1,8 @@
 // tfjs-core itself, not ../backend.js: backend.ts imports this file to register the kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import { convGeometry, gradientPatchLength, patchLength, rowsPerChunk, unsupported, type ConvAttrs } from './geometry.js';
-import { flipFilter, gatherGradientPatches, gatherInputPatchesTransposed } from './patches.js';
+import { flipFilter } from './patches.js';
+import { gatherers } from './simd-patches.js';
 import { registerPoolGradients } from './pool-kernels.js';
 
 /**
@@ -78,7 +79,7 @@ export function wasmConv2dBackpropInputKernel(fallback: tf.KernelFunc) {
       for (let first = 0; first < rows; first += chunk) {
         const m = Math.min(chunk, rows - first);
         const source = heapOffset(heap, dy);
-        gatherGradientPatches(source.all, source.at, g, first, m, heapOffset(heap, cols).at);
+        gatherers(heap).gradient(source.all, source.at, g, first, m, heapOffset(heap, cols).at);
         const part = product(args.backend, rowsOf(cols, m, k), flipped);
         // The product allocated: views are taken again.
         view(heap, dx).set(view(heap, part), first * n);
@@ -123,7 +124,7 @@ export function wasmConv2dBackpropFilterKernel() {
         // A fresh tensor each chunk: it is the product's second operand, whose packing XNNPACK keeps by id.
         const dyRows = heap.makeOutput([m, n], 'float32');
         const source = heapOffset(heap, x);
-        gatherInputPatchesTransposed(source.all, source.at, g, first, m, heapOffset(heap, colsT).at);
+        gatherers(heap).inputTransposed(source.all, source.at, g, first, m, heapOffset(heap, colsT).at);
         view(heap, dyRows).set(view(heap, dy).subarray(first * n, (first + m) * n));
         const part = product(args.backend, rowsOf(colsT, k, m), dyRows);
         heap.disposeData(dyRows.dataId);
