@@ -78,6 +78,28 @@ describe('the sim loss', () => {
   });
 });
 
+describe('the sim loss on a block whose units are all off for an example', () => {
+  // A ReLU block 2 → 3 and its map 3 → 3: row 2 of x turns every unit off, so its output row is all zeros.
+  const x = () => tf.tensor2d([[1, 0.5], [-0.5, 1], [-3, -3], [0.8, -0.2]]);
+  const y = () => tf.tensor2d(oneHot([0, 1, 0, 1], 2), [4, 2]);
+  const w = () => tf.tensor2d([[0.6, -0.4, 0.3], [0.2, 0.5, 0.4]]);
+  const b = () => tf.tensor1d([0.1, 0.2, 0.05]);
+  const map = () => tf.tensor2d([[0.5, 0.1, 0.0], [-0.2, 0.4, 0.3], [0.1, -0.3, 0.6]]);
+  const lossOf = (xs: tf.Tensor2D, ys: tf.Tensor2D) => (wv: tf.Tensor, bv: tf.Tensor, mv: tf.Tensor) =>
+    similarityLoss(linear(tf.relu(tf.add(tf.matMul(xs, wv as tf.Tensor2D), bv)) as tf.Tensor2D, mv as tf.Tensor2D), ys);
+
+  it('gives finite gradients: the zero row only scales the others\' by (B-1)²/B² (autodiff through the norm gave NaN)', () => {
+    const h = tf.relu(tf.add(tf.matMul(x(), w()), b()));
+    expect(Array.from(h.dataSync()).slice(6, 9)).toEqual([0, 0, 0]);
+    const grads = tf.grads(lossOf(x(), y()))([w(), b(), map()]);
+    for (const g of grads) expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
+    // Without the row: its similarities are 0 whatever the weights, so the loss is a constant plus 9/16 of the 3-row one.
+    const keep = tf.tensor1d([0, 1, 3], 'int32');
+    const without = tf.grads(lossOf(tf.gather(x(), keep) as tf.Tensor2D, tf.gather(y(), keep) as tf.Tensor2D))([w(), b(), map()]);
+    grads.forEach((g, k) => expectClose(g.dataSync(), Array.from(without[k].dataSync()).map((v) => (9 / 16) * v), 1e-6));
+  });
+});
+
 describe('the sim rule', () => {
   const spec = parseModelSpec('4-6-6-2 hidden=leaky-relu,batchnorm');
   const rng = new Rng(2);
