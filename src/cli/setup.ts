@@ -10,7 +10,9 @@ import { getRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
 import type { TestEvaluator } from '../train/evaluation.js';
 import { LocalpropError, check } from '../util/errors.js';
+import { parseJsonInput } from '../util/structured-input.js';
 import { readUserFile } from './files.js';
+import { readSettingsFile } from './settings-file.js';
 import type { OptionValues } from './options.js';
 import { experimentOf } from '../options/experiment.js';
 import { typedOptions } from '../options/typed.js';
@@ -55,8 +57,8 @@ export function dataSourceFrom(values: OptionValues): DataSource {
 export function modelSpecOf(o: OptionValues, data: DataSource, checkpointSpec: ModelSpec | undefined): ModelSpec {
   const raw = typedOptions(o).model;
   if (raw !== undefined) {
-    if (raw.trim().startsWith('{')) return modelSpecFrom(parseJson(raw, '--model'));
-    if (raw.endsWith('.json')) return modelSpecFrom(parseJson(readUserFile(raw, '--model').toString('utf8'), `--model ${raw}`));
+    if (raw.trim().startsWith('{')) return modelSpecFrom(parseJsonInput(raw, '--model'));
+    if (raw.endsWith('.json')) return modelSpecFrom(readSettingsFile(raw, '--model'));
     return parseModelSpec(raw);
   }
   if (checkpointSpec) return checkpointSpec;

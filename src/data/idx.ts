@@ -1,4 +1,4 @@
-import { gunzipSync } from 'fflate';
+import { Gunzip, gunzipSync } from 'fflate';
 import { makeDataset, oneHot, type Dataset } from './dataset.js';
 import { check, LocalpropError } from '../util/errors.js';
 
@@ -27,6 +27,9 @@ export interface IdxArray {
   readonly data: Uint8Array;
 }
 
+/** Deflate's largest expansion: a 258-byte match coded in about 2 bits. */
+const MAX_DEFLATE_RATIO = 1032;
+
 /** True when `bytes` start with gzip's magic bytes 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -36,10 +39,39 @@ export function isGzip(bytes: Uint8Array): boolean {
 export function gunzipIfNeeded(bytes: Uint8Array, source: string): Uint8Array {
   if (!isGzip(bytes)) return bytes;
   try {
-    return gunzipSync(bytes);
+    return trailerIsPlausible(bytes) ? gunzipSync(bytes) : gunzipGrowing(bytes);
   } catch (e) {
     throw new LocalpropError(`${source} starts like a gzip file but cannot be decompressed (${(e as Error).message}); the download is probably incomplete: fetch the file again`);
   }
+}
+
+/**
+ * Whether the size a gzip file's trailer claims could be true. gunzipSync
+ * allocates that size up front (4 GiB for a trailer of ff ff ff ff, or a
+ * file cut short, whose last bytes are not its trailer); deflate expands
+ * data at most 1032-fold.
+ */
+function trailerIsPlausible(bytes: Uint8Array): boolean {
+  if (bytes.length < 18) return false;
+  const claimed = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4, true);
+  return claimed <= bytes.length * MAX_DEFLATE_RATIO;
+}
+
+/** Decompresses without trusting the trailer: the output grows as it is written. */
+function gunzipGrowing(bytes: Uint8Array): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  new Gunzip((chunk) => {
+    chunks.push(chunk);
+    total += chunk.length;
+  }).push(bytes, true);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
 
 /**
@@ -112,6 +144,8 @@ export function idxDataset(imageBytes: Uint8Array, labelBytes: Uint8Array, optio
   const images = parseIdxImages(imageBytes, imagesSource);
   const labels = parseIdxLabels(labelBytes, labelsSource);
   check(images.count === labels.length, `${imagesSource} holds ${images.count} images but ${labelsSource} holds ${labels.length} labels; the two files must come from the same split (train or t10k)`);
+  // Well-formed IDX, but no data to train on: the header's sizes are wrong.
+  check(images.count > 0 && images.rows > 0 && images.columns > 0, `${imagesSource} holds ${images.count} images of ${images.rows}×${images.columns} pixels, so there is nothing to train on; its header's sizes are wrong: fetch the file again`);
   let largest = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] > largest) largest = labels[i];
   const classes = options.classes ?? largest + 1;

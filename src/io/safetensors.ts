@@ -1,4 +1,5 @@
 import { check, LocalpropError } from '../util/errors.js';
+import { brief, duplicateJsonKey, INPUT_LIMITS, jsonNestingTooDeep } from '../util/structured-input.js';
 
 /**
  * Reads and writes the safetensors format (F32, and I64 for counters such as
@@ -92,11 +93,15 @@ function writeF32(view: DataView, bytes: Uint8Array, offset: number, data: Float
 
 const NOT_SAFETENSORS = 'the file is truncated or not a safetensors file; save it again or check that you picked the right file';
 
+/** The safetensors library's own limit on the header (its `MAX_HEADER_SIZE`), so a length prefix of 2^64-1 is refused before anything is read. */
+const MAX_HEADER_BYTES = 100_000_000;
+
 /** Decodes a safetensors file holding F32 (and I64) tensors, validating the header. */
 export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
   check(bytes.length >= 8, `safetensors file is only ${bytes.length} bytes, too short for the 8-byte header length: ${NOT_SAFETENSORS}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
+  check(declared <= BigInt(MAX_HEADER_BYTES), `safetensors header claims ${declared} bytes, more than the ${MAX_HEADER_BYTES} the format allows: ${NOT_SAFETENSORS}`);
   check(declared <= BigInt(bytes.length - 8), `safetensors header claims ${declared} bytes but only ${bytes.length - 8} follow: ${NOT_SAFETENSORS}`);
   const headerLength = Number(declared);
   const header = parseHeader(bytes.subarray(8, 8 + headerLength));
@@ -120,29 +125,41 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
 }
 
 function parseHeader(json: Uint8Array): Record<string, unknown> {
+  let text: string;
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(json);
+    // A header is two levels deep (tensor, entry) and its shapes one more.
+    const deep = jsonNestingTooDeep(text);
+    if (deep !== null) throw new LocalpropError(`safetensors header nests arrays and objects more than ${INPUT_LIMITS.depth} levels deep: ${NOT_SAFETENSORS}`);
+    header = JSON.parse(text);
   } catch (error) {
+    if (error instanceof LocalpropError) throw error;
     throw new LocalpropError(`safetensors header is not valid UTF-8 JSON (${(error as Error).message}): ${NOT_SAFETENSORS}`);
   }
   check(isObject(header), `safetensors header is not a JSON object: ${NOT_SAFETENSORS}`);
+  // JSON.parse would keep the second of two tensors of one name, silently.
+  const twice = duplicateJsonKey(text);
+  check(twice === null, () => `safetensors header names "${brief(twice!.key)}" twice: ${NOT_SAFETENSORS}`);
   return header;
 }
 
+/** Values shown in messages, cut short: a header may hold anything. */
+const shown = (value: unknown): string => brief(JSON.stringify(value) ?? String(value));
+
 function readEntry(name: string, entry: unknown, dataLength: number): { shape: number[]; begin: number; end: number; dtype: 'F32' | 'I64' } {
-  check(isObject(entry), `safetensors tensor "${name}" has no {dtype, shape, data_offsets} entry in the header: ${NOT_SAFETENSORS}`);
+  check(isObject(entry), `safetensors tensor "${brief(name)}" has no {dtype, shape, data_offsets} entry in the header: ${NOT_SAFETENSORS}`);
   const { dtype, shape, data_offsets: offsets } = entry;
-  check(dtype === 'F32' || dtype === 'I64', `safetensors tensor "${name}" has dtype ${JSON.stringify(dtype)}, but only F32 is supported (and I64, for integer counters); convert the tensor to float32 before saving (e.g. tensor.float() in PyTorch)`);
-  check(isValidShape(shape), `safetensors tensor "${name}" has invalid shape ${JSON.stringify(shape)}; dimensions must be whole numbers ≥ 0: ${NOT_SAFETENSORS}`);
+  check(dtype === 'F32' || dtype === 'I64', () => `safetensors tensor "${brief(name)}" has dtype ${shown(dtype)}, but only F32 is supported (and I64, for integer counters); convert the tensor to float32 before saving (e.g. tensor.float() in PyTorch)`);
+  check(isValidShape(shape), () => `safetensors tensor "${brief(name)}" has invalid shape ${shown(shape)}; dimensions must be whole numbers ≥ 0: ${NOT_SAFETENSORS}`);
   check(
     Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isSafeInteger(o)),
-    `safetensors tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}; expected [begin, end]: ${NOT_SAFETENSORS}`,
+    () => `safetensors tensor "${brief(name)}" has invalid data_offsets ${shown(offsets)}; expected [begin, end]: ${NOT_SAFETENSORS}`,
   );
   const [begin, end] = offsets as [number, number];
-  check(0 <= begin && begin <= end && end <= dataLength, `safetensors tensor "${name}" has data_offsets [${begin}, ${end}] outside the ${dataLength}-byte data buffer: ${NOT_SAFETENSORS}`);
+  check(0 <= begin && begin <= end && end <= dataLength, `safetensors tensor "${brief(name)}" has data_offsets [${begin}, ${end}] outside the ${dataLength}-byte data buffer: ${NOT_SAFETENSORS}`);
   const expected = elementCount(shape) * bytesPer(dtype);
-  check(end - begin === expected, `safetensors tensor "${name}" spans ${end - begin} bytes but shape [${shape.join(', ')}] of ${dtype} needs ${expected}: ${NOT_SAFETENSORS}`);
+  check(end - begin === expected, () => `safetensors tensor "${brief(name)}" spans ${end - begin} bytes but shape [${brief(shape.join(', '))}] of ${dtype} needs ${expected}: ${NOT_SAFETENSORS}`);
   return { shape: [...shape], begin, end, dtype };
 }
 
@@ -150,7 +167,7 @@ function readMetadata(entry: unknown): Record<string, string> {
   check(isObject(entry), `safetensors ${METADATA_KEY} must be an object of strings: ${NOT_SAFETENSORS}`);
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(entry)) {
-    check(typeof value === 'string', `safetensors metadata "${key}" is not a string; metadata values must be strings: ${NOT_SAFETENSORS}`);
+    check(typeof value === 'string', `safetensors metadata "${brief(key)}" is not a string; metadata values must be strings: ${NOT_SAFETENSORS}`);
     metadata[key] = value;
   }
   return metadata;
@@ -169,7 +186,7 @@ function readI64(view: DataView, offset: number, count: number, name: string): F
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) {
     const v = view.getBigInt64(offset + i * I64_BYTES, true);
-    check(v >= -(2n ** 24n) && v <= 2n ** 24n, `safetensors tensor "${name}" holds the I64 value ${v}, beyond what localprop keeps exactly (±2^24); only counters are read as I64`);
+    check(v >= -(2n ** 24n) && v <= 2n ** 24n, `safetensors tensor "${brief(name)}" holds the I64 value ${v}, beyond what localprop keeps exactly (±2^24); only counters are read as I64`);
     out[i] = Number(v);
   }
   return out;

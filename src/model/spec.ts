@@ -1,5 +1,6 @@
 import { ACTIVATIONS, type Activation } from './activations.js';
 import { LocalpropError, check } from '../util/errors.js';
+import { checkNesting } from '../util/structured-input.js';
 
 /** The losses an output block can have. */
 export const LOSSES = ['bce', 'ce', 'mse'] as const;
@@ -101,6 +102,8 @@ export function parseModelSpec(text: string): ModelSpec {
 export function modelSpecFrom(value: unknown): ModelSpec {
   if (typeof value === 'string') return parseModelSpec(value);
   check(isPlainObject(value), `a model spec must be a string or an object with "layers"; ${SPEC_HELP}`);
+  // Before the messages below stringify any part of it.
+  checkNesting(value, 'model spec object');
   const o = value;
   const source = JSON.stringify(value);
   checkKeys(o, ['layers', 'hidden', 'out', 'loss'], 'model spec object');

@@ -1,6 +1,8 @@
 import { LocalpropError, check } from '../util/errors.js';
 import { parseOptionValue, parseSeeds, type OptionValues } from '../cli/options.js';
 import { sweepRefusal } from '../options/table.js';
+import { checkNesting } from '../util/structured-input.js';
+import { checkRunCount } from './run-limit.js';
 
 /**
  * A sweep: every configuration of `grid` (the product of its value lists)
@@ -54,10 +56,12 @@ function parseOptions(source: string, where: string, value: unknown): OptionValu
  */
 export function parseSweepSpec(value: unknown, source: string): SweepSpec {
   check(isObject(value), `${source} must hold a JSON object with "base", "grid", "points", "seeds" and "records"`);
+  checkNesting(value, source);
   for (const key of Object.keys(value)) check(SPEC_KEYS.includes(key), `${source}: unknown key "${key}"; a sweep spec has ${SPEC_KEYS.map((k) => `"${k}"`).join(', ')}`);
   check(typeof value.records === 'string' && value.records.length > 0, `${source}: "records" must name the folder of the sweep's records, like "runs/my-sweep"`);
   check(value.seeds !== undefined, `${source}: "seeds" is missing; give a list like [0, 1, 2] or a count like 3 (seeds 0-2)`);
   const seeds = parseSeeds(value.seeds, `${source}: "seeds"`);
+  checkRunCount(value.grid, value.points, seeds.length, source);
   const base = value.base === undefined ? {} : parseOptions(source, 'base', value.base);
   const grid: Record<string, unknown[]> = {};
   if (value.grid !== undefined) {

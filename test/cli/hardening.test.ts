@@ -309,3 +309,107 @@ describe('issue 37: CSV as spreadsheets write it', () => {
     expectOneLine(await cli(...TRAIN, '--train', bad, '--test', test), `\`${bad}\` line 3: a quoted cell opens on this line and is never closed`);
   });
 });
+
+describe('issue 37: structure no input has is one line, never an internal error', () => {
+  const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+  it('a model JSON file nested 200,000 deep (it was a stack overflow, exit 1)', async () => {
+    const model = join(dir, 'deep-model.json');
+    writeFileSync(model, `{"layers": ${deep(200_000)}}`);
+    expectOneLine(await cli(...TRAIN, '--model', model), `--model ${model} nests arrays and objects more than 64 levels deep (line 1)`);
+    // Inline, and as an object nested below the text's limit but deep all the same.
+    expectOneLine(await cli(...TRAIN, '--model', `{"layers": ${deep(100)}}`), '--model nests arrays and objects more than 64 levels deep');
+  });
+
+  it('a key given twice in a JSON config or model, as YAML already refused it', async () => {
+    const config = join(dir, 'twice.json');
+    writeFileSync(config, '{\n  "epochs": 2,\n  "epochs": 50\n}\n');
+    expectOneLine(await cli('compare', '--quiet', '--config', config), `--config ${config} line 3: the key "epochs" appears twice in one object`);
+    expectOneLine(await cli(...TRAIN, '--model', '{"layers": [2, 4, 1], "layers": [2, 1]}'), '--model line 1: the key "layers" appears twice');
+  });
+
+  it('YAML: a billion laughs, an alias inside its own anchor, nesting the reader cannot follow', async () => {
+    const laughs = join(dir, 'laughs.yaml');
+    const level = (name: string, of: string) => `${name}: &${name} [${Array(9).fill(`*${of}`).join(', ')}]`;
+    writeFileSync(laughs, ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]', level('b', 'a'), level('c', 'b'), level('d', 'c'), level('e', 'd'), level('f', 'e'), 'epochs: [*f, *f, *f, *f, *f, *f, *f, *f, *f]'].join('\n'));
+    const started = Date.now();
+    expectOneLine(await cli('compare', '--quiet', '--config', laughs), `--config ${laughs} expands its aliases (*name) beyond the 100 uses localprop allows`);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const loop = join(dir, 'loop.yaml');
+    writeFileSync(loop, 'seeds: &s [0, *s]\n');
+    expectOneLine(await cli('compare', '--quiet', '--config', loop), `--config ${loop} holds itself (an alias, *name, inside the collection its anchor &name marks)`);
+    const nested = join(dir, 'nested.yaml');
+    writeFileSync(nested, `epochs: ${deep(20_000)}\n`);
+    expectOneLine(await cli('compare', '--quiet', '--config', nested), `--config ${nested} nests arrays and objects more than 64 levels deep`);
+  });
+
+  it('a config or spec beyond the size limits, refused before it is parsed', async () => {
+    const big = join(dir, 'big.json');
+    writeFileSync(big, `{"epochs": 2, "pad": "${'x'.repeat(17 * 1024 * 1024)}"}`);
+    expectOneLine(await cli('compare', '--quiet', '--config', big), `--config ${big} is 17.0 MiB, more than the 16 MiB localprop reads as JSON`);
+    const bigYaml = join(dir, 'big.yaml');
+    writeFileSync(bigYaml, `epochs: 2\npad: "${'x'.repeat(2 * 1024 * 1024)}"\n`);
+    expectOneLine(await cli('compare', '--quiet', '--config', bigYaml), `--config ${bigYaml} is 2.0 MiB, more than the 1 MiB localprop reads as YAML`);
+  });
+
+  it('a sweep spec whose grid expands to millions of runs, refused before anything is planned or written', async () => {
+    const folder = tempDir();
+    const spec = join(folder, 'huge.json');
+    const values = (n: number) => Array.from({ length: n }, (_, i) => 0.001 * (i + 1));
+    writeFileSync(spec, JSON.stringify({ base: { epochs: 1 }, grid: { lr: values(1000), batchSize: Array.from({ length: 100 }, (_, i) => i + 1) }, points: [{ epochs: 2 }], seeds: 30, records: 'records' }));
+    const started = Date.now();
+    expectOneLine(await cli('sweep', 'run', spec), `${spec} expands to 3,000,030 runs ((a grid of 1000 × 100) + 1 point × 30 seeds), more than the 100,000 one sweep may hold`);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(listDir(folder)).toEqual(['huge.json']);
+  });
+
+  it('safetensors headers: beyond the file, beyond the format, not JSON, offsets outside, an unknown dtype, nested, a name twice', async () => {
+    const header = (text: string, declared?: bigint, data = new Uint8Array(8)) => {
+      const json = new TextEncoder().encode(text);
+      const bytes = new Uint8Array(8 + json.length + data.length);
+      new DataView(bytes.buffer).setBigUint64(0, declared ?? BigInt(json.length), true);
+      bytes.set(json, 8);
+      bytes.set(data, 8 + json.length);
+      return bytes;
+    };
+    const entry = '"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}';
+    for (const [name, bytes, pattern] of [
+      ['beyond-file', header(`{${entry}}`, 1000n), 'header claims 1000 bytes but only'],
+      ['beyond-format', header(`{${entry}}`, 2n ** 64n - 1n), 'header claims 18446744073709551615 bytes, more than the 100000000 the format allows'],
+      ['not-json', header('{"w": [1, 2'), 'header is not valid UTF-8 JSON'],
+      ['offsets', header('{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}'), 'has data_offsets [0, 16] outside the 8-byte data buffer'],
+      ['dtype', header(`{"w": {"dtype": "${'Q'.repeat(500)}", "shape": [2], "data_offsets": [0, 8]}}`), `has dtype "${'Q'.repeat(59)}… (502 characters), but only F32 is supported`],
+      ['nested', header(`{"w": {"dtype": ${deep(100_000)}, "shape": [2], "data_offsets": [0, 8]}}`), 'header nests arrays and objects more than 64 levels deep'],
+      ['twice', header(`{${entry}, ${entry}}`), 'header names "w" twice'],
+    ] as const) {
+      const path = join(dir, `${name}.safetensors`);
+      writeFileSync(path, bytes);
+      expectOneLine(await cli(...TRAIN, '--init', path), 'safetensors ', pattern);
+    }
+  });
+
+  it('IDX files whose header does not match the file, or whose gzip trailer lies', async () => {
+    const { idxBytes } = await import('../data/idx-bytes.js');
+    const { gzipSync } = await import('fflate');
+    const images = (count: number, values = count * 784) => idxBytes([count, 28, 28], new Uint8Array(values));
+    const labels = (count: number) => idxBytes([count], new Uint8Array(count));
+    const folderOf = (files: Record<string, Uint8Array>) => {
+      const d = tempDir();
+      for (const [name, bytes] of Object.entries(files)) writeFileSync(join(d, name), bytes);
+      return d;
+    };
+    const good = { 't10k-images-idx3-ubyte': images(2), 't10k-labels-idx1-ubyte': labels(2) };
+    const lying = gzipSync(images(3));
+    new DataView(lying.buffer).setUint32(lying.length - 4, 0xffffffff, true);
+    for (const [files, pattern] of [
+      [{ 'train-images-idx3-ubyte': images(3, 100), 'train-labels-idx1-ubyte': labels(3) }, 'is truncated: its header announces 3×28×28 = 2352 values but only 100 bytes follow'],
+      [{ 'train-images-idx3-ubyte': images(3), 'train-labels-idx1-ubyte': labels(4) }, 'holds 3 images but'],
+      [{ 'train-images-idx3-ubyte': images(0), 'train-labels-idx1-ubyte': labels(0) }, 'holds 0 images of 28×28 pixels, so there is nothing to train on'],
+      // A trailer of ff ff ff ff no longer sizes the output; the file reads by its contents.
+      [{ 'train-images-idx3-ubyte.gz': lying, 'train-labels-idx1-ubyte': labels(4) }, 'holds 3 images but'],
+    ] as const) {
+      const dataDir = folderOf({ ...good, ...files });
+      expectOneLine(await cli(...TRAIN, '--dataset', 'mnist', '--model', '784-10', '--data-dir', dataDir), pattern);
+    }
+  });
+});

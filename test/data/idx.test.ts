@@ -76,6 +76,21 @@ describe('IDX reader', () => {
       expect(localpropErrorOf(() => parseIdx(gz.subarray(0, gz.length - 12), 'd.gz'))).toMatch(/d\.gz starts like a gzip file but cannot be decompressed/);
     });
 
+    it('a gzip trailer that claims 4 GiB sizes nothing: the file reads by its contents', () => {
+      const gz = gzipSync(IMAGES);
+      new DataView(gz.buffer).setUint32(gz.length - 4, 0xffffffff, true);
+      const idx = parseIdx(gz, 'e.gz');
+      expect(idx.dims).toEqual([3, 2, 2]);
+      expect(Array.from(idx.data)).toEqual([0, 255, 51, 102, 255, 0, 0, 0, 1, 2, 3, 4]);
+      // gunzipSync would have allocated the 4 GiB the trailer claims, behind a view of 28 bytes.
+      expect(idx.data.buffer.byteLength).toBeLessThan(1024);
+    });
+
+    it('images of no pixels, or none at all, are no dataset', () => {
+      expect(localpropErrorOf(() => idxDataset(idxBytes([0, 2, 2], []), idxBytes([0], []), { imagesSource: 'i', labelsSource: 'l' }))).toMatch(/^i holds 0 images of 2×2 pixels, so there is nothing to train on/);
+      expect(localpropErrorOf(() => idxDataset(idxBytes([2, 0, 5], []), idxBytes([2], [0, 1]), { imagesSource: 'i', labelsSource: 'l' }))).toMatch(/^i holds 2 images of 0×5 pixels/);
+    });
+
     it('bytes beyond what the header announces', () => {
       const long = new Uint8Array(IMAGES.length + 3);
       long.set(IMAGES);
