@@ -136,6 +136,26 @@ describe.each(BACKENDS.filter((b) => b !== 'cpu'))('conv gradients on %s beyond 
     expectTorchClose(dw, cpuDw);
   });
 
+  it.each([
+    ['a number (PyTorch-style padding=1)', 1, 1],
+    ['explicit and uneven', [[0, 0], [1, 2], [0, 1], [0, 0]] as tf.backend_util.ExplicitPadding, 2],
+  ] as const)('padding given as %s equals the cpu backend', async (_, pad, stride) => {
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(pattern(2 * 7 * 6 * 3, 12), [2, 7, 6, 3]);
+        const w = tf.tensor4d(pattern(3 * 3 * 3 * 4, 13), [3, 3, 3, 4]);
+        const y = tf.conv2d(x, w, stride, pad);
+        const dy = tf.tensor(pattern(y.size, 14), y.shape);
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), dy)))([x, w]);
+        return [y, ...grads].map((t) => (t.dataSync() as Float32Array).slice());
+      });
+    const got = run();
+    await useBackend('cpu');
+    const want = run();
+    await useBackend(backend);
+    for (let i = 0; i < 3; i++) expectTorchClose(got[i], want[i]);
+  });
+
   it('refuses a filter gradient it cannot compute, in one line that says what it takes', () => {
     const x = tf.zeros([1, 2, 4, 4]);
     const dy = tf.zeros([1, 3, 2, 2]);
