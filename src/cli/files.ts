@@ -16,8 +16,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(temp, path);
   } catch (e) {
     rmSync(temp, { force: true });
-    throw new LocalpropError(`cannot write ${path} (${(e as Error).message}); check the path and its permissions`);
+    throw new LocalpropError(cannotWrite(path, e as NodeJS.ErrnoException));
   }
+}
+
+/** Why a write failed, and what to do. A full disk is no matter of paths or permissions. */
+function cannotWrite(path: string, e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
+    const full = e.code === 'ENOSPC' ? 'the disk is full' : 'the disk quota is used up';
+    return `cannot write ${path}: ${full} (${e.code}); nothing was half-written and the files written before it are kept, so free some space and run the command again (--resume DIR continues a train or compare --out DIR from its last checkpoint, \`sweep run --retry-failed\` a sweep's run from its own)`;
+  }
+  return `cannot write ${path} (${e.message}); check the path and its permissions`;
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {
