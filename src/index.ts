@@ -69,7 +69,7 @@ export { useBackend, tf, type BackendChoice } from './engine/backend.js';
 // Checkpoints.
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointInfo } from './io/checkpoint.js';
 export { encodeRunCheckpoint, decodeRunCheckpoint } from './io/run-checkpoint.js';
-export type { RunCheckpoint, PartialEpoch } from './train/resume.js';
+export type { RunCheckpoint, PartialEpoch, TrainedEpoch } from './train/resume.js';
 
 // The report's pictures.
 export { ReportRecorder, type RecorderOptions, type RunRecord, type Frame } from './report/recorder.js';

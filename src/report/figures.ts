@@ -46,8 +46,8 @@ function meanCurve(runs: RunRecord[], value: (e: RunRecord['epochs'][number]) =>
   const out: [number, number][] = [];
   for (let i = 0; i < longest; i++) {
     const vs = runs.map((r) => (r.epochs[i] ? value(r.epochs[i]) : null)).filter((v): v is number => v !== null && Number.isFinite(v));
-    // Event i describes the network after i epochs (event 0: untrained).
-    if (vs.length) out.push([i, vs.reduce((a, b) => a + b, 0) / vs.length]);
+    // At the epoch the event names (0: the untrained network).
+    if (vs.length) out.push([runs.find((r) => r.epochs[i])!.epochs[i].epoch, vs.reduce((a, b) => a + b, 0) / vs.length]);
   }
   return out;
 }

@@ -77,7 +77,6 @@ export class ReportRecorder {
           this.area = areaOf(train);
           this.points = { x: train.x, labels: classLabels(train) };
         }
-        if (!run.resumed) this.capture(run, 0, null);
       }
       return;
     }
@@ -85,7 +84,7 @@ export class ReportRecorder {
     if (!record) return;
     if (event.type === 'epoch') {
       record.epochs.push(event);
-      // A resumed run replays its first epochs with the checkpoint's network: no true picture of them exists.
+      // Event 0 gives the untrained network's picture. A resumed run replays its first epochs with the checkpoint's network: no true picture of them exists.
       if (this.draws(run, event.seed) && !run.replaying && (event.epoch % this.every === 0 || event.epoch === event.epochs)) this.capture(run, event.epoch, event.block);
     } else {
       record.end = event;

@@ -87,8 +87,10 @@ export interface GatedStudyResult {
 }
 
 /** Averages the per-epoch gate metrics of several runs into one summary per block. */
-export function summarizeGates(runs: EpochEvent[][]): GateSummary {
-  const blocks = runs[0][0].gates?.length ?? 0;
+export function summarizeGates(histories: EpochEvent[][]): GateSummary {
+  // Event 0 (the untrained network) trained nothing and has no gates.
+  const runs = histories.map((events) => events.filter((e) => e.gates !== undefined));
+  const blocks = runs[0][0]?.gates?.length ?? 0;
   const perBlock = (f: (e: EpochEvent, b: number) => number | null) =>
     Array.from({ length: blocks }, (_, b) => {
       const values = runs.flatMap((events) => events.map((e) => f(e, b))).filter((v): v is number => v !== null);

@@ -83,6 +83,11 @@ export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, s
           history.push(event);
           if (run.replaying) continue;
           epoch = event.epoch;
+          // Event 0 scores the untrained network: the first epoch's time starts after it.
+          if (epoch === 0) {
+            pace.start();
+            continue;
+          }
           pace.epochEnded();
           settings.onEpoch?.(epoch, epochs);
           if (epoch === epochs) continue;

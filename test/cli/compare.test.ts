@@ -139,13 +139,14 @@ describe('compare --out', () => {
       }>(join(dir, `${row.schedule}-seed${row.seed}.history.json`));
       expect(history).toMatchObject({ schedule: row.schedule, seed: row.seed, decoders: 'learned' });
       const epochs = row.schedule === 'local-sequential' ? 8 : 2;
-      expect(history.epochs).toHaveLength(epochs);
+      // Events 0 (the untrained network) to the last epoch.
+      expect(history.epochs).toHaveLength(epochs + 1);
       history.epochs.forEach((e, i) => {
-        expect(e.epoch).toBe(i + 1);
+        expect(e.epoch).toBe(i);
         for (const key of ['trainLoss', 'testLoss', 'testAccuracy']) expect(Number.isFinite((e as unknown as Record<string, number>)[key])).toBe(true);
         expect(e.blockLosses).toHaveLength(4);
       });
-      if (row.schedule === 'local-sequential') expect(history.epochs.map((e) => e.block)).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+      if (row.schedule === 'local-sequential') expect(history.epochs.map((e) => e.block)).toEqual([null, 0, 0, 1, 1, 2, 2, 3, 3]);
       else expect(history.epochs.every((e) => e.block === null)).toBe(true);
       expect(history.final).toEqual({
         trainLoss: row.trainLoss,
@@ -176,7 +177,7 @@ describe('compare --out', () => {
     expect(again.stderr).toContain(`--out ${dir} already holds`);
     expect(jsonFiles(dir)).toEqual(['backprop-seed0.history.json', 'config.json', 'results.json']);
     expect(listDir(dir).filter((n) => n.startsWith('.'))).toEqual([]);
-    expect(readJson<{ epochs: unknown[] }>(join(dir, 'backprop-seed0.history.json')).epochs).toHaveLength(2);
+    expect(readJson<{ epochs: unknown[] }>(join(dir, 'backprop-seed0.history.json')).epochs).toHaveLength(3);
   });
 });
 

@@ -136,7 +136,8 @@ async function trace(schedule: string, options: Partial<RunOptions>, epochs: num
   const run = new Run({ schedule, spec, ...start, parameters: cloneParameters(start.parameters), epochs, ...options });
   const events: EpochEvent[] = [];
   await run.complete((e) => {
-    if (e.type === 'epoch') events.push(e);
+    // The epochs trained: event 0 (the untrained network) has no gates.
+    if (e.type === 'epoch' && e.epoch > 0) events.push(e);
   });
   const params = run.network.toParameters();
   run.dispose();

@@ -37,7 +37,8 @@ describe('recorded reports', () => {
     expect(seq3.frames[1].blocks.map((g) => g.size)).toEqual([8, 8, 8]);
     expect(seq3.finalGrid?.size).toBe(20);
     expect(bp4.frames).toEqual([]);
-    expect(bp4.epochs).toHaveLength(4);
+    // Events 0 (untrained) to 4.
+    expect(bp4.epochs).toHaveLength(5);
 
     const report = renderReport(recorder, META);
     const names = report.figures.map((f) => f.name);

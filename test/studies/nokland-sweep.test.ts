@@ -98,10 +98,14 @@ describe('experiment nokland on the sweep runner', () => {
     // The page's view: the fields the study's records always had.
     const view = noklandRunView(record)!;
     expect(view).toMatchObject({ dataset: 'mnist', row: 'predsim', schedule: 'local-parallel', rule: 'predsim', model: '784-16-16-10 hidden=leaky-relu,batchnorm', seed: 0, epochs: 3, limit: 300, backend: 'wasm' });
-    expect(view.testErrorPerEpoch).toEqual([...direct.history.map((e) => 1 - e.testAccuracy), 1 - direct.end!.testAccuracy]);
-    expect(view.blockAccuracyPerEpoch).toHaveLength(3);
-    expect(view.blockAccuracyPerEpoch[2].every((a) => a !== null && a > 0)).toBe(true);
-    expect(view.secondsPerEpoch.reduce((a, b) => a + b, 0)).toBeCloseTo(record.history[2].seconds!, 9);
+    // Events 0 (untrained) to 3; the last is the final model.
+    expect(view.testErrorPerEpoch).toEqual(direct.history.map((e) => 1 - e.testAccuracy));
+    expect(view.testErrorPerEpoch.at(-1)).toBe(1 - direct.end!.testAccuracy);
+    expect(view.blockAccuracyPerEpoch).toHaveLength(4);
+    expect(view.blockAccuracyPerEpoch[3].every((a) => a !== null && a > 0)).toBe(true);
+    // Epochs 1 to 3, each with the scores after it.
+    expect(view.secondsPerEpoch).toHaveLength(3);
+    expect(view.secondsPerEpoch.reduce((a, b) => a + b, 0)).toBeCloseTo(record.history[3].seconds! - record.history[0].seconds!, 9);
 
     // On a pipeline of two threads (`--workers 2`): the same run, the same id, the same numbers.
     const [piped] = planNoklandStudy(folder, ['mnist'], ['predsim'], [0], 'wasm', SMALL, { workers: 2 });

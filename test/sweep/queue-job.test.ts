@@ -55,7 +55,7 @@ describe('a shared records folder', () => {
   it('keeps the first record when two workers finish one run', async () => {
     const folder = join(tempDir('localprop-job-'), 'records');
     const destination = new FolderDestination(folder);
-    const record = (seconds: number) => ({ format: 'localprop-sweep-record', version: 1, id: '00000000000000aa', seconds }) as unknown as SweepRecord;
+    const record = (seconds: number) => ({ format: 'localprop-sweep-record', version: 2, id: '00000000000000aa', seconds }) as unknown as SweepRecord;
     expect(await destination.writeRecordOnce(record(1))).toBe(true);
     expect(await destination.writeRecordOnce(record(2))).toBe(false);
     expect(JSON.parse(readFileSync(join(folder, '00000000000000aa.json'), 'utf8')).seconds).toBe(1);

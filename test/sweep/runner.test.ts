@@ -48,7 +48,7 @@ describe('sweep run', () => {
       expect(r.format).toBe('localprop-sweep-record');
       expect(r.backend).toBe('wasm');
       expect(r.configuration.run.seed).toBe(r.seed);
-      expect(r.history.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
+      expect(r.history.map((e) => e.epoch)).toEqual([0, 1, 2, 3, 4]);
       expect(r.final.epochs).toBe(4);
       expect(r.final.testAccuracy).toBeGreaterThan(0.4);
       expect(r.seconds).toBeGreaterThan(0);
