@@ -3,6 +3,7 @@ import { canonicalJson } from '../../train/run.js';
 import { LocalpropError, check } from '../../util/errors.js';
 import { planSweep, type PlannedRun } from '../plan.js';
 import { parseSweepSpec, type SweepSpec } from '../spec.js';
+import { checkJobSize, checkSpecFolder } from './job-limits.js';
 
 export const JOB_FORMAT = 'localprop-sweep-job';
 
@@ -35,8 +36,10 @@ const JOB_KEYS = ['format', 'version', 'spec', 'specPath', 'id', 'label'];
  * The run a job asks for, planned from its spec on this worker. Throws a
  * {@link LocalpropError} (the job fails, without retries) for anything a
  * submitter could not have sent: unknown keys, an `import` (refused by the
- * spec's checks), options the option table refuses, a run id the spec
- * does not give here (its data files differ on this machine).
+ * spec's checks), options the option table refuses, a job over the size
+ * cap or naming files or records outside its spec's folder (job-limits.ts),
+ * a run id the spec does not give here (its data files differ on this
+ * machine).
  */
 export function planJob(data: unknown, cache?: Map<string, JobRun[]>): JobRun {
   check(typeof data === 'object' && data !== null && !Array.isArray(data), 'a queued job is not an object: it was not written by `localprop sweep submit`');
@@ -45,11 +48,14 @@ export function planJob(data: unknown, cache?: Map<string, JobRun[]>): JobRun {
   check(job.format === JOB_FORMAT && job.version === 1, `a queued job is not a localprop sweep job (format ${JSON.stringify(job.format)}, version ${JSON.stringify(job.version)}); submit it again with this version of localprop`);
   check(typeof job.id === 'string' && /^[0-9a-f]{16}$/.test(job.id), 'a queued job has no run id of 16 hex digits');
   check(typeof job.specPath === 'string' && isAbsolute(job.specPath), 'a queued job has no absolute spec path');
+  const source = `the spec of queued run ${job.id} (${job.specPath})`;
+  checkJobSize(job, source);
   const key = `${job.specPath}\n${canonicalJson(job.spec)}`;
   let runs = cache?.get(key);
   if (!runs) {
-    const source = `the spec of queued run ${job.id} (${job.specPath})`;
     const spec = parseSweepSpec(job.spec, source);
+    // Before planning, which reads the files the spec names.
+    checkSpecFolder(spec, job.specPath, source);
     runs = planSweep(spec, job.specPath, source).runs.map((run) => ({ spec, specPath: job.specPath as string, run }));
     cache?.set(key, runs);
   }

@@ -1,6 +1,8 @@
 import type { PlannedRun } from '../plan.js';
 import type { SweepDestination } from './destination.js';
+import { parseSweepSpec } from '../spec.js';
 import { jobData, jobIdOf } from './job.js';
+import { checkJobSize, checkSpecFolder } from './job-limits.js';
 import type { QueueConnection } from './queue.js';
 import { DEFAULT_ATTEMPTS } from './settings.js';
 
@@ -29,6 +31,10 @@ export interface SubmitSummary {
  * say who trained what.
  */
 export async function submitSweep(connection: QueueConnection, spec: unknown, specPath: string, runs: PlannedRun[], destination: SweepDestination, options: SubmitOptions = {}): Promise<SubmitSummary> {
+  // What a worker would refuse is refused here, before anything is queued.
+  checkSpecFolder(parseSweepSpec(spec, specPath), specPath, specPath);
+  const longest = runs.reduce<PlannedRun | undefined>((a, r) => (a && a.label.length >= r.label.length ? a : r), undefined);
+  if (longest) checkJobSize(jobData(spec, specPath, longest), specPath);
   const summary: SubmitSummary = { queued: [], recorded: [], inQueue: [], failed: [] };
   const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
   for (const run of runs) {
