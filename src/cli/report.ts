@@ -141,6 +141,7 @@ export class OutFolder {
         testLoss: end.testLoss,
         testAccuracy: end.testAccuracy,
         seconds: end.seconds,
+        ...(end.collapsed ? { collapsed: end.collapsed } : {}),
       },
     });
   }

@@ -109,6 +109,11 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
           listeners.onEvent?.(event, run);
           recorder?.onEvent(event, run);
           if (event.type === 'epoch') {
+            if (event.collapsed !== undefined && !run.replaying && !epochs.some((e) => e.collapsed !== undefined)) {
+              // Once a run: its losses may look fine, so the line says what the scores show.
+              bar?.finish();
+              process.stderr.write(`localprop: ${event.schedule}${event.rule ? ` (rule ${event.rule})` : ''} seed ${event.seed} collapsed at epoch ${event.epoch}: ${event.collapsed}\n`);
+            }
             epochs.push(event);
             // Event 0 scores the untrained network: it trains nothing.
             if (event.epoch > 0) done++;

@@ -72,7 +72,7 @@ export function formatSummary(rows: SummaryRow[], scoredOn: 'test' | 'validation
           scheduleWithRule(r.schedule, r.rule),
           usesDecoders(r.schedule) ? r.decoders : '—',
           String(r.seeds.length),
-          r.testAccuracy.mean.toFixed(4) + (spread ? ` ± ${r.testAccuracy.std.toFixed(4)}` : ''),
+          r.testAccuracy.mean.toFixed(4) + (spread ? ` ± ${r.testAccuracy.std.toFixed(4)}` : '') + (r.collapsed ? ` (collapsed: seed ${r.collapsed.join(', ')})` : ''),
           formatLossStats(r.testLoss.mean, std(r.testLoss)),
           formatLossStats(r.trainLoss.mean, std(r.trainLoss)),
           formatSeconds(r.seconds.mean) + (spread ? ` ± ${formatSeconds(r.seconds.std, r.seconds.mean)}` : ''),

@@ -11,6 +11,8 @@ export interface SummaryRow {
   testLoss: Stats;
   trainLoss: Stats;
   seconds: Stats;
+  /** The seeds whose runs collapsed (see {@link RunEndEvent.collapsed}), when any did. */
+  collapsed?: number[];
 }
 
 /** Mean, sample standard deviation (n - 1; 0 for one seed), min and max. */
@@ -44,5 +46,6 @@ export function summarize(results: RunEndEvent[]): SummaryRow[] {
     testLoss: stats(rs.map((r) => r.testLoss)),
     trainLoss: stats(rs.map((r) => r.trainLoss)),
     seconds: stats(rs.map((r) => r.seconds)),
+    ...(rs.some((r) => r.collapsed) ? { collapsed: rs.filter((r) => r.collapsed).map((r) => r.seed) } : {}),
   }));
 }

@@ -2,7 +2,7 @@ import { existsSync, linkSync, readdirSync, readFileSync, rmSync, writeFileSync 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../io/run-checkpoint.js';
-import type { EpochEvent } from '../train/events.js';
+import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import type { RunCheckpoint } from '../train/resume.js';
 import { LocalpropError, check } from '../util/errors.js';
 import type { OptionValues } from '../cli/options.js';
@@ -35,7 +35,7 @@ export interface SweepRecord {
   /** The run's epoch events 0 to `final.epochs`: the network's metrics after that many epochs, as epoch events report them. */
   history: RecordEpoch[];
   /** The final model's metrics. */
-  final: { epochs: number; trainLoss: number; trainAccuracy?: number; testLoss: number; testAccuracy: number };
+  final: { epochs: number; trainLoss: number; trainAccuracy?: number; testLoss: number; testAccuracy: number; collapsed?: RunEndEvent['collapsed'] };
   /** The run's own training and evaluation seconds (its events' clock, summed over resumes). */
   seconds: number;
   /** Seconds from the last start of its process's work on it to its record, data loading included. */

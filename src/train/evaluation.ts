@@ -18,6 +18,8 @@ export interface Evaluation {
    * network's accuracy. Empty when not asked for.
    */
   blockAccuracy: number[];
+  /** Per hidden block, the largest |output| over the examples (0: the block outputs zeros only); with `blockAccuracy`. */
+  blockPeaks?: number[];
 }
 
 /**
@@ -32,6 +34,7 @@ export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D
     const blocks = network.blocks;
     const last = blocks[blocks.length - 1];
     const decoderAccuracies: tf.Scalar[] = [];
+    const peaks: tf.Scalar[] = [];
     let h = network.dataInput(x);
     // The probe rows go through the same blocks, so each block's probe is fitted on that block's output.
     let hp = probeSet ? network.dataInput(probeSet.x) : null;
@@ -39,6 +42,7 @@ export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D
       h = block.apply(h);
       if (hp) hp = block.apply(hp);
       if (decoderLoss === null) continue;
+      peaks.push(tf.max(tf.abs(h)));
       let read = network.rules[block.index].probe(h, decoderLoss);
       if (!read && hp) read = applyProbe(h, fitProbe(hp, probeSet!.y));
       // A rule without a read-out of its own, and no probe rows, has no accuracy to report here (NaN, written as null).
@@ -52,11 +56,13 @@ export function evaluateNetwork(network: Network, x: tf.Tensor2D, y: tf.Tensor2D
     // per-epoch training loss does not ask for it (`ruleAccuracy` false): it costs a pass per label.
     const predicted = (ruleAccuracy ? network.rule.predict?.(network, x) : null) ?? probs;
     const accuracy = accuracyOf(predicted, y);
-    return tf.stack([tf.div(loss, batchCount), accuracy, ...(decoderLoss === null ? [] : [...decoderAccuracies, accuracy])]);
+    return tf.stack([tf.div(loss, batchCount), accuracy, ...(decoderLoss === null ? [] : [...decoderAccuracies, accuracy, ...peaks])]);
   });
-  const [loss, accuracy, ...blockAccuracy] = Array.from(values.dataSync());
+  const [loss, accuracy, ...rest] = Array.from(values.dataSync());
   values.dispose();
-  return { loss, accuracy, blockAccuracy };
+  if (decoderLoss === null) return { loss, accuracy, blockAccuracy: [] };
+  const blocks = network.blocks.length;
+  return { loss, accuracy, blockAccuracy: rest.slice(0, blocks), blockPeaks: rest.slice(blocks) };
 }
 
 /** The training rows a rule without read-outs fits its block probes on (see `src/rules/probe.ts`). */

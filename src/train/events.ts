@@ -67,6 +67,13 @@ export interface EpochEvent extends RunIdentity {
   evaluatedAt?: number;
   /** Stability gates (local-gated only): per block, this epoch's drift and gate statistics. */
   gates?: GateMetrics[];
+  /**
+   * Why this network has collapsed, when it has, in words: test accuracy
+   * back at a constant guess's after the run had learned, or a hidden block
+   * whose output is zero for every test example. Losses can stay finite
+   * through either, so the divergence check does not see them.
+   */
+  collapsed?: string;
   /** Seconds of training and evaluation so far (time spent by listeners between events is not counted). */
   seconds: number;
 }
@@ -95,4 +102,6 @@ export interface RunEndEvent extends RunIdentity {
   testAccuracy: number;
   /** The training loop with its evaluations; not data generation, start-up or listeners. */
   seconds: number;
+  /** The first epoch event that found the network collapsed (see {@link EpochEvent.collapsed}), when one did. */
+  collapsed?: { epoch: number; reason: string };
 }

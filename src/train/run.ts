@@ -23,6 +23,7 @@ import type { LocalRule } from '../rules/rule.js';
 import type { DropoutPlacement } from './session.js';
 import { imageSide, standardize, type Augmentation } from '../data/augment.js';
 import { makeDataset } from '../data/dataset.js';
+import { CollapseWatch, constantGuessAccuracy } from './collapse-watch.js';
 
 /** Everything one training run needs. Left-out options take Mertens' protocol (docs/mertens-protocol.md). */
 export interface RunOptions {
@@ -399,6 +400,8 @@ export class Run implements AsyncIterable<RunEvent> {
   private stoppedAt: RunCheckpoint | undefined;
   /** The end event, once the run has finished. */
   result: RunEndEvent | undefined;
+  /** The test accuracy of a constant guess, below which a run that had learned counts as collapsed. */
+  private readonly collapseGuess: number;
 
   constructor(private readonly input: RunOptions) {
     this.rule = configuredRule(input.rule, input.ruleOptions);
@@ -419,6 +422,7 @@ export class Run implements AsyncIterable<RunEvent> {
     }
     const s = this.options.standardize;
     if (s) this.input = { ...input, train: standardized(input.train, s), test: standardized(input.test, s) };
+    this.collapseGuess = constantGuessAccuracy(input.test);
     this.identity = { schedule: this.schedule.name, seed: input.seed, decoders: this.options.decoders, ...(this.options.rule ? { rule: this.options.rule } : {}) };
     this.network = Network.fromParameters(input.spec, input.parameters, 'initial parameters', this.rule);
     if (input.resumeFrom) this.resumeFrom(input.resumeFrom);
@@ -594,16 +598,23 @@ export class Run implements AsyncIterable<RunEvent> {
         live.busyMs += performance.now() - scoreStart;
         return { train, test };
       };
-      const endEvent = (train: Evaluation, test: Evaluation): RunEndEvent => ({
-        type: 'end',
-        ...this.identity,
-        epochs: total,
-        trainLoss: train.loss,
-        trainAccuracy: train.accuracy,
-        testLoss: test.loss,
-        testAccuracy: test.accuracy,
-        seconds: live.busyMs / 1000,
-      });
+      const watch = new CollapseWatch(this.collapseGuess);
+      // A resumed run's watch knows the best accuracy of the events it replays.
+      for (const e of live.history) watch.observe(e.epoch, { loss: e.testLoss, accuracy: e.testAccuracy, blockAccuracy: e.blockAccuracy });
+      const endEvent = (train: Evaluation, test: Evaluation): RunEndEvent => {
+        const collapsed = live.history.find((e) => e.collapsed !== undefined);
+        return {
+          type: 'end',
+          ...this.identity,
+          epochs: total,
+          trainLoss: train.loss,
+          trainAccuracy: train.accuracy,
+          testLoss: test.loss,
+          testAccuracy: test.accuracy,
+          seconds: live.busyMs / 1000,
+          ...(collapsed ? { collapsed: { epoch: collapsed.epoch, reason: collapsed.collapsed! } } : {}),
+        };
+      };
       let end: RunEndEvent | undefined;
       /** Event `epoch`: the network after `epoch` epochs (0: untrained), scored before the next epoch trains; the last also makes the end event. */
       const epochEvent = async (): Promise<EpochEvent> => {
@@ -611,6 +622,7 @@ export class Run implements AsyncIterable<RunEvent> {
         const scored = final || epoch % evalEvery === 0 || lastTest === null;
         const { train, test } = await score(final, scored ? null : lastTest!.test);
         if (scored) lastTest = { test, epoch };
+        const collapsed = scored ? watch.observe(epoch, test) : null;
         const event: EpochEvent = {
           type: 'epoch',
           ...this.identity,
@@ -624,6 +636,7 @@ export class Run implements AsyncIterable<RunEvent> {
           blockAccuracy: test.blockAccuracy,
           ...(evalEvery > 1 ? { evaluatedAt: lastTest!.epoch } : {}),
           ...(trained?.gates ? { gates: trained.gates } : {}),
+          ...(collapsed ? { collapsed } : {}),
           seconds: live.busyMs / 1000,
         };
         this.checkFinite(event);
