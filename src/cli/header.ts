@@ -2,7 +2,7 @@ import { getDataset } from '../data/registry.js';
 import { dataName, type ExperimentConfig } from '../experiment/experiment.js';
 import { formatModelSpec, parseModelSpec, SEED_MODEL, type LossName } from '../model/spec.js';
 import { getSchedule, listSchedules } from '../schedules/registry.js';
-import { DEFAULT_RULE, listRules } from '../rules/registry.js';
+import { configuredRule, DEFAULT_RULE, listRules } from '../rules/registry.js';
 import { rulesOf } from '../experiment/experiment.js';
 import { resolveRunOptions, type ResolvedRunOptions } from '../train/run.js';
 
@@ -52,6 +52,22 @@ function followsProtocol(config: ExperimentConfig, o: ResolvedRunOptions): boole
   );
 }
 
+/**
+ * One line for each rule with options of its own, naming the values those
+ * the user left out take (`defaults of rule ff: --ff-threshold 4
+ * --ff-goodness sum …`), as the dataset's first-look defaults are named:
+ * a rule's defaults decide what it learns as much as the data's do.
+ * Nothing for a rule without options, or one whose options were all given.
+ */
+export function ruleDefaultNotes(rules: string[], given: Record<string, unknown> | undefined): string[] {
+  return rules.flatMap((name) => {
+    const rule = configuredRule(name, given);
+    const left = (rule.optionTable ?? []).filter((d) => d.flag !== undefined && rule.options?.[d.key] !== undefined && given?.[d.key] === undefined);
+    if (left.length === 0) return [];
+    return [`defaults of rule ${name}: ${left.map((d) => `${d.flag!.split(' ')[0]} ${String(rule.options![d.key])}`).join(' ')}; an option you give replaces its default`];
+  });
+}
+
 /** Seeds in words: "5 seeds (0-4)", "1 seed (0)", "3 seeds (0, 3, 7)". */
 export function seedsInWords(seeds: number[]): string {
   const consecutive = seeds.length > 2 && seeds.every((s, i) => s === seeds[0] + i);
@@ -78,7 +94,7 @@ export function compareHeader(config: ExperimentConfig, notes: string[] = []): s
     `  model     ${formatModelSpec(config.spec)}`,
     `  training  ${trainingInWords(training)}${protocol}`,
     ...(config.rules && config.rules.length > 0 ? [`  rules     ${rulesOf(config).join(', ')}`] : []),
-    ...notes.map((n) => `  note      ${n}`),
+    ...[...notes, ...ruleDefaultNotes(rulesOf(config), config.training.ruleOptions)].map((n) => `  note      ${n}`),
     ...config.schedules.map((s) => `  ${s.padEnd(width)}  ${shortDescription(getSchedule(s).description)}; ${epochsInWords(s, config)}`),
     'A seed fixes the initial weights (and generated data); all schedules of a seed start from the same ones.',
     `Columns: mean ± standard deviation over the seeds. Accuracy: share of ${set} examples classified right (higher`,

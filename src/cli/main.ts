@@ -9,7 +9,7 @@ import { encodeCheckpoint } from '../io/checkpoint.js';
 import { getSchedule, listSchedules } from '../schedules/registry.js';
 import type { Schedule } from '../schedules/schedule.js';
 import type { TestEvaluator } from '../train/evaluation.js';
-import type { ExperimentConfig } from '../experiment/experiment.js';
+import { rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
 import { WorkerEvaluator } from '../node/worker-evaluator.js';
 import { registerImageDatasets } from '../node/image-datasets.js';
 import { listRules } from '../rules/registry.js';
@@ -27,7 +27,7 @@ import { readSettingsFile } from './settings-file.js';
 import { withPipeline } from './workers.js';
 import { InterruptedError, interruption } from './interrupt.js';
 import { describeMemory, formatLoss, formatSummary, formatTable } from './table.js';
-import { compareHeader, ruleHelp, scheduleHelp } from './header.js';
+import { compareHeader, ruleDefaultNotes, ruleHelp, scheduleHelp } from './header.js';
 import { withFirstLook } from './first-look.js';
 import { EXPERIMENTS, runExperimentCommand } from './experiment.js';
 import { SomeRunsFailedError, addSweepCommand } from './sweep.js';
@@ -194,6 +194,7 @@ async function trainWith(o: ResolvedOptions, schedule: Schedule, evaluator: Test
   config.training.signal = interruption.signal;
   check(config.decoders.length === 1, '`train` runs one decoder mode; use `compare` for fixed,learned');
   check((config.rules?.length ?? 1) === 1, '`train` runs one rule; use `compare --rule a,b` to compare rules');
+  if (!o.json && !o.quiet) for (const line of ruleDefaultNotes(rulesOf(config), config.training.ruleOptions)) process.stderr.write(`localprop train: ${line}\n`);
   await withPipeline(o, config, (pipelineLine) => trainOn(o, config, backend, pipelineLine));
 }
 

@@ -2,8 +2,19 @@ import { selectOf, type OptionDef } from '../options/option.js';
 import { chosen, nonNegative, number } from '../options/values.js';
 import type { FFOptions } from './ff.js';
 
-/** Forward-Forward's defaults: the paper's θ = 2 on mean goodness, the label over the first pixels, prediction by goodness. */
-export const FF_DEFAULTS: FFOptions = { threshold: 2, goodness: 'mean', embed: 'pixels', predict: 'goodness', readout: true, goodnessBlocks: 'after-first', peerNorm: 0, inputNorm: 'off', init: 'torch' };
+/**
+ * Forward-Forward's defaults: summed goodness around θ = 4, the label over
+ * the first pixels, prediction by goodness. The rule length-normalises every
+ * block's output, so the next block reads rows of length 1 and, from
+ * PyTorch's initialisation, its summed goodness starts at about
+ * outputs/(3·inputs), 1/3 for equal widths: θ = 4 puts the logit g - θ a
+ * few units away from the first step. Mean goodness around θ = 2
+ * (mohammadpz's, with Adam at 0.03 for 1000 full-batch steps) asks a
+ * 500-unit block reading unit rows for a summed goodness of 1000, weights
+ * some 50 times their start; at Adam's 1e-3 the second block was still
+ * growing after 3 epochs, ranking the true label last (docs/rules-ff-dfa.md).
+ */
+export const FF_DEFAULTS: FFOptions = { threshold: 4, goodness: 'sum', embed: 'pixels', predict: 'goodness', readout: true, goodnessBlocks: 'after-first', peerNorm: 0, inputNorm: 'off', init: 'torch' };
 
 const owner = { kind: 'rule', rule: 'ff' } as const;
 
@@ -15,11 +26,11 @@ const owner = { kind: 'rule', rule: 'ff' } as const;
  */
 export const FF_OPTIONS = [
   {
-    key: 'ffThreshold', flag: '--ff-threshold <theta>', help: 'rule ff: the goodness threshold θ of the logistic loss (default 2)', parse: number, default: FF_DEFAULTS.threshold, owner,
+    key: 'ffThreshold', flag: '--ff-threshold <theta>', help: 'rule ff: the goodness threshold θ of the logistic loss (default 4)', parse: number, default: FF_DEFAULTS.threshold, owner,
     page: { label: 'FF threshold θ', group: 'Rules', tier: 'advanced', initial: FF_DEFAULTS.threshold, help: 'ff: a row is positive when its goodness exceeds θ', control: { kind: 'number', min: 0, step: 0.1 } },
   },
   {
-    key: 'ffGoodness', flag: '--ff-goodness <kind>', help: "rule ff: a block's goodness, the mean (default) or the sum of its squared activities", ...chosen(['mean', 'sum'] as const), default: FF_DEFAULTS.goodness, owner,
+    key: 'ffGoodness', flag: '--ff-goodness <kind>', help: "rule ff: a block's goodness, the sum (default) or the mean of its squared activities", ...chosen(['mean', 'sum'] as const), default: FF_DEFAULTS.goodness, owner,
     page: { label: 'FF goodness', group: 'Rules', tier: 'advanced', initial: FF_DEFAULTS.goodness, help: "ff: a block's goodness, the mean or the sum of its squared activities", control: selectOf(['mean', 'sum']) },
   },
   {

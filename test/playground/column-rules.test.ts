@@ -77,7 +77,7 @@ describe('columns of other rules', () => {
     expect(modelOf(state, 'dfa')).toBe('2-12-8-1 hidden=mish,normalize');
     expect(modelOf({ ...state, dataset: 'spiral3' }, 'ff')).toBe('5-12-8-3 hidden=mish,normalize');
     const ff = cliConfigOf(state, 'wasm', 'ff');
-    expect(ff).toMatchObject({ schedules: ['local-parallel'], rule: ['ff'], model: '4-12-8-1 hidden=mish,normalize', 'ff-threshold': 1.5, 'ff-goodness': 'mean', 'ff-embed': 'append' });
+    expect(ff).toMatchObject({ schedules: ['local-parallel'], rule: ['ff'], model: '4-12-8-1 hidden=mish,normalize', 'ff-threshold': 1.5, 'ff-goodness': 'sum', 'ff-embed': 'append' });
     expect(ff['predsim-beta']).toBeUndefined();
     expect(ff.gate).toBeUndefined();
     const dfa = cliConfigOf(state, 'wasm', 'dfa');

@@ -22,7 +22,7 @@ const EVERYTHING_CHANGED: PlaygroundState = {
   optimizer: 'adam',
   lr: 0.003,
   ffThreshold: 1.5,
-  ffGoodness: 'sum',
+  ffGoodness: 'mean',
   ffEmbed: 'append',
   predsimBeta: 0.5,
   gate: 'soft',

@@ -26,6 +26,20 @@ describe('the Nøkland & Eidnes options on the command line', () => {
     expect(relu.stderr).toMatch(/^localprop: --dfa-init zero starts every block at 0, where relu passes no gradient.*use hidden=tanh/m);
   });
 
+  it("name a rule's defaults the user left in the run's header, as a dataset's are named", async () => {
+    const ff = await cli('compare', '--rule', 'ff', '--ff-embed', 'append', '--ff-threshold', '3', '--dataset', 'spiral', '--model', '4-8-8-1 hidden=relu,normalize', '--schedules', 'local-parallel', '--seeds', '1', '--epochs', '1', '--step', 'batch');
+    expect(ff.code).toBe(0);
+    expect(ff.stderr).toMatch(/^ {2}note {6}defaults of rule ff: --ff-goodness sum --ff-predict goodness --ff-readout on --ff-goodness-blocks after-first; an option you give replaces its default$/m);
+    const predsim = await cli('train', '--schedule', 'local-parallel', '--rule', 'predsim', '--dataset', 'spiral', '--epochs', '1', '--step', 'batch');
+    expect(predsim.code).toBe(0);
+    expect(predsim.stderr).toMatch(/^localprop train: defaults of rule predsim: --predsim-beta 0\.99; an option you give replaces its default$/m);
+    // A rule without options of its own, or with all of them given, adds no line.
+    const given = await cli('train', '--schedule', 'local-parallel', '--rule', 'predsim', '--predsim-beta', '0.5', '--dataset', 'spiral', '--epochs', '1', '--step', 'batch');
+    expect(given.stderr).not.toMatch(/defaults of rule/);
+    const dfa = await cli('train', '--schedule', 'local-parallel', '--rule', 'dfa', '--dataset', 'spiral', '--epochs', '1', '--step', 'batch');
+    expect(dfa.stderr).not.toMatch(/defaults of rule/);
+  });
+
   it('train pred, sim and predsim with batch norm and after-loss dropout through compare, one row a rule', async () => {
     const r = await cli('compare', '--dataset', 'spiral', '--model', '2-16-16-1 hidden=leaky-relu,batchnorm', '--rule', 'pred,sim,predsim', '--schedules', 'local-parallel', '--seeds', '1', '--epochs', '3', '--step', 'batch', '--batch-size', '50', '--dropout', '0.1', '--dropout-placement', 'after-loss', '--json');
     expect(r.code).toBe(0);

@@ -11,6 +11,7 @@ import { seededStart } from '../../src/experiment/seeded.js';
 import { Run } from '../../src/train/run.js';
 import { LocalpropError } from '../../src/util/errors.js';
 import { configuredRule } from '../../src/rules/registry.js';
+import { registerImageDatasets } from '../../src/node/image-datasets.js';
 import type { Chunk } from '../../src/train/session.js';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../../src/io/run-checkpoint.js';
 
@@ -102,7 +103,7 @@ describe('Forward-Forward: prediction over labels', () => {
   const x = () => tf.tensor2d([[0, 0, 0.9, 0.1], [0, 0, 0.1, 0.8]]);
 
   it('sums the goodness of every block for each label and picks the highest', () => {
-    const rule = forwardForward({ goodnessBlocks: 'all' });
+    const rule = forwardForward({ goodnessBlocks: 'all', goodness: 'mean' });
     const network = Network.fromParameters(spec, params, 'test', rule);
     // Row 0, label 0: a = [1.4, 0], mean square 0.98; label 1: a = [0.4, 0.6], 0.26. Block 1 reads unit rows: 0.5 each.
     // Row 1, label 0: a = [0.6, 0.3], 0.225; label 1: a = [0, 1.3], 0.845.
@@ -115,7 +116,8 @@ describe('Forward-Forward: prediction over labels', () => {
 
   it("counts all but the first block by default (the paper's choice), and the read-out when asked", () => {
     const network = Network.fromParameters(spec, params, 'test', ffRule);
-    values(ffRule.predict!(network, x())!).forEach((s) => expect(s).toBeCloseTo(0.5, 5));
+    // Block 1 passes its unit rows through: summed goodness (the default) 1 for every label.
+    values(ffRule.predict!(network, x())!).forEach((s) => expect(s).toBeCloseTo(1, 5));
     network.dispose();
     const readout = forwardForward({ predict: 'readout' });
     const net2 = Network.fromParameters(spec, params, 'test', readout);
@@ -128,6 +130,18 @@ describe('Forward-Forward: prediction over labels', () => {
 });
 
 describe('Forward-Forward: training', () => {
+  it('learns MNIST with its defaults and Adam at 1e-3, two length-normalised blocks, the second alone predicting (mean goodness around 2 ranked the true label last)', async () => {
+    registerImageDatasets();
+    const spec = parseModelSpec('784-100-100-10 hidden=relu,normalize');
+    const start = seededStart(0, spec, { dataset: 'mnist', options: { limit: 2000 } }, ffRule);
+    const run = new Run({ schedule: 'local-parallel', rule: 'ff', spec, ...start, epochs: 6, step: 'batch', batchSize: 20, optimizer: { name: 'adam', lr: 1e-3 } });
+    const end = await run.complete();
+    // 0.68 here; with the former defaults (--ff-goodness mean --ff-threshold 2) 0.0035, below chance (0.1): the second block,
+    // still growing its weights toward a mean square of 2, gave wrong labels more goodness than the true one.
+    expect(end.testAccuracy).toBeGreaterThan(0.5);
+    run.dispose();
+  }, 240_000);
+
   it('learns signed_xor under local-parallel and local-sequential, the label appended to the points (block 0 reads 2 + 2 numbers)', async () => {
     const rule = forwardForward({ embed: 'append', goodnessBlocks: 'all' });
     // One 0/1 output: two labels to embed.
@@ -138,7 +152,7 @@ describe('Forward-Forward: training', () => {
     for (const schedule of ['local-parallel', 'local-sequential']) {
       const run = new Run({ schedule, rule: 'ff', ruleOptions: { ffEmbed: 'append', ffGoodnessBlocks: 'all' }, spec, ...start, epochs: schedule === 'local-parallel' ? 30 : 15, step: 'batch', batchSize: 50, optimizer: { name: 'adam', lr: 0.03 } });
       const end = await run.complete();
-      expect(run.options.ruleOptions).toEqual({ ffEmbed: 'append', ffGoodnessBlocks: 'all', ffThreshold: 2, ffGoodness: 'mean', ffPredict: 'goodness', ffReadout: 'on' });
+      expect(run.options.ruleOptions).toEqual({ ffEmbed: 'append', ffGoodnessBlocks: 'all', ffThreshold: 4, ffGoodness: 'sum', ffPredict: 'goodness', ffReadout: 'on' });
       // The recorded options make the same rule again (what the evaluation thread and a resumed run do).
       expect(configuredRule('ff', run.options.ruleOptions).options).toEqual(run.options.ruleOptions);
       // Chance is 1/2; FF reaches 0.97 in 40 epochs of 64-unit blocks here.
