@@ -6,7 +6,7 @@ import { chooseGate, gatedResult, gatedSweepRows, planGatedFinal, planGatedSweep
 import { renderGatedReport, renderResultsIndex } from '../studies/gated-report.js';
 import { MNIST_STUDY } from '../studies/mnist-study.js';
 import { importOldMnistRecords, MNIST_RECORDS, mnistRunViews, planMnistStudy } from '../studies/mnist-sweep.js';
-import { runSweepLocally, type RunnerEvent } from '../sweep/local-runner.js';
+import { runSweepLocally, type LocalRunSummary, type RunnerEvent } from '../sweep/local-runner.js';
 import { RecordStore } from '../sweep/store.js';
 import { InterruptedError, interruption } from './interrupt.js';
 import { SomeRunsFailedError } from './sweep.js';
@@ -94,6 +94,7 @@ async function runGatedCommand(options: ExperimentCommandOptions): Promise<strin
         },
       );
       if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${records}; run the same command again to continue`);
+      checkNoneClaimed(summary);
       const failed = runs.filter((r) => !store.record(r.planned.id));
       // Every run counts in the study's means: a missing one would change what is chosen and compared.
       if (failed.length > 0) throw new SomeRunsFailedError(`${failed.length} run(s) of the gated study failed (${failed.map((r) => `${name.get(r.planned.id)}: ${store.failure(r.planned.id)?.message ?? 'no record'}`).slice(0, 3).join('; ')}); fix the cause and rerun the command (failed runs are trained again)`);
@@ -206,6 +207,7 @@ async function runRulesCommand(options: ExperimentCommandOptions): Promise<strin
       },
     );
     if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${folder}; run the same command again to continue`);
+    checkNoneClaimed(summary);
   }
   const records = [...every.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -258,6 +260,7 @@ async function runMnistCommand(options: ExperimentCommandOptions): Promise<strin
         },
       });
       if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${folder}; run the same command again to continue`);
+      checkNoneClaimed(summary);
     }
   }
   const records = mnistRunViews(folder);
@@ -346,6 +349,7 @@ async function runNoklandCommand(options: ExperimentCommandOptions): Promise<str
       },
     );
     if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${folder}; run the same command again to continue`);
+    checkNoneClaimed(summary);
     const failed = todo.filter((r) => !store.record(r.planned.id));
     if (failed.length > 0) throw new SomeRunsFailedError(`${failed.length} run(s) of the nokland study failed (${failed.map((r) => `${r.key}: ${store.failure(r.planned.id)?.message ?? 'no record'}`).slice(0, 3).join('; ')}); fix the cause and rerun the command (failed runs are trained again)`);
   }
@@ -398,6 +402,7 @@ async function runParallelCommand(options: ExperimentCommandOptions): Promise<st
       },
     });
     if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${summary.stopped.length} run(s) stopped at their checkpoints in ${records}; run the same command again to continue`);
+    checkNoneClaimed(summary);
   };
   // The records are the truth: the summaries of the asked datasets are rebuilt from them, the others kept from parallel.json.
   const collect = (runs: StudyRun[]) => {
@@ -489,4 +494,10 @@ function writeResultsIndex(folder: string): void {
       return { file: `${folder.split('/').pop()}/${f}`, title, summary: summary ? `\`${summary}\`` : '' };
     });
   writeFileAtomic(join(folder, '..', 'results.md'), renderResultsIndex(pages));
+}
+
+/** Runs that another runner holds have no record yet: the page cannot be made from them, so say who trains them. */
+function checkNoneClaimed(summary: LocalRunSummary): void {
+  const claimed = summary.claimed;
+  check(claimed.length === 0, () => `${claimed.length} run${claimed.length > 1 ? 's are' : ' is'} being trained by another runner sharing the records folder (${claimed[0].owner}${claimed.length > 1 ? ', and others' : ''}); run the same command again once ${claimed.length > 1 ? 'they have' : 'it has'} finished, to render the page`);
 }

@@ -79,11 +79,12 @@ async function run(path: string, opts: { jobs?: string; checkpointEvery?: string
       if (e.type === 'started') say(`${name}: started (process ${e.pid})`);
       else if (e.type === 'outcome' && e.status === 'done') say(`${name}: done, test accuracy ${e.testAccuracy!.toFixed(4)} (${e.seconds!.toFixed(1)} s)`);
       else if (e.type === 'outcome' && e.status === 'failed') say(`${name}: failed: ${e.message}`);
+      else if (e.type === 'outcome' && e.status === 'claimed') say(`${name}: skipped, trained by ${e.message}`);
       else if (e.type === 'outcome') say(`${name}: stopped at its checkpoint`);
       else if (e.type === 'worker-died') say(`${name}: its worker died (${e.reason})${e.retry ? '; continuing from its checkpoint' : ''}`);
     },
   });
-  const counts = `${summary.done.length} trained, ${summary.failed.length} failed, ${summary.skipped.length} already recorded`;
+  const counts = `${summary.done.length} trained, ${summary.failed.length} failed, ${summary.skipped.length} already recorded${summary.claimed.length ? `, ${summary.claimed.length} being trained by another runner` : ''}`;
   if (summary.stopped.length > 0) throw new InterruptedError(`interrupted (Ctrl-C): ${counts}, ${summary.stopped.length} stopped at their checkpoints; run the same command again to continue`);
   process.stdout.write(`${path}: ${counts}${summary.failed.length ? '; see `localprop sweep status` for the failures' : ''}\n`);
   // A rerun that leaves earlier failures failed has not finished the sweep either.
@@ -185,6 +186,7 @@ async function worker(opts: { queue?: string; jobs?: string; checkpointEvery?: s
           if (e.type === 'started') say(`${name}: started${e.resumesAt !== null ? ` from its checkpoint at epoch ${e.resumesAt}` : ''}`);
           else if (e.type === 'done') say(`${name}: done, test accuracy ${e.testAccuracy.toFixed(4)} (${e.seconds.toFixed(1)} s)${e.kept ? '' : '; another worker had recorded it first: its record stays'}`);
           else if (e.type === 'failed') say(`${name}: failed: ${e.message}${e.final ? '' : '; it will be tried again'}`);
+          else if (e.type === 'claimed') say(`${name}: trained by ${e.owner} in the records folder; back in the queue for a minute`);
           else say(`${name}: back in the queue at its checkpoint (epoch ${e.epoch})`);
         },
       });

@@ -31,6 +31,8 @@ export interface LocalRunSummary {
   stopped: string[];
   /** Already recorded (done, or failed without --retry-failed): not trained. */
   skipped: string[];
+  /** Claimed by another runner sharing the records folder (see claimRun): not trained here. */
+  claimed: { id: string; owner: string }[];
 }
 
 /** Threads one run keeps busy: its training thread (or its pipeline's `workers`) and, unless `evalThread` is off, the evaluation thread. */
@@ -56,7 +58,7 @@ const DEATHS_ALLOWED = 1;
  * and its run continues from its checkpoint.
  */
 export async function runSweepLocally(runs: PlannedRun[], store: RecordStore, options: LocalRunOptions): Promise<LocalRunSummary> {
-  const summary: LocalRunSummary = { done: [], failed: [], stopped: [], skipped: [] };
+  const summary: LocalRunSummary = { done: [], failed: [], stopped: [], skipped: [], claimed: [] };
   const queue: PlannedRun[] = [];
   for (const run of runs) {
     if (store.record(run.id) || (store.failure(run.id) && !options.retryFailed)) summary.skipped.push(run.id);
@@ -106,7 +108,8 @@ export async function runSweepLocally(runs: PlannedRun[], store: RecordStore, op
         if (!current) return;
         options.onEvent?.({ ...message, run: current, pid: worker.pid! });
         if (message.type !== 'outcome') return;
-        summary[message.status === 'done' ? 'done' : message.status === 'failed' ? 'failed' : 'stopped'].push(current.id);
+        if (message.status === 'claimed') summary.claimed.push({ id: current.id, owner: message.message! });
+        else summary[message.status === 'done' ? 'done' : message.status === 'failed' ? 'failed' : 'stopped'].push(current.id);
         next();
       });
       worker.on('exit', (code, signal) => {

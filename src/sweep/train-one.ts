@@ -9,6 +9,7 @@ import { WorkerPipeline } from '../node/worker-pipeline.js';
 import { pipelined, runExperimentConfig } from './configuration.js';
 import type { PlannedRun } from './plan.js';
 import { RECORD_FORMAT, RECORD_VERSION, type RecordStore, type SweepRecord } from './store.js';
+import { claimOwner, claimRun, describeOwner } from './claim.js';
 
 /** How a run is trained: when it checkpoints, and what it tells its caller. */
 export interface TrainSettings {
@@ -24,7 +25,12 @@ export interface TrainSettings {
   onCheckpoint?: (epoch: number) => void;
 }
 
-export type TrainOutcome = { status: 'done'; record: SweepRecord } | { status: 'stopped'; epoch: number } | { status: 'failed'; message: string };
+export type TrainOutcome =
+  | { status: 'done'; record: SweepRecord }
+  | { status: 'stopped'; epoch: number }
+  | { status: 'failed'; message: string }
+  /** Another runner sharing the records folder holds the run's claim (or recorded it meanwhile): not trained here. */
+  | { status: 'claimed'; owner: string };
 
 const DEFAULT_CHECKPOINT_SECONDS = 120;
 const PROGRESS_SECONDS = 2;
@@ -36,6 +42,19 @@ const PROGRESS_SECONDS = 2;
  * (failed: any error, the others go on). The parts a queue worker needs too.
  */
 export async function trainPlannedRun(planned: PlannedRun, store: RecordStore, settings: TrainSettings = {}): Promise<TrainOutcome> {
+  const claim = await claimRun(store.folder, planned.id);
+  if (!claim) return { status: 'claimed', owner: describeOwner(claimOwner(store.folder, planned.id)) };
+  try {
+    // Queued before another runner finished it: its record is there now.
+    if (store.record(planned.id)) return { status: 'claimed', owner: 'another runner, which has recorded it meanwhile' };
+    return await trainClaimedRun(planned, store, settings);
+  } finally {
+    await claim.release();
+  }
+}
+
+/** {@link trainPlannedRun} once the run is claimed. */
+async function trainClaimedRun(planned: PlannedRun, store: RecordStore, settings: TrainSettings): Promise<TrainOutcome> {
   const wallStart = performance.now();
   const { id } = planned;
   const resumedAt = [...(store.progress(id)?.resumedAt ?? [])];

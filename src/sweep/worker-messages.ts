@@ -14,4 +14,4 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'epoch'; id: string; epoch: number; epochs: number }
   | { type: 'checkpoint'; id: string; epoch: number }
-  | { type: 'outcome'; id: string; status: 'done' | 'stopped' | 'failed'; message?: string; seconds?: number; testAccuracy?: number };
+  | { type: 'outcome'; id: string; status: 'done' | 'stopped' | 'failed' | 'claimed'; message?: string; seconds?: number; testAccuracy?: number };

@@ -50,6 +50,7 @@ async function train(message: Extract<ToWorker, { type: 'run' }>): Promise<void>
   });
   if (outcome.status === 'done') send({ type: 'outcome', id: run.id, status: 'done', seconds: outcome.record.seconds, testAccuracy: outcome.record.final.testAccuracy });
   else if (outcome.status === 'failed') send({ type: 'outcome', id: run.id, status: 'failed', message: outcome.message });
+  else if (outcome.status === 'claimed') send({ type: 'outcome', id: run.id, status: 'claimed', message: outcome.owner });
   else send({ type: 'outcome', id: run.id, status: 'stopped' });
 }
 

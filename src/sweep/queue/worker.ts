@@ -1,4 +1,4 @@
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
@@ -6,7 +6,8 @@ import { LocalpropError, check } from '../../util/errors.js';
 import { threadsPerRun } from '../local-runner.js';
 import { RecordStore } from '../store.js';
 import type { FromWorker, ToWorker, WorkerSettings } from '../worker-messages.js';
-import type { SweepDestination } from './destination.js';
+import { FolderDestination, type SweepDestination } from './destination.js';
+import { claimOwner, claimRun, describeOwner, type RunClaim } from '../claim.js';
 import { planJob, type JobRun, type SweepJobData } from './job.js';
 import { ProgressBoard } from './progress.js';
 import { EpochPace } from '../epoch-pace.js';
@@ -39,6 +40,8 @@ export type QueueWorkerEvent =
   | { type: 'done'; id: string; label: string; testAccuracy: number; seconds: number; kept: boolean }
   | { type: 'failed'; id: string; label: string; message: string; final: boolean }
   | { type: 'returned'; id: string; label: string; epoch: number }
+  /** The run is claimed in its records folder by another runner (a `sweep run`, an `experiment`): delayed, not trained here. */
+  | { type: 'claimed'; id: string; label: string; owner: string }
   /** Training folders that workers killed past their cleanup had left in the temporary folder, removed as this one started. */
   | { type: 'cleaned'; folders: string[] }
   /** An error of the queue's connection or of BullMQ's bookkeeping (a lost lock): the worker goes on. */
@@ -72,6 +75,8 @@ export interface JobResult {
 }
 
 const PROGRESS_SECONDS = 1;
+/** How long a job whose run another runner holds waits before a worker looks again. */
+const CLAIMED_RETRY_MS = 60_000;
 
 /**
  * Takes runs from the queue, `jobs` at a time, and trains each in a
@@ -123,6 +128,18 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
       destination = destinationOf(planned.spec, planned.specPath, connection);
       const recorded = await destination.record(run.id);
       if (recorded) return { worker: name, testAccuracy: recorded.final.testAccuracy, seconds: recorded.seconds, kept: false };
+      // Records in a folder that a `sweep run` or `experiment` may share: claimed there too, so no two train the run.
+      let claim: RunClaim | null | undefined;
+      if (destination instanceof FolderDestination) {
+        const records = destination.store.folder;
+        claim = await claimRun(records, run.id);
+        if (!claim) {
+          emit({ type: 'claimed', id: run.id, label: run.label, owner: describeOwner(claimOwner(records, run.id)) });
+          // Back in a minute, for whichever worker is free then: by then its owner may have recorded it (done) or died (its claim taken over).
+          await job.moveToDelayed(Date.now() + CLAIMED_RETRY_MS, token);
+          throw new DelayedError();
+        }
+      }
       const folder = makeQueueFolder(run.id);
       let child: ChildProcess | undefined;
       busy++;
@@ -133,9 +150,10 @@ export async function runQueueWorker(connection: QueueConnection, options: Queue
         busy--;
         if (child) pool.release(child);
         rmSync(folder, { recursive: true, force: true });
+        await claim?.release();
       }
     } catch (e) {
-      if (e instanceof WaitingError) throw e;
+      if (e instanceof WaitingError || e instanceof DelayedError) throw e;
       return await failed(job, planned, destination, e as Error);
     }
   };
