@@ -302,8 +302,8 @@ describe('Forward-Forward: stopping and continuing', () => {
     await resumed.complete((e) => e.type === 'epoch' && again.push({ ...e, seconds: 0 }));
     expect(again).toEqual(events);
     expect(resumed.network.toParameters()).toEqual(straight.network.toParameters());
-    // Epochs 1, 3 and 5 are scored; 2 and 4 carry the scores before them.
-    expect((events as { evaluatedAt: number }[]).map((e) => e.evaluatedAt)).toEqual([1, 1, 3, 3, 5]);
+    // The networks after 0, 2 and 4 epochs and the last are scored; events 1 and 3 carry the scores before them.
+    expect((events as { evaluatedAt: number }[]).map((e) => e.evaluatedAt)).toEqual([0, 0, 2, 2, 4, 5]);
     const means = straight.network.toParameters()['ff.0.peer_mean'];
     if ('ffPeerNorm' in ruleOptions) expect(Array.from(means.data).some((m) => m !== 0.5)).toBe(true);
     else expect(means).toBeUndefined();
