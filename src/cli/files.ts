@@ -1,11 +1,13 @@
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { LocalpropError } from '../util/errors.js';
 import { makeFolder } from './output-paths.js';
 
 /**
- * Writes `data` to `path` through a temporary file in the same folder and a
- * rename, so a reader never sees half a file and a crash leaves the old one.
+ * Writes `data` to `path` through a temporary file in the same folder,
+ * flushed to the disk, and a rename (its folder flushed too), so a reader
+ * never sees half a file and a crash, even of the machine, leaves the old
+ * one or the new one whole.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
@@ -13,10 +15,67 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const temp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   try {
     writeFileSync(temp, data);
+    flush(temp, 'r+');
     renameSync(temp, path);
   } catch (e) {
     rmSync(temp, { force: true });
     throw new LocalpropError(cannotWrite(path, e as NodeJS.ErrnoException));
+  }
+  // The rename lives in the folder's entries: flushed, it survives a power cut. Some file systems refuse a folder's fsync; the file is whole either way.
+  try {
+    flush(dir, 'r');
+  } catch {
+    // As above.
+  }
+}
+
+function flush(path: string, mode: 'r' | 'r+'): void {
+  const fd = openSync(path, mode);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where {@link writeKeepingPrevious} keeps the file it replaced. */
+export function previousPath(path: string): string {
+  return `${path}.previous`;
+}
+
+/**
+ * {@link writeFileAtomic}, keeping the file it replaces as
+ * {@link previousPath}: for checkpoints, so that one found damaged later
+ * (see {@link readWithFallback}) leaves the one before it.
+ */
+export function writeKeepingPrevious(path: string, data: Uint8Array): void {
+  if (existsSync(path)) {
+    const previous = previousPath(path);
+    rmSync(previous, { force: true });
+    try {
+      // A second name for the same bytes: no copy, and the current file stays in place.
+      linkSync(path, previous);
+    } catch {
+      writeFileAtomic(previous, readFileSync(path));
+    }
+  }
+  writeFileAtomic(path, data);
+}
+
+/**
+ * Reads `path` with `decode`, and when it is missing or fails to decode
+ * (truncated, its checksum wrong) while {@link previousPath} holds one that
+ * decodes, that one, with a line saying so for the user; undefined when
+ * neither exists. A damaged file with no previous one throws its error.
+ */
+export function readWithFallback<T>(path: string, decode: (bytes: Uint8Array, source: string) => T): { value: T; note?: string } | undefined {
+  const previous = previousPath(path);
+  if (!existsSync(path)) return existsSync(previous) ? { value: decode(new Uint8Array(readFileSync(previous)), previous), note: `${path} is missing (the process stopped while replacing it): continuing from the one before it, ${previous}` } : undefined;
+  try {
+    return { value: decode(new Uint8Array(readFileSync(path)), path) };
+  } catch (e) {
+    if (!(e instanceof LocalpropError) || !existsSync(previous)) throw e;
+    return { value: decode(new Uint8Array(readFileSync(previous)), previous), note: `${e.message.replace(/; the file is damaged.*$/, '')}: continuing from the one before it, ${previous}` };
   }
 }
 

@@ -5,7 +5,7 @@ import { formatModelSpec } from '../model/spec.js';
 import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import { EPOCH_CONVENTION } from '../train/epoch-convention.js';
 import type { ResolvedRunOptions } from '../train/run.js';
-import { writeFileAtomic, writeJsonAtomic } from './files.js';
+import { previousPath, writeJsonAtomic, writeKeepingPrevious } from './files.js';
 import { encodeRunCheckpoint } from '../io/run-checkpoint.js';
 import type { RunCheckpoint } from '../train/resume.js';
 import type { RunIdentity } from '../train/events.js';
@@ -105,13 +105,14 @@ export class OutFolder {
   /** Writes the checkpoint of the run in progress; returns its size in bytes. */
   writeCheckpoint(checkpoint: RunCheckpoint): number {
     const bytes = encodeRunCheckpoint(checkpoint, this.engine);
-    writeFileAtomic(this.checkpointPath, bytes);
+    writeKeepingPrevious(this.checkpointPath, bytes);
     return bytes.length;
   }
 
-  /** Removes the checkpoint once every run's history is written: nothing is left to resume. */
+  /** Removes the checkpoint (and the one before it) once every run's history is written: nothing is left to resume. */
   removeCheckpoint(): void {
     rmSync(this.checkpointPath, { force: true });
+    rmSync(previousPath(this.checkpointPath), { force: true });
   }
 
   writeHistory(options: ResolvedRunOptions, epochs: EpochEvent[], end: RunEndEvent): void {

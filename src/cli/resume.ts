@@ -7,6 +7,7 @@ import { EPOCH_CONVENTION, eventsFromVersion1, type StoredEpoch } from '../train
 import { canonicalJson, differingOptions, type ResolvedRunOptions, type Run } from '../train/run.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { parseJson } from './setup.js';
+import { readWithFallback } from './files.js';
 import type { OutFolder } from './report.js';
 
 /** A run that had finished before the interruption, read back from its history file. */
@@ -31,8 +32,9 @@ export class ResumeFolder {
     /** The folder's config.json (the one the report shows). */
     readonly configJson: Record<string, unknown>,
   ) {
-    const path = out.checkpointPath;
-    this.checkpoint = existsSync(path) ? decodeRunCheckpoint(new Uint8Array(readFileSync(path)), path) : null;
+    const read = readWithFallback(out.checkpointPath, decodeRunCheckpoint);
+    if (read?.note) process.stderr.write(`localprop: ${read.note}\n`);
+    this.checkpoint = read?.value ?? null;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { RunCheckpoint } from '../train/resume.js';
 import { LocalpropError, check } from '../util/errors.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 import { eventsFromVersion1 } from '../train/epoch-convention.js';
+import { crc32 } from '../util/crc32.js';
 import type { Evaluation } from '../train/evaluation.js';
 
 const FORMAT = 'localprop-run-checkpoint';
@@ -44,7 +45,19 @@ export function encodeRunCheckpoint(checkpoint: RunCheckpoint, engine?: Record<s
     ...(checkpoint.partial ? { partial: checkpoint.partial } : {}),
   };
   // `engine`: the backend (and BLAS) that computed it, for the reader; resuming checks it against config.json.
-  return encodeSafetensors(tensors, { format: FORMAT, version: VERSION, state: JSON.stringify(state), ...(engine ? { engine: JSON.stringify(engine) } : {}) });
+  const json = JSON.stringify(state);
+  return encodeSafetensors(tensors, { format: FORMAT, version: VERSION, state: json, checksum: checksumOf(tensors, json), ...(engine ? { engine: JSON.stringify(engine) } : {}) });
+}
+
+/**
+ * The CRC-32 of the state and of every tensor's bytes, by name: a file whose
+ * bytes changed after it was written (a disk that lied, a copy cut short
+ * inside a tensor) reads as damaged instead of resuming from wrong numbers.
+ */
+function checksumOf(tensors: Record<string, NamedTensor>, state: string): string {
+  const names = Object.keys(tensors).sort();
+  const bytes = (t: NamedTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return crc32([new TextEncoder().encode(state), ...names.flatMap((n) => [new TextEncoder().encode(n), bytes(tensors[n])])]);
 }
 
 /** Reads {@link encodeRunCheckpoint}'s file; `source` names it in errors. */
@@ -59,6 +72,8 @@ export function decodeRunCheckpoint(bytes: Uint8Array, source: string): RunCheck
   const { tensors, metadata } = file;
   check(metadata.format === FORMAT, `${source} is not a localprop run checkpoint (it records format ${JSON.stringify(metadata.format ?? null)}); --resume reads the checkpoint --checkpoint-every writes`);
   check(metadata.version === VERSION || metadata.version === '1', `${source} is a run checkpoint of version ${metadata.version}, but this localprop reads versions 1 and ${VERSION}; finish the run with the localprop that started it`);
+  // Files from before checksums have none: they are read as they are.
+  check(metadata.checksum === undefined || metadata.checksum === checksumOf(tensors, metadata.state ?? ''), `${source}: its checksum does not match its contents; the file is damaged, so resume from an earlier copy or start again`);
   let state: Record<string, unknown>;
   try {
     state = JSON.parse(metadata.state ?? '') as Record<string, unknown>;

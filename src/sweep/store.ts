@@ -6,7 +6,7 @@ import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import type { RunCheckpoint } from '../train/resume.js';
 import { LocalpropError, check } from '../util/errors.js';
 import type { OptionValues } from '../cli/options.js';
-import { writeFileAtomic, writeJsonAtomic } from '../cli/files.js';
+import { previousPath, readWithFallback, writeJsonAtomic, writeKeepingPrevious } from '../cli/files.js';
 import { makeFolder } from '../cli/output-paths.js';
 import type { RunConfiguration } from './configuration.js';
 import { eventsFromVersion1 } from '../train/epoch-convention.js';
@@ -173,13 +173,16 @@ export class RecordStore {
     return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
   }
 
+  /** Replaces the run's checkpoint, keeping the one before it until the next (see {@link readWithFallback}). */
   writeCheckpointBytes(id: string, bytes: Uint8Array): void {
-    writeFileAtomic(this.checkpointPath(id), bytes);
+    writeKeepingPrevious(this.checkpointPath(id), bytes);
   }
 
+  /** The run's checkpoint; the one before it, with a line on stderr, when the latest is damaged or half-replaced. */
   checkpoint(id: string): RunCheckpoint | undefined {
-    const bytes = this.checkpointBytes(id);
-    return bytes ? decodeRunCheckpoint(bytes, this.checkpointPath(id)) : undefined;
+    const read = readWithFallback(this.checkpointPath(id), decodeRunCheckpoint);
+    if (read?.note) process.stderr.write(`localprop: ${read.note}\n`);
+    return read?.value;
   }
 
   writeCheckpoint(id: string, checkpoint: RunCheckpoint): void {
@@ -188,6 +191,7 @@ export class RecordStore {
 
   removeCheckpoint(id: string): void {
     rmSync(this.checkpointPath(id), { force: true });
+    rmSync(previousPath(this.checkpointPath(id)), { force: true });
   }
 
   private checkpointPath(id: string): string {
