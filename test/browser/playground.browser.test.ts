@@ -149,11 +149,12 @@ describe('the playground', () => {
 
     const history = JSON.parse(new TextDecoder().decode((await download(page))['history.json'])) as { runs: PageRun[] };
     for (const run of history.runs) {
+      // Event k: the network after k epochs (event 0 untrained, its block losses null).
       const first = run.events[0];
       if (run.schedule === 'local-sequential') {
         // Its output loss moves only in the last phase; within the first phase block 0's own loss falls.
-        expect(run.events[39].blockLosses[0]!, run.schedule).toBeLessThan(first.blockLosses[0]!);
-        expect(run.events[159].blockLosses[3]!).toBeLessThan(run.events[120].blockLosses[3]!);
+        expect(run.events[40].blockLosses[0]!, run.schedule).toBeLessThan(run.events[1].blockLosses[0]!);
+        expect(run.events[160].blockLosses[3]!).toBeLessThan(run.events[121].blockLosses[3]!);
       } else {
         expect(run.end!.testLoss, run.schedule).toBeLessThan(0.6 * first.testLoss);
         expect(run.end!.testAccuracy, run.schedule).toBeGreaterThan(0.9);
