@@ -17,8 +17,9 @@ export type WorkerReply = ({ id: number } & Evaluation) | { id: number; error: s
 
 /**
  * Scores the test set on a second thread (Node's worker_threads) while the
- * main thread trains the next epoch: TF.js's wasm backend is single-threaded
- * in Node, so without it one core idles. One instance serves many runs; call
+ * main thread measures the training loss of the same network, after every
+ * epoch: TF.js's wasm backend is single-threaded in Node, so without it one
+ * core idles. One instance serves many runs; call
  * {@link WorkerEvaluator.close} when done.
  *
  * When the threads that train fill the cores (a pipeline with as many

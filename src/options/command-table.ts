@@ -11,7 +11,7 @@ const PICTURES = 'a sweep draws no per-run pictures';
 export const COMMAND_OPTIONS = [
   { key: 'schedule', flag: '--schedule <name>', help: 'the schedule to run (required; every schedule is listed below and by `localprop schedules`)', parse: text, commands: ['train'] },
   { key: 'workers', flag: '--workers <n>', help: 'train local-parallel, local-gated or local-drift on a pipeline of n threads, one group of blocks each (--step batch; the same results as one thread, see docs/schedules.md)', parse: positiveInt, default: 1 },
-  { key: 'evalThread', flag: '--eval-thread <on|off>', help: 'score the test set (and with --step batch the training loss) on a second thread while the epoch trains (same numbers; default on)', choices: ['on', 'off'], parse: oneOf('on', 'off'), default: 'on' },
+  { key: 'evalThread', flag: '--eval-thread <on|off>', help: 'score the test set on a second thread while this one measures the training loss, after every epoch (same numbers; default on)', choices: ['on', 'off'], parse: oneOf('on', 'off'), default: 'on' },
   { key: 'backend', flag: '--backend <name>', help: 'auto (default: native where a BLAS loads, else wasm), native (TF.js wasm with matrix products on the system BLAS: apt-get install libopenblas0-pthread), wasm or cpu', parse: text, default: 'auto' },
   { key: 'threads', flag: '--threads <n>', help: "threads of the BLAS while one thread trains (native backend; default: the library's own, all cores); with --workers or the evaluation thread each thread runs one", parse: positiveInt },
   { key: 'init', flag: '--init <file.safetensors>', help: 'start from these parameters (shapes checked against the model)', parse: text, file: true },

@@ -73,8 +73,9 @@ export interface RunOptions {
    */
   zeroGradSteps?: boolean;
   /**
-   * Scores the per-epoch test set elsewhere (another thread) while the next
-   * epoch trains; the numbers are the same as without it.
+   * Scores the test set after every epoch elsewhere (another thread) while
+   * this thread measures the training loss; the numbers are the same as
+   * without it (on the same backend and BLAS threads).
    */
   testEvaluator?: TestEvaluator;
   /** Options of the stability gates (local-gated only). */
