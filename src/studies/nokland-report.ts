@@ -33,12 +33,13 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
     '',
     `Model: 784-${NOKLAND_HIDDEN.join('-')}-10, each hidden block linear → batch norm → activation (ReLU for backprop, pred and decoder; leaky ReLU 0.01 for sim and predsim) → dropout, the local loss seeing the activity before dropout. ` +
       `Recipe (their run_experiments.sh): Adam lr ${m.optimizer!.lr}, batch ${m.batchSize}, rate ×${m.lrDecay} after epochs ${m.lrDecayAt!.join(', ')} (MNIST, ${m.epochs} epochs, dropout ${m.dropout}, 2-pixel jitter) or ${f.lrDecayAt!.join(', ')} (Fashion-MNIST, ${f.epochs} epochs, dropout ${f.dropout}, jitter and horizontal flip); inputs standardised. ` +
-      'Local rows train on the local-parallel schedule, the output block by its own cross-entropy (scaled by 1-β under predsim) on the last hidden block\'s dropped output. Test error on the 10,000 test images after the final epoch, no best-epoch selection.',
+      'Local rows train on the local-parallel schedule, the output block by its own cross-entropy (scaled by 1-β under predsim) on the last hidden block\'s dropped output. Test error on the 10,000 test images after the final epoch, no best-epoch selection. ' +
+      `Seconds per epoch: the run's seconds over its epochs (the mean; the discussion quotes medians by name). ${PROBES_NOTE}`,
     '',
   ];
   for (const dataset of datasets) {
     lines.push(`## ${TITLE[dataset]}`, '');
-    lines.push('| row | theirs % | goal % | ours % (seeds) | ours − theirs | seconds per epoch | final probe accuracy per hidden block % |', '|---|---|---|---|---|---|---|');
+    lines.push('| row | theirs % | goal % | ours % (seeds) | ours − theirs | seconds per epoch (mean) | probe accuracy per hidden block %, latest probe |', '|---|---|---|---|---|---|---|');
     for (const row of NOKLAND_ROWS) {
       const theirs = NOKLAND_PUBLISHED[dataset][row.row];
       const goal = NOKLAND_GOALS[dataset][row.row];
@@ -62,8 +63,8 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
     .sort((a, b) => a.dataset.localeCompare(b.dataset) || rowIndex(a) - rowIndex(b) || a.seed - b.seed || (a.limit ?? Infinity) - (b.limit ?? Infinity) || a.epochs - b.epochs);
   if (short.length > 0) {
     lines.push('## Short runs (measurements, not the reproduction)', '');
-    lines.push('Runs on fewer epochs or examples than the recipe: what they measure is the cost per epoch and that every row learns, not the published error. Probe accuracies are those of the last epoch event, measured before that epoch trained.', '');
-    lines.push('| dataset | row | seed | examples | epochs | test error % | probe accuracy per hidden block % (last epoch) | seconds per epoch (median) |', '|---|---|---|---|---|---|---|---|');
+    lines.push(`Runs on fewer epochs or examples than the recipe: what they measure is the cost per epoch and that every row learns, not the published error. ${PROBES_NOTE}`, '');
+    lines.push('| dataset | row | seed | examples | epochs | test error % | probe accuracy per hidden block %, latest probe | seconds per epoch (median) |', '|---|---|---|---|---|---|---|---|');
     for (const r of short) {
       const probes = probesOf(r);
       lines.push(`| ${TITLE[r.dataset]} | ${r.row} | ${r.seed} | ${r.limit ?? 'all'} | ${r.epochs} | ${pct(r.testError)} | ${probes} | ${median(r.secondsPerEpoch).toFixed(1)} (${r.backend ?? 'wasm'}) |`);
@@ -73,10 +74,17 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
   return lines.join('\n');
 }
 
-/** The hidden blocks' probe accuracies of the last epoch event; back-propagation's decoders never learn, so it has none. */
+const PROBES_NOTE =
+  "Probe accuracies: the latest epoch event that probed the blocks, the final model's; records written before 2026-12-08 (version 1, converted on reading) never probed the final model, and their cells say after which epoch the latest probe is.";
+
+/** The hidden blocks' probe accuracies of the latest event that has them, and after which epoch when not the last; back-propagation's decoders never learn, so it has none. */
 function probesOf(r: NoklandRecord): string {
   if (r.schedule === 'backprop') return '– (decoders untrained)';
-  return [...r.blockAccuracyPerEpoch].reverse().find((b) => b.length > 0)?.slice(0, -1).map((a) => (a === null ? '–' : (100 * a).toFixed(1))).join(' / ') ?? '';
+  let epoch = r.blockAccuracyPerEpoch.length - 1;
+  while (epoch >= 0 && r.blockAccuracyPerEpoch[epoch].length === 0) epoch--;
+  if (epoch < 0) return '';
+  const cells = r.blockAccuracyPerEpoch[epoch].slice(0, -1).map((a) => (a === null ? '–' : (100 * a).toFixed(1))).join(' / ');
+  return epoch === r.epochs ? cells : `${cells} (after ${epoch} epoch${epoch === 1 ? '' : 's'})`;
 }
 
 function median(values: number[]): number {
