@@ -37,6 +37,10 @@ const REFERENCES: Record<string, { label: string; backprop: number; local: numbe
   ],
 };
 
+/** Where the references come from: no record of them is committed, so the page says so. */
+const REFERENCES_SOURCE =
+  "the paper's MLP table, and the plain PyTorch runs that issue 5 reports (Adam 1e-3, batch 128, 20 epochs, rate ×0.25 at epochs 10 and 15, one seed; the wide model on a GPU), whose script and output were never committed.";
+
 const pct = (v: number) => (100 * v).toFixed(2);
 
 /** docs/results/mnist.md from the runs found so far; cells without runs are listed as pending. */
@@ -69,7 +73,7 @@ export function renderMnistReport(plan: MnistCell[], records: MnistRunRecord[], 
       lines.push('');
     }
     if (mnistCurves(plan, records, dataset)) lines.push(`![test error per epoch](mnist-${dataset}-curves.svg)`, '');
-    lines.push('References (test error %, back-propagation / local):', '');
+    lines.push(`References (test error %, back-propagation / local), quoted, not from records here: ${REFERENCES_SOURCE}`, '');
     for (const ref of REFERENCES[dataset] ?? []) lines.push(`- ${ref.label}: ${ref.backprop.toFixed(2)} / ${ref.local.toFixed(2)}`);
     lines.push('');
   }
