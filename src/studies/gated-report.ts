@@ -19,7 +19,7 @@ export function renderGatedReport(result: GatedStudyResult, command: string, dis
     `- Final comparison: seeds ${plan.seeds.join(', ')} (${plan.seeds.length} seeds), decoders ${plan.decoders.join(' and ')}, scored on each dataset's test set (1000 points).`,
     `- Sweep: seeds ${plan.sweepSeeds.join(', ')} (disjoint from the final seeds), learned decoders, the last ${plan.validation} training points held out as validation; the test set is not used.`,
     '- Gate columns, per block 0 / 1 / 2 / 3: share of epochs whose mean gate was ≥ 0.5 ("open"), mean gate, and mean relative drift (Σ drift / Σ mean|h| over the input axes) over the run. Block 0 reads the data, which never moves: always open.',
-    "- Decoder accuracy per block: how well each block's linear decoder classifies the test set from that block's output at the last epoch (the last block's is the network's); for back-propagation the decoders are never trained, so its hidden blocks' numbers are those of the initial random decoders.",
+    "- Decoder accuracy per block: how well each block's linear decoder classifies the test set from that block's output (the last block's is the network's), as the latest epoch event that probed them reported it: these runs' records (version 1, from before 2026-12-08) never probed the final model, so it is the network after the epoch before the last; for back-propagation the decoders are never trained, so its hidden blocks' numbers are those of the initial random decoders.",
     '',
     '## Sweep of the gate options (validation accuracy, mean ± std over sweep seeds)',
     '',
@@ -52,7 +52,17 @@ export function renderGatedReport(result: GatedStudyResult, command: string, dis
   return lines.join('\n');
 }
 
+/** How a page's hand-written discussion stays true to its records (src/studies/page-numbers.ts checks it). */
+const NUMBERS_RULE = [
+  "**Numbers in the discussions.** A page's tables are generated from its records (`<study>-runs/`, or `gated.json` and `parallel.json`); its discussion is written by hand in `<study>.discussion.md` and copied in when the page is rendered (`--render-only`).",
+  'Every number of a discussion (a decimal, or a whole number with %, s, ms, minutes, h, points, × or MiB) must be held, rounded as written, by the records or the generated part of its page.',
+  "Some words ask for one value: `X% after N epochs` (or `at epoch N`) is a record's test error or accuracy after N epochs, its event N (event 0 is the untrained network, the last the final model); `A-B% over the last K` the range of one record's last K events, the final model's included; `lowest X%` a record's lowest test error; seconds called a median a record's median seconds an epoch.",
+  'Two markers, HTML comments the page does not show (put after some words, never first on a line, where Markdown would start an HTML block): `<!-- runs: ID ... -->` narrows the numbers of its paragraph or list item to those records; `<!-- external: where from -->` … `<!-- /external -->` encloses numbers that no record holds (a paper\'s figure, a run nobody recorded), which the prose must also say in words.',
+  'Differences (points) and ratios (×) are only checked to follow from two numbers of the page or of their paragraph.',
+  '`test/studies/page-numbers.test.ts` checks every page.',
+].join(' ');
+
 /** docs/results.md: one line per results page, so experiments never overwrite each other. */
 export function renderResultsIndex(pages: { file: string; title: string; summary: string }[]): string {
-  return ['# Results', '', 'Each experiment writes its own page; this index lists them.', '', ...pages.map((p) => `- [${p.title}](${p.file}): ${p.summary}`), ''].join('\n');
+  return ['# Results', '', 'Each experiment writes its own page; this index lists them.', '', ...pages.map((p) => `- [${p.title}](${p.file}): ${p.summary}`), '', NUMBERS_RULE, ''].join('\n');
 }
