@@ -1,5 +1,7 @@
 import { lineChart } from '../report/chart.js';
 import { CATEGORY_COLORS } from '../report/colors.js';
+import { stats } from '../experiment/summary.js';
+import { comparisonRow, compareOnSharedSeeds } from './seed-comparisons.js';
 import { NOKLAND_GOALS, NOKLAND_HIDDEN, NOKLAND_PUBLISHED, NOKLAND_ROWS, noklandTraining, type NoklandDataset, type NoklandRecord } from './nokland-study.js';
 
 const TITLE: Record<NoklandDataset, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST' };
@@ -39,7 +41,7 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
   ];
   for (const dataset of datasets) {
     lines.push(`## ${TITLE[dataset]}`, '');
-    lines.push('| row | theirs % | goal % | ours % (seeds) | ours − theirs | seconds per epoch (mean) | probe accuracy per hidden block %, latest probe |', '|---|---|---|---|---|---|---|');
+    lines.push('| row | theirs % | goal % | ours %: mean ± std (seeds) | ours − theirs | seconds per epoch (mean over the seeds) | probe accuracy per hidden block %, latest probe (mean over the seeds) |', '|---|---|---|---|---|---|---|');
     for (const row of NOKLAND_ROWS) {
       const theirs = NOKLAND_PUBLISHED[dataset][row.row];
       const goal = NOKLAND_GOALS[dataset][row.row];
@@ -49,12 +51,15 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
         lines.push(`| ${[...cells, 'pending', '', '', ''].join(' | ')} |`);
         continue;
       }
-      const mean = runs.reduce((a, r) => a + r.testError, 0) / runs.length;
-      const perEpoch = runs[0].seconds / runs[0].epochs;
-      const probes = probesOf(runs[0]);
-      lines.push(`| ${[...cells, `${pct(mean)} (${runs.map((r) => `${r.seed}: ${pct(r.testError)}`).join(', ')})`, theirs === undefined ? '–' : `${(100 * mean - theirs).toFixed(2)}`, `${perEpoch.toFixed(0)} (${runs[0].backend ?? 'wasm'})`, probes].join(' | ')} |`);
+      const errors = stats(runs.map((r) => r.testError));
+      // Every column over the same seeds: the error's, the seconds' and the probes' means.
+      const perEpoch = stats(runs.map((r) => r.seconds / r.epochs)).mean;
+      const backends = [...new Set(runs.map((r) => r.backend ?? 'wasm'))].join(', ');
+      const ours = runs.length > 1 ? `${pct(errors.mean)} ± ${pct(errors.std)} (${runs.length} seeds: ${runs.map((r) => `${r.seed}: ${pct(r.testError)}`).join(', ')})` : `${pct(errors.mean)} (one seed: ${runs[0].seed})`;
+      lines.push(`| ${[...cells, ours, theirs === undefined ? '–' : `${(100 * errors.mean - theirs).toFixed(2)}`, `${perEpoch.toFixed(0)} (${backends})`, probesOverSeeds(runs)].join(' | ')} |`);
     }
     lines.push('');
+    lines.push(...comparisonLines(records, dataset));
     if (noklandCurves(records, dataset)) lines.push(`![test error per epoch](nokland-${dataset}-curves.svg)`, '');
   }
   const rowIndex = (r: NoklandRecord) => NOKLAND_ROWS.findIndex((x) => x.row === r.row);
@@ -77,14 +82,56 @@ export function renderNoklandReport(records: NoklandRecord[], command: string, d
 const PROBES_NOTE =
   "Probe accuracies: the latest epoch event that probed the blocks, the final model's; records written before 2026-12-08 (version 1, converted on reading) never probed the final model, and their cells say after which epoch the latest probe is.";
 
-/** The hidden blocks' probe accuracies of the latest event that has them, and after which epoch when not the last; back-propagation's decoders never learn, so it has none. */
-function probesOf(r: NoklandRecord): string {
-  if (r.schedule === 'backprop') return '– (decoders untrained)';
+/** The hidden blocks' probe accuracies of the latest event that has them, and its epoch; null without any. */
+function latestProbes(r: NoklandRecord): { epoch: number; accuracy: (number | null)[] } | null {
   let epoch = r.blockAccuracyPerEpoch.length - 1;
   while (epoch >= 0 && r.blockAccuracyPerEpoch[epoch].length === 0) epoch--;
-  if (epoch < 0) return '';
-  const cells = r.blockAccuracyPerEpoch[epoch].slice(0, -1).map((a) => (a === null ? '–' : (100 * a).toFixed(1))).join(' / ');
-  return epoch === r.epochs ? cells : `${cells} (after ${epoch} epoch${epoch === 1 ? '' : 's'})`;
+  return epoch < 0 ? null : { epoch, accuracy: r.blockAccuracyPerEpoch[epoch].slice(0, -1) };
+}
+
+/** Probe accuracies as a cell: each hidden block's, and after which epoch when not the last; back-propagation's decoders never learn, so it has none. */
+function probeCell(accuracy: (number | null)[], epoch: number, epochs: number): string {
+  const cells = accuracy.map((a) => (a === null ? '–' : (100 * a).toFixed(1))).join(' / ');
+  return epoch === epochs ? cells : `${cells} (after ${epoch} epoch${epoch === 1 ? '' : 's'})`;
+}
+
+function probesOf(r: NoklandRecord): string {
+  if (r.schedule === 'backprop') return '– (decoders untrained)';
+  const latest = latestProbes(r);
+  return latest ? probeCell(latest.accuracy, latest.epoch, r.epochs) : '';
+}
+
+/** {@link probesOf} averaged block by block over a row's seeds (their latest probes, after the same epoch in every record of a row). */
+function probesOverSeeds(runs: NoklandRecord[]): string {
+  if (runs.length === 1 || runs[0].schedule === 'backprop') return probesOf(runs[0]);
+  const latest = runs.map(latestProbes);
+  if (latest.some((l) => l === null)) return probesOf(runs[0]);
+  const epochs = [...new Set(latest.map((l) => l!.epoch))];
+  const blocks = latest[0]!.accuracy.map((_, b) => {
+    const values = latest.map((l) => l!.accuracy[b]).filter((a): a is number => a !== null);
+    return values.length === latest.length ? values.reduce((x, y) => x + y, 0) / values.length : null;
+  });
+  return epochs.length === 1 ? probeCell(blocks, epochs[0], runs[0].epochs) : `${probeCell(blocks, Math.min(...epochs), runs[0].epochs)}, latest probes after epochs ${epochs.join(', ')}`;
+}
+
+/** The comparisons Mertens' question asks for: the decoder rule against pred and against back-propagation, seed by seed. */
+const COMPARED: [string, string][] = [
+  ['decoder', 'pred'],
+  ['decoder', 'backprop'],
+];
+
+/** The paired comparisons of a dataset's full runs, as a table under its results (empty when the decoder rule has no full run). */
+function comparisonLines(records: NoklandRecord[], dataset: NoklandDataset): string[] {
+  const errorsOf = (row: string) => new Map(records.filter((r) => r.dataset === dataset && r.row === row && isFullRun(r)).map((r) => [r.seed, r.testError]));
+  if (errorsOf('decoder').size === 0) return [];
+  return [
+    "Paired comparisons (the same seeds, test error in points): a − b's mean, its 95% interval (Student's t, n − 1 degrees of freedom), t and the two-sided p.",
+    '',
+    '| a − b | seeds | mean | 95% interval | t | p | reading |',
+    '|---|---|---|---|---|---|---|',
+    ...COMPARED.map(([a, b]) => comparisonRow(compareOnSharedSeeds(a, errorsOf(a), b, errorsOf(b)))),
+    '',
+  ];
 }
 
 function median(values: number[]): number {

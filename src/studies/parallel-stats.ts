@@ -71,6 +71,26 @@ export interface PairedTest {
   n: number;
 }
 
+/** The t with P(|T| ≥ t) = 1 − `level` for `df` degrees of freedom (12.71 for 95% and df 1), by bisection on {@link twoSidedP}. */
+export function tQuantile(level: number, df: number): number {
+  check(level > 0 && level < 1 && df >= 1, `a t quantile needs a level in (0, 1) and df ≥ 1, got ${level} and ${df}`);
+  let low = 0;
+  let high = 1;
+  while (twoSidedP(high, df) > 1 - level) high *= 2;
+  for (let k = 0; k < 200 && high - low > 1e-12 * high; k++) {
+    const mid = (low + high) / 2;
+    if (twoSidedP(mid, df) > 1 - level) low = mid;
+    else high = mid;
+  }
+  return (low + high) / 2;
+}
+
+/** The `level` confidence interval of a paired test's mean difference (its standard error times Student's quantile). */
+export function pairedInterval(test: PairedTest, level = 0.95): [number, number] {
+  const half = tQuantile(level, test.df) * test.standardError;
+  return [test.meanDifference - half, test.meanDifference + half];
+}
+
 /** The two-sided paired t-test of `a` against `b` (the same seeds, in the same order). */
 export function pairedTTest(a: number[], b: number[]): PairedTest {
   check(a.length === b.length && a.length >= 2, `a paired t-test needs two lists of the same length ≥ 2, got ${a.length} and ${b.length}`);

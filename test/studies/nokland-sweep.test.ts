@@ -195,9 +195,11 @@ describe('experiment nokland on the sweep runner', () => {
     writeFileSync(join(folder, 'mnist-backprop-seed0.json'), JSON.stringify(full, null, 2));
     expect((await cli('experiment', 'nokland', '--render-only', '--quiet', '--out', out)).code).toBe(0);
     const page = readFileSync(join(out, 'nokland.md'), 'utf8');
-    expect(page).toContain('| backprop | 0.75 | 0.85 | 0.71 (0: 0.71) | -0.04 | 60 (native) | – (decoders untrained) |');
+    expect(page).toContain('| backprop | 0.75 | 0.85 | 0.71 (one seed: 0) | -0.04 | 60 (native) | – (decoders untrained) |');
+    // The decoder rule against back-propagation now pairs seed 0 alone.
+    expect(page).toContain('| decoder − backprop | 0 | | | | | not measured: one seed (0) in common |');
     // Every other line is as before: the pred row, the short runs, the discussion.
-    const rest = (text: string) => text.split('\n').filter((l) => !l.startsWith('| backprop |'));
+    const rest = (text: string) => text.split('\n').filter((l) => !l.startsWith('| backprop |') && !l.startsWith('| decoder − backprop |'));
     expect(rest(page)).toEqual(rest(committed.replace('--out docs/results', `--out ${out}`)));
     expect(readFileSync(join(out, 'nokland-mnist-curves.svg'), 'utf8')).toContain('backprop (seed 0)');
   });
