@@ -13,9 +13,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   makeFolder(dir);
   const temp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  writeFlushed(temp, data, path);
   try {
-    writeFileSync(temp, data);
-    flush(temp, 'r+');
     renameSync(temp, path);
   } catch (e) {
     rmSync(temp, { force: true });
@@ -26,6 +25,22 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     flush(dir, 'r');
   } catch {
     // As above.
+  }
+}
+
+/**
+ * Writes `data` to the new file `temp` and flushes it to the disk; on any
+ * failure (a full disk among them) removes it and says, in one line, that
+ * `path` could not be written. The first half of an atomic write, for
+ * writers that finish it their own way (a hard link that refuses to replace).
+ */
+export function writeFlushed(temp: string, data: string | Uint8Array, path = temp): void {
+  try {
+    writeFileSync(temp, data);
+    flush(temp, 'r+');
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new LocalpropError(cannotWrite(path, e as NodeJS.ErrnoException));
   }
 }
 

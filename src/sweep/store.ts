@@ -1,4 +1,4 @@
-import { existsSync, linkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeRunCheckpoint, encodeRunCheckpoint } from '../io/run-checkpoint.js';
@@ -6,7 +6,7 @@ import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import type { RunCheckpoint } from '../train/resume.js';
 import { LocalpropError, check } from '../util/errors.js';
 import type { OptionValues } from '../cli/options.js';
-import { previousPath, readWithFallback, writeJsonAtomic, writeKeepingPrevious } from '../cli/files.js';
+import { previousPath, readWithFallback, writeFlushed, writeJsonAtomic, writeKeepingPrevious } from '../cli/files.js';
 import { makeFolder } from '../cli/output-paths.js';
 import type { RunConfiguration } from './configuration.js';
 import { eventsFromVersion1 } from '../train/epoch-convention.js';
@@ -155,7 +155,7 @@ export class RecordStore {
   writeRecordOnce(record: StoredRecord): boolean {
     makeFolder(this.folder);
     const temp = this.path(record.id, `.json.${randomBytes(6).toString('hex')}.tmp`);
-    writeFileSync(temp, JSON.stringify(record, null, 2) + '\n');
+    writeFlushed(temp, JSON.stringify(record, null, 2) + '\n', this.path(record.id, '.json'));
     try {
       linkSync(temp, this.path(record.id, '.json'));
       return true;

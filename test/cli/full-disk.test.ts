@@ -108,4 +108,15 @@ describe('a full disk', () => {
     expect(record.resumedAt).toEqual([2]);
     expect(withoutTiming(record)).toEqual(withoutTiming((reference as { record: typeof record }).record));
   });
+
+  it('a record written once (two queue workers finishing one run) says the disk is full too, and leaves no file', () => {
+    const folder = join(tempDir(), 'records');
+    const store = new RecordStore(folder);
+    const record = { format: 'localprop-sweep-record', version: 2, id: '00000000000000ab', seconds: 1 } as unknown as Parameters<RecordStore['writeRecordOnce']>[0];
+    fullAtWrite('00000000000000ab', 1);
+    expect(() => store.writeRecordOnce(record)).toThrow(/^cannot write .*00000000000000ab\.json: the disk is full \(ENOSPC\)/);
+    expect(listDir(folder)).toEqual([]);
+    disk.fullAt = undefined;
+    expect(store.writeRecordOnce(record)).toBe(true);
+  });
 });
