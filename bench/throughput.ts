@@ -7,6 +7,8 @@ import { makeDataset, oneHot } from '../src/data/dataset.js';
 import { Network } from '../src/model/network.js';
 import { initialParameters } from '../src/model/parameters.js';
 import { parseModelSpec } from '../src/model/spec.js';
+import { inputSize, modelShapes } from '../src/model/shapes.js';
+import { sizeOf } from '../src/model/blocks/kind.js';
 import { createOptimizer } from '../src/optim/index.js';
 import { getSchedule } from '../src/schedules/registry.js';
 import { trainToEnd } from '../src/schedules/schedule.js';
@@ -140,7 +142,9 @@ async function oursBest(schedule: string, batch: number, counts: number[]): Prom
 export async function benchThroughput(file: string): Promise<string> {
   const choice = await useBackend(BACKEND);
   const counts = BACKEND === 'native' ? [...new Set([1, cpus().length])] : [1];
-  const layers = parseModelSpec(MODEL).layers;
+  // The MLP's widths, input first, as the PyTorch peer's --layers takes them.
+  const spec = parseModelSpec(MODEL);
+  const layers = [inputSize(spec), ...modelShapes(spec).blocks.map((b) => sizeOf(b.output))];
   const load = loadavg()[0];
   const peaks = counts.map((t) => {
     setThreadBudget(t);

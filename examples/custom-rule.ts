@@ -5,20 +5,18 @@
  * local-parallel, as `localprop compare --import rule.js --rule decoder,biased-decoder` would.
  * Run: npx tsx examples/custom-rule.ts
  */
-import { experimentRuns, MERTENS_MODEL, parseModelSpec, registerRule, summarize, tf, useBackend, weightedLoss, type LocalRule, type RunEndEvent } from 'localprop';
-
-const outputs = (layers: number[]) => layers[layers.length - 1];
+import { experimentRuns, MERTENS_MODEL, modelShapes, parseModelSpec, registerRule, summarize, tf, useBackend, weightedLoss, type LocalRule, type RunEndEvent } from 'localprop';
 
 const biasedDecoder: LocalRule = {
   name: 'biased-decoder',
   description: "Mertens' linear decoder with a bias (an example rule)",
   // Checkpoint names and PyTorch-layout shapes of what the rule adds to hidden block i.
   tensors: (spec, i) => [
-    { name: `biased.${i}.weight`, shape: [outputs(spec.layers), spec.layers[i + 1]], trainable: true },
-    { name: `biased.${i}.bias`, shape: [outputs(spec.layers)], trainable: true },
+    { name: `biased.${i}.weight`, shape: [modelShapes(spec).outputSize, modelShapes(spec).blocks[i].outputSize], trainable: true },
+    { name: `biased.${i}.bias`, shape: [modelShapes(spec).outputSize], trainable: true },
   ],
   initialize(spec, i, rng) {
-    const bound = 1 / Math.sqrt(spec.layers[i + 1]);
+    const bound = 1 / Math.sqrt(modelShapes(spec).blocks[i].outputSize);
     return Object.fromEntries(
       this.tensors(spec, i).map((t) => [t.name, { shape: t.shape, data: Float32Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, () => rng.uniformIn(-bound, bound)) }]),
     );

@@ -26,7 +26,12 @@ export { summarize, type SummaryRow, type Stats } from './experiment/summary.js'
 export { experimentMemory, type ExperimentMemory, type ScheduleMemory } from './metrics/memory.js';
 
 // Model specs and networks.
-export { parseModelSpec, modelSpecFrom, formatModelSpec, MERTENS_MODEL, LOSSES, type ModelSpec, type HiddenSpec, type LossName } from './model/spec.js';
+export { parseModelSpec, modelSpecFrom, formatModelSpec, MERTENS_MODEL, LOSSES, type ModelSpec, type ModelSpecJson, type HiddenSpec, type LossName } from './model/spec.js';
+export { modelShapes, type ModelShapes, type BlockShapes, type LayerShapes } from './model/shapes.js';
+
+// Layer kinds (dense; your own with registerLayerKind) and the shapes they read and write.
+export { registerLayerKind, listLayerKinds } from './model/blocks/registry.js';
+export type { LayerKind, LayerSpec, Shape, ParameterTensor, ForwardContext } from './model/blocks/kind.js';
 export { ACTIVATIONS, type Activation } from './model/activations.js';
 export { initialParameters, type ParameterMap, type PlainTensor } from './model/parameters.js';
 export { Network, type Block } from './model/network.js';

@@ -12,7 +12,11 @@ export { useBackend, DEFAULT_BACKEND, KNOWN_BACKENDS, tf } from './engine/backen
 export { dense, denseFixedInput, linear } from './engine/dense.js';
 
 export { ACTIVATIONS, activate, mish, normalizeRows, LEAKY_RELU_SLOPE, type Activation } from './model/activations.js';
-export { parseModelSpec, modelSpecFrom, formatModelSpec, SEED_MODEL, LOSSES, type ModelSpec, type HiddenSpec, type LossName } from './model/spec.js';
+export { parseModelSpec, modelSpecFrom, formatModelSpec, formatLayers, modelSpecJson, withEnds, SEED_MODEL, LOSSES, type ModelSpec, type ModelSpecJson, type HiddenSpec, type LossName } from './model/spec.js';
+export { modelShapes, blockShapes, blockCount, hiddenBlocks, inputSize, outputSize, blockInputSize, blockOutputSize, type ModelShapes, type BlockShapes, type LayerShapes } from './model/shapes.js';
+export { registerLayerKind, getLayerKind, listLayerKinds, layerFromToken, layerFromJson } from './model/blocks/registry.js';
+export { denseKind, type DenseLayer } from './model/blocks/dense.js';
+export { sizeOf, formatShape, type LayerKind, type LayerSpec, type Shape, type ParameterTensor, type ForwardContext } from './model/blocks/kind.js';
 export { initialParameters, parameterShapes, checkParameters, cloneParameters, type ParameterMap, type PlainTensor } from './model/parameters.js';
 export { Network, Block } from './model/network.js';
 export { Decoder, decoderRule } from './rules/decoder.js';

@@ -1,4 +1,5 @@
-import { HIDDEN_ACTIVATIONS, hiddenLayout, STATE_OPTIONS, unfoldedGroups, USER_POINTS, type PlaygroundState, type StateOption } from '../src/playground/state.js';
+import { HIDDEN_ACTIVATIONS, hiddenLayout, modelText, STATE_OPTIONS, unfoldedGroups, USER_POINTS, withHiddenControls, type PlaygroundState, type StateOption } from '../src/playground/state.js';
+import type { ModelSpec } from '../src/model/spec.js';
 import { PAGE_GROUPS, type OptionOwner } from '../src/options/option.js';
 import { columnRule } from '../src/playground/column-rules.js';
 import { MAX_CLASSES } from '../src/playground/points.js';
@@ -153,18 +154,12 @@ export class Controls {
     const activation = h('select', { id: 'option-activation' }, ...HIDDEN_ACTIVATIONS.map((a) => h('option', { value: a }, a)));
     const normalize = h('input', { id: 'option-normalize', type: 'checkbox' });
     const spec = h('output', { id: 'model-spec', class: 'spec', for: 'option-widths option-activation option-normalize' });
-    let current = '';
+    let current: ModelSpec | null = null;
     const apply = () => {
-      const layers = widths.value.trim().split(/[-,\s]+/).filter(Boolean);
-      const parts = current.split(/\s+/);
-      const ends = parts[0].split('-');
-      // A spec typed with normalize=rms keeps that form while the box stays ticked.
-      const norm = normalize.checked ? (hiddenLayout(current).normalize === 'rms' ? ',normalize=rms' : ',normalize') : '';
-      const text = `${[ends[0], ...layers, ends[ends.length - 1]].join('-')} hidden=${activation.value}${norm} ${parts.slice(1).filter((p) => !p.startsWith('hidden=')).join(' ')}`.trim();
       try {
-        this.events.change({ model: option.read(text) as string });
+        this.events.change({ model: withHiddenControls(current!, { widths: widths.value, activation: activation.value, normalize: normalize.checked }) });
       } catch (e) {
-        this.events.problem(`Model: ${(e as Error).message}`);
+        this.events.problem(`${option.label}: ${(e as Error).message}`);
       }
     };
     [widths, activation, normalize].forEach((c) => c.addEventListener('change', apply));
@@ -174,7 +169,7 @@ export class Controls {
       widths.value = layout.widths.join('-');
       activation.value = layout.activation;
       normalize.checked = layout.normalize !== false;
-      spec.textContent = `--model "${s.model}"`;
+      spec.textContent = `--model "${modelText(s.model)}"`;
     });
     return [
       h(

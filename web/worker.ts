@@ -8,6 +8,7 @@ import { Lockstep, type Frame } from '../src/playground/lockstep.js';
 import { setupOf } from '../src/playground/setup.js';
 import type { PlaygroundState } from '../src/playground/state.js';
 import { classLabels, type Dataset } from '../src/data/dataset.js';
+import { hiddenBlocks } from '../src/model/shapes.js';
 import type { ExperimentInfo, FromWorker, PlotPoints, StepTiming, ToWorker } from './protocol.js';
 
 /*
@@ -62,7 +63,7 @@ async function start(state: PlaygroundState, schedules: string[]): Promise<void>
   const info: ExperimentInfo = {
     area: setup.area,
     classes: setup.classes,
-    hiddenBlocks: setup.config.spec.layers.length - 2,
+    hiddenBlocks: hiddenBlocks(setup.config.spec).length,
     columns: next.runs.map((run) => ({ schedule: run.schedule.name, rule: run.rule.name })),
     train: plotPoints(setup.start.train),
     test: plotPoints(setup.start.test),

@@ -1,5 +1,5 @@
 import { initialParameters } from '../model/parameters.js';
-import { modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec } from '../model/spec.js';
+import { modelSpecFrom, parseModelSpec, SEED_MODEL, withEnds, type ModelSpec } from '../model/spec.js';
 import type { OptimizerConfig, OptimizerName } from '../optim/index.js';
 import type { DecoderMode, EpochEvent } from '../train/events.js';
 import { Run } from '../train/run.js';
@@ -46,8 +46,7 @@ export interface FitOptions {
 /** The spec for `model`, sized to the data where it gives hidden widths or nothing. */
 function specFor(model: FitOptions['model'], inputs: number, outputs: number): ModelSpec {
   if (model === undefined) {
-    const mertens = parseModelSpec(SEED_MODEL);
-    return modelSpecFrom({ layers: [inputs, ...mertens.layers.slice(1, -1), outputs], hidden: mertens.hidden });
+    return withEnds(parseModelSpec(SEED_MODEL), [inputs], outputs);
   }
   if (Array.isArray(model)) {
     check(model.every((w) => Number.isInteger(w) && w >= 1), `model: hidden widths are whole numbers ≥ 1, like [64, 64]; got [${model.join(', ')}]`);

@@ -7,6 +7,7 @@ import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import { check } from '../util/errors.js';
 import { datasetFromArrays, featureMatrix, type Examples, type LabelledExamples } from './arrays.js';
 import { readyBackend } from './backend.js';
+import { inputSize, outputSize } from '../model/shapes.js';
 
 /** Rows predicted in one pass, so a large input does not hold every activation at once. */
 const PREDICT_CHUNK = 4096;
@@ -42,12 +43,12 @@ export class Model {
 
   /** Features an example has. */
   get inputs(): number {
-    return this.spec.layers[0];
+    return inputSize(this.spec);
   }
 
   /** Numbers a prediction has: 1 for two classes (the probability of class 1), else one per class. */
   get outputs(): number {
-    return this.spec.layers[this.spec.layers.length - 1];
+    return outputSize(this.spec);
   }
 
   /**

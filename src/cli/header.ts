@@ -5,6 +5,7 @@ import { getSchedule, listSchedules } from '../schedules/registry.js';
 import { configuredRule, DEFAULT_RULE, listRules } from '../rules/registry.js';
 import { rulesOf } from '../experiment/experiment.js';
 import { resolveRunOptions, type ResolvedRunOptions } from '../train/run.js';
+import { blockCount, outputSize } from '../model/shapes.js';
 
 const OPTIMIZER_NAMES: Record<string, string> = { rprop: 'Rprop', adam: 'Adam', rmsprop: 'RMSprop', sgd: 'SGD' };
 
@@ -17,7 +18,7 @@ function shortDescription(description: string): string {
 export function epochsInWords(schedule: string, config: ExperimentConfig): string {
   const s = getSchedule(schedule);
   const epochs = config.training.epochs ?? s.defaultEpochs;
-  const blocks = config.spec.layers.length - 1;
+  const blocks = blockCount(config.spec);
   const plural = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
   return s.totalEpochs(epochs, blocks) === epochs ? plural(epochs) : `${blocks} blocks × ${plural(epochs)}`;
 }
@@ -81,7 +82,7 @@ export function seedsInWords(seeds: number[]): string {
  * and what the table's columns will mean. Several lines, no trailing newline.
  */
 export function compareHeader(config: ExperimentConfig, notes: string[] = []): string {
-  const outputs = config.spec.layers.at(-1)!;
+  const outputs = outputSize(config.spec);
   const training = resolveRunOptions({ ...config.training, schedule: config.schedules[0], seed: 0 }, outputs);
   const name = dataName(config.data);
   const entry = 'dataset' in config.data ? getDataset(config.data.dataset) : undefined;

@@ -31,6 +31,7 @@ import { compareHeader, ruleDefaultNotes, ruleHelp, scheduleHelp } from './heade
 import { withFirstLook } from './first-look.js';
 import { EXPERIMENTS, runExperimentCommand } from './experiment.js';
 import { SomeRunsFailedError, addSweepCommand } from './sweep.js';
+import { blockCount } from '../model/shapes.js';
 
 const VERSION = '0.1.0';
 
@@ -200,7 +201,7 @@ async function trainWith(o: ResolvedOptions, schedule: Schedule, evaluator: Test
 
 async function trainOn(o: ResolvedOptions, config: ExperimentConfig, backend: Record<string, unknown>, pipelineLine: string | null): Promise<void> {
   const schedule = getSchedule(config.schedules[0]);
-  const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, config.spec.layers.length - 1);
+  const total = schedule.totalEpochs(config.training.epochs ?? schedule.defaultEpochs, blockCount(config.spec));
   const every = o.logEvery ?? Math.max(1, Math.round(total / 20));
   const rows: string[][] = [];
   const printRow = (cells: string[]) => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { dataName, type ExperimentConfig } from '../experiment/experiment.js';
 import { summarize } from '../experiment/summary.js';
-import { formatModelSpec } from '../model/spec.js';
+import { formatModelSpec, modelSpecJson } from '../model/spec.js';
 import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import { EPOCH_CONVENTION } from '../train/epoch-convention.js';
 import type { ResolvedRunOptions } from '../train/run.js';
@@ -78,7 +78,7 @@ export class OutFolder {
       dataset: dataName(c.data),
       datasetOptions: 'dataset' in c.data ? (c.data.options ?? {}) : {},
       model: formatModelSpec(c.spec),
-      modelJson: c.spec,
+      modelJson: modelSpecJson(c.spec),
       schedules: c.schedules,
       seeds: c.seeds,
       decoders: c.decoders,

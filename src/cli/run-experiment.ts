@@ -17,6 +17,7 @@ import { checkOutFolder, checkOutputFile } from './output-paths.js';
 import { preflight } from './preflight.js';
 import { OutFolder } from './report.js';
 import type { ReportSettings } from './report-settings.js';
+import { blockCount } from '../model/shapes.js';
 
 export interface ExperimentListeners {
   out?: string;
@@ -138,7 +139,7 @@ export async function runExperiment(config: ExperimentConfig, listeners: Experim
         if (!(e instanceof DivergedError && listeners.continueAfterDivergence)) throw kept;
         diverged.push({ schedule: e.event.schedule, seed: e.event.seed, decoders: e.event.decoders, epoch: e.event.type === 'epoch' ? e.event.epoch : null, message: (kept as Error).message });
         // The epochs it would have trained still count as done for the bar.
-        done += run.schedule.totalEpochs(run.options.epochs, config.spec.layers.length - 1) - trainedEpochs(epochs);
+        done += run.schedule.totalEpochs(run.options.epochs, blockCount(config.spec)) - trainedEpochs(epochs);
       }
     }
   } finally {

@@ -1,10 +1,10 @@
 import { csvDatasets } from '../data/csv.js';
-import { firstExamples, type Dataset } from '../data/dataset.js';
+import { dataShape, firstExamples, type Dataset } from '../data/dataset.js';
 import { getDataset, type DatasetOptions } from '../data/registry.js';
 import type { DataSource, ExperimentConfig } from '../experiment/experiment.js';
 import { decodeCheckpoint } from '../io/checkpoint.js';
 import type { ParameterMap } from '../model/parameters.js';
-import { modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec } from '../model/spec.js';
+import { modelSpecFrom, parseModelSpec, SEED_MODEL, withEnds, type ModelSpec } from '../model/spec.js';
 import { listSchedules } from '../schedules/registry.js';
 import { getRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
@@ -63,10 +63,8 @@ export function modelSpecOf(o: OptionValues, data: DataSource, checkpointSpec: M
   }
   if (checkpointSpec) return checkpointSpec;
   const seed = parseModelSpec(SEED_MODEL);
-  const sizes = 'dataset' in data ? getDataset(data.dataset) : { inputSize: data.train.inputSize, outputSize: data.train.outputSize };
-  if (sizes.inputSize === seed.layers[0] && sizes.outputSize === 1) return seed;
-  const layers = [sizes.inputSize, ...seed.layers.slice(1, -1), sizes.outputSize];
-  return modelSpecFrom({ layers, hidden: seed.hidden });
+  const sizes = 'dataset' in data ? getDataset(data.dataset) : data.train;
+  return withEnds(seed, dataShape(sizes), sizes.outputSize);
 }
 
 export function parseJson(textValue: string, label: string): unknown {

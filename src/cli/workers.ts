@@ -5,6 +5,7 @@ import { getSchedule } from '../schedules/registry.js';
 import { resolveRunOptions } from '../train/run.js';
 import { check } from '../util/errors.js';
 import type { ResolvedOptions } from '../options/typed.js';
+import { outputSize } from '../model/shapes.js';
 
 /**
  * Runs `body` with the pipeline `--workers N` asks for attached to `config`
@@ -31,7 +32,7 @@ function startPipeline(o: ResolvedOptions, config: ExperimentConfig): WorkerPipe
   if (workers <= 1) return undefined;
   const pipelined = config.schedules.map(getSchedule).filter((s) => s.pipelinable);
   check(pipelined.length > 0, `--workers pipelines ${pipelinableNames()} only, and this command runs ${config.schedules.join(', ')}; use --workers 1`);
-  const outputs = config.spec.layers[config.spec.layers.length - 1];
+  const outputs = outputSize(config.spec);
   for (const schedule of pipelined) {
     for (const decoders of config.decoders) {
       const r = resolveRunOptions({ ...config.training, schedule, seed: 0, decoders }, outputs);

@@ -15,15 +15,28 @@ export interface Dataset {
   readonly count: number;
   readonly inputSize: number;
   readonly outputSize: number;
+  /**
+   * The shape of one example, when it is more than a row of `inputSize`
+   * features: `[1, 28, 28]` for images kept as images (C×H×W, the order
+   * of `x`'s rows). Absent: `[inputSize]` (see {@link dataShape}).
+   */
+  readonly inputShape?: readonly number[];
 }
 
-/** Builds a {@link Dataset}, checking that the arrays match the sizes. */
-export function makeDataset(x: Float32Array, y: Float32Array, inputSize: number, outputSize: number): Dataset {
+/** The shape of one example of `data`: its `inputShape`, or `[inputSize]`. */
+export function dataShape(data: Pick<Dataset, 'inputSize' | 'inputShape'>): readonly number[] {
+  return data.inputShape ?? [data.inputSize];
+}
+
+/** Builds a {@link Dataset}, checking that the arrays match the sizes (and `inputShape`, when given, `inputSize`). */
+export function makeDataset(x: Float32Array, y: Float32Array, inputSize: number, outputSize: number, inputShape?: readonly number[]): Dataset {
   check(inputSize > 0 && outputSize > 0, `a dataset needs at least one feature and one target (got ${inputSize} and ${outputSize})`);
   const count = x.length / inputSize;
   check(Number.isInteger(count), `feature array of length ${x.length} is not a whole number of rows of ${inputSize}`);
   check(y.length === count * outputSize, `target array has ${y.length} numbers; ${count} examples × ${outputSize} targets need ${count * outputSize}`);
-  return { x, y, count, inputSize, outputSize };
+  if (inputShape === undefined || inputShape.length === 1) return { x, y, count, inputSize, outputSize };
+  check(inputShape.reduce((a, d) => a * d, 1) === inputSize, `an example of shape [${inputShape.join(', ')}] holds ${inputShape.reduce((a, d) => a * d, 1)} features, not ${inputSize}`);
+  return { x, y, count, inputSize, outputSize, inputShape: [...inputShape] };
 }
 
 /** One-hot rows for class indices 0..classes-1. */
@@ -57,7 +70,7 @@ export function splitValidation(data: Dataset, count: number): { train: Dataset;
   check(Number.isInteger(count) && count > 0 && count < data.count, `a validation split needs between 1 and ${data.count - 1} examples, got ${count}`);
   const keep = data.count - count;
   const part = (from: number, to: number) =>
-    makeDataset(data.x.slice(from * data.inputSize, to * data.inputSize), data.y.slice(from * data.outputSize, to * data.outputSize), data.inputSize, data.outputSize);
+    makeDataset(data.x.slice(from * data.inputSize, to * data.inputSize), data.y.slice(from * data.outputSize, to * data.outputSize), data.inputSize, data.outputSize, data.inputShape);
   return { train: part(0, keep), validation: part(keep, data.count) };
 }
 
@@ -69,5 +82,5 @@ export function splitValidation(data: Dataset, count: number): { train: Dataset;
 export function firstExamples(data: Dataset, count: number): Dataset {
   check(Number.isInteger(count) && count >= 1, `a dataset slice needs a whole number ≥ 1 of examples, got ${count}`);
   if (count >= data.count) return data;
-  return makeDataset(data.x.slice(0, count * data.inputSize), data.y.slice(0, count * data.outputSize), data.inputSize, data.outputSize);
+  return makeDataset(data.x.slice(0, count * data.inputSize), data.y.slice(0, count * data.outputSize), data.inputSize, data.outputSize, data.inputShape);
 }

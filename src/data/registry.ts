@@ -69,6 +69,8 @@ export interface DatasetEntry {
   readonly latex: string;
   readonly inputSize: number;
   readonly outputSize: number;
+  /** The shape of one example when it is not a row of `inputSize` features (images as C×H×W); absent: `[inputSize]`. */
+  readonly inputShape?: readonly number[];
   /**
    * Settings for a first look (model, optimizer, epochs, seeds), used where
    * the user gives none. Without it, runs take Mertens' protocol: his

@@ -10,6 +10,7 @@ import { getDataset } from '../data/registry.js';
 import { getSchedule } from '../schedules/registry.js';
 import { check } from '../util/errors.js';
 import { seededStart, type SeededStart } from './seeded.js';
+import { blockCount, outputSize } from '../model/shapes.js';
 
 /** Where the data comes from: a registered dataset drawn per seed, or fixed sets (user files). */
 export type DataSource = { dataset: string; options?: DatasetOptions } | { name: string; train: Dataset; test: Dataset };
@@ -42,7 +43,7 @@ export interface ExperimentConfig {
 export function checkExperiment(config: ExperimentConfig): void {
   check(config.schedules.length > 0, 'no schedule to run; name one or more with --schedules');
   check(config.seeds.length > 0, 'no seed to run; give --seeds 5 (seeds 0-4) or a list like --seeds 0,3,7');
-  const outputs = config.spec.layers[config.spec.layers.length - 1];
+  const outputs = outputSize(config.spec);
   const d = config.data;
   const rules = rulesOf(config);
   for (const rule of rules) {
@@ -133,7 +134,7 @@ export function* experimentRuns(config: ExperimentConfig): Generator<Run> {
 
 /** Total epochs of all runs, for progress bars. */
 export function experimentEpochs(config: ExperimentConfig): number {
-  const blocks = config.spec.layers.length - 1;
+  const blocks = blockCount(config.spec);
   let perSeed = 0;
   for (const name of config.schedules) {
     const s = getSchedule(name);

@@ -1,6 +1,8 @@
 import { rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
 import type { Activation } from '../model/activations.js';
 import type { ModelSpec } from '../model/spec.js';
+import { sizeOf } from '../model/blocks/kind.js';
+import { hiddenBlocks, inputSize, modelShapes, outputSize } from '../model/shapes.js';
 import { decoderRule } from '../rules/decoder.js';
 import { configuredRule, scheduleWithRule } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
@@ -133,16 +135,15 @@ export function parameterBytes(spec: ModelSpec, rule: LocalRule = decoderRule): 
 }
 
 function blockParameterCount(spec: ModelSpec): number {
-  const l = spec.layers;
   let n = 0;
-  for (let i = 0; i + 1 < l.length; i++) n += l[i] * l[i + 1] + l[i + 1];
+  for (const b of modelShapes(spec).blocks) for (const t of b.kind.tensors(b.input, b.layer)) n += sizeOf(t.shape);
   return n;
 }
 
 /** Numbers in the tensors `rule` adds to the hidden blocks (only those it trains, when `trainableOnly`). */
 function ruleParameterCount(spec: ModelSpec, rule: LocalRule, trainableOnly: boolean): number {
   let n = 0;
-  for (let block = 0; block + 2 < spec.layers.length; block++) {
+  for (const block of hiddenBlocks(spec)) {
     for (const t of rule.tensors(spec, block)) if (t.trainable || !trainableOnly) n += t.shape.reduce((a, d) => a * d, 1);
   }
   return n;
@@ -150,21 +151,24 @@ function ruleParameterCount(spec: ModelSpec, rule: LocalRule, trainableOnly: boo
 
 /** Bytes of a dataset held as features and targets: `rows × (inputs + outputs)` numbers. */
 export function dataBytes(spec: ModelSpec, rows: number): number {
-  const l = spec.layers;
-  return rows * (l[0] + l[l.length - 1]) * BYTES_PER_NUMBER;
+  return rows * (inputSize(spec) + outputSize(spec)) * BYTES_PER_NUMBER;
 }
 
 /**
- * Numbers per row that block `i` keeps for its own backward pass: its
- * hidden units (or its outputs, for the last block) and, for a hidden block
- * learning locally, its decoder's output.
+ * Numbers per row that block `i` keeps for its own backward pass: what its
+ * kind's operation keeps (a dense block's pre-activation) and what its
+ * activation keeps besides (or, for the last block, its outputs), and, for
+ * a hidden block learning locally, its decoder's output.
  */
 function keptByBlock(spec: ModelSpec, i: number, local: boolean): number {
-  const l = spec.layers;
-  const blocks = l.length - 1;
-  const outputs = l[blocks];
-  if (i === blocks - 1) return KEPT_PER_OUTPUT * outputs;
-  const perRow = KEPT_PER_UNIT[spec.hidden.activation] * l[i + 1] + (spec.hidden.normalize ? NORMALIZE_PER_ROW : 0);
+  const { blocks } = modelShapes(spec);
+  const b = blocks[i];
+  const outputs = outputSize(spec);
+  if (b.isOutput) return KEPT_PER_OUTPUT * outputs;
+  // Layers between blocks (pooling) keep what their own backward pass reads, counted with the block they feed.
+  const between = b.before.reduce((n, l) => n + l.kind.activationBytes(l.input, l.layer), 0);
+  const own = (between + b.kind.activationBytes(b.input, b.layer)) / BYTES_PER_NUMBER + (KEPT_PER_UNIT[spec.hidden.activation] - 1) * sizeOf(b.output);
+  const perRow = own + (spec.hidden.normalize ? NORMALIZE_PER_ROW : 0);
   return perRow + (local ? KEPT_PER_OUTPUT * outputs : 0);
 }
 
@@ -175,12 +179,12 @@ function keptByBlock(spec: ModelSpec, i: number, local: boolean): number {
  * inputs once block 0 has stepped (see {@link Session.releaseBatchInput}).
  */
 export function activationBytes(spec: ModelSpec, schedule: string, rows: number, step: StepMode = 'batch', rule: LocalRule = decoderRule): number {
-  const l = spec.layers;
+  const shapes = modelShapes(spec);
   const local = getSchedule(schedule).trainsRule;
   const more = (local && rule.stepMemory?.(spec, rows)) || { rowsPerExample: 1, extraPerExample: 0 };
-  const blocks = l.length - 1;
-  const batch = l[0] + l[blocks] + BOOKKEEPING_PER_ROW;
-  const batchPastBlock0 = step === 'batch' ? batch - l[0] : batch;
+  const blocks = shapes.blocks.length;
+  const batch = inputSize(spec) + outputSize(spec) + BOOKKEEPING_PER_ROW;
+  const batchPastBlock0 = step === 'batch' ? batch - inputSize(spec) : batch;
   let perRow: number;
   if (!local) {
     perRow = batch;
@@ -189,7 +193,7 @@ export function activationBytes(spec: ModelSpec, schedule: string, rows: number,
     perRow = 0;
     for (let i = 0; i < blocks; i++) {
       // Block 0 reads the batch itself; block i > 0 also holds its input, the previous block's output.
-      const input = i === 0 ? 0 : l[i];
+      const input = i === 0 ? 0 : sizeOf(shapes.blocks[i].fed);
       perRow = Math.max(perRow, (i === 0 ? batch : batchPastBlock0) + input + keptByBlock(spec, i, true));
     }
   }
@@ -240,7 +244,7 @@ export interface ExperimentMemory {
  */
 export function experimentMemory(config: ExperimentConfig, trainRows: number, heldOutRows: number): ExperimentMemory {
   const spec = config.spec;
-  const outputs = spec.layers[spec.layers.length - 1];
+  const outputs = outputSize(spec);
   const schedules: ScheduleMemory[] = [];
   for (const schedule of config.schedules) {
     for (const ruleName of rulesOf(config)) {

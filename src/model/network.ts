@@ -1,39 +1,65 @@
 import { tf } from '../engine/backend.js';
-import { dense, denseFixedInput } from '../engine/dense.js';
 import { activate, normalizeRows, rmsNormalizeRows } from './activations.js';
 import { fusedActive } from '../engine/fused/kernel.js';
 import { fusedMish, fusedMishNormalize } from '../engine/fused/mish.js';
 import type { ModelSpec } from './spec.js';
-import { checkParameters, hiddenBlocks, type ParameterMap, type PlainTensor } from './parameters.js';
+import { checkParameters, type ParameterMap, type PlainTensor } from './parameters.js';
+import { hiddenBlocks, modelShapes, type BlockShapes, type ModelShapes } from './shapes.js';
+import { sizeOf } from './blocks/kind.js';
 import { internalLayout, type BlockRule, type LocalRule, type RuleTensor } from '../rules/rule.js';
 import { decoderRule } from '../rules/decoder.js';
 import { check } from '../util/errors.js';
 import { BATCH_NORM_TENSORS, BatchNorm, type NormStatistics } from './batch-norm.js';
 
 /**
- * One dense block: `x · w + b`, then (hidden blocks, when the spec asks)
- * batch norm, then the activation, then (hidden blocks, when asked) row
- * L2-normalisation. The weight is held as [in, out] so the forward product
- * needs no transpose; checkpoints use PyTorch's [out, in].
+ * One block: its parameter layer (`x · w + b` for a dense block, as its
+ * kind computes it), then (hidden blocks, when the spec asks) batch norm,
+ * then the activation, then (hidden blocks, when asked) row
+ * L2-normalisation. The layers without parameters before it (pooling) run
+ * first, on what it is fed. Its parameters are held in the layout its kind
+ * chooses (a dense weight [in, out], so the forward product needs no
+ * transpose); checkpoints use PyTorch's ([out, in]).
  */
 export class Block {
   constructor(
     readonly index: number,
-    readonly weight: tf.Variable<tf.Rank.R2>,
-    readonly bias: tf.Variable<tf.Rank.R1>,
-    readonly isOutput: boolean,
+    /** Its parameters in its kind's order (a dense block's weight and bias). */
+    readonly parameters: tf.Variable[],
+    readonly shapes: BlockShapes,
     private readonly spec: ModelSpec,
     /** The block's batch norm, or null without. */
     readonly norm: BatchNorm | null = null,
   ) {}
 
-  /** Features this block reads. */
-  get inputSize(): number {
-    return this.weight.shape[0];
+  /** True for the last block, whose output is the network's. */
+  get isOutput(): boolean {
+    return this.shapes.isOutput;
   }
-  /** Features this block writes. */
+
+  /** Features this block is fed per example (the previous block's output, or the data). */
+  get inputSize(): number {
+    return sizeOf(this.shapes.fed);
+  }
+  /** Features this block writes per example. */
   get outputSize(): number {
-    return this.weight.shape[1];
+    return sizeOf(this.shapes.output);
+  }
+
+  /**
+   * A factor per feature of the block's input laid over its first
+   * parameter's layout (dense: [in, 1] over the [in, out] weight), for the
+   * drift gates; refused for a kind without per-input weights.
+   */
+  perInputFeature(factor: tf.Tensor1D): tf.Tensor {
+    this.checkPerInputFeature();
+    const { kind, layer, input } = this.shapes;
+    return kind.perInputFeature!(factor, input, layer);
+  }
+
+  /** Refuses, naming the block, when its kind has no weights per feature of what it is fed (see {@link Block.perInputFeature}). */
+  checkPerInputFeature(): void {
+    const { kind, before } = this.shapes;
+    check(kind.perInputFeature !== undefined && before.length === 0, `block ${this.index} (${kind.name}) has no weights per feature of its input for the gates to scale; use --gate-target block`);
   }
 
   /**
@@ -43,7 +69,9 @@ export class Block {
    * backward pass skips the gradient of `x`.
    */
   logits(x: tf.Tensor2D, inputGrad = false, statistics: NormStatistics = 'running'): tf.Tensor2D {
-    const z = inputGrad ? dense(x, this.weight, this.bias) : denseFixedInput(x, this.weight, this.bias);
+    const { kind, layer, input, before } = this.shapes;
+    const read = before.reduce((h, l) => l.kind.forward(h, [], { layer: l.layer, input: l.input, inputGrad }), x);
+    const z = kind.forward(read, this.parameters, { layer, input, inputGrad });
     return this.norm ? this.norm.apply(z, statistics) : z;
   }
 
@@ -72,9 +100,9 @@ export class Block {
     return this.spec.hidden.normalize === 'rms' ? rmsNormalizeRows(h) : normalizeRows(h);
   }
 
-  /** What the optimizer trains: weight, bias and batch norm's γ and β. */
+  /** What the optimizer trains: its parameters (weight and bias) and batch norm's γ and β. */
   get variables(): tf.Variable[] {
-    return this.norm ? [this.weight, this.bias, ...this.norm.trainable] : [this.weight, this.bias];
+    return this.norm ? [...this.parameters, ...this.norm.trainable] : [...this.parameters];
   }
 
   /** State that training forward passes change but no optimizer does (batch norm's running statistics). */
@@ -92,6 +120,8 @@ export class Block {
 export class Network {
   private constructor(
     readonly spec: ModelSpec,
+    /** Every layer's and block's input and output shapes. */
+    readonly shapes: ModelShapes,
     readonly blocks: Block[],
     /** The rule the hidden blocks learn from. */
     readonly rule: LocalRule,
@@ -104,13 +134,14 @@ export class Network {
   /** A network of TF.js variables holding `params` (plain, PyTorch-layout arrays checked against `spec` and the rule's tensors). */
   static fromParameters(spec: ModelSpec, params: ParameterMap, source = 'parameters', rule: LocalRule = decoderRule): Network {
     checkParameters(spec, params, source, rule);
-    const n = spec.layers.length - 1;
-    const blocks: Block[] = [];
-    for (let i = 0; i < n; i++) {
-      const w = variableFrom(transposed(params[`blocks.${i}.weight`]), `blocks.${i}.weight`) as tf.Variable<tf.Rank.R2>;
-      const b = variableFrom(tf.tensor1d(params[`blocks.${i}.bias`].data), `blocks.${i}.bias`) as tf.Variable<tf.Rank.R1>;
-      blocks.push(new Block(i, w, b, i === n - 1, spec, i < n - 1 && spec.hidden.batchNorm ? batchNormFrom(params, i) : null));
-    }
+    const shapes = modelShapes(spec);
+    const blocks = shapes.blocks.map((b) => {
+      const parameters = b.kind.tensors(b.input, b.layer).map((t) => {
+        const name = `blocks.${b.index}.${t.name}`;
+        return variableFrom(b.kind.toInternal(t.name, params[name]), name);
+      });
+      return new Block(b.index, parameters, b, spec, !b.isOutput && spec.hidden.batchNorm ? batchNormFrom(params, b.index) : null);
+    });
     const ruleVariables: [RuleTensor, tf.Variable, number][] = [];
     try {
       const rules = hiddenBlocks(spec).map((i) => {
@@ -122,7 +153,7 @@ export class Network {
         }
         return rule.bind(spec, i, named);
       });
-      return new Network(spec, blocks, rule, rules, ruleVariables);
+      return new Network(spec, shapes, blocks, rule, rules, ruleVariables);
     } catch (e) {
       // A rule may refuse the spec when bound: free what was made, so the names can be taken again.
       [...blocks.flatMap((b) => b.variables), ...ruleVariables.map(([, v]) => v)].forEach((v) => v.dispose());
@@ -134,7 +165,12 @@ export class Network {
 
   /** Numbers the network outputs per example. */
   get outputSize(): number {
-    return this.spec.layers[this.spec.layers.length - 1];
+    return sizeOf(this.shapes.output);
+  }
+
+  /** Numbers of one data example the network reads: its input's, or fewer when the rule adds to the data (Forward-Forward's label). */
+  get dataInputs(): number {
+    return this.rule.dataInputs?.(this.spec) ?? sizeOf(this.shapes.input);
   }
 
   /** The network's prediction (probabilities for sigmoid/softmax outputs). */
@@ -199,8 +235,8 @@ export class Network {
   setParameters(params: ParameterMap, source = 'parameters'): void {
     checkParameters(this.spec, params, source, this.rule);
     for (const block of this.blocks) {
-      tf.tidy(() => block.weight.assign(transposed(params[`blocks.${block.index}.weight`])));
-      tf.tidy(() => block.bias.assign(tf.tensor1d(params[`blocks.${block.index}.bias`].data)));
+      const { kind, input, layer } = block.shapes;
+      kind.tensors(input, layer).forEach((t, k) => tf.tidy(() => block.parameters[k].assign(kind.toInternal(t.name, params[`blocks.${block.index}.${t.name}`]))));
       if (block.norm) namedNorm(block).forEach(([name, v]) => tf.tidy(() => v.assign(tf.tensor(params[name].data, v.shape))));
     }
     for (const [t, v] of this.ruleVariables) tf.tidy(() => v.assign(toInternal(t, params[t.name])));
@@ -210,8 +246,8 @@ export class Network {
   toParameters(): ParameterMap {
     const out: ParameterMap = {};
     for (const block of this.blocks) {
-      out[`blocks.${block.index}.weight`] = plainTransposed(block.weight);
-      out[`blocks.${block.index}.bias`] = { shape: [...block.bias.shape], data: (block.bias.dataSync() as Float32Array).slice() };
+      const { kind, input, layer } = block.shapes;
+      kind.tensors(input, layer).forEach((t, k) => (out[`blocks.${block.index}.${t.name}`] = kind.fromInternal(t.name, block.parameters[k])));
       if (block.norm) {
         for (const [name, v] of namedNorm(block)) out[name] = { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice(), ...(name.endsWith('num_batches_tracked') ? { dtype: 'I64' as const } : {}) };
       }

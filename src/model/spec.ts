@@ -1,6 +1,9 @@
 import { ACTIVATIONS, type Activation } from './activations.js';
-import { LocalpropError, check } from '../util/errors.js';
+import { check } from '../util/errors.js';
 import { checkNesting } from '../util/structured-input.js';
+import type { LayerSpec, Shape } from './blocks/kind.js';
+import { kindOf, layerFromJson, layerFromToken } from './blocks/registry.js';
+import { modelShapes } from './shapes.js';
 
 /** The losses an output block can have. */
 export const LOSSES = ['bce', 'ce', 'mse'] as const;
@@ -25,16 +28,37 @@ export interface HiddenSpec {
 }
 
 /**
- * A network of dense blocks: block i maps `layers[i]` to `layers[i+1]` features.
- * The JSON form is exactly this object (see docs/model-spec.md).
+ * A network: the shape of one example it reads, then its layers, each of
+ * a registered kind (see `src/model/blocks/`). A **block** is a layer with
+ * parameters (dense today) together with its batch norm, activation and
+ * dropout; the last layer is the output block, the others before it
+ * hidden blocks or layers between blocks (pooling). {@link modelShapes}
+ * gives every layer's input and output shape. The JSON form is
+ * {@link modelSpecJson}'s (see docs/model-spec.md).
  */
 export interface ModelSpec {
-  /** Widths from input to output, at least two numbers. */
-  layers: number[];
+  /** The shape of one example: `[2]` for points, `[784]` for flat images, `[1, 28, 28]` for images as C×H×W. */
+  input: number[];
+  /** The layers after the input, in order; the last is the output block. */
+  stack: LayerSpec[];
   hidden: HiddenSpec;
   /** The output block's activation. */
   out: Activation;
   /** The output block's loss. */
+  loss: LossName;
+}
+
+/**
+ * The JSON form of a spec, as files, sweep records and run ids hold it:
+ * `layers` lists the input (its size, or `[C, H, W]`) and then each layer
+ * (a dense block as its number of units, another kind as an object with
+ * `kind` and every option), so a network of dense blocks reads
+ * `{"layers": [2, 100, 1], …}` as it always has.
+ */
+export interface ModelSpecJson {
+  layers: unknown[];
+  hidden: HiddenSpec;
+  out: Activation;
   loss: LossName;
 }
 
@@ -44,7 +68,7 @@ export interface ModelSpec {
  *
  * @example
  * ```ts
- * const spec = parseModelSpec(MERTENS_MODEL); // layers [2, 100, 100, 10, 1], loss bce
+ * const spec = parseModelSpec(MERTENS_MODEL); // input [2], dense blocks of 100, 100, 10 and 1 units, loss bce
  * ```
  */
 export const MERTENS_MODEL = '2-100-100-10-1 hidden=mish,normalize out=sigmoid';
@@ -64,13 +88,14 @@ const SPEC_HELP =
  * @example
  * ```ts
  * parseModelSpec('784-256-256-10');
- * // { layers: [784, 256, 256, 10], hidden: { activation: 'relu', normalize: false }, out: 'softmax', loss: 'ce' }
+ * // { input: [784], stack: [{ kind: 'dense', units: 256 }, { kind: 'dense', units: 256 }, { kind: 'dense', units: 10 }],
+ * //   hidden: { activation: 'relu', normalize: false }, out: 'softmax', loss: 'ce' }
  * ```
  */
 export function parseModelSpec(text: string): ModelSpec {
   const parts = text.trim().split(/\s+/).filter(Boolean);
   check(parts.length > 0, `empty model spec; ${SPEC_HELP}`);
-  const layers = parseLayers(parts[0], text);
+  const { input, stack } = parseLayers(parts[0], text);
   const fields: Record<string, string> = {};
   for (const part of parts.slice(1)) {
     const eq = part.indexOf('=');
@@ -91,11 +116,12 @@ export function parseModelSpec(text: string): ModelSpec {
     check(acts.length <= 1, `model spec "${text}": hidden= takes one activation and optionally "normalize" (or "normalize=rms") and "batchnorm", got "${fields.hidden}"`);
     hidden = { activation: acts.length ? parseActivation(acts[0], text, true) : 'relu', normalize, ...(batchNorm ? { batchNorm } : {}) };
   }
-  return completeSpec({ layers, hidden, out: fields.out as Activation | undefined, loss: fields.loss as LossName | undefined }, text);
+  return completeSpec({ input, stack, hidden, out: fields.out as Activation | undefined, loss: fields.loss as LossName | undefined }, text);
 }
 
 /**
- * Accepts a spec as JSON (an object like {@link ModelSpec}, `out`/`loss`/`hidden` optional) or as the compact string.
+ * Accepts a spec as JSON (the form of {@link ModelSpecJson}, `out`/`loss`/`hidden` optional; or a
+ * {@link ModelSpec} object itself, `input` and `stack`) or as the compact string.
  * Every field is type-checked and unknown keys are refused at every level,
  * so `"normalize": "false"` or a misspelt key is an error, not a silent default.
  */
@@ -106,13 +132,9 @@ export function modelSpecFrom(value: unknown): ModelSpec {
   checkNesting(value, 'model spec object');
   const o = value;
   const source = JSON.stringify(value);
-  checkKeys(o, ['layers', 'hidden', 'out', 'loss'], 'model spec object');
-  check(Array.isArray(o.layers), `model spec object needs "layers", an array of widths like [2, 100, 1]`);
-  const layers = o.layers as unknown[];
-  check(
-    layers.length >= 2 && layers.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1),
-    () => `model spec object: "layers" must be two or more whole numbers ≥ 1, like [2, 100, 1]; got ${JSON.stringify(o.layers)}`,
-  );
+  const asSpec = o.layers === undefined && (o.input !== undefined || o.stack !== undefined);
+  checkKeys(o, asSpec ? ['input', 'stack', 'hidden', 'out', 'loss'] : ['layers', 'hidden', 'out', 'loss'], 'model spec object');
+  const { input, stack } = asSpec ? specLayersFrom(o) : jsonLayersFrom(o);
   let hidden: HiddenSpec = { activation: 'relu', normalize: false };
   if (o.hidden !== undefined) {
     const h = o.hidden;
@@ -130,7 +152,30 @@ export function modelSpecFrom(value: unknown): ModelSpec {
   for (const key of ['out', 'loss'] as const) {
     check(o[key] === undefined || typeof o[key] === 'string', `model spec object: "${key}" must be a name (a string); got ${JSON.stringify(o[key])}`);
   }
-  return completeSpec({ layers: layers as number[], hidden, out: o.out as string | undefined, loss: o.loss as string | undefined }, source);
+  return completeSpec({ input, stack, hidden, out: o.out as string | undefined, loss: o.loss as string | undefined }, source);
+}
+
+const wholeOk = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
+const imageOk = (v: unknown): v is number[] => Array.isArray(v) && v.length === 3 && v.every(wholeOk);
+
+/** `layers` of the JSON form: the input, then each layer (a number is a dense block). */
+function jsonLayersFrom(o: Record<string, unknown>): { input: number[]; stack: LayerSpec[] } {
+  check(Array.isArray(o.layers), `model spec object needs "layers", an array of widths like [2, 100, 1]`);
+  const layers = o.layers as unknown[];
+  const plain = layers.every((n, k) => wholeOk(n) || (k === 0 ? imageOk(n) : isPlainObject(n)));
+  check(
+    layers.length >= 2 && plain,
+    () => `model spec object: "layers" must be two or more whole numbers ≥ 1, like [2, 100, 1]; got ${JSON.stringify(o.layers)} (an image input is [C, H, W]; a layer of another kind is an object with "kind", like {"kind": "dense", "units": 100})`,
+  );
+  const [first, ...rest] = layers;
+  return { input: typeof first === 'number' ? [first] : [...(first as number[])], stack: rest.map((l, k) => layerFromJson(l, `model spec object: "layers"[${k + 1}]`)) };
+}
+
+/** `input` and `stack` of a {@link ModelSpec} given as an object. */
+function specLayersFrom(o: Record<string, unknown>): { input: number[]; stack: LayerSpec[] } {
+  check(Array.isArray(o.input) && (o.input.length === 1 || o.input.length === 3) && o.input.every(wholeOk), () => `model spec object: "input" must be the shape of one example, [N] or [C, H, W] of whole numbers ≥ 1; got ${JSON.stringify(o.input)}`);
+  check(Array.isArray(o.stack) && o.stack.length >= 1, () => `model spec object: "stack" must be a list of one or more layers, like [{"kind": "dense", "units": 1}]; got ${JSON.stringify(o.stack)}`);
+  return { input: [...(o.input as number[])], stack: (o.stack as unknown[]).map((l, k) => layerFromJson(l, `model spec object: "stack"[${k}]`)) };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -142,20 +187,61 @@ function checkKeys(o: Record<string, unknown>, allowed: string[], where: string)
   check(unknownKeys.length === 0, `${where}: unknown key(s) ${unknownKeys.join(', ')} (allowed: ${allowed.join(', ')})`);
 }
 
-/** The canonical compact string of a spec; `parseModelSpec(formatModelSpec(s))` equals `s`. */
-export function formatModelSpec(spec: ModelSpec): string {
+/**
+ * The canonical compact string of a spec; `parseModelSpec(formatModelSpec(s))` equals `s`.
+ * With `short`, `out=` and `loss=` are left out where the parser infers
+ * them (the form the playground's links write).
+ */
+export function formatModelSpec(spec: ModelSpec, { short = false }: { short?: boolean } = {}): string {
   const normalize = spec.hidden.normalize === 'rms' ? ',normalize=rms' : spec.hidden.normalize ? ',normalize' : '';
   const hidden = `${spec.hidden.activation}${normalize}${spec.hidden.batchNorm ? ',batchnorm' : ''}`;
-  return `${spec.layers.join('-')} hidden=${hidden} out=${spec.out} loss=${spec.loss}`;
+  const parts = [formatLayers(spec), `hidden=${hidden}`];
+  if (!short || spec.out !== defaultOut(spec)) parts.push(`out=${spec.out}`);
+  if (!short || spec.loss !== lossFor(spec.out)) parts.push(`loss=${spec.loss}`);
+  return parts.join(' ');
 }
 
-function completeSpec(partial: { layers: number[]; hidden: HiddenSpec; out?: string; loss?: string }, source: string): ModelSpec {
-  const outputs = partial.layers[partial.layers.length - 1];
-  const out = partial.out === undefined ? (outputs === 1 ? 'sigmoid' : 'softmax') : parseActivation(partial.out, source, true);
+/** The layers part of the compact string: the input shape (`2`, `1x28x28`), then each layer's token, joined by `-`. */
+export function formatLayers(spec: Pick<ModelSpec, 'input' | 'stack'>): string {
+  return [spec.input.join('x'), ...spec.stack.map((l) => kindOf(l).formatToken(l))].join('-');
+}
+
+/** The JSON form of a spec (see {@link ModelSpecJson}); {@link modelSpecFrom} reads it back. */
+export function modelSpecJson(spec: ModelSpec): ModelSpecJson {
+  const input = spec.input.length === 1 ? spec.input[0] : [...spec.input];
+  return { layers: [input, ...spec.stack.map((l) => kindOf(l).toJson(l))], hidden: spec.hidden, out: spec.out, loss: spec.loss };
+}
+
+/**
+ * The same spec with another input shape and output width: the output
+ * block (a dense block) gets `outputs` units. The output activation and
+ * loss are kept while the width stays; a new width takes that width's
+ * defaults (sigmoid + bce for one output, softmax + ce for more).
+ */
+export function withEnds(spec: ModelSpec, input: Shape, outputs: number): ModelSpec {
+  const last = spec.stack[spec.stack.length - 1];
+  check(last.kind === 'dense', `the output block is a ${last.kind} layer; only a dense output block takes the data's output width`);
+  const stack = [...spec.stack.slice(0, -1), { kind: 'dense', units: outputs }];
+  const keeps = last.units === outputs;
+  const text = `model ${formatLayers({ input: [...input], stack })}`;
+  return completeSpec({ input: [...input], stack, hidden: spec.hidden, out: keeps ? spec.out : undefined, loss: keeps ? spec.loss : undefined }, text);
+}
+
+/** The output activation the parser infers for a spec without `out=`: sigmoid for one output, softmax for more. */
+const defaultOut = (spec: Pick<ModelSpec, 'input' | 'stack'>): Activation => (outputsOf(spec) === 1 ? 'sigmoid' : 'softmax');
+
+/** The loss the parser infers from the output activation. */
+const lossFor = (out: Activation): LossName => (out === 'softmax' ? 'ce' : out === 'sigmoid' ? 'bce' : 'mse');
+
+const outputsOf = (spec: Pick<ModelSpec, 'input' | 'stack'>) => modelShapes(spec).output.reduce((a, d) => a * d, 1);
+
+function completeSpec(partial: { input: number[]; stack: LayerSpec[]; hidden: HiddenSpec; out?: string; loss?: string }, source: string): ModelSpec {
+  const outputs = outputsOf(partial);
+  const out = partial.out === undefined ? defaultOut(partial) : parseActivation(partial.out, source, true);
   check(partial.hidden.activation !== 'softmax', `model spec "${source}": softmax is only allowed as out=`);
   let loss: LossName;
   if (partial.loss === undefined) {
-    loss = out === 'softmax' ? 'ce' : out === 'sigmoid' ? 'bce' : 'mse';
+    loss = lossFor(out);
   } else {
     check((LOSSES as readonly string[]).includes(partial.loss), `model spec "${source}": unknown loss "${partial.loss}"; use one of ${LOSSES.join(', ')}`);
     loss = partial.loss as LossName;
@@ -163,16 +249,24 @@ function completeSpec(partial: { layers: number[]; hidden: HiddenSpec; out?: str
   if (loss === 'ce') check(out === 'softmax', `model spec "${source}": loss=ce needs out=softmax (cross-entropy is taken on the softmax's logits)`);
   if (loss === 'bce') check(out === 'sigmoid', `model spec "${source}": loss=bce needs out=sigmoid (its input must be a probability)`);
   if (out === 'softmax') check(outputs > 1, `model spec "${source}": softmax over a single output is always 1; use out=sigmoid for one output`);
-  return { layers: partial.layers, hidden: partial.hidden, out, loss };
+  return { input: partial.input, stack: partial.stack, hidden: partial.hidden, out, loss };
 }
 
-function parseLayers(text: string, source: string): number[] {
-  const parts = text.split('-');
-  const layers = parts.map((s) => Number(s));
-  if (layers.length < 2 || parts.some((s) => !/^[0-9]+$/.test(s)) || layers.some((n) => n < 1 || !Number.isSafeInteger(n))) {
-    throw new LocalpropError(`model spec "${source}": layers "${text}" must be two or more positive integers joined by "-", like 2-100-1`);
-  }
-  return layers;
+const LAYERS_FORM = 'the input (a positive integer, or C×H×W like 1x28x28) and then one or more layers, joined by "-", like 2-100-1 (dense blocks are positive integers, their units)';
+
+/** The layers part of the compact string: the input shape, then each layer as its kind reads its token. */
+function parseLayers(text: string, source: string): { input: number[]; stack: LayerSpec[] } {
+  const where = `model spec "${source}": layers "${text}"`;
+  const tokens = text.split('-');
+  check(tokens.length >= 2 && tokens.every((t) => t !== ''), `${where} must be ${LAYERS_FORM}`);
+  const input = tokens[0].split('x').map((s) => Number(s));
+  check(
+    (input.length === 1 || input.length === 3) && tokens[0].split('x').every((s) => /^[0-9]+$/.test(s)) && input.every((n) => n >= 1 && Number.isSafeInteger(n)),
+    `${where}: the input "${tokens[0]}" must be a positive integer or C×H×W like 1x28x28; the layers must be ${LAYERS_FORM}`,
+  );
+  const stack = tokens.slice(1).map((t) => layerFromToken(t, where));
+  modelShapes({ input, stack });
+  return { input, stack };
 }
 
 function parseActivation(name: string, source: string, allowSoftmax = false): Activation {

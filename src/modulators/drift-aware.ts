@@ -81,7 +81,7 @@ export class DriftAware implements StepModulator {
     }
     const weights = b.tracker?.gates;
     if (!weights) return undefined;
-    const rows = (t: tf.Tensor1D) => tf.reshape(t, [t.shape[0], 1]);
+    const rows = (t: tf.Tensor1D) => this.session.network.blocks[block].perInputFeature(t);
     const adjustment: StepAdjustment = {};
     if (this.options.shrink === 'on') adjustment.shrinkGate = rows(weights);
     if (b.pendingReset) {

@@ -23,7 +23,9 @@ export class DriftGate implements StepModulator {
   private readonly probe: tf.Tensor2D | null;
 
   constructor(private readonly session: Session, options: GateOptions) {
-    this.trackers = Array.from({ length: session.blockCount }, (_, i) => (i === 0 ? null : new GateTracker(options)));
+    const blocks = session.network.blocks;
+    if (options.mode !== 'off' && options.target !== 'block') blocks.slice(1).forEach((b) => b.checkPerInputFeature());
+    this.trackers = blocks.map((b, i) => (i === 0 ? null : new GateTracker(options, (g) => b.perInputFeature(g))));
     this.probe = session.options.step === 'batch' ? session.trainX.slice([0, 0], [Math.min(PROBE_ROWS, session.train.count), -1]) : null;
   }
 

@@ -70,7 +70,15 @@ export class GateTracker {
   private magnitude: tf.Tensor1D | null = null;
   private gateValues: tf.Tensor1D | null = null;
 
-  constructor(private readonly options: GateOptions) {}
+  /**
+   * `perInput` lays a gate per input feature over the block's weight in
+   * its internal layout (the block's kind says how: `Block.perInputFeature`;
+   * by default a dense weight's [in, 1]).
+   */
+  constructor(
+    private readonly options: GateOptions,
+    private readonly perInput: (g: tf.Tensor1D) => tf.Tensor = (g) => tf.reshape(g, [g.shape[0], 1]),
+  ) {}
 
   /** Records the block's input on the tracked samples (rows in the same order every time). */
   observe(input: tf.Tensor2D): void {
@@ -102,14 +110,14 @@ export class GateTracker {
       const mean = tf.mean(g);
       return [mean, mean];
     }
-    return [tf.reshape(g, [g.shape[0], 1])];
+    return [this.perInput(g)];
   }
 
   /** The shrink gates for the block's [weight, bias, decoder] step sizes (target `step-sizes`). */
   shrinkGates(): (tf.Tensor | undefined)[] {
     const g = this.gateValues;
     if (!g || this.options.target !== 'step-sizes') return [];
-    return [tf.reshape(g, [g.shape[0], 1])];
+    return [this.perInput(g)];
   }
 
   /** The adjustments of the block's [weight, bias, decoder] steps: {@link GateTracker.scales} and {@link GateTracker.shrinkGates} together. */

@@ -1,5 +1,5 @@
 import { listDatasets } from '../data/registry.js';
-import { parseModelSpec, SEED_MODEL } from '../model/spec.js';
+import { SEED_MODEL } from '../model/spec.js';
 import { ADAM_DEFAULTS, RMSPROP_DEFAULTS, RPROP_DEFAULTS, SGD_DEFAULTS } from '../optim/index.js';
 import { listSchedules } from '../schedules/registry.js';
 import { check } from '../util/errors.js';
@@ -72,12 +72,9 @@ export const RUN_OPTIONS = [
   {
     key: 'model', flag: '--model <spec>', help: 'model spec, e.g. "2-100-100-10-1 hidden=mish,normalize out=sigmoid", JSON, or a .json file', parse: text, file: true,
     page: {
+      // The page holds it as data (src/playground/model.ts reads and writes it).
       label: 'Model', group: 'Model', tier: 'common', initial: SEED_MODEL, help: 'the network as the CLI writes it; the controls below edit its hidden blocks',
       control: { kind: 'text' },
-      read: (t) => {
-        parseModelSpec(t);
-        return t.trim();
-      },
     },
   },
   {

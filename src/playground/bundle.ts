@@ -1,5 +1,6 @@
 import { strToU8, zipSync } from 'fflate';
 import { encodeCheckpoint } from '../io/checkpoint.js';
+import { modelSpecJson } from '../model/spec.js';
 import type { ColumnRecord } from './lockstep.js';
 import { pointsToCsv } from './points.js';
 import { DEFAULT_RULE, getRule } from '../rules/registry.js';
@@ -39,7 +40,7 @@ export function runFiles(setup: PlaygroundSetup, backend: string, columns: Colum
   files[BUNDLE_FILES.history] = json({
     link: `?${queryFromState(state).query}`,
     backend,
-    model: setup.config.spec,
+    model: modelSpecJson(setup.config.spec),
     runs: columns.map(({ parameters: _weights, initial: _initial, ...rest }) => rest),
   });
   const seed = String(setup.start.seed);

@@ -3,6 +3,7 @@ import { optionTable } from '../options/table.js';
 import { chosen, oneOf } from '../options/values.js';
 import { readColumnRules, writeColumnRules } from './column-rules.js';
 import { decodePoints, encodePoints, type Point } from './points.js';
+import { modelText, pageModel } from './model.js';
 import type { PlaygroundState } from './state.js';
 
 /*
@@ -70,8 +71,23 @@ const PAGE_ONLY: OptionDef[] = [
   },
 ];
 
+/**
+ * Rows the page holds as data rather than as the CLI's text: the model is
+ * its blocks and options (see src/playground/model.ts), written as text
+ * only for the link.
+ */
+const PAGE_DATA: Record<string, Pick<StateOption, 'read' | 'write'> & { initial: (text: string) => unknown }> = {
+  model: { read: pageModel, write: modelText as (value: never) => string, initial: pageModel },
+};
+
 /** A page row from a row of the option table: the table's reader (with the flag in messages) unless the page narrows it. */
 function stateOption(def: OptionDef): StateOption {
+  const data = PAGE_DATA[def.key];
+  if (data) return { ...rowOf({ ...def, page: { ...def.page!, read: data.read, write: data.write } }), initial: data.initial(def.page!.initial as string) };
+  return rowOf(def);
+}
+
+function rowOf(def: OptionDef): StateOption {
   const page = def.page!;
   const label = flagName(def);
   const base = page.read ?? ((text: string) => def.parse(text, label));

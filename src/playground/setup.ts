@@ -5,12 +5,13 @@ import { getDataset, type DatasetOptions } from '../data/registry.js';
 import { getSchedule } from '../schedules/registry.js';
 import { checkExperiment, experimentStart, type DataSource, type ExperimentConfig } from '../experiment/experiment.js';
 import type { SeededStart } from '../experiment/seeded.js';
-import { parseModelSpec } from '../model/spec.js';
+import { parseModelSpec, type ModelSpec } from '../model/spec.js';
 import { areaOf, type GridArea } from '../report/grid.js';
 import { configuredRule, DEFAULT_RULE } from '../rules/registry.js';
 import { columnRule } from './column-rules.js';
 import { classCount, pointsDataset, splitPoints, type Point } from './points.js';
-import { fitModel, STATE_OPTIONS, USER_POINTS, type PlaygroundState } from './state.js';
+import { STATE_OPTIONS, USER_POINTS, type PlaygroundState } from './state.js';
+import { fitModel, modelText } from './model.js';
 
 /** Backends the CLI runs on; a config.json names the browser's backend only when it is one of them. */
 const CLI_BACKENDS = ['wasm', 'cpu'];
@@ -41,12 +42,12 @@ function dataWidths(state: PlaygroundState): { outputs: number; classes: number 
  * `rule`: a rule that feeds block 0 more than the point (Forward-Forward
  * appends the label) gets the inputs that leave the point's 2 for the data.
  */
-export function modelOf(state: PlaygroundState, rule: string = DEFAULT_RULE): string {
+export function modelOf(state: PlaygroundState, rule: string = DEFAULT_RULE): ModelSpec {
   const outputs = dataWidths(state).outputs;
   const fitted = fitModel(state.model, 2, outputs);
   const configured = configuredRule(rule, ruleOptionsOf(state, rule));
   if (!configured.dataInputs) return fitted;
-  const extra = 2 - configured.dataInputs(parseModelSpec(fitted));
+  const extra = 2 - configured.dataInputs(fitted);
   return extra === 0 ? fitted : fitModel(state.model, 2 + extra, outputs);
 }
 
@@ -70,7 +71,7 @@ export function ruleGroups(state: PlaygroundState): { rule: string; schedules: s
 /** The state with its model fitted to its data, as the page shows and links it. */
 export function fittedState(state: PlaygroundState): PlaygroundState {
   const model = modelOf(state);
-  return model === state.model ? state : { ...state, model };
+  return modelText(model) === modelText(state.model) ? state : { ...state, model };
 }
 
 /**
@@ -93,7 +94,7 @@ export function cliConfigOf(state: PlaygroundState, backend?: string, rule: stri
     if (owner?.kind === 'schedule' && !schedules.some((s) => getSchedule(s).optionGroups?.includes(owner.group))) continue;
     if (owner?.kind === 'rule' && owner.rule !== rule) continue;
     if (option.key === 'seed') config.seeds = [value];
-    else if (option.key === 'model') config.model = modelOf(state, rule);
+    else if (option.key === 'model') config.model = modelText(modelOf(state, rule));
     else if (option.key === 'schedules') config.schedules = schedules;
     else config[option.name] = value;
   }

@@ -1,16 +1,17 @@
-import { ACTIVATIONS, type Activation } from '../model/activations.js';
-import { parseModelSpec } from '../model/spec.js';
+import type { ModelSpec } from '../model/spec.js';
 import type { GateOptions } from '../modulators/gates.js';
 import type { OptimizerName } from '../optim/index.js';
 import { USER_POINTS } from '../options/run-table.js';
-import { LocalpropError, check } from '../util/errors.js';
+import { LocalpropError } from '../util/errors.js';
 import type { ColumnRules } from './column-rules.js';
 import { STATE_OPTIONS, type StateOption } from './page-table.js';
 import { decodePoints, encodePoints, type Point } from './points.js';
+import { fitModel, hiddenLayout, modelText } from './model.js';
 
 export { USER_POINTS, planeDatasets } from '../options/run-table.js';
 export type { Control } from '../options/option.js';
 export { PLAYGROUND_BACKENDS, SPEEDS, STATE_OPTIONS, type StateOption } from './page-table.js';
+export { fitModel, hiddenLayout, HIDDEN_ACTIVATIONS, modelText, pageModel, withHiddenControls, type HiddenLayout } from './model.js';
 
 /**
  * Everything a playground experiment is, as plain data. Field names are the
@@ -23,8 +24,8 @@ export interface PlaygroundState {
   /** Noise std of the 2-D set; null keeps the dataset's own. */
   noise: number | null;
   trainShare: number;
-  /** A model spec in the CLI's compact form; its ends follow the data (see {@link fitModel}). */
-  model: string;
+  /** The model as data, its blocks and options; its ends follow the data (see {@link fitModel}); `modelText` writes it for links and the CLI. */
+  model: ModelSpec;
   schedules: string[];
   /** Each column's learning rule, by schedule, where it is not the decoder rule. */
   rules: ColumnRules;
@@ -61,7 +62,7 @@ export interface PlaygroundState {
 /** The seed's experiment, every schedule side by side: each row's initial value, as the table gives it. */
 export const DEFAULT_STATE: PlaygroundState = {
   ...(Object.fromEntries(STATE_OPTIONS.map((o) => [o.key, o.initial])) as unknown as PlaygroundState),
-  model: fitModel(STATE_OPTIONS.find((o) => o.key === 'model')!.initial as string, 2, 1),
+  model: fitModel(STATE_OPTIONS.find((o) => o.key === 'model')!.initial as ModelSpec, 2, 1),
 };
 
 /** A state read from a URL, with what could not be read (those options keep their defaults). */
@@ -107,9 +108,9 @@ export function unfoldedGroups(state: PlaygroundState): Set<StateOption['group']
     if (write(state[option.key]) !== write(DEFAULT_STATE[option.key])) groups.add(option.group);
   }
   const { widths, activation } = hiddenLayout(state.model);
-  const ends = parseModelSpec(state.model).layers;
-  const plainModel = fitModel(DEFAULT_STATE.model, ends[0], ends[ends.length - 1], { widths, activation, normalize: hiddenLayout(DEFAULT_STATE.model).normalize });
-  if (state.model !== plainModel) groups.add('Model');
+  const outputs = state.model.stack[state.model.stack.length - 1].units as number;
+  const plainModel = fitModel(DEFAULT_STATE.model, state.model.input[0], outputs, { widths, activation });
+  if (modelText(state.model) !== modelText(plainModel)) groups.add('Model');
   return groups;
 }
 
@@ -145,42 +146,4 @@ export function queryFromState(state: PlaygroundState): { query: string; pointsL
 
 function samePoints(a: Point[], b: Point[]): boolean {
   return a.length === b.length && a.every((p, i) => p[0] === b[i][0] && p[1] === b[i][1] && p[2] === b[i][2]);
-}
-
-/** The hidden part of a model spec, which the page's controls edit. */
-export interface HiddenLayout {
-  widths: number[];
-  activation: Activation;
-  normalize: boolean | 'rms';
-}
-
-export function hiddenLayout(model: string): HiddenLayout {
-  const spec = parseModelSpec(model);
-  return { widths: spec.layers.slice(1, -1), activation: spec.hidden.activation, normalize: spec.hidden.normalize };
-}
-
-/** Hidden activations a control offers (softmax is for outputs only). */
-export const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
-
-/**
- * The model with these hidden blocks and ends fitted to `inputs` and
- * `outputs`. The output activation and loss are kept while the output
- * width stays; a new width takes that width's defaults (sigmoid + bce for
- * one output, softmax + ce for more).
- */
-export function fitModel(model: string, inputs: number, outputs: number, hidden: Partial<HiddenLayout> = {}): string {
-  const spec = parseModelSpec(model);
-  const widths = hidden.widths ?? spec.layers.slice(1, -1);
-  check(widths.every((w) => Number.isInteger(w) && w >= 1), `hidden widths must be whole numbers ≥ 1, like 100-100-10; got ${widths.join('-')}`);
-  const activation = hidden.activation ?? spec.hidden.activation;
-  const normalize = hidden.normalize ?? spec.hidden.normalize;
-  const layers = [inputs, ...widths, outputs];
-  const keepsOut = spec.layers[spec.layers.length - 1] === outputs;
-  const defaultOut = outputs === 1 ? 'sigmoid' : 'softmax';
-  // The loss the spec parser infers from the output activation.
-  const inferredLoss = spec.out === 'softmax' ? 'ce' : spec.out === 'sigmoid' ? 'bce' : 'mse';
-  const extra = keepsOut ? [spec.out !== defaultOut ? `out=${spec.out}` : '', spec.loss !== inferredLoss ? `loss=${spec.loss}` : ''] : [];
-  const text = [layers.join('-'), `hidden=${activation}${normalize ? ',normalize' : ''}`, ...extra].filter(Boolean).join(' ');
-  parseModelSpec(text);
-  return text;
 }

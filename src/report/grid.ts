@@ -147,7 +147,7 @@ function readProbe(network: Network, block: number, h: tf.Tensor2D, hiddenLoss: 
 
 function checkTwoD(network: Network): void {
   // A rule may feed block 0 more than the point (Forward-Forward appends the label): the data's width counts.
-  const inputs = network.rule.dataInputs?.(network.spec) ?? network.spec.layers[0];
+  const inputs = network.dataInputs;
   check(inputs === 2, `boundaries are drawn for 2-D inputs only; this model takes ${inputs}`);
 }
 

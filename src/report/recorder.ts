@@ -99,7 +99,7 @@ export class ReportRecorder {
   }
 
   private draws(run: Run, seed: number): boolean {
-    return seed === this.drawnSeed && run.network.spec.layers[0] === 2;
+    return seed === this.drawnSeed && run.network.dataInputs === 2;
   }
 
   private capture(run: Run, epoch: number, trainedBlock: number | null): void {

@@ -5,6 +5,7 @@ import type { LossName, ModelSpec } from '../model/spec.js';
 import type { PlainTensor } from '../model/parameters.js';
 import type { Rng } from '../util/rng.js';
 import type { BlockRule, LocalLossInput, LocalRule } from './rule.js';
+import { blockOutputSize, outputSize } from '../model/shapes.js';
 
 /** The linear map without bias from a hidden block's output to the targets; weight held as [hidden, outputs]. */
 export class Decoder implements BlockRule {
@@ -43,7 +44,7 @@ export function readoutLoss(decoded: tf.Tensor2D, { y, weights, hiddenLoss }: Lo
 }
 
 /** The model's output width: what a read-out predicts. */
-export const outputsOf = (spec: ModelSpec) => spec.layers[spec.layers.length - 1];
+export const outputsOf = (spec: ModelSpec) => outputSize(spec);
 
 /**
  * Mertens' rule, localprop's default: each hidden block learns through a
@@ -54,7 +55,7 @@ export const outputsOf = (spec: ModelSpec) => spec.layers[spec.layers.length - 1
 export const decoderRule: LocalRule = {
   name: 'decoder',
   description: "a bias-free linear decoder from the block to the targets (Mertens' note; the default)",
-  tensors: (spec, block) => [{ name: `decoders.${block}.weight`, shape: [outputsOf(spec), spec.layers[block + 1]], trainable: true }],
+  tensors: (spec, block) => [{ name: `decoders.${block}.weight`, shape: [outputsOf(spec), blockOutputSize(spec, block)], trainable: true }],
   initialize(spec, block, rng: Rng): Record<string, PlainTensor> {
     const [t] = this.tensors(spec, block);
     const bound = 1 / Math.sqrt(t.shape[1]);

@@ -10,6 +10,8 @@ import { check } from '../util/errors.js';
 import { activate, type Activation } from '../model/activations.js';
 import { DFA_DEFAULT_INIT, DFA_OPTIONS, type DfaInit } from './dfa-options.js';
 import type { BlockRule, LocalLossInput, LocalRule, PreparedChunk } from './rule.js';
+import { blockOutputSize, modelShapes, outputSize } from '../model/shapes.js';
+import { sizeOf } from '../model/blocks/kind.js';
 
 /**
  * Nøkland's direct feedback alignment (NeurIPS 2016). Each step runs the
@@ -88,7 +90,7 @@ export function directFeedbackAlignment(init: DfaInit = DFA_DEFAULT_INIT): Local
       if (wanted === init) return rule;
       return wanted === DFA_DEFAULT_INIT ? dfaRule : directFeedbackAlignment(wanted);
     },
-    tensors: (spec: ModelSpec, block: number) => [{ name: feedbackName(block), shape: [spec.layers[block + 1], spec.layers[spec.layers.length - 1]], trainable: false }],
+    tensors: (spec: ModelSpec, block: number) => [{ name: feedbackName(block), shape: [blockOutputSize(spec, block), outputSize(spec)], trainable: false }],
     /** Uniform on ±1/√hidden_i, as anokland/dfa-torch draws its feedback matrices. */
     initialize(spec: ModelSpec, block: number, rng: Rng): Record<string, PlainTensor> {
       const [t] = rule.tensors(spec, block);
@@ -113,7 +115,7 @@ export function directFeedbackAlignment(init: DfaInit = DFA_DEFAULT_INIT): Local
       return null;
     },
     // The one forward pass keeps every hidden block's output (the next block's input) and the output error.
-    stepMemory: (spec: ModelSpec) => ({ rowsPerExample: 1, extraPerExample: spec.layers.slice(1).reduce((a, w) => a + w, 0) }),
+    stepMemory: (spec: ModelSpec) => ({ rowsPerExample: 1, extraPerExample: modelShapes(spec).blocks.reduce((a, b) => a + sizeOf(b.output), 0) }),
     prepareChunk(chunk: Chunk, { network }): PreparedChunk {
       const { inputs, error } = outputError(network, chunk);
       return {

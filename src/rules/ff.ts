@@ -7,6 +7,8 @@ import { rmsNormalizeRows } from '../model/activations.js';
 import type { Rng } from '../util/rng.js';
 import { FF_DEFAULTS, FF_OPTIONS } from './ff-options.js';
 import type { BlockRule, ChunkContext, LocalLossInput, LocalRule, PreparedChunk, RuleTensor } from './rule.js';
+import { blockCount, blockOutputSize, inputSize, outputSize } from '../model/shapes.js';
+import { formatLayers } from '../model/spec.js';
 
 /**
  * Hinton's Forward-Forward (2022), supervised: every hidden block learns to
@@ -59,7 +61,7 @@ export { FF_DEFAULTS };
 
 /** The number of labels FF embeds: the outputs, or 2 for one 0/1 output. */
 export function labelCount(spec: ModelSpec): number {
-  return Math.max(2, spec.layers[spec.layers.length - 1]);
+  return Math.max(2, outputSize(spec));
 }
 
 /** Each row's class from targets `y`: the argmax, or y ≥ 0.5 for one output. */
@@ -162,8 +164,8 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
   check(Number.isFinite(o.peerNorm) && o.peerNorm >= 0, `--ff-peer-norm is a weight ≥ 0 (loeweX: 0.03; 0 turns it off), got ${o.peerNorm}`);
   check(o.predict !== 'readout' || o.readout, '--ff-predict readout needs the read-out trained; drop --ff-readout off');
   // Peer normalisation's running means, one per hidden unit, when it is on.
-  const peerTensors = (spec: ModelSpec, block: number): RuleTensor[] => (o.peerNorm > 0 ? [{ name: peerMeanName(block), shape: [spec.layers[block + 1]], trainable: false }] : []);
-  const counted = (spec: ModelSpec, block: number) => o.goodnessBlocks === 'all' || spec.layers.length <= 3 || block > 0;
+  const peerTensors = (spec: ModelSpec, block: number): RuleTensor[] => (o.peerNorm > 0 ? [{ name: peerMeanName(block), shape: [blockOutputSize(spec, block)], trainable: false }] : []);
+  const counted = (spec: ModelSpec, block: number) => o.goodnessBlocks === 'all' || blockCount(spec) <= 2 || block > 0;
 
   const rule: LocalRule = {
     name: 'ff',
@@ -186,9 +188,9 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
     initialize: (spec, block) => Object.fromEntries(peerTensors(spec, block).map((t) => [t.name, { shape: t.shape, data: new Float32Array(t.shape[0]).fill(0.5) }])),
     bind(spec, block, variables) {
       const c = labelCount(spec);
-      check(spec.hidden.normalize, `rule ff length-normalises each block's output before the next block, as the paper does: add normalize to the hidden blocks (--model "${spec.layers.join('-')} hidden=${spec.hidden.activation},normalize")`);
-      check(spec.layers.length >= 3, 'rule ff trains hidden blocks: the model needs at least one (like 784-500-500-10)');
-      check(o.embed === 'append' || spec.layers[0] > c, `rule ff embeds the label over the first ${c} inputs, but the model takes ${spec.layers[0]}; for 2-D points use --ff-embed append`);
+      check(spec.hidden.normalize, `rule ff length-normalises each block's output before the next block, as the paper does: add normalize to the hidden blocks (--model "${formatLayers(spec)} hidden=${spec.hidden.activation},normalize")`);
+      check(blockCount(spec) >= 2, 'rule ff trains hidden blocks: the model needs at least one (like 784-500-500-10)');
+      check(o.embed === 'append' || inputSize(spec) > c, `rule ff embeds the label over the first ${c} inputs, but the model takes ${inputSize(spec)}; for 2-D points use --ff-embed append`);
       return new FFBlock(o, o.peerNorm > 0 ? variables[peerMeanName(block)] : undefined);
     },
     withOptions: (options) => forwardForward({ ...given, ...ffOptionsFrom(options) }),
@@ -198,7 +200,7 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
       if (schedule.optionGroups?.includes('gate')) return `rule ff does not run under ${schedule.name} (its gates track inputs FF's blocks never see); use local-parallel or local-sequential`;
       return null;
     },
-    dataInputs: (spec) => (o.embed === 'append' ? spec.layers[0] - labelCount(spec) : spec.layers[0]),
+    dataInputs: (spec) => (o.embed === 'append' ? inputSize(spec) - labelCount(spec) : inputSize(spec)),
     evaluationInput(x, spec) {
       const c = labelCount(spec);
       return tf.tidy(() => labelled(x, tf.fill([x.shape[0], c], 1 / c) as tf.Tensor2D, o));
@@ -218,7 +220,7 @@ export function forwardForward(given: Partial<FFOptions> = {}): LocalRule {
             const perLabel = Array.from({ length: c }, (_, label) => accumulatedGoodness(hidden, labelled(rows, oneHotRows(new Int32Array(rows.shape[0]).fill(label), c), o), (b) => counted(spec, b), o.goodness));
             const scores = tf.stack(perLabel, 1) as tf.Tensor2D;
             // One 0/1 output: accuracy reads a probability, ≥ 0.5 when label 1 is the better.
-            return spec.layers[spec.layers.length - 1] === 1 ? (tf.sigmoid(tf.sub(scores.slice([0, 1], [-1, 1]), scores.slice([0, 0], [-1, 1]))) as tf.Tensor2D) : scores;
+            return outputSize(spec) === 1 ? (tf.sigmoid(tf.sub(scores.slice([0, 1], [-1, 1]), scores.slice([0, 0], [-1, 1]))) as tf.Tensor2D) : scores;
           }),
         );
       }

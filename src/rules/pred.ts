@@ -5,6 +5,7 @@ import type { PlainTensor } from '../model/parameters.js';
 import type { Rng } from '../util/rng.js';
 import type { BlockRule, LocalLossInput, LocalRule, RuleTensor } from './rule.js';
 import { outputsOf, readoutLoss, readoutScores } from './decoder.js';
+import { blockOutputSize } from '../model/shapes.js';
 
 /** A linear decoder with bias from a hidden block to the targets; weight held as [hidden, outputs]. */
 export class PredDecoder implements BlockRule {
@@ -36,7 +37,7 @@ export class PredDecoder implements BlockRule {
 export function predTensors(spec: ModelSpec, block: number): RuleTensor[] {
   const outputs = outputsOf(spec);
   return [
-    { name: `decoders.${block}.weight`, shape: [outputs, spec.layers[block + 1]], trainable: true },
+    { name: `decoders.${block}.weight`, shape: [outputs, blockOutputSize(spec, block)], trainable: true },
     { name: `decoders.${block}.bias`, shape: [outputs], trainable: true },
   ];
 }

@@ -5,6 +5,7 @@ import type { PlainTensor } from '../model/parameters.js';
 import type { Rng } from '../util/rng.js';
 import type { BlockRule, LocalLossInput, LocalRule, RuleTensor, StepMemory } from './rule.js';
 import { similarityLoss } from './similarity.js';
+import { blockOutputSize, hiddenBlocks } from '../model/shapes.js';
 
 /** A bias-free `Linear(hidden, hidden)` before the similarity matrix; weight held as [hidden, hidden] (in, out). */
 export class SimilarityMap implements BlockRule {
@@ -31,7 +32,7 @@ export class SimilarityMap implements BlockRule {
 
 /** sim's tensor for hidden block `block`: `sim.{i}.weight` [hidden, hidden]. */
 export function simTensors(spec: ModelSpec, block: number): RuleTensor[] {
-  const width = spec.layers[block + 1];
+  const width = blockOutputSize(spec, block);
   return [{ name: `sim.${block}.weight`, shape: [width, width], trainable: true }];
 }
 
@@ -51,7 +52,7 @@ export function simInitialize(spec: ModelSpec, block: number, rng: Rng): Record<
  * wide).
  */
 export function simStepMemory(spec: ModelSpec, rows: number): StepMemory {
-  const widest = Math.max(...spec.layers.slice(1, -1));
+  const widest = Math.max(...hiddenBlocks(spec).map((i) => blockOutputSize(spec, i)));
   return { rowsPerExample: 1, extraPerExample: 2 * widest + 2 * rows };
 }
 

@@ -1,5 +1,6 @@
 import type { tf } from '../engine/backend.js';
 import type { Schedule } from './schedule.js';
+import { blockInputSize, hiddenBlocks } from '../model/shapes.js';
 
 /**
  * Local, sequential: block 0 learns for its epochs, then block 1 on the
@@ -22,8 +23,8 @@ export const localSequential: Schedule = {
   trainsRule: true,
   oneBlockAtATime: true,
   pipelinable: false,
-  // Phase i ≥ 1 holds the frozen blocks' output on the training set: trainRows × layers[i].
-  stateBytes: (spec, _step, trainRows, bytes) => trainRows * Math.max(0, ...spec.layers.slice(1, -1)) * bytes,
+  // Phase i ≥ 1 holds the frozen blocks' output on the training set: trainRows × what block i is fed.
+  stateBytes: (spec, _step, trainRows, bytes) => trainRows * Math.max(0, ...hiddenBlocks(spec).map((i) => blockInputSize(spec, i + 1))) * bytes,
   defaultEpochs: 50,
   totalEpochs: (epochs, blocks) => epochs * blocks,
   *plan(session, epochs) {

@@ -5,6 +5,7 @@ import type { Session, StepMode } from '../train/session.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { StepModulator } from '../modulators/modulator.js';
 import type { BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
+import { blockCount, blockInputSize, inputSize } from '../model/shapes.js';
 
 /**
  * Local-parallel's epochs with the modulator `create` makes (when the
@@ -45,9 +46,9 @@ export function* modulatedParallelEpochs(session: Session, epochs: number, creat
  * keeps the probe rows.
  */
 export function driftTrackerBytes(spec: ModelSpec, step: StepMode, trainRows: number, bytes: number, numbersPerAxis: number): number {
-  const l = spec.layers;
   const tracked = step === 'batch' ? Math.min(PROBE_ROWS, trainRows) : trainRows;
-  let numbers = step === 'batch' ? tracked * l[0] : 0;
-  for (let i = 1; i < l.length - 1; i++) numbers += (tracked + numbersPerAxis) * l[i];
+  let numbers = step === 'batch' ? tracked * inputSize(spec) : 0;
+  // Every block but the first is tracked, on what it is fed.
+  for (let i = 1; i < blockCount(spec); i++) numbers += (tracked + numbersPerAxis) * blockInputSize(spec, i);
   return numbers * bytes;
 }

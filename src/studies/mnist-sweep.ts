@@ -6,6 +6,8 @@ import { RECORD_FORMAT, RecordStore, type StoredRecord, type SweepRecord } from 
 import { getSchedule } from '../schedules/registry.js';
 import { check } from '../util/errors.js';
 import { MNIST_STUDY, MNIST_TRAINING, runKey, type MnistCell, type MnistRunRecord } from './mnist-study.js';
+import { blockCount } from '../model/shapes.js';
+import { modelSpecFrom } from '../model/spec.js';
 
 /** The folder of the study's records, inside the results folder (the page links it by this name). */
 export const MNIST_RECORDS = 'mnist-runs';
@@ -95,7 +97,7 @@ export function mnistRunViews(folder: string): MnistRunRecord[] {
  */
 export function importMnistRecord(old: MnistRunRecord, planned: PlannedRun, from: string): StoredRecord {
   const c = planned.configuration.run;
-  const epochs = getSchedule(c.schedule).totalEpochs(c.epochs, planned.configuration.model.layers.length - 1);
+  const epochs = getSchedule(c.schedule).totalEpochs(c.epochs, blockCount(modelSpecFrom(planned.configuration.model)));
   check(
     old.schedule === c.schedule && old.seed === c.seed && old.epochs === epochs && old.testErrorPerEpoch.length === epochs + 1,
     `${from} does not hold run ${planned.label} of the MNIST study (${old.epochs} epochs, ${old.testErrorPerEpoch.length} test errors)`,

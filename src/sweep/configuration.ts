@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_BACKEND } from '../engine/backend.js';
 import { checkExperiment, rulesOf, type ExperimentConfig } from '../experiment/experiment.js';
 import type { DatasetOptions } from '../data/registry.js';
-import type { ModelSpec } from '../model/spec.js';
+import { modelSpecJson, type ModelSpecJson } from '../model/spec.js';
 import { canonicalJson, resolveRunOptions, type ResolvedRunOptions } from '../train/run.js';
 import { getSchedule } from '../schedules/registry.js';
 import { pipelineRefusal } from '../train/pipeline.js';
 import { check } from '../util/errors.js';
 import type { OptionValues } from '../cli/options.js';
 import { experimentFrom } from '../cli/setup.js';
+import { outputSize } from '../model/shapes.js';
 
 /**
  * Everything that decides what a run computes, with every default filled
@@ -19,7 +20,8 @@ import { experimentFrom } from '../cli/setup.js';
  */
 export interface RunConfiguration {
   data: { dataset: string; options: DatasetOptions } | { train: string; test: string; targets?: number; limit?: number };
-  model: ModelSpec;
+  /** The model in its JSON form, as records have always held it (a network of dense blocks as `{"layers": [2, 8, 1], …}`). */
+  model: ModelSpecJson;
   /** The run's resolved options: schedule, rule (when not the decoder rule), seed, decoders, epochs, step, optimizer, … */
   run: ResolvedRunOptions;
   /** Training examples held out to score on (`--val`). */
@@ -43,7 +45,7 @@ export function runExperimentConfig(options: OptionValues): ExperimentConfig {
   check(rulesOf(config).length === 1, `a sweep run has one rule, but "rule" is ${rulesOf(config).join(',')}; put the rules in the grid instead: "rule": ["decoder", "…"]`);
   checkExperiment(config);
   if (pipelined(options)) {
-    const r = resolveRunOptions({ ...config.training, schedule: options.schedule, seed: 0, decoders: config.decoders[0] }, config.spec.layers[config.spec.layers.length - 1]);
+    const r = resolveRunOptions({ ...config.training, schedule: options.schedule, seed: 0, decoders: config.decoders[0] }, outputSize(config.spec));
     const refusal = pipelineRefusal({ schedule: getSchedule(options.schedule), step: r.step, zeroGradSteps: r.zeroGradSteps });
     check(refusal === null, () => refusal!);
   }
@@ -66,7 +68,7 @@ export function pipelined(options: OptionValues): boolean {
  */
 export function runConfiguration(options: OptionValues, givenDataDir?: string): RunConfiguration {
   const config = runExperimentConfig(options);
-  const outputs = config.spec.layers[config.spec.layers.length - 1];
+  const outputs = outputSize(config.spec);
   const { testEvaluator: _evaluator, pipeline: _pipeline, ...training } = config.training;
   const run = resolveRunOptions({ ...training, schedule: config.schedules[0], seed: config.seeds[0], decoders: config.decoders[0], rule: rulesOf(config)[0] }, outputs);
   const data: RunConfiguration['data'] =
@@ -75,7 +77,7 @@ export function runConfiguration(options: OptionValues, givenDataDir?: string): 
       : { train: fileHash(options.train as string), test: fileHash(options.test as string), ...(options.targets !== undefined ? { targets: options.targets as number } : {}), ...(options.limit !== undefined ? { limit: options.limit as number } : {}) };
   return {
     data,
-    model: config.spec,
+    model: modelSpecJson(config.spec),
     run,
     ...(config.holdOut !== undefined ? { holdOut: config.holdOut } : {}),
     ...(options.init !== undefined ? { init: fileHash(options.init as string) } : {}),

@@ -11,6 +11,8 @@ import type { BlockEpochAdjustments } from '../modulators/epoch-adjustments.js';
 import type { VariableState } from '../optim/optimizer.js';
 import type { RngState } from '../util/rng.js';
 import { listSchedules } from '../schedules/registry.js';
+import { blockCount, blockShapes, outputSize } from '../model/shapes.js';
+import { sizeOf } from '../model/blocks/kind.js';
 
 /** The schedules a pipeline can train, as words. */
 export function pipelinableNames(): string {
@@ -79,12 +81,15 @@ export interface PipelineState {
 
 /**
  * Multiply-adds per example of block `i`'s training step: its forward and
- * weight gradient, and its decoder's forward, weight and input gradients.
+ * weight gradient (twice its kind's multiply-adds, those of the layers
+ * before it included), and its decoder's forward, weight and input gradients.
  */
-export function blockWork(layers: number[], i: number): number {
-  const classes = layers[layers.length - 1];
-  const decoder = i + 2 < layers.length ? 3 * layers[i + 1] * classes : 0;
-  return 2 * layers[i] * layers[i + 1] + decoder;
+export function blockWork(spec: ModelSpec, i: number): number {
+  const b = blockShapes(spec, i);
+  const classes = outputSize(spec);
+  const decoder = b.isOutput ? 0 : 3 * sizeOf(b.output) * classes;
+  const own = b.before.reduce((n, l) => n + l.kind.multiplyAdds(l.input, l.layer), b.kind.multiplyAdds(b.input, b.layer));
+  return 2 * own + decoder;
 }
 
 /**
@@ -93,10 +98,10 @@ export function blockWork(layers: number[], i: number): number {
  * to the split with the earliest cuts.
  */
 export function groupBlocks(spec: ModelSpec, groups: number): number[][] {
-  const blocks = spec.layers.length - 1;
+  const blocks = blockCount(spec);
   check(Number.isInteger(groups) && groups >= 1, `--workers must be a whole number ≥ 1, got ${groups}`);
   check(groups <= blocks, `--workers ${groups} is more than the model's ${blocks} blocks; use at most ${blocks}`);
-  const work = Array.from({ length: blocks }, (_, i) => blockWork(spec.layers, i));
+  const work = Array.from({ length: blocks }, (_, i) => blockWork(spec, i));
   let best: { cuts: number[]; max: number } | null = null;
   const search = (cuts: number[], from: number) => {
     if (cuts.length === groups - 1) {
@@ -115,7 +120,7 @@ export function groupBlocks(spec: ModelSpec, groups: number): number[][] {
 
 /** The speed-up a grouping allows at best: all work over the slowest group's. */
 export function pipelineBound(spec: ModelSpec, groups: number[][]): number {
-  const work = (g: number[]) => g.reduce((a, i) => a + blockWork(spec.layers, i), 0);
+  const work = (g: number[]) => g.reduce((a, i) => a + blockWork(spec, i), 0);
   const total = groups.reduce((a, g) => a + work(g), 0);
   return total / Math.max(...groups.map(work));
 }

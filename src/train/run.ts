@@ -1,5 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
-import type { ModelSpec, LossName } from '../model/spec.js';
+import { formatLayers, type ModelSpec, type LossName } from '../model/spec.js';
+import { inputSize, outputSize } from '../model/shapes.js';
+import { formatShape } from '../model/blocks/kind.js';
 import { Network } from '../model/network.js';
 import type { ParameterMap } from '../model/parameters.js';
 import { createOptimizer, defaultLearningRate, type OptimizerConfig } from '../optim/index.js';
@@ -22,7 +24,7 @@ import { DEFAULT_RULE, configuredRule, listRules } from '../rules/registry.js';
 import type { LocalRule } from '../rules/rule.js';
 import type { DropoutPlacement } from './session.js';
 import { imageSide, standardize, type Augmentation } from '../data/augment.js';
-import { makeDataset } from '../data/dataset.js';
+import { dataShape, makeDataset } from '../data/dataset.js';
 import { CollapseWatch, constantGuessAccuracy } from './collapse-watch.js';
 
 /** Everything one training run needs. Left-out options take Mertens' protocol (docs/mertens-protocol.md). */
@@ -263,7 +265,7 @@ export function resolveRunOptions(
 
 /** A copy of `data` with every input standardised. */
 function standardized(data: Dataset, s: { mean: number; std: number }): Dataset {
-  return makeDataset(standardize(data.x, s.mean, s.std), data.y, data.inputSize, data.outputSize);
+  return makeDataset(standardize(data.x, s.mean, s.std), data.y, data.inputSize, data.outputSize, data.inputShape);
 }
 
 /** {@link RunOptions.outputOptimizer} checked, what it leaves out taken from the blocks' optimizer; undefined when not given. */
@@ -311,18 +313,29 @@ export function cooldownFactor(cooldown: number | undefined, epochs: number, pha
   return Math.min(1, (epochs + 2 - phaseEpoch) / (epochs - cooldown));
 }
 
-/** Checks that both sets have the model's input and output widths, saying which width to change. */
-export function checkDataFitsModel(spec: ModelSpec, sets: (Pick<Dataset, 'inputSize' | 'outputSize' | 'count'> & { name: string })[], rule?: LocalRule): void {
-  const layers = spec.layers;
-  const outputs = layers[layers.length - 1];
+/**
+ * Checks that both sets have the model's input and output widths, saying
+ * which width to change; a model whose input is an image (C×H×W) also needs
+ * examples of that shape, while a flat input reads any example of its size
+ * (a dense block flattens an image).
+ */
+export function checkDataFitsModel(spec: ModelSpec, sets: (Pick<Dataset, 'inputSize' | 'outputSize' | 'count' | 'inputShape'> & { name: string })[], rule?: LocalRule): void {
+  const outputs = outputSize(spec);
+  const modelInputs = inputSize(spec);
   // A rule may feed block 0 more than the data (Forward-Forward appends the label to 2-D points).
-  const inputs = rule?.dataInputs?.(spec) ?? layers[0];
-  const extra = layers[0] - inputs;
+  const inputs = rule?.dataInputs?.(spec) ?? modelInputs;
+  const extra = modelInputs - inputs;
   sets.forEach((data) => {
     const name = data.name;
+    const fitted = { input: [data.inputSize + extra], stack: [...spec.stack.slice(0, -1), { kind: 'dense', units: data.outputSize }] };
     check(
       data.inputSize === inputs && data.outputSize === outputs,
-      `${name} has ${data.inputSize} input(s) and ${data.outputSize} output(s) but the model ${layers.join('-')} takes ${inputs}${extra ? ` (${layers[0]} less the ${extra} rule ${rule!.name} adds)` : ''} and gives ${outputs}; change --model to ${[data.inputSize + extra, ...layers.slice(1, -1), data.outputSize].join('-')}`,
+      () => `${name} has ${data.inputSize} input(s) and ${data.outputSize} output(s) but the model ${formatLayers(spec)} takes ${inputs}${extra ? ` (${modelInputs} less the ${extra} rule ${rule!.name} adds)` : ''} and gives ${outputs}; change --model to ${formatLayers(fitted)}`,
+    );
+    const shape = dataShape(data);
+    check(
+      spec.input.length === 1 || (shape.length === spec.input.length && shape.every((d, k) => d === spec.input[k])),
+      () => `${name} holds examples of shape ${formatShape(shape)}, but the model ${formatLayers(spec)} reads images of ${formatShape(spec.input)}; give the model the data's shape (${shape.join('x')}) or a flat input of ${data.inputSize}`,
     );
     check(data.count > 0, `${name} is empty`);
   });
@@ -415,7 +428,7 @@ export class Run implements AsyncIterable<RunEvent> {
       this.rule,
     );
     this.schedule = typeof input.schedule === 'string' ? getSchedule(input.schedule) : input.schedule;
-    this.options = resolveRunOptions(input, input.spec.layers[input.spec.layers.length - 1], input.spec);
+    this.options = resolveRunOptions(input, outputSize(input.spec), input.spec);
     if (this.options.augment) imageSide(input.train.inputSize);
     if (input.spec.hidden.batchNorm) {
       const b = this.options.batchSize;
@@ -725,7 +738,7 @@ export class Run implements AsyncIterable<RunEvent> {
     const bad: string[] = [];
     if (!Number.isFinite(event.trainLoss)) bad.push(`training loss ${event.trainLoss}`);
     if (!Number.isFinite(event.testLoss)) bad.push(`test loss ${event.testLoss}`);
-    const outputs = this.input.spec.layers[this.input.spec.layers.length - 1];
+    const outputs = outputSize(this.input.spec);
     const outputLimit = saturatedLoss(this.input.spec.loss, outputs);
     // Only the training loss: a test loss that high can also be overfitting, a training loss cannot.
     if (Number.isFinite(event.trainLoss) && event.trainLoss >= outputLimit) bad.push(`training loss ${event.trainLoss.toFixed(2)} ${saturationText(this.input.spec.loss)}`);

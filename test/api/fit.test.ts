@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fit, Model, MERTENS_MODEL, parseModelSpec, Run, seededStart, useBackend, LocalpropError, encodeCheckpoint } from '../../src/index.js';
 import { classLabels } from '../../src/data/dataset.js';
 import { halfPlaneRows, threeClassRows } from '../cli/helpers.js';
+import { formatLayers } from '../../src/model/spec.js';
 
 await useBackend('wasm');
 
@@ -65,7 +66,7 @@ describe('fit on plain arrays', () => {
     const x = rows.map((r) => r.slice(0, 2));
     const labels = rows.map((r) => r[2]);
     const model = await fit({ x, y: labels }, { model: [8], epochs: 3 });
-    expect(model.spec.layers).toEqual([2, 8, 3]);
+    expect(formatLayers(model.spec)).toBe('2-8-3');
     expect(model.spec.loss).toBe('ce');
     const p = model.predict(x.slice(0, 4));
     for (const row of p) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);

@@ -12,6 +12,7 @@ import { Session } from '../../src/train/session.js';
 import { Rng } from '../../src/util/rng.js';
 import { configuredRule, getRule } from '../../src/rules/registry.js';
 import type { LocalRule } from '../../src/rules/rule.js';
+import { inputSize } from '../../src/model/shapes.js';
 
 describe('memory accounting on a tiny network, by hand', () => {
   // 4-3-3-2: hidden relu blocks 4→3 and 3→3, output block 3→2 (softmax, ce); decoders 3→2 on both hidden blocks.
@@ -187,12 +188,12 @@ describe('memory accounting against what TF.js holds (cpu backend)', () => {
   // Narrow layers and a large batch, so that activations dominate: the measurement is of them.
   const spec = parseModelSpec('24-48-40-10');
   const rows = 1024;
-  const layers = spec.layers;
+  const inputs = inputSize(spec);
   const rng = new Rng(3);
   const data = makeDataset(
-    Float32Array.from({ length: rows * layers[0] }, () => rng.uniform()),
+    Float32Array.from({ length: rows * inputs }, () => rng.uniform()),
     oneHot(Array.from({ length: rows }, (_, i) => i % 10), 10),
-    layers[0],
+    inputs,
     10,
   );
   let probe: BufferProbe;

@@ -36,7 +36,7 @@ describe('checkpoints of the width-list format', () => {
       const again = network.toParameters();
       expect(Object.keys(again).sort()).toEqual(Object.keys(parameters).sort());
       for (const [name, t] of Object.entries(parameters)) expect(Array.from(again[name].data), name).toEqual(Array.from(t.data));
-      const x = tf.tensor2d(PROBE_ROWS.map((row) => row.slice(0, rule.dataInputs?.(spec) ?? spec.layers[0])));
+      const x = tf.tensor2d(PROBE_ROWS.map((row) => row.slice(0, network.dataInputs)));
       const predictions = network.predict(x);
       const firstBlock = network.encode(network.dataInput(x), 1);
       expectClose(predictions.dataSync(), expected[c.name].predictions.flat(), TOLERANCE);

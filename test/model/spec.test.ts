@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { formatModelSpec, modelSpecFrom, parseModelSpec, SEED_MODEL, type ModelSpec } from '../../src/model/spec.js';
 import { localpropErrorOf } from '../support.js';
 
+const dense = (...units: number[]) => units.map((n) => ({ kind: 'dense', units: n }));
+
 const SEED_SPEC: ModelSpec = {
-  layers: [2, 100, 100, 10, 1],
+  input: [2],
+  stack: dense(100, 100, 10, 1),
   hidden: { activation: 'mish', normalize: true },
   out: 'sigmoid',
   loss: 'bce',
@@ -20,11 +23,11 @@ describe('parseModelSpec', () => {
   });
 
   it('defaults: hidden relu without normalize; one output → sigmoid + bce', () => {
-    expect(parseModelSpec('2-8-1')).toEqual({ layers: [2, 8, 1], hidden: { activation: 'relu', normalize: false }, out: 'sigmoid', loss: 'bce' });
+    expect(parseModelSpec('2-8-1')).toEqual({ input: [2], stack: dense(8, 1), hidden: { activation: 'relu', normalize: false }, out: 'sigmoid', loss: 'bce' });
   });
 
   it('defaults: more than one output → softmax + ce', () => {
-    expect(parseModelSpec('4-16-3')).toEqual({ layers: [4, 16, 3], hidden: { activation: 'relu', normalize: false }, out: 'softmax', loss: 'ce' });
+    expect(parseModelSpec('4-16-3')).toEqual({ input: [4], stack: dense(16, 3), hidden: { activation: 'relu', normalize: false }, out: 'softmax', loss: 'ce' });
   });
 
   it('defaults the loss from out: other activations get mse', () => {
@@ -47,7 +50,7 @@ describe('parseModelSpec', () => {
   });
 
   it('a spec without hidden blocks is allowed', () => {
-    expect(parseModelSpec('2-1').layers).toEqual([2, 1]);
+    expect(parseModelSpec('2-1').stack).toEqual(dense(1));
   });
 });
 

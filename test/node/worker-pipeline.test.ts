@@ -99,8 +99,8 @@ describe('the layer-parallel pipeline', () => {
 
   it('balances consecutive blocks by their work and knows its bound', () => {
     const mlp = parseModelSpec('784-1024-1024-1024-10');
-    expect(blockWork(mlp.layers, 0)).toBe(2 * 784 * 1024 + 3 * 1024 * 10);
-    expect(blockWork(mlp.layers, 3)).toBe(2 * 1024 * 10);
+    expect(blockWork(mlp, 0)).toBe(2 * 784 * 1024 + 3 * 1024 * 10);
+    expect(blockWork(mlp, 3)).toBe(2 * 1024 * 10);
     expect(groupBlocks(mlp, 2)).toEqual([[0, 1], [2, 3]]);
     expect(groupBlocks(mlp, 1)).toEqual([[0, 1, 2, 3]]);
     expect(groupBlocks(mlp, 4)).toEqual([[0], [1], [2], [3]]);

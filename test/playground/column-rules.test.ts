@@ -7,11 +7,11 @@ import { runArchive } from '../../src/playground/bundle.js';
 import { keepTrainableRules, readColumnRules, ruleChoices, ruleRefusal, withColumnRule, writeColumnRules } from '../../src/playground/column-rules.js';
 import { Lockstep } from '../../src/playground/lockstep.js';
 import { cliConfigOf, modelOf, setupOf } from '../../src/playground/setup.js';
-import { DEFAULT_STATE, queryFromState, stateFromQuery, type PlaygroundState } from '../../src/playground/state.js';
+import { DEFAULT_STATE, modelText, pageModel, queryFromState, stateFromQuery, type PlaygroundState } from '../../src/playground/state.js';
 import { cliJson, tempDir } from '../cli/helpers.js';
 import { localpropErrorOf } from '../support.js';
 
-const SMALL: PlaygroundState = { ...DEFAULT_STATE, model: '2-12-8-1 hidden=mish,normalize', epochs: 3, step: 'batch', optimizer: 'adam', batchSize: 50 };
+const SMALL: PlaygroundState = { ...DEFAULT_STATE, model: pageModel('2-12-8-1 hidden=mish,normalize'), epochs: 3, step: 'batch', optimizer: 'adam', batchSize: 50 };
 
 describe("each column's rule in the link", () => {
   it('round-trips per column, leaves the default rule out, and old links keep the decoder rule everywhere', () => {
@@ -73,9 +73,9 @@ describe('columns of other rules', () => {
   it("fit Forward-Forward's model to the label it appends, and carry each rule's options in its own config", () => {
     const state: PlaygroundState = { ...SMALL, rules: { 'local-parallel': 'ff', 'local-gated': 'dfa' }, ffThreshold: 1.5 };
     // One output (signed_xor): two labels appended to the point, 2 + 2 inputs.
-    expect(modelOf(state, 'ff')).toBe('4-12-8-1 hidden=mish,normalize');
-    expect(modelOf(state, 'dfa')).toBe('2-12-8-1 hidden=mish,normalize');
-    expect(modelOf({ ...state, dataset: 'spiral3' }, 'ff')).toBe('5-12-8-3 hidden=mish,normalize');
+    expect(modelText(modelOf(state, 'ff'))).toBe('4-12-8-1 hidden=mish,normalize');
+    expect(modelText(modelOf(state, 'dfa'))).toBe('2-12-8-1 hidden=mish,normalize');
+    expect(modelText(modelOf({ ...state, dataset: 'spiral3' }, 'ff'))).toBe('5-12-8-3 hidden=mish,normalize');
     const ff = cliConfigOf(state, 'wasm', 'ff');
     expect(ff).toMatchObject({ schedules: ['local-parallel'], rule: ['ff'], model: '4-12-8-1 hidden=mish,normalize', 'ff-threshold': 1.5, 'ff-goodness': 'sum', 'ff-embed': 'append' });
     expect(ff['predsim-beta']).toBeUndefined();
@@ -86,7 +86,7 @@ describe('columns of other rules', () => {
     expect(cliConfigOf(state, 'wasm')).toMatchObject({ schedules: ['backprop', 'local-sequential'] });
     expect(cliConfigOf(state, 'wasm').rule).toBeUndefined();
     const setup = setupOf(state);
-    expect(setup.columns.map((c) => [c.schedule, c.rule, c.config.spec.layers[0]])).toEqual([
+    expect(setup.columns.map((c) => [c.schedule, c.rule, c.config.spec.input[0]])).toEqual([
       ['backprop', 'decoder', 2],
       ['local-sequential', 'decoder', 2],
       ['local-parallel', 'ff', 4],
@@ -102,7 +102,7 @@ describe('columns of other rules', () => {
       "rule sim compares the examples of each mini-batch with one another, which one step on the whole epoch's summed losses (--step epoch) cannot do; use --step batch",
     );
     // What only binding the rule to the model shows, the columns' runs refuse as they start (the page's worker reports it).
-    const unnormalized = setupOf({ ...SMALL, model: '2-12-8-1 hidden=mish', rules: { 'local-parallel': 'ff' } });
+    const unnormalized = setupOf({ ...SMALL, model: pageModel('2-12-8-1 hidden=mish'), rules: { 'local-parallel': 'ff' } });
     let message = '';
     try {
       const lockstep = new Lockstep(unnormalized, 4);

@@ -6,12 +6,12 @@ import { tf, useBackend } from '../../src/engine/backend.js';
 import { runArchive, weightsFile } from '../../src/playground/bundle.js';
 import { Lockstep } from '../../src/playground/lockstep.js';
 import { setupOf } from '../../src/playground/setup.js';
-import { DEFAULT_STATE, type PlaygroundState } from '../../src/playground/state.js';
+import { DEFAULT_STATE, pageModel, type PlaygroundState } from '../../src/playground/state.js';
 import { cli, cliJson, tempDir } from '../cli/helpers.js';
 import { roundForLink, type Point } from '../../src/playground/points.js';
 
 /** The seed's experiment made small: every schedule, 3 epochs (per block for local-sequential). */
-const SMALL: PlaygroundState = { ...DEFAULT_STATE, model: '2-16-16-4-1 hidden=mish,normalize', epochs: 3 };
+const SMALL: PlaygroundState = { ...DEFAULT_STATE, model: pageModel('2-16-16-4-1 hidden=mish,normalize'), epochs: 3 };
 
 function unzipTo(archive: Uint8Array): string {
   const dir = tempDir('localprop-playground-');

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseModelSpec } from '../../src/model/spec.js';
 import { decodePoints, encodePoints, pointsFromCsv, pointsToCsv, splitPoints, pointsDataset, type Point } from '../../src/playground/points.js';
 import { csvDatasets } from '../../src/data/csv.js';
-import { DEFAULT_STATE, fitModel, MAX_LINK_POINTS, queryFromState, stateFromQuery, STATE_OPTIONS, unfoldedGroups, type PlaygroundState } from '../../src/playground/state.js';
+import { DEFAULT_STATE, fitModel, MAX_LINK_POINTS, modelText, pageModel, queryFromState, stateFromQuery, STATE_OPTIONS, unfoldedGroups, type PlaygroundState } from '../../src/playground/state.js';
 import { cliConfigOf, fittedState, setupOf } from '../../src/playground/setup.js';
 import { resolveOptions } from '../../src/cli/options.js';
 import { localpropErrorOf } from '../support.js';
@@ -12,7 +11,7 @@ const EVERYTHING_CHANGED: PlaygroundState = {
   dataset: 'points',
   noise: 0.2,
   trainShare: 0.7,
-  model: '2-12-6-3 hidden=tanh',
+  model: pageModel('2-12-6-3 hidden=tanh'),
   schedules: ['local-gated', 'backprop'],
   rules: { 'local-gated': 'dfa', 'local-parallel': 'ff' },
   decoders: 'fixed',
@@ -112,17 +111,21 @@ describe('playground state in the URL', () => {
 
 describe('the model follows the data', () => {
   it('a state takes the model fitted to its data', () => {
-    expect(fittedState({ ...DEFAULT_STATE, dataset: 'spiral3' }).model).toBe('2-100-100-10-3 hidden=mish,normalize');
+    expect(modelText(fittedState({ ...DEFAULT_STATE, dataset: 'spiral3' }).model)).toBe('2-100-100-10-3 hidden=mish,normalize');
     expect(fittedState(DEFAULT_STATE)).toBe(DEFAULT_STATE);
   });
 
   it('fits the input and output widths, taking the output defaults of a new width', () => {
-    expect(fitModel('2-100-100-10-1 hidden=mish,normalize out=sigmoid', 2, 1)).toBe('2-100-100-10-1 hidden=mish,normalize');
-    expect(fitModel('2-100-100-10-1 hidden=mish,normalize', 2, 3)).toBe('2-100-100-10-3 hidden=mish,normalize');
-    expect(parseModelSpec(fitModel('2-8-1 out=tanh', 2, 1)).out).toBe('tanh');
-    expect(parseModelSpec(fitModel('2-8-1 out=tanh', 2, 4)).out).toBe('softmax');
-    expect(fitModel('2-8-1', 2, 1, { widths: [5, 4], activation: 'tanh', normalize: true })).toBe('2-5-4-1 hidden=tanh,normalize');
-    expect(localpropErrorOf(() => fitModel('2-8-1', 2, 1, { widths: [0] }))).toMatch(/hidden widths must be whole numbers ≥ 1/);
+    const fitted = (text: string, inputs: number, outputs: number, hidden = {}) => modelText(fitModel(pageModel(text), inputs, outputs, hidden));
+    expect(fitted('2-100-100-10-1 hidden=mish,normalize out=sigmoid', 2, 1)).toBe('2-100-100-10-1 hidden=mish,normalize');
+    expect(fitted('2-100-100-10-1 hidden=mish,normalize', 2, 3)).toBe('2-100-100-10-3 hidden=mish,normalize');
+    expect(fitModel(pageModel('2-8-1 out=tanh'), 2, 1).out).toBe('tanh');
+    expect(fitModel(pageModel('2-8-1 out=tanh'), 2, 4).out).toBe('softmax');
+    expect(fitted('2-8-1', 2, 1, { widths: [5, 4], activation: 'tanh', normalize: true })).toBe('2-5-4-1 hidden=tanh,normalize');
+    expect(localpropErrorOf(() => fitModel(pageModel('2-8-1'), 2, 1, { widths: [0] }))).toMatch(/hidden widths must be whole numbers ≥ 1/);
+    // Every other option stays: the page once wrote this model as "2-100-1 hidden=relu,normalize".
+    expect(fitted('2-100-1 hidden=relu,normalize=rms,batchnorm', 2, 1)).toBe('2-100-1 hidden=relu,normalize=rms,batchnorm');
+    expect(fitted('2-100-1 hidden=relu,normalize=rms,batchnorm out=identity loss=mse', 2, 1)).toBe('2-100-1 hidden=relu,normalize=rms,batchnorm out=identity');
   });
 });
 
@@ -195,7 +198,7 @@ describe('the configuration the CLI reads', () => {
     const setup = setupOf({ ...DEFAULT_STATE, dataset: 'circles', trainShare: 0.25, noise: 0 });
     expect([setup.start.train.count, setup.start.test.count]).toEqual([500, 1500]);
     expect(setup.config.schedules).toEqual(DEFAULT_STATE.schedules);
-    expect(setupOf({ ...DEFAULT_STATE, dataset: 'points', points: [[0, 0, 0], [1, 1, 2], [1, 0, 1]] }).config.spec.layers).toEqual([2, 100, 100, 10, 3]);
+    expect(setupOf({ ...DEFAULT_STATE, dataset: 'points', points: [[0, 0, 0], [1, 1, 2], [1, 0, 1]] }).config.spec.stack.map((l) => l.units)).toEqual([100, 100, 10, 3]);
     expect(localpropErrorOf(() => setupOf({ ...DEFAULT_STATE, optimizer: 'rprop', step: 'epoch', epochs: null, lr: 0.01, schedules: [] }))).toMatch(/schedules.*needs/);
     expect(localpropErrorOf(() => setupOf({ ...DEFAULT_STATE, dataset: 'points', points: [] }))).toMatch(/add at least 2 points/);
   });

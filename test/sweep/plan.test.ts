@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerImageDatasets } from '../../src/node/image-datasets.js';
-import { parseModelSpec } from '../../src/model/spec.js';
+import { modelSpecJson, parseModelSpec } from '../../src/model/spec.js';
 import { defaultJobs } from '../../src/sweep/local-runner.js';
 import { planSweep, recordsFolder } from '../../src/sweep/plan.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
@@ -53,7 +53,7 @@ describe('sweep plan', () => {
     // The defaults a plain `localprop train` fills in: Rprop, one step per epoch, mse for one output, wasm.
     const expected = {
       data: { dataset: 'spiral', options: {} },
-      model: parseModelSpec('2-8-1'),
+      model: modelSpecJson(parseModelSpec('2-8-1')),
       run: { schedule: 'backprop', seed: 0, epochs: 5, step: 'epoch', batchSize: 100, optimizer: { name: 'rprop', lr: 0.01 }, decoders: 'learned', hiddenLoss: 'mse', zeroGradSteps: false },
       backend: 'wasm',
     };

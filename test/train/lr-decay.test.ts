@@ -17,7 +17,7 @@ async function weightsPerEpoch(schedule: string, epochs: number, lrDecayAt: numb
   const run = new Run({ schedule, spec, ...start, epochs, step: 'batch', batchSize: 250, optimizer: { name: 'adam', lr: 0.01 }, ...milestones, ...more });
   const out: Float32Array[][] = [];
   // Event 0 is the untrained network, before any epoch.
-  for await (const e of run) if (e.type === 'epoch' && e.epoch > 0) out.push(run.network.blocks.map((b) => (b.weight.dataSync() as Float32Array).slice()));
+  for await (const e of run) if (e.type === 'epoch' && e.epoch > 0) out.push(run.network.blocks.map((b) => (b.parameters[0].dataSync() as Float32Array).slice()));
   run.dispose();
   return out;
 }
