@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodePoints, encodePoints, pointsFromCsv, pointsToCsv, splitPoints, pointsDataset, type Point } from '../../src/playground/points.js';
 import { csvDatasets } from '../../src/data/csv.js';
-import { DEFAULT_STATE, fitModel, MAX_LINK_POINTS, modelText, pageModel, queryFromState, stateFromQuery, STATE_OPTIONS, unfoldedGroups, type PlaygroundState } from '../../src/playground/state.js';
+import { DEFAULT_STATE, fitModel, HIDDEN_ACTIVATIONS, MAX_LINK_POINTS, modelText, pageModel, queryFromState, stateFromQuery, STATE_OPTIONS, unfoldedGroups, withHiddenControls, type PlaygroundState } from '../../src/playground/state.js';
+import { parseModelSpec } from '../../src/model/spec.js';
 import { cliConfigOf, fittedState, setupOf } from '../../src/playground/setup.js';
 import { resolveOptions } from '../../src/cli/options.js';
 import { localpropErrorOf } from '../support.js';
@@ -126,6 +127,54 @@ describe('the model follows the data', () => {
     // Every other option stays: the page once wrote this model as "2-100-1 hidden=relu,normalize".
     expect(fitted('2-100-1 hidden=relu,normalize=rms,batchnorm', 2, 1)).toBe('2-100-1 hidden=relu,normalize=rms,batchnorm');
     expect(fitted('2-100-1 hidden=relu,normalize=rms,batchnorm out=identity loss=mse', 2, 1)).toBe('2-100-1 hidden=relu,normalize=rms,batchnorm out=identity');
+  });
+});
+
+describe('the model as the page holds it', () => {
+  // Every option of a spec, each in at least one model: every hidden activation, both normalisations, batch norm, each output and loss.
+  const MODELS = [
+    ...HIDDEN_ACTIVATIONS.map((a) => `2-7-5-1 hidden=${a}`),
+    '2-7-1 hidden=relu,normalize',
+    '2-7-1 hidden=relu,normalize=rms',
+    '2-7-6-1 hidden=tanh,batchnorm',
+    '2-7-6-1 hidden=mish,normalize=rms,batchnorm out=tanh',
+    '2-7-1 hidden=relu out=identity',
+    '2-7-1 hidden=relu loss=mse',
+    '2-7-3 hidden=relu out=sigmoid',
+    '2-7-3 hidden=relu,normalize,batchnorm loss=mse',
+  ];
+
+  it('round-trips every spec option through the state, the link and the configuration the CLI reads', () => {
+    for (const text of MODELS) {
+      const state: PlaygroundState = { ...DEFAULT_STATE, dataset: text.split(' ')[0].endsWith('-3') ? 'spiral3' : 'spiral', model: pageModel(text) };
+      expect(modelText(state.model), text).toBe(text);
+      const { query } = queryFromState(state);
+      expect(new URLSearchParams(query).get('model')).toBe(text);
+      const read = stateFromQuery(query);
+      expect(read.problems).toEqual([]);
+      expect(read.state.model, text).toEqual(parseModelSpec(text));
+      expect(fittedState(read.state).model, text).toEqual(read.state.model);
+      expect(parseModelSpec(cliConfigOf(read.state).model as string), text).toEqual(parseModelSpec(text));
+    }
+  });
+
+  it("keeps every option the page's controls do not edit while they edit the hidden blocks", () => {
+    const model = pageModel('2-7-6-1 hidden=mish,normalize=rms,batchnorm out=tanh');
+    const edited = withHiddenControls(model, { widths: '9, 8 4', activation: 'tanh', normalize: true });
+    expect(modelText(edited)).toBe('2-9-8-4-1 hidden=tanh,normalize=rms,batchnorm out=tanh');
+    expect(modelText(withHiddenControls(edited, { widths: '9', activation: 'tanh', normalize: false }))).toBe('2-9-1 hidden=tanh,batchnorm out=tanh');
+    expect(modelText(withHiddenControls(pageModel('2-7-1'), { widths: '7', activation: 'relu', normalize: true }))).toBe('2-7-1 hidden=relu,normalize');
+    expect(localpropErrorOf(() => withHiddenControls(model, { widths: '9-x', activation: 'tanh', normalize: true }))).toMatch(/hidden widths must be whole numbers ≥ 1, like 100-100-10; got 9-x/);
+  });
+
+  it('refuses image inputs and other layer kinds with the reason, in the link too', () => {
+    expect(localpropErrorOf(() => pageModel('1x28x28-c32-c32-p2-c64-c64-p2-256-10'))).toBe(
+      'the playground trains networks of dense blocks on 2-D points, and "1x28x28" is an image input; write the hidden blocks as widths, like 2-100-100-10-1, and train image models with the command line',
+    );
+    expect(localpropErrorOf(() => pageModel('2-c32-1'))).toMatch(/and "c32" is not a dense block;/);
+    const read = stateFromQuery(`model=${encodeURIComponent('2-c32-p2-1 hidden=relu')}`);
+    expect(read.problems).toEqual([expect.stringMatching(/^model: the playground trains networks of dense blocks on 2-D points, and "c32" is not a dense block; .* \(kept 2-100-100-10-1 hidden=mish,normalize\)$/)]);
+    expect(read.state.model).toEqual(DEFAULT_STATE.model);
   });
 });
 
