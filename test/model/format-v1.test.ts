@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tf, useBackend } from '../../src/engine/backend.js';
 import { decodeCheckpoint } from '../../src/io/checkpoint.js';
 import { Network } from '../../src/model/network.js';
-import { formatModelSpec, parseModelSpec } from '../../src/model/spec.js';
+import { formatModelSpec, modelSpecFrom, modelSpecJson, parseModelSpec } from '../../src/model/spec.js';
 import { configuredRule } from '../../src/rules/registry.js';
 import { runConfiguration, runId } from '../../src/sweep/configuration.js';
 import { RecordStore } from '../../src/sweep/store.js';
@@ -67,6 +67,21 @@ describe('sweep records of the width-list format', () => {
       expect(runId(now)).toBe(r.id);
       expect(runId(r.configuration)).toBe(r.id);
     }
+  });
+
+  it("every committed study record's model reads back to the JSON its id hashes", () => {
+    const results = resolve(__dirname, '../../docs/results');
+    const folders = readdirSync(results).filter((d) => d.endsWith('-runs'));
+    let checked = 0;
+    for (const folder of folders) {
+      for (const r of new RecordStore(join(results, folder)).records()) {
+        const model = modelSpecJson(modelSpecFrom(r.configuration.model));
+        expect(JSON.parse(JSON.stringify(model)), `${folder}/${r.id}`).toEqual(r.configuration.model);
+        expect(runId({ ...r.configuration, model }), `${folder}/${r.id}`).toBe(r.id);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
   });
 
   it('read back as the models they trained, batch norm included', () => {
