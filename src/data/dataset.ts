@@ -18,7 +18,7 @@ export interface Dataset {
   /**
    * The shape of one example, when it is more than a row of `inputSize`
    * features: `[1, 28, 28]` for images kept as images (C×H×W, the order
-   * of `x`'s rows). Absent: `[inputSize]` (see {@link dataShape}).
+   * of `x`'s rows). Absent: `[inputSize]`.
    */
   readonly inputShape?: readonly number[];
 }

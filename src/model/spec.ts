@@ -34,7 +34,7 @@ export interface HiddenSpec {
  * dropout; the last layer is the output block, the others before it
  * hidden blocks or layers between blocks (pooling). {@link modelShapes}
  * gives every layer's input and output shape. The JSON form is
- * {@link modelSpecJson}'s (see docs/model-spec.md).
+ * {@link ModelSpecJson} (see docs/model-spec.md).
  */
 export interface ModelSpec {
   /** The shape of one example: `[2]` for points, `[784]` for flat images, `[1, 28, 28]` for images as C×H×W. */
