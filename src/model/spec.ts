@@ -2,7 +2,7 @@ import { ACTIVATIONS, type Activation } from './activations.js';
 import { check } from '../util/errors.js';
 import { checkNesting } from '../util/structured-input.js';
 import type { LayerSpec, Shape } from './blocks/kind.js';
-import { kindOf, layerFromJson, layerFromToken } from './blocks/registry.js';
+import { kindOf, layerFromJson, layerFromToken, listLayerKinds } from './blocks/registry.js';
 import { modelShapes } from './shapes.js';
 
 /** The losses an output block can have. */
@@ -252,7 +252,7 @@ function completeSpec(partial: { input: number[]; stack: LayerSpec[]; hidden: Hi
   return { input: partial.input, stack: partial.stack, hidden: partial.hidden, out, loss };
 }
 
-const LAYERS_FORM = 'the input (a positive integer, or C×H×W like 1x28x28) and then one or more layers, joined by "-", like 2-100-1 (dense blocks are positive integers, their units)';
+const LAYERS_FORM = 'the input (a positive integer, or C×H×W like 1x28x28) and then one or more layers: dense blocks are positive integers joined by "-", like 2-100-1';
 
 /** The layers part of the compact string: the input shape, then each layer as its kind reads its token. */
 function parseLayers(text: string, source: string): { input: number[]; stack: LayerSpec[] } {
@@ -264,7 +264,11 @@ function parseLayers(text: string, source: string): { input: number[]; stack: La
     (input.length === 1 || input.length === 3) && tokens[0].split('x').every((s) => /^[0-9]+$/.test(s)) && input.every((n) => n >= 1 && Number.isSafeInteger(n)),
     `${where}: the input "${tokens[0]}" must be a positive integer or C×H×W like 1x28x28; the layers must be ${LAYERS_FORM}`,
   );
-  const stack = tokens.slice(1).map((t) => layerFromToken(t, where));
+  const stack = tokens.slice(1).map((t) => {
+    const layer = layerFromToken(t, where);
+    check(layer !== null, () => `${where}: "${t}" is not a layer of any kind; write ${LAYERS_FORM} (the layer kinds that exist: ${listLayerKinds().map((k) => k.name).join(', ')})`);
+    return layer;
+  });
   modelShapes({ input, stack });
   return { input, stack };
 }

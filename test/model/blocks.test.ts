@@ -118,7 +118,9 @@ describe('the conv form, reserved', () => {
   });
 
   it('other bad layers and inputs are named', () => {
-    expect(localpropErrorOf(() => parseModelSpec('2-x-1'))).toMatch(/^model spec "2-x-1": layers "2-x-1": layer "x" is not a layer of any kind; the layer kinds that exist: dense \(/);
+    expect(localpropErrorOf(() => parseModelSpec('2-x-1'))).toBe(
+      'model spec "2-x-1": layers "2-x-1": "x" is not a layer of any kind; write the input (a positive integer, or C×H×W like 1x28x28) and then one or more layers: dense blocks are positive integers joined by "-", like 2-100-1 (the layer kinds that exist: dense)',
+    );
     expect(localpropErrorOf(() => parseModelSpec('2x2-4-1'))).toMatch(/the input "2x2" must be a positive integer or C×H×W like 1x28x28/);
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, { kind: 'dense', units: 0 }, 1] }))).toBe('model spec object: "layers"[1]: "units" must be a whole number ≥ 1; got 0');
     expect(localpropErrorOf(() => modelSpecFrom({ layers: [2, { kind: 'dense', units: 3, bias: false }, 1] }))).toBe('model spec object: "layers"[1]: unknown key(s) bias (allowed: kind, units)');

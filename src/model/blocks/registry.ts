@@ -57,15 +57,19 @@ export function getLayerKind(name: string, where = 'model spec'): LayerKind {
   throw new LocalpropError(`${where}: unknown layer kind "${name}"; the layer kinds that exist: ${existingKinds()}`);
 }
 
-/** The layer a token of the text form (after the input) stands for; `where` names the spec in messages. */
-export function layerFromToken(token: string, where: string): LayerSpec {
+/**
+ * The layer a token of the text form (after the input) stands for, or null
+ * when no kind reads it; a reserved form is refused with the kinds that
+ * exist. `where` names the spec in messages.
+ */
+export function layerFromToken(token: string, where: string): LayerSpec | null {
   for (const kind of kinds.values()) {
     const layer = kind.parseToken(token, where);
     if (layer) return layer;
   }
   const reserved = RESERVED.find((r) => r.token?.test(token));
   if (reserved) throw notYet(reserved.name, `${where}: layer "${token}"`);
-  throw new LocalpropError(`${where}: layer "${token}" is not a layer of any kind; the layer kinds that exist: ${listLayerKinds().map((k) => `${k.name} (${k.description})`).join('; ')}`);
+  return null;
 }
 
 /** A layer from the JSON form: a number is a dense block, an object names its kind. */
