@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { LocalpropError } from '../util/errors.js';
 import { makeFolder } from './output-paths.js';
@@ -50,6 +50,29 @@ function flush(path: string, mode: 'r' | 'r+'): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Removes the temporary files of {@link writeFileAtomic} in `dir` whose
+ * writer is gone (killed before its rename): they are named
+ * `.<file>.<pid>.tmp`, and a live process's are left alone.
+ */
+export function removeStaleTemporaries(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const pid = /^\..+\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && processGone(Number(pid))) rmSync(join(dir, name), { force: true });
+  }
+}
+
+/** Whether the process `pid` of this machine is gone (a signal 0 asks without sending anything). */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

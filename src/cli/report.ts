@@ -5,7 +5,7 @@ import { formatModelSpec, modelSpecJson } from '../model/spec.js';
 import type { EpochEvent, RunEndEvent } from '../train/events.js';
 import { EPOCH_CONVENTION } from '../train/epoch-convention.js';
 import type { ResolvedRunOptions } from '../train/run.js';
-import { previousPath, writeJsonAtomic, writeKeepingPrevious } from './files.js';
+import { previousPath, removeStaleTemporaries, writeJsonAtomic, writeKeepingPrevious } from './files.js';
 import { encodeRunCheckpoint } from '../io/run-checkpoint.js';
 import type { RunCheckpoint } from '../train/resume.js';
 import type { RunIdentity } from '../train/events.js';
@@ -113,6 +113,8 @@ export class OutFolder {
   removeCheckpoint(): void {
     rmSync(this.checkpointPath, { force: true });
     rmSync(previousPath(this.checkpointPath), { force: true });
+    // A process killed while writing left its temporary file: the folder is finished, so nothing of it is needed.
+    removeStaleTemporaries(this.dir);
   }
 
   writeHistory(options: ResolvedRunOptions, epochs: EpochEvent[], end: RunEndEvent): void {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { writeJsonAtomic } from '../cli/files.js';
+import { processGone, writeJsonAtomic } from '../cli/files.js';
 import { makeFolder } from '../cli/output-paths.js';
 
 /** Who trains a run: written beside its claim, so another runner can say who holds it. */
@@ -36,16 +36,6 @@ export function claimOwner(folder: string, id: string): ClaimOwner | null {
     return JSON.parse(readFileSync(ownerPath(folder, id), 'utf8')) as ClaimOwner;
   } catch {
     return null;
-  }
-}
-
-/** Whether the process `pid` of this machine is gone (a kill with signal 0 asks without sending anything). */
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
