@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { LocalpropError } from '../util/errors.js';
+import { processAlive } from '../util/process.js';
 import { makeFolder } from './output-paths.js';
 
 /**
@@ -62,17 +63,7 @@ export function removeStaleTemporaries(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     const pid = /^\..+\.(\d+)\.tmp$/.exec(name)?.[1];
-    if (pid !== undefined && Number(pid) !== process.pid && processGone(Number(pid))) rmSync(join(dir, name), { force: true });
-  }
-}
-
-/** Whether the process `pid` of this machine is gone (a signal 0 asks without sending anything). */
-export function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) rmSync(join(dir, name), { force: true });
   }
 }
 

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { processGone, writeJsonAtomic } from '../cli/files.js';
+import { writeJsonAtomic } from '../cli/files.js';
+import { processAlive } from '../util/process.js';
 import { makeFolder } from '../cli/output-paths.js';
 
 /** Who trains a run: written beside its claim, so another runner can say who holds it. */
@@ -52,7 +53,7 @@ export async function claimRun(folder: string, id: string): Promise<RunClaim | n
   const path = lockPath(folder, id);
   const owner = claimOwner(folder, id);
   // A claim left by a process of this machine that is gone: nobody will refresh it, so no need to wait for it to go stale.
-  if (existsSync(path) && owner && owner.host === hostname() && owner.pid !== process.pid && processGone(owner.pid)) rmSync(path, { recursive: true, force: true });
+  if (existsSync(path) && owner && owner.host === hostname() && owner.pid !== process.pid && !processAlive(owner.pid)) rmSync(path, { recursive: true, force: true });
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(folder, {
